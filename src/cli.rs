@@ -1,0 +1,31 @@
+//! Command-line front end: one file per subcommand, each with its clap arguments and a `run`
+//! that validates them into library options before any work starts.
+
+pub mod bench;
+pub mod eval;
+pub mod index;
+pub mod map;
+pub mod simulate;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "swmap", version, about = "GPU-accelerated short-read aligner (Smith-Waterman in WGSL through wgpu, byte-identical CPU backend)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build an on-disk index from a reference FASTA (plain or gzip).
+    Index(index::Args),
+    /// Align single or paired reads (FASTQ, plain or gzip, or stdin) to SAM or BAM.
+    Map(map::Args),
+    /// Simulate Illumina-like reads with their true origin in the read names.
+    Simulate(simulate::Args),
+    /// Score a SAM/BAM from any aligner against the true origins in the read names.
+    Eval(eval::Args),
+    /// Measure alignment-kernel throughput (GCUPS) on the GPU and the CPU.
+    Bench(bench::Args),
+}
