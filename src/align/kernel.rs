@@ -16,9 +16,84 @@ pub struct TracebackScratch {
 }
 
 /// Best end cell so far under the stated order: total, then larger `i`, then smaller `j`.
-#[inline(always)]
-fn better(total: i32, i: usize, j: usize, best: i32, bi: usize, bj: usize) -> bool {
-    total > best || (total == best && (i > bi || (i == bi && j < bj)))
+struct Best {
+    total: i32,
+    i: usize,
+    j: usize,
+}
+
+/// One vertical strip of the DP: its target bases and what every row of it needs.
+struct Strip<'a> {
+    t: [u8; STRIP],
+    j0: usize,
+    m: usize,
+    oe: i32,
+    ext: i32,
+    clip: i32,
+    profile: &'a [[i32; 5]; 5],
+    query: &'a [u8],
+}
+
+impl Strip<'_> {
+    /// Runs rows 0..m over `width` columns, updating the left boundary (`h_left`, `e_left`:
+    /// H and E of the strip's last column per row), the strip's traceback words and the best
+    /// end cell.
+    #[inline(always)]
+    fn run(&self, width: usize, h_left_col: &mut [i32], e_left_col: &mut [i32], trace: &mut [u32], best: &mut Best) {
+        let mut h_up = [NEG_INF; STRIP]; // H(i-1, j0+c)
+        let mut f_up = [NEG_INF; STRIP]; // F(i-1, j0+c)
+        let mut h_diag_left = NEG_INF; // H(i-1, j0-1)
+        let m = self.m;
+        for i in 0..m {
+            let prof = &self.profile[self.query[i] as usize];
+            let start = if i == 0 { 0 } else { -self.clip };
+            let mut h_left = h_left_col[i]; // H(i, j-1)
+            let mut e_left = e_left_col[i]; // E(i, j-1)
+            let mut d = h_diag_left; // H(i-1, j-1)
+            h_diag_left = h_left;
+            let mut word = 0u32;
+            let (mut row_max, mut row_c) = (i32::MIN, 0usize);
+            for c in 0..width {
+                let dcode = (d < start) as u32; // 0 continue, 1 start; ties continue
+                let diag = d.max(start) + prof[self.t[c] as usize];
+                let e_open = h_left - self.oe;
+                let e_ext = e_left - self.ext;
+                let e = e_open.max(e_ext);
+                let ebit = ((e_open < e_ext) as u32) << 2;
+                let f_open = h_up[c] - self.oe;
+                let f_ext = f_up[c] - self.ext;
+                let f = f_open.max(f_ext);
+                let fbit = ((f_open < f_ext) as u32) << 3;
+                let hcode = if diag >= e && diag >= f {
+                    dcode
+                } else if e >= f {
+                    2
+                } else {
+                    3
+                };
+                let h = diag.max(e).max(f);
+                word |= (hcode | ebit | fbit) << (4 * c);
+                if h > row_max {
+                    row_max = h;
+                    row_c = c;
+                }
+                d = h_up[c];
+                h_up[c] = h;
+                f_up[c] = f;
+                h_left = h;
+                e_left = e;
+            }
+            h_left_col[i] = h_left;
+            e_left_col[i] = e_left;
+            trace[i] = word;
+            // Cells are visited with j ascending within a row and strips left to right, so a
+            // later cell can only win on a higher total or, on a tie, a larger i.
+            let total = row_max - if i == m - 1 { 0 } else { self.clip };
+            if total > best.total || (total == best.total && i > best.i) {
+                *best = Best { total, i, j: self.j0 + row_c };
+            }
+        }
+    }
 }
 
 /// Aligns `query` to `target`; identical results to [`super::align_reference`].
@@ -37,57 +112,28 @@ pub fn align_task(query: &[u8], target: &[u8], sc: &Scoring, scratch: &mut Trace
     scratch.trace.clear();
     scratch.trace.resize(strips * m, 0);
 
-    let (mut best, mut bi, mut bj) = (i32::MIN, 0usize, 0usize);
+    // One row of pair scores per query base code, indexed by target code.
+    let mut profile = [[0i32; 5]; 5];
+    for (q, row) in profile.iter_mut().enumerate() {
+        for (t, v) in row.iter_mut().enumerate() {
+            *v = sc.pair(q as u8, t as u8);
+        }
+    }
+    let mut best = Best { total: i32::MIN, i: 0, j: 0 };
     for k in 0..strips {
         let j0 = k * STRIP;
         let width = STRIP.min(n - j0);
         let mut t = [0u8; STRIP];
         t[..width].copy_from_slice(&target[j0..j0 + width]);
-        let mut h_up = [NEG_INF; STRIP]; // H(i-1, j0+c)
-        let mut f_up = [NEG_INF; STRIP]; // F(i-1, j0+c)
-        let mut h_diag_left = NEG_INF; // H(i-1, j0-1)
-        for i in 0..m {
-            let qi = query[i];
-            let start = if i == 0 { 0 } else { -sc.clip };
-            let end_pen = if i == m - 1 { 0 } else { sc.clip };
-            let mut h_left = scratch.h_left[i]; // H(i, j-1)
-            let mut e_left = scratch.e_left[i]; // E(i, j-1)
-            let mut d = h_diag_left; // H(i-1, j-1)
-            h_diag_left = h_left;
-            let mut word = 0u32;
-            for c in 0..width {
-                let (dcode, dval) = if d >= start { (0u32, d) } else { (1u32, start) };
-                let diag = dval + sc.pair(qi, t[c]);
-                let e_open = h_left - oe;
-                let e_ext = e_left - ext;
-                let (e, ebit) = if e_open >= e_ext { (e_open, 0u32) } else { (e_ext, 4u32) };
-                let f_open = h_up[c] - oe;
-                let f_ext = f_up[c] - ext;
-                let (f, fbit) = if f_open >= f_ext { (f_open, 0u32) } else { (f_ext, 8u32) };
-                let (h, hcode) = if diag >= e && diag >= f {
-                    (diag, dcode)
-                } else if e >= f {
-                    (e, 2)
-                } else {
-                    (f, 3)
-                };
-                word |= (hcode | ebit | fbit) << (4 * c);
-                let j = j0 + c;
-                let total = h - end_pen;
-                if better(total, i, j, best, bi, bj) {
-                    (best, bi, bj) = (total, i, j);
-                }
-                d = h_up[c];
-                h_up[c] = h;
-                f_up[c] = f;
-                h_left = h;
-                e_left = e;
-            }
-            scratch.h_left[i] = h_left;
-            scratch.e_left[i] = e_left;
-            scratch.trace[k * m + i] = word;
+        let strip = Strip { t, j0, m, oe, ext, clip: sc.clip, profile: &profile, query };
+        // Full strips take the constant-width path, which the compiler unrolls.
+        if width == STRIP {
+            strip.run(STRIP, &mut scratch.h_left, &mut scratch.e_left, &mut scratch.trace[k * m..(k + 1) * m], &mut best);
+        } else {
+            strip.run(width, &mut scratch.h_left, &mut scratch.e_left, &mut scratch.trace[k * m..(k + 1) * m], &mut best);
         }
     }
+    let (bi, bj, best) = (best.i, best.j, best.total);
     traceback(&scratch.trace, m, bi, bj, best, sc)
 }
 

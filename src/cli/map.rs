@@ -1,10 +1,166 @@
-//! `swmap map` (not built yet).
+//! `swmap map`: align reads to SAM or BAM.
 
+use super::index::{build_from_fasta, peak_rss_mib, set_threads};
+use crate::align::Scoring;
+use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
+use crate::fastq::{FastqReader, ReadSource};
+use crate::index::{is_index_file, Index, IndexParams};
+use crate::map::{map_reads, MapOptions};
+use crate::sam::{parse_read_group, HeaderInfo, SamWriter};
+use crate::seed::SeedOptions;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    /// A hardware GPU if one works, else the CPU.
+    Auto,
+    /// Any GPU adapter, software ones (lavapipe) included; an error if none works.
+    Gpu,
+    /// The rayon CPU backend.
+    Cpu,
+}
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Index from `swmap index`, or a reference FASTA (plain or gzip) to index in memory.
+    pub reference: PathBuf,
+    /// Reads: FASTQ, plain or gzip; '-' for stdin.
+    pub reads: PathBuf,
+    /// Mates of the reads, for paired-end data (same order and names).
+    pub mates: Option<PathBuf>,
+    /// Output file; '.bam' writes BAM, anything else SAM [default: SAM on stdout].
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// Worker threads [default: all cores].
+    #[arg(short = 't', long)]
+    pub threads: Option<usize>,
+    /// Alignment backend.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Read group header line, e.g. '@RG\tID:x\tSM:y'; adds RG:Z to every record.
+    #[arg(short = 'R', long = "read-group")]
+    pub read_group: Option<String>,
+    /// The reads file holds pairs, mate 1 then mate 2.
+    #[arg(short = 'p', long)]
+    pub interleaved: bool,
+    /// Match score.
+    #[arg(short = 'A', default_value_t = Scoring::default().match_score)]
+    pub match_score: i32,
+    /// Mismatch penalty.
+    #[arg(short = 'B', default_value_t = Scoring::default().mismatch)]
+    pub mismatch: i32,
+    /// Gap open penalty (a gap of length L costs O + L*E).
+    #[arg(short = 'O', default_value_t = Scoring::default().gap_open)]
+    pub gap_open: i32,
+    /// Gap extension penalty.
+    #[arg(short = 'E', default_value_t = Scoring::default().gap_extend)]
+    pub gap_extend: i32,
+    /// Penalty for clipping either end of a read.
+    #[arg(short = 'L', default_value_t = Scoring::default().clip)]
+    pub clip: i32,
+    /// Minimum alignment score to report a read as mapped.
+    #[arg(short = 'T', default_value_t = MapOptions::default().min_score)]
+    pub min_score: i32,
+    /// Skip seeds occurring more often than this in the reference.
+    #[arg(long, default_value_t = SeedOptions::default().max_occ)]
+    pub max_occ: usize,
+    /// Reference windows aligned per read, at most.
+    #[arg(long, default_value_t = SeedOptions::default().max_candidates)]
+    pub max_candidates: usize,
+    /// Seed k-mer length when indexing a FASTA in memory.
+    #[arg(short = 'k', default_value_t = IndexParams::default().k)]
+    pub k: u32,
+    /// Minimizer window when indexing a FASTA in memory.
+    #[arg(short = 'w', default_value_t = IndexParams::default().w)]
+    pub w: u32,
+    /// Reads per processing chunk (speed and memory only; output is identical for any value).
+    #[arg(long, hide = true, env = "SWMAP_CHUNK_READS", default_value_t = MapOptions::default().chunk_reads)]
+    pub chunk_reads: usize,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::Options("swmap map is not built yet".into()))
+/// The options checked before any work starts.
+fn validate(args: &Args) -> Result<MapOptions> {
+    let scoring = Scoring {
+        match_score: args.match_score,
+        mismatch: args.mismatch,
+        gap_open: args.gap_open,
+        gap_extend: args.gap_extend,
+        clip: args.clip,
+        ..Scoring::default()
+    };
+    scoring.validate().map_err(Error::Options)?;
+    if args.interleaved && args.mates.is_some() {
+        return Err(Error::Options("--interleaved takes one reads file, but a mates file was given too".into()));
+    }
+    if args.mates.as_ref().is_some_and(|m| m == &args.reads) {
+        return Err(Error::Options("the reads and mates files are the same file".into()));
+    }
+    if args.reference.as_os_str() == "-" {
+        return Err(Error::Options("the reference cannot be read from stdin; give an index or FASTA file".into()));
+    }
+    if args.max_occ == 0 || args.max_candidates == 0 || args.chunk_reads == 0 {
+        return Err(Error::Options("--max-occ, --max-candidates and the chunk size must be at least 1".into()));
+    }
+    if args.min_score < 1 {
+        return Err(Error::Options(format!("minimum score -T must be at least 1, got {}", args.min_score)));
+    }
+    Ok(MapOptions {
+        scoring,
+        seed: SeedOptions { max_occ: args.max_occ, max_candidates: args.max_candidates, ..SeedOptions::default() },
+        min_score: args.min_score,
+        chunk_reads: args.chunk_reads,
+    })
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let opts = validate(&args)?;
+    let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?;
+    let threads = set_threads(args.threads)?;
+    let start = Instant::now();
+
+    let index = if !args.reference.exists() {
+        return Err(Error::io(&args.reference, std::io::Error::from(std::io::ErrorKind::NotFound)));
+    } else if is_index_file(&args.reference) {
+        Index::load(&args.reference)?
+    } else {
+        build_from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?
+    };
+    let source = match (&args.mates, args.interleaved) {
+        (Some(m), _) => ReadSource::Paired(FastqReader::open(&args.reads)?, FastqReader::open(m)?),
+        (None, true) => ReadSource::Interleaved(FastqReader::open(&args.reads)?),
+        (None, false) => ReadSource::Single(FastqReader::open(&args.reads)?),
+    };
+    let aligner = backend::open(match args.backend {
+        BackendArg::Auto => BackendChoice::Auto,
+        BackendArg::Gpu => BackendChoice::Gpu,
+        BackendArg::Cpu => BackendChoice::Cpu,
+    })?;
+    eprintln!("[swmap] backend: {}", aligner.describe());
+
+    let header = HeaderInfo {
+        contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
+        read_group: read_group.map(|rg| rg.line),
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let mut writer = SamWriter::create(args.output.as_deref(), &header, threads)?;
+    let stats = map_reads(&index, source, args.reads.clone(), aligner.as_ref(), &opts, &mut writer)?;
+    writer.finish()?;
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "[swmap] {} reads, {} mapped ({:.2}%), {} alignments, {:.1} s, {:.0} reads/s, peak memory {:.0} MiB{}",
+        stats.reads,
+        stats.mapped,
+        100.0 * stats.mapped as f64 / stats.reads.max(1) as f64,
+        stats.alignments,
+        secs,
+        stats.reads as f64 / secs,
+        peak_rss_mib().unwrap_or(0.0),
+        stats
+            .insert_model
+            .map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})"))
+            .unwrap_or_default()
+    );
+    Ok(())
 }

@@ -1,0 +1,292 @@
+//! FASTQ reader: plain or gzip, single files, mate files or interleaved, `-` for stdin.
+//!
+//! A record is four lines (`@name`, bases, `+`, qualities); multi-line FASTQ is not accepted.
+//! Every malformed record is an error that names the file, the record number and the line:
+//! a truncated record, a header without `@`, a missing `+`, bases and qualities of different
+//! lengths, a character that is not a base, a quality outside `!`..`~`.
+
+use crate::dna;
+use crate::error::{Error, Result};
+use crate::fasta::show_byte;
+use crate::input;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+/// One read. `name` has neither the `@`, nor the comment, nor a trailing `/1` or `/2`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Read {
+    pub name: Vec<u8>,
+    /// Base codes (see [`crate::dna`]).
+    pub codes: Vec<u8>,
+    /// Raw Phred qualities (ASCII minus 33).
+    pub qual: Vec<u8>,
+}
+
+/// Streams records from one FASTQ file.
+pub struct FastqReader {
+    inner: Box<dyn BufRead + Send>,
+    path: PathBuf,
+    line: Vec<u8>,
+    line_no: u64,
+    records: u64,
+}
+
+impl FastqReader {
+    /// Opens `path` (`-` is stdin; gzip detected from the data).
+    pub fn open(path: &Path) -> Result<FastqReader> {
+        Ok(FastqReader::new(input::open(path)?, path))
+    }
+
+    /// Reads from any reader; `path` names it in error messages.
+    pub fn new(inner: Box<dyn BufRead + Send>, path: &Path) -> FastqReader {
+        FastqReader { inner, path: path.to_path_buf(), line: Vec::new(), line_no: 0, records: 0 }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records read so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    fn read_line(&mut self) -> Result<bool> {
+        self.line.clear();
+        let n = self.inner.read_until(b'\n', &mut self.line).map_err(|e| Error::io(&self.path, e))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line_no += 1;
+        while matches!(self.line.last(), Some(b'\n' | b'\r')) {
+            self.line.pop();
+        }
+        Ok(true)
+    }
+
+    fn error(&self, message: impl Into<String>) -> Error {
+        Error::input(&self.path, format!("record {} (line {})", self.records + 1, self.line_no), message)
+    }
+
+    fn truncated(&self, what: &str) -> Error {
+        Error::input(
+            &self.path,
+            format!("record {} (line {})", self.records + 1, self.line_no + 1),
+            format!("truncated FASTQ: end of file where the {what} line should be"),
+        )
+    }
+
+    /// Reads the next record into `read`; `Ok(false)` at a clean end of file.
+    pub fn next_into(&mut self, read: &mut Read) -> Result<bool> {
+        // Header, skipping blank lines between records.
+        loop {
+            if !self.read_line()? {
+                return Ok(false);
+            }
+            if !self.line.iter().all(|b| b.is_ascii_whitespace()) {
+                break;
+            }
+        }
+        if self.line.first() != Some(&b'@') {
+            return Err(self.error(format!(
+                "expected a FASTQ header starting with '@', found {}",
+                self.line.first().map_or("an empty line".into(), |&b| show_byte(b))
+            )));
+        }
+        let name_end = self.line.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(self.line.len());
+        let mut name = &self.line[1..name_end];
+        if name.len() > 2 && (name.ends_with(b"/1") || name.ends_with(b"/2")) {
+            name = &name[..name.len() - 2];
+        }
+        if name.is_empty() {
+            return Err(self.error("FASTQ header has no read name"));
+        }
+        read.name.clear();
+        read.name.extend_from_slice(name);
+
+        if !self.read_line()? {
+            return Err(self.truncated("sequence"));
+        }
+        read.codes.clear();
+        for (col, &b) in self.line.iter().enumerate() {
+            match dna::encode(b) {
+                Some(c) => read.codes.push(c),
+                None => {
+                    return Err(self.error(format!(
+                        "invalid base {} at position {} of read '{}'",
+                        show_byte(b),
+                        col + 1,
+                        String::from_utf8_lossy(&read.name)
+                    )))
+                }
+            }
+        }
+
+        if !self.read_line()? {
+            return Err(self.truncated("'+' separator"));
+        }
+        if self.line.first() != Some(&b'+') {
+            return Err(self.error("expected the '+' separator line (multi-line FASTQ is not supported)"));
+        }
+
+        if !self.read_line()? {
+            return Err(self.truncated("quality"));
+        }
+        if self.line.len() != read.codes.len() {
+            return Err(self.error(format!(
+                "read '{}' has {} bases but {} quality scores",
+                String::from_utf8_lossy(&read.name),
+                read.codes.len(),
+                self.line.len()
+            )));
+        }
+        read.qual.clear();
+        for &b in &self.line {
+            if !(b'!'..=b'~').contains(&b) {
+                return Err(self.error(format!("invalid quality character {}", show_byte(b))));
+            }
+            read.qual.push(b - 33);
+        }
+        self.records += 1;
+        Ok(true)
+    }
+}
+
+/// Where reads come from: one file, two mate files, or one interleaved file.
+pub enum ReadSource {
+    Single(FastqReader),
+    Paired(FastqReader, FastqReader),
+    Interleaved(FastqReader),
+}
+
+impl ReadSource {
+    pub fn is_paired(&self) -> bool {
+        !matches!(self, ReadSource::Single(_))
+    }
+
+    /// Fills `out` with up to `max_reads` reads (pairs count as two, mates adjacent: read 2k
+    /// and 2k+1). Returns false when the input is exhausted and nothing was read.
+    pub fn next_chunk(&mut self, max_reads: usize, out: &mut Vec<Read>) -> Result<bool> {
+        out.clear();
+        while out.len() < max_reads.max(2) {
+            match self {
+                ReadSource::Single(r) => {
+                    let mut read = Read::default();
+                    if !r.next_into(&mut read)? {
+                        break;
+                    }
+                    out.push(read);
+                }
+                ReadSource::Paired(r1, r2) => {
+                    let (mut a, mut b) = (Read::default(), Read::default());
+                    let got1 = r1.next_into(&mut a)?;
+                    let got2 = r2.next_into(&mut b)?;
+                    match (got1, got2) {
+                        (false, false) => break,
+                        (true, false) | (false, true) => {
+                            let (short, long) = if got1 { (&*r2, &*r1) } else { (&*r1, &*r2) };
+                            return Err(Error::input(
+                                short.path(),
+                                format!("after record {}", short.records()),
+                                format!(
+                                    "mate files differ in length: this file ends while {} has more reads",
+                                    long.path().display()
+                                ),
+                            ));
+                        }
+                        (true, true) => {}
+                    }
+                    check_mates(&a, &b, r2.path(), r2.records())?;
+                    out.push(a);
+                    out.push(b);
+                }
+                ReadSource::Interleaved(r) => {
+                    let (mut a, mut b) = (Read::default(), Read::default());
+                    if !r.next_into(&mut a)? {
+                        break;
+                    }
+                    if !r.next_into(&mut b)? {
+                        return Err(Error::input(
+                            r.path(),
+                            format!("record {}", r.records()),
+                            "interleaved FASTQ has an odd number of records: the last read has no mate",
+                        ));
+                    }
+                    check_mates(&a, &b, r.path(), r.records())?;
+                    out.push(a);
+                    out.push(b);
+                }
+            }
+        }
+        Ok(!out.is_empty())
+    }
+}
+
+fn check_mates(a: &Read, b: &Read, path: &Path, record: u64) -> Result<()> {
+    if a.name != b.name {
+        return Err(Error::input(
+            path,
+            format!("record {record}"),
+            format!(
+                "mate names differ: '{}' and '{}'",
+                String::from_utf8_lossy(&a.name),
+                String::from_utf8_lossy(&b.name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(text: &'static str) -> FastqReader {
+        FastqReader::new(Box::new(text.as_bytes()), Path::new("r.fq"))
+    }
+
+    fn read_all(text: &'static str) -> Result<Vec<Read>> {
+        let mut r = reader(text);
+        let mut v = Vec::new();
+        let mut rec = Read::default();
+        while r.next_into(&mut rec)? {
+            v.push(rec.clone());
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn parses_records_and_strips_mate_suffix() {
+        let v = read_all("@r1/1 comment\nACGTN\n+\nIIII#\n\n@r2\nac\n+r2\n!~\n").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].name, b"r1");
+        assert_eq!(v[0].codes, vec![0, 1, 2, 3, 4]);
+        assert_eq!(v[0].qual, vec![40, 40, 40, 40, 2]);
+        assert_eq!(v[1].qual, vec![0, 93]);
+    }
+
+    #[test]
+    fn malformed_records_name_record_and_line() {
+        let e = read_all("@r1\nACGT\n+\nIIII\n@r2\nACGT\n+\n").unwrap_err().to_string();
+        assert!(e.contains("r.fq: record 2 (line 8)") && e.contains("truncated"), "{e}");
+        let e = read_all("@r1\nACGT\n+\nIII\n").unwrap_err().to_string();
+        assert!(e.contains("record 1 (line 4)") && e.contains("4 bases but 3 quality"), "{e}");
+        let e = read_all("r1\nACGT\n+\nIIII\n").unwrap_err().to_string();
+        assert!(e.contains("expected a FASTQ header"), "{e}");
+        let e = read_all("@r1\nAC-T\n+\nIIII\n").unwrap_err().to_string();
+        assert!(e.contains("invalid base '-' at position 3"), "{e}");
+        let e = read_all("@r1\nACGT\nIIII\n").unwrap_err().to_string();
+        assert!(e.contains("'+' separator"), "{e}");
+    }
+
+    #[test]
+    fn mates_must_match() {
+        let mut src = ReadSource::Paired(reader("@a/1\nA\n+\nI\n@b/1\nA\n+\nI\n"), reader("@a/2\nC\n+\nI\n"));
+        let mut out = Vec::new();
+        let e = src.next_chunk(10, &mut out).unwrap_err().to_string();
+        assert!(e.contains("mate files differ in length"), "{e}");
+        let mut src = ReadSource::Interleaved(reader("@a/1\nA\n+\nI\n@b/2\nA\n+\nI\n"));
+        let e = src.next_chunk(10, &mut out).unwrap_err().to_string();
+        assert!(e.contains("mate names differ"), "{e}");
+    }
+}

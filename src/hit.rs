@@ -1,0 +1,102 @@
+//! A read's alignments on the reference, after the backend has aligned its windows.
+
+use crate::align::{Alignment, Cigar};
+use crate::index::Index;
+use crate::seed::CandidateWindow;
+
+/// One alignment of a read, in reference coordinates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub contig: usize,
+    /// 0-based start on the contig.
+    pub pos: u64,
+    /// The reverse-complemented read aligned.
+    pub reverse: bool,
+    /// Raw score (SAM `AS`).
+    pub score: i32,
+    /// Aligned part of the (oriented) read.
+    pub query_start: u32,
+    pub query_end: u32,
+    /// Reference bases covered.
+    pub ref_len: u32,
+    /// M/I/D operations, clips excluded.
+    pub cigar: Cigar,
+}
+
+impl Hit {
+    pub fn end(&self) -> u64 {
+        self.pos + self.ref_len as u64
+    }
+
+    /// 5' end of the read on the reference (0-based): start if forward, last base if reverse.
+    pub fn five_prime(&self) -> u64 {
+        if self.reverse {
+            self.end() - 1
+        } else {
+            self.pos
+        }
+    }
+
+    fn overlaps(&self, other: &Hit) -> bool {
+        self.contig == other.contig
+            && self.reverse == other.reverse
+            && self.pos < other.end()
+            && other.pos < self.end()
+    }
+}
+
+/// Every alignment of one read, best first, with overlapping duplicates removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadHits {
+    pub hits: Vec<Hit>,
+}
+
+impl ReadHits {
+    /// Turns the backend's results for a read's windows into hits: drops alignments scoring
+    /// below `min_score`, keeps the best of alignments that overlap on the same strand, and
+    /// orders them by score, then position (a total order, so no tie depends on scheduling).
+    pub fn from_alignments(index: &Index, windows: &[CandidateWindow], alns: &[Alignment], min_score: i32) -> ReadHits {
+        let mut all: Vec<Hit> = windows
+            .iter()
+            .zip(alns)
+            .filter(|(_, a)| a.score >= min_score && !a.cigar.is_empty())
+            .map(|(w, a)| {
+                let c = &index.contigs[w.contig];
+                Hit {
+                    contig: w.contig,
+                    pos: w.start + a.target_start as u64 - c.offset,
+                    reverse: w.reverse,
+                    score: a.score,
+                    query_start: a.query_start,
+                    query_end: a.query_end,
+                    ref_len: a.target_end - a.target_start,
+                    cigar: a.cigar.clone(),
+                }
+            })
+            .collect();
+        all.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then(a.contig.cmp(&b.contig))
+                .then(a.pos.cmp(&b.pos))
+                .then(a.reverse.cmp(&b.reverse))
+                .then(a.cigar.0.cmp(&b.cigar.0))
+        });
+        let mut hits: Vec<Hit> = Vec::with_capacity(all.len());
+        for h in all {
+            if !hits.iter().any(|k| k.overlaps(&h)) {
+                hits.push(h);
+            }
+        }
+        ReadHits { hits }
+    }
+
+    pub fn best(&self) -> Option<&Hit> {
+        self.hits.first()
+    }
+
+    /// Score of the best alignment at another place (SAM `XS`).
+    pub fn second_score(&self) -> Option<i32> {
+        self.hits.get(1).map(|h| h.score)
+    }
+}

@@ -1,0 +1,233 @@
+//! The index file. All integers little-endian:
+//!
+//! ```text
+//! magic      8 bytes  "SWMAPIDX"
+//! version    u32      FORMAT_VERSION
+//! k, w       u32, u32
+//! contigs    u32 count, then per contig: u32 name length, name bytes, u64 length
+//! reference  u64 total length, 2-bit packed bases (A0 C1 G2 T3, 4 per byte, first base in
+//!            the low bits; an N is stored as A), then u64 count of N runs, each (u64 start,
+//!            u64 length)
+//! seed table u32 bucket_bits, u64 entries, (2^bucket_bits + 1) u32 bucket starts,
+//!            entries u64 keys, entries u64 values
+//! checksum   u64      over every byte before it
+//! ```
+//! The whole file is read and checked before any of it is used, so a truncated, damaged or
+//! foreign file is refused with a message rather than mapped against.
+
+use super::{ContigInfo, Index, IndexParams};
+use crate::error::{Error, Result};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub const MAGIC: &[u8; 8] = b"SWMAPIDX";
+/// Bump on any change of the layout above.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A fast 64-bit checksum over 8-byte words (corruption detection, not cryptography).
+fn checksum(data: &[u8]) -> u64 {
+    let mut h = 0x243f_6a88_85a3_08d3u64 ^ data.len() as u64;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap());
+        h = (h.rotate_left(23) ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 29)
+}
+
+/// True when the file at `path` starts with the index magic number (it is not a FASTA).
+pub fn is_index_file(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == MAGIC
+}
+
+impl Index {
+    /// Writes the index to `path` (through a temporary file renamed at the end).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut b: Vec<u8> = Vec::with_capacity(64 + self.seq.len() / 4 + self.keys.len() * 16 + self.buckets.len() * 4);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b.extend_from_slice(&self.params.k.to_le_bytes());
+        b.extend_from_slice(&self.params.w.to_le_bytes());
+        b.extend_from_slice(&(self.contigs.len() as u32).to_le_bytes());
+        for c in &self.contigs {
+            b.extend_from_slice(&(c.name.len() as u32).to_le_bytes());
+            b.extend_from_slice(c.name.as_bytes());
+            b.extend_from_slice(&c.len.to_le_bytes());
+        }
+        b.extend_from_slice(&(self.seq.len() as u64).to_le_bytes());
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for chunk in self.seq.chunks(4) {
+            let mut byte = 0u8;
+            for (i, &c) in chunk.iter().enumerate() {
+                byte |= (c & 3) << (2 * i);
+            }
+            b.push(byte);
+        }
+        for (i, &c) in self.seq.iter().enumerate() {
+            if c > 3 {
+                match runs.last_mut() {
+                    Some((s, l)) if *s + *l == i as u64 => *l += 1,
+                    _ => runs.push((i as u64, 1)),
+                }
+            }
+        }
+        b.extend_from_slice(&(runs.len() as u64).to_le_bytes());
+        for (s, l) in runs {
+            b.extend_from_slice(&s.to_le_bytes());
+            b.extend_from_slice(&l.to_le_bytes());
+        }
+        b.extend_from_slice(&self.bucket_bits.to_le_bytes());
+        b.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
+        b.extend_from_slice(bytemuck::cast_slice(&self.buckets));
+        b.extend_from_slice(bytemuck::cast_slice(&self.keys));
+        b.extend_from_slice(bytemuck::cast_slice(&self.vals));
+        let sum = checksum(&b);
+        b.extend_from_slice(&sum.to_le_bytes());
+
+        let tmp = path.with_file_name(format!(
+            ".{}.swmap-tmp-{}",
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            std::process::id()
+        ));
+        let result = fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(&b).and_then(|_| f.sync_all()))
+            .and_then(|_| fs::rename(&tmp, path));
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(path, e));
+        }
+        Ok(())
+    }
+
+    /// Loads and checks an index file.
+    pub fn load(path: &Path) -> Result<Index> {
+        let data = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bad = |msg: String| Error::index(path, msg);
+        if data.len() < 12 || &data[..8] != MAGIC {
+            return Err(bad("not a swmap index (wrong magic number); build one with `swmap index`".into()));
+        }
+        let version = u32::from_le_bytes(data[8..12].try_into().unwrap());
+        if version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "index format version {version}, but this swmap reads version {FORMAT_VERSION}; rebuild it with `swmap index`"
+            )));
+        }
+        if data.len() < 20 {
+            return Err(bad("index file is truncated".into()));
+        }
+        let (body, tail) = data.split_at(data.len() - 8);
+        if checksum(body) != u64::from_le_bytes(tail.try_into().unwrap()) {
+            return Err(bad("index file is truncated or damaged (checksum mismatch); rebuild it with `swmap index`".into()));
+        }
+        parse(body).ok_or_else(|| bad("index file is damaged (inconsistent lengths); rebuild it with `swmap index`".into()))
+    }
+}
+
+/// Cursor over the checked body; `None` on any inconsistency.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn vec_u64(&mut self, n: usize) -> Option<Vec<u64>> {
+        Some(self.take(n.checked_mul(8)?)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect())
+    }
+}
+
+fn parse(body: &[u8]) -> Option<Index> {
+    let mut c = Cursor(&body[12..]);
+    let params = IndexParams { k: c.u32()?, w: c.u32()? };
+    params.validate().ok()?;
+    let n_contigs = c.u32()? as usize;
+    let mut contigs = Vec::with_capacity(n_contigs.min(1 << 20));
+    let mut offset = 0u64;
+    for _ in 0..n_contigs {
+        let nl = c.u32()? as usize;
+        let name = String::from_utf8(c.take(nl)?.to_vec()).ok()?;
+        let len = c.u64()?;
+        contigs.push(ContigInfo { name, len, offset });
+        offset = offset.checked_add(len)?;
+    }
+    let total = c.u64()?;
+    if total != offset {
+        return None;
+    }
+    let packed = c.take(total.div_ceil(4) as usize)?;
+    let mut seq = Vec::with_capacity(total as usize);
+    for &byte in packed {
+        for i in 0..4 {
+            seq.push((byte >> (2 * i)) & 3);
+        }
+    }
+    seq.truncate(total as usize);
+    let n_runs = c.u64()? as usize;
+    for _ in 0..n_runs {
+        let (s, l) = (c.u64()? as usize, c.u64()? as usize);
+        seq.get_mut(s..s.checked_add(l)?)?.fill(4);
+    }
+    let bucket_bits = c.u32()?;
+    if !(1..=2 * params.k).contains(&bucket_bits) || bucket_bits > 32 {
+        return None;
+    }
+    let entries = c.u64()? as usize;
+    let nb = (1usize << bucket_bits) + 1;
+    let buckets: Vec<u32> =
+        c.take(nb * 4)?.chunks_exact(4).map(|x| u32::from_le_bytes(x.try_into().unwrap())).collect();
+    if *buckets.last()? as usize != entries || buckets.windows(2).any(|p| p[0] > p[1]) {
+        return None;
+    }
+    let keys = c.vec_u64(entries)?;
+    let vals = c.vec_u64(entries)?;
+    if !c.0.is_empty() || vals.iter().any(|&v| (v >> 1) >= total) {
+        return None;
+    }
+    Some(Index { params, contigs, seq, bucket_bits, buckets, keys, vals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::test_contigs;
+    use super::*;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let dir = std::env::temp_dir().join(format!("swmap-index-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.swi");
+        let idx = Index::build(test_contigs(), IndexParams { k: 15, w: 5 });
+        idx.write(&path).unwrap();
+        let back = Index::load(&path).unwrap();
+        assert_eq!(back.seq, idx.seq);
+        assert_eq!(back.contigs, idx.contigs);
+        assert_eq!((back.keys.clone(), back.vals.clone()), (idx.keys.clone(), idx.vals.clone()));
+        assert!(is_index_file(&path));
+
+        let data = fs::read(&path).unwrap();
+        fs::write(&path, &data[..data.len() - 100]).unwrap();
+        assert!(Index::load(&path).unwrap_err().to_string().contains("truncated or damaged"));
+        let mut old = data.clone();
+        old[8] = 0;
+        fs::write(&path, &old).unwrap();
+        assert!(Index::load(&path).unwrap_err().to_string().contains("format version 0"));
+        fs::write(&path, b">chr1\nACGT\n").unwrap();
+        assert!(Index::load(&path).unwrap_err().to_string().contains("not a swmap index"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

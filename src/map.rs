@@ -1,0 +1,235 @@
+//! The mapping driver: reads stream in chunks, and each chunk goes through the stages in
+//! order — seed (find candidate windows), pack one batch, align it on the backend, collect
+//! hits, pair mates, score MAPQ, build records — and out to the writer in input order.
+//!
+//! Reading and writing run on their own threads, so they overlap the work on the chunk in
+//! between. Every decision about a read depends only on that read (and its mate, and for pairs
+//! the insert-size model, fixed from the first pairs of the input), so the output is the same
+//! for any chunk size, thread count or backend.
+
+use crate::align::Scoring;
+use crate::backend::AlignBackend;
+use crate::batch::AlignBatch;
+use crate::dna;
+use crate::error::{Error, Result};
+use crate::fastq::{Read, ReadSource};
+use crate::hit::ReadHits;
+use crate::index::Index;
+use crate::mapq;
+use crate::pair::{self, InsertModel, ESTIMATION_PAIRS};
+use crate::records;
+use crate::sam::{SamRecord, SamWriter};
+use crate::seed::{find_candidates, CandidateWindow, SeedOptions, SeedScratch};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
+
+/// Options of `swmap map` that shape the output.
+#[derive(Clone, Debug)]
+pub struct MapOptions {
+    pub scoring: Scoring,
+    pub seed: SeedOptions,
+    /// Alignments scoring below this are not reported (`-T`, default 30).
+    pub min_score: i32,
+    /// Reads per chunk (pairs count twice). Changes speed and memory, never the output.
+    pub chunk_reads: usize,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions { scoring: Scoring::default(), seed: SeedOptions::default(), min_score: 30, chunk_reads: 200_000 }
+    }
+}
+
+/// Counts reported at the end of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MapStats {
+    pub reads: u64,
+    pub mapped: u64,
+    pub alignments: u64,
+    pub cells: u64,
+    pub insert_model: Option<(i64, i64, i64)>,
+}
+
+/// Seeds and aligns every read of a chunk; one `ReadHits` per read.
+pub fn align_chunk(
+    index: &Index,
+    reads: &[Read],
+    backend: &dyn AlignBackend,
+    opts: &MapOptions,
+    stats: &mut MapStats,
+) -> Result<Vec<ReadHits>> {
+    let windows: Vec<Vec<CandidateWindow>> = reads
+        .par_iter()
+        .map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, &opts.seed, s))
+        .collect();
+    // Pack the batch: each read's orientations once, then its windows, in read order.
+    let mut batch = AlignBatch::new();
+    let mut first_task = Vec::with_capacity(reads.len() + 1);
+    let mut rc = Vec::new();
+    for (read, ws) in reads.iter().zip(&windows) {
+        first_task.push(batch.len());
+        let mut fwd = None;
+        let mut rev = None;
+        for w in ws {
+            let q = if w.reverse {
+                *rev.get_or_insert_with(|| {
+                    dna::reverse_complement_into(&read.codes, &mut rc);
+                    batch.push_query(&rc)
+                })
+            } else {
+                *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
+            };
+            batch.push_task(q, &index.seq[w.start as usize..w.end as usize]);
+        }
+    }
+    first_task.push(batch.len());
+    stats.alignments += batch.len() as u64;
+    stats.cells += batch.cells();
+    let alns = if batch.is_empty() { Vec::new() } else { backend.align(&batch, &opts.scoring)? };
+    if alns.len() != batch.len() {
+        return Err(Error::Gpu(format!("backend returned {} results for {} tasks", alns.len(), batch.len())));
+    }
+    Ok((0..reads.len())
+        .into_par_iter()
+        .map(|i| {
+            let r = first_task[i]..first_task[i + 1];
+            ReadHits::from_alignments(index, &windows[i], &alns[r], opts.min_score)
+        })
+        .collect())
+}
+
+/// Builds the records of a chunk (single reads, or mates adjacent when paired).
+fn chunk_records(
+    index: &Index,
+    reads: &[Read],
+    hits: &[ReadHits],
+    paired: bool,
+    model: Option<&InsertModel>,
+    sc: &Scoring,
+) -> Vec<SamRecord> {
+    if !paired {
+        return reads
+            .par_iter()
+            .zip(hits)
+            .map(|(r, h)| records::single(r, h, mapq::single_end(h, sc), index))
+            .collect();
+    }
+    reads
+        .par_chunks(2)
+        .zip(hits.par_chunks(2))
+        .flat_map_iter(|(r, h)| {
+            let choice = pair::choose([&h[0], &h[1]], model, sc);
+            records::pair([&r[0], &r[1]], [&h[0], &h[1]], &choice, index)
+        })
+        .collect()
+}
+
+/// Maps every read of `source` and writes the records; returns counts for the summary line.
+pub fn map_reads(
+    index: &Index,
+    mut source: ReadSource,
+    input_name: PathBuf,
+    backend: &dyn AlignBackend,
+    opts: &MapOptions,
+    writer: &mut SamWriter,
+) -> Result<MapStats> {
+    let paired = source.is_paired();
+    let chunk_reads = opts.chunk_reads.max(2);
+    let mut stats = MapStats::default();
+    std::thread::scope(|scope| -> Result<MapStats> {
+        let (chunk_tx, chunk_rx) = sync_channel::<Result<Vec<Read>>>(2);
+        let (rec_tx, rec_rx) = sync_channel::<Vec<SamRecord>>(2);
+        scope.spawn(move || loop {
+            let mut chunk = Vec::with_capacity(chunk_reads);
+            match source.next_chunk(chunk_reads, &mut chunk) {
+                Ok(false) => break,
+                Ok(true) => {
+                    if chunk_tx.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = chunk_tx.send(Err(e));
+                    break;
+                }
+            }
+        });
+        let write_thread = scope.spawn(move || -> Result<()> {
+            for recs in rec_rx {
+                for r in &recs {
+                    writer.write(r)?;
+                }
+            }
+            Ok(())
+        });
+
+        let mut run = || -> Result<()> {
+            // Pairs wait here until the insert-size model is fixed from the first pairs.
+            let mut pending: Vec<(Vec<Read>, Vec<ReadHits>)> = Vec::new();
+            let mut pending_reads = 0usize;
+            let mut model: Option<Option<InsertModel>> = if paired { None } else { Some(None) };
+            let emit = |reads: &[Read], hits: &[ReadHits], model: Option<&InsertModel>, stats: &mut MapStats| {
+                let recs = chunk_records(index, reads, hits, paired, model, &opts.scoring);
+                stats.mapped += recs.iter().filter(|r| r.flags & records::UNMAPPED == 0).count() as u64;
+                rec_tx.send(recs).is_ok()
+            };
+            for chunk in chunk_rx.iter() {
+                let reads = chunk?;
+                stats.reads += reads.len() as u64;
+                let hits = align_chunk(index, &reads, backend, opts, &mut stats)?;
+                match &model {
+                    Some(m) => {
+                        if !emit(&reads, &hits, m.as_ref(), &mut stats) {
+                            return Ok(());
+                        }
+                    }
+                    None => {
+                        pending_reads += reads.len();
+                        pending.push((reads, hits));
+                        if pending_reads >= 2 * ESTIMATION_PAIRS {
+                            let m = estimate(&pending, &opts.scoring);
+                            for (r, h) in pending.drain(..) {
+                                if !emit(&r, &h, m.as_ref(), &mut stats) {
+                                    return Ok(());
+                                }
+                            }
+                            model = Some(m);
+                        }
+                    }
+                }
+            }
+            if model.is_none() {
+                let m = estimate(&pending, &opts.scoring);
+                for (r, h) in pending.drain(..) {
+                    if !emit(&r, &h, m.as_ref(), &mut stats) {
+                        return Ok(());
+                    }
+                }
+                model = Some(m);
+            }
+            stats.insert_model = model.flatten().map(|m| (m.mean.round() as i64, m.low, m.high));
+            Ok(())
+        };
+        let result = run();
+        drop(rec_tx);
+        drop(chunk_rx);
+        let written = write_thread.join().expect("writer thread never panics");
+        result?;
+        written?;
+        if stats.reads == 0 {
+            return Err(Error::input(input_name, "end of file", "no reads found (empty FASTQ)"));
+        }
+        Ok(stats.clone())
+    })
+}
+
+/// The insert-size model from the first `ESTIMATION_PAIRS` pairs of the pending chunks.
+fn estimate(pending: &[(Vec<Read>, Vec<ReadHits>)], sc: &Scoring) -> Option<InsertModel> {
+    let pairs: Vec<(&ReadHits, &ReadHits)> = pending
+        .iter()
+        .flat_map(|(_, h)| h.chunks(2).map(|p| (&p[0], &p[1])))
+        .take(ESTIMATION_PAIRS)
+        .collect();
+    InsertModel::estimate(&pairs, sc)
+}

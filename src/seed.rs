@@ -1,0 +1,180 @@
+//! Seeding and candidate windows: a read's minimizers are looked up in the index, hits are
+//! grouped by strand and diagonal, and the best groups become reference windows to align.
+//!
+//! A hit of read minimizer at `qpos` on reference position `rpos` lies on the forward strand
+//! when the two canonical orientations agree, and then on diagonal `rpos - qpos`; otherwise it
+//! lies on the reverse strand, where the reverse-complemented read has the k-mer at
+//! `qoff = len - k - qpos` and the diagonal is `rpos - qoff`. Hits on one strand whose sorted
+//! diagonals are at most `band` apart form one group; a group's weight is the number of read
+//! bases its seeds cover. Minimizers with more than `max_occ` hits are skipped (repeats); a
+//! read whose every minimizer is that frequent is seeded from its rarest ones instead, so
+//! reads inside repeats are still placed (with MAPQ 0).
+
+use crate::index::minimizer::{minimizers, Minimizer};
+use crate::index::Index;
+
+/// Seeding options (`swmap map --max-occ ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedOptions {
+    /// Skip minimizers with more hits than this.
+    pub max_occ: usize,
+    /// Keep at most this many windows per read.
+    pub max_candidates: usize,
+    /// Drop groups weighing less than this fraction (in percent) of the best group.
+    pub min_weight_percent: u32,
+    /// Hits whose diagonals differ by at most this much are grouped.
+    pub band: u32,
+    /// Reference bases added on each side of a group's span.
+    pub window_pad: u32,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        SeedOptions { max_occ: 200, max_candidates: 8, min_weight_percent: 30, band: 32, window_pad: 50 }
+    }
+}
+
+/// A reference window to align a read (or its reverse complement) against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CandidateWindow {
+    /// The reverse-complemented read aligns here.
+    pub reverse: bool,
+    pub contig: usize,
+    /// Global start and end (exclusive) in the index's concatenated reference.
+    pub start: u64,
+    pub end: u64,
+    /// Read bases covered by the group's seeds.
+    pub weight: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    reverse: bool,
+    diag: i64,
+    qoff: u32,
+}
+
+/// Buffers reused across reads of one thread.
+#[derive(Default)]
+pub struct SeedScratch {
+    mins: Vec<Minimizer>,
+    hits: Vec<Hit>,
+    spans: Vec<(u32, u32)>,
+}
+
+/// Candidate windows of a read (base codes, as sequenced), best first.
+pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Vec<CandidateWindow> {
+    let k = index.params.k as usize;
+    let len = read.len();
+    s.mins.clear();
+    s.hits.clear();
+    if len < k {
+        return Vec::new();
+    }
+    minimizers(read, k, index.params.w as usize, 0, &mut s.mins);
+    let mut any = false;
+    for m in &s.mins {
+        let hits = index.lookup(m.hash);
+        if hits.len() > opts.max_occ {
+            continue;
+        }
+        any |= !hits.is_empty();
+        push_hits(&mut s.hits, hits, m, len, k);
+    }
+    if !any {
+        // Every seed is repetitive: fall back to the rarest ones.
+        let rarest = s.mins.iter().map(|m| index.lookup(m.hash).len()).filter(|&n| n > 0).min();
+        if let Some(n) = rarest.filter(|&n| n <= opts.max_occ * 20) {
+            for m in &s.mins {
+                let hits = index.lookup(m.hash);
+                if hits.len() == n {
+                    push_hits(&mut s.hits, hits, m, len, k);
+                }
+            }
+        }
+    }
+    if s.hits.is_empty() {
+        return Vec::new();
+    }
+    s.hits.sort_unstable();
+
+    let mut windows: Vec<CandidateWindow> = Vec::new();
+    let mut i = 0;
+    while i < s.hits.len() {
+        let first = s.hits[i];
+        let contig = index.contig_of((first.diag + first.qoff as i64) as u64);
+        let mut j = i + 1;
+        while j < s.hits.len()
+            && s.hits[j].reverse == first.reverse
+            && s.hits[j].diag - s.hits[j - 1].diag <= opts.band as i64
+            && index.contig_of((s.hits[j].diag + s.hits[j].qoff as i64) as u64) == contig
+        {
+            j += 1;
+        }
+        let group = &s.hits[i..j];
+        s.spans.clear();
+        s.spans.extend(group.iter().map(|h| (h.qoff, h.qoff + k as u32)));
+        s.spans.sort_unstable();
+        let mut weight = 0u32;
+        let mut reach = 0u32;
+        for &(a, b) in &s.spans {
+            let a = a.max(reach);
+            if b > a {
+                weight += b - a;
+            }
+            reach = reach.max(b);
+        }
+        let c = &index.contigs[contig];
+        let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
+        let start = (group[0].diag - opts.window_pad as i64).clamp(cstart, cend);
+        let end = (group[group.len() - 1].diag + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
+        if end > start {
+            windows.push(CandidateWindow { reverse: first.reverse, contig, start: start as u64, end: end as u64, weight });
+        }
+        i = j;
+    }
+    // Best first; the order is total so results never depend on anything but the read.
+    windows.sort_unstable_by(|a, b| b.weight.cmp(&a.weight).then(a.reverse.cmp(&b.reverse)).then(a.start.cmp(&b.start)));
+    let best = windows[0].weight;
+    windows.retain(|w| w.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
+    windows.truncate(opts.max_candidates);
+    windows
+}
+
+fn push_hits(out: &mut Vec<Hit>, hits: &[u64], m: &Minimizer, len: usize, k: usize) {
+    for &v in hits {
+        let rpos = (v >> 1) as i64;
+        let reverse = ((v & 1) == 1) != m.reverse;
+        let qoff = if reverse { (len - k) as u32 - m.pos } else { m.pos };
+        out.push(Hit { reverse, diag: rpos - qoff as i64, qoff });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fasta::Contig;
+    use crate::index::IndexParams;
+
+    #[test]
+    fn finds_both_strands_at_the_true_place() {
+        let mut x = 99u64;
+        let genome: Vec<u8> = (0..20000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 4) as u8
+            })
+            .collect();
+        let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
+        let mut s = SeedScratch::default();
+        let read = genome[7000..7150].to_vec();
+        let c = find_candidates(&idx, &read, &SeedOptions::default(), &mut s);
+        assert!(!c[0].reverse && c[0].start <= 7000 && c[0].end >= 7150, "{c:?}");
+        let rc = crate::dna::reverse_complement(&read);
+        let c = find_candidates(&idx, &rc, &SeedOptions::default(), &mut s);
+        assert!(c[0].reverse && c[0].start <= 7000 && c[0].end >= 7150, "{c:?}");
+        assert!(find_candidates(&idx, &[4; 150], &SeedOptions::default(), &mut s).is_empty());
+    }
+}
