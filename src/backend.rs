@@ -47,17 +47,22 @@ impl AlignBackend for ReferenceBackend {
     }
 }
 
-/// Opens the backend the user chose. `threads` sizes the CPU backend's pool (the caller has
-/// already configured rayon's global pool with it). Returns the backend and its stderr line.
-pub fn open(choice: BackendChoice) -> Result<Box<dyn AlignBackend>> {
+/// Opens the backend the user chose. Returns it with the one line stderr should show: which
+/// backend and adapter, and for `Auto` without a hardware GPU, why the CPU runs instead.
+pub fn open(choice: BackendChoice) -> Result<(Box<dyn AlignBackend>, String)> {
+    let opened = |b: Box<dyn AlignBackend>| {
+        let line = b.describe();
+        (b, line)
+    };
     match choice {
-        BackendChoice::Cpu => Ok(Box::new(CpuBackend::new())),
-        BackendChoice::Gpu => Ok(Box::new(GpuBackend::new(true)?)),
+        BackendChoice::Cpu => Ok(opened(Box::new(CpuBackend::new()))),
+        BackendChoice::Gpu => Ok(opened(Box::new(GpuBackend::new(true)?))),
         BackendChoice::Auto => match GpuBackend::new(false) {
-            Ok(gpu) => Ok(Box::new(gpu)),
+            Ok(gpu) => Ok(opened(Box::new(gpu))),
             Err(e) => {
-                eprintln!("[swmap] no usable hardware GPU ({e}); using the CPU backend");
-                Ok(Box::new(CpuBackend::new()))
+                let cpu = CpuBackend::new();
+                let line = format!("{} (no hardware GPU: {e})", cpu.describe());
+                Ok((Box::new(cpu), line))
             }
         },
     }

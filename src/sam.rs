@@ -3,8 +3,6 @@
 //! with `-o` is written under a temporary name and renamed only when complete).
 
 use crate::align::Cigar;
-use crate::error::Result;
-use std::path::Path;
 
 /// One output line, in the mapper's terms. The writer turns it into a noodles record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,10 +56,3 @@ mod writer;
 pub use header::{parse_read_group, ReadGroup};
 pub use tags::nm_md;
 pub use writer::SamWriter;
-
-#[allow(unused)]
-fn _interface_check(p: &Path, h: &HeaderInfo) -> Result<()> {
-    let mut w = SamWriter::create(Some(p), h, 1)?;
-    w.write(&SamRecord::default())?;
-    w.finish()
-}

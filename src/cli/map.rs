@@ -120,9 +120,8 @@ pub fn run(args: Args) -> Result<()> {
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
 
-    let index = if !args.reference.exists() {
-        return Err(Error::io(&args.reference, std::io::Error::from(std::io::ErrorKind::NotFound)));
-    } else if is_index_file(&args.reference) {
+    std::fs::metadata(&args.reference).map_err(|e| Error::io(&args.reference, e))?;
+    let index = if is_index_file(&args.reference) {
         Index::load(&args.reference)?
     } else {
         build_from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?
@@ -132,12 +131,12 @@ pub fn run(args: Args) -> Result<()> {
         (None, true) => ReadSource::Interleaved(FastqReader::open(&args.reads)?),
         (None, false) => ReadSource::Single(FastqReader::open(&args.reads)?),
     };
-    let aligner = backend::open(match args.backend {
+    let (aligner, backend_line) = backend::open(match args.backend {
         BackendArg::Auto => BackendChoice::Auto,
         BackendArg::Gpu => BackendChoice::Gpu,
         BackendArg::Cpu => BackendChoice::Cpu,
     })?;
-    eprintln!("[swmap] backend: {}", aligner.describe());
+    eprintln!("[swmap] backend: {backend_line}");
 
     let header = HeaderInfo {
         contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),

@@ -1,0 +1,169 @@
+//! The invariants of `swmap map`, each checked under every backend: identical output across
+//! backends, thread counts and chunk sizes; every read exactly once; valid SAM/BAM.
+
+mod common;
+use common::*;
+use std::collections::HashMap;
+
+fn map_paired(backend: &str, extra: &[&str]) -> Vec<u8> {
+    ok(swmap()
+        .arg("map")
+        .arg(test_index())
+        .arg(data("reads_1.fq.gz"))
+        .arg(data("reads_2.fq.gz"))
+        .args(["--backend", backend])
+        .args(extra))
+}
+
+/// Drops the @PG line, whose command line differs between runs by design.
+fn body(sam: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(sam);
+    text.lines().filter(|l| !l.starts_with("@PG")).flat_map(|l| [l, "\n"]).collect::<String>().into_bytes()
+}
+
+#[test]
+fn backends_threads_and_chunk_sizes_give_identical_output() {
+    let reference = body(&map_paired("cpu", &["-t", "2"]));
+    for b in backends() {
+        for (t, chunk) in [("1", "1000000"), ("2", "200000"), ("2", "998"), ("1", "7")] {
+            let out = body(&map_paired(b, &["-t", t, "--chunk-reads", chunk]));
+            assert_same(&reference, &out, &format!("cpu -t 2 vs {b} -t {t} chunk {chunk}"));
+        }
+    }
+}
+
+#[test]
+fn every_read_appears_exactly_once_as_primary() {
+    for b in backends() {
+        let sam = map_paired(b, &[]);
+        let mut seen: HashMap<(String, u16), usize> = HashMap::new();
+        for line in records(&sam) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let flag: u16 = f[1].parse().unwrap();
+            if flag & 0x900 == 0 {
+                *seen.entry((f[0].to_string(), flag & 0xc0)).or_default() += 1;
+            }
+        }
+        assert_eq!(seen.len(), 4000, "{b}: 2000 pairs in the input");
+        assert!(seen.values().all(|&n| n == 1), "{b}: a read appears more than once");
+    }
+}
+
+#[test]
+fn fasta_reference_gives_the_same_output_as_its_index() {
+    let from_index = body(&map_paired("cpu", &[]));
+    let from_fasta = body(&ok(swmap()
+        .arg("map")
+        .arg(data("ref.fa.gz"))
+        .arg(data("reads_1.fq.gz"))
+        .arg(data("reads_2.fq.gz"))
+        .args(["--backend", "cpu"])));
+    assert_same(&from_index, &from_fasta, "index vs FASTA reference");
+}
+
+#[test]
+fn interleaved_input_equals_two_files() {
+    let dir = scratch("interleaved");
+    let two = body(&map_paired("cpu", &[]));
+    let read = |p: &str| {
+        let out = ok(std::process::Command::new("sh").arg("-c").arg(format!("gzip -dc {}", data(p).display())));
+        String::from_utf8(out).unwrap()
+    };
+    let (a, b) = (read("reads_1.fq.gz"), read("reads_2.fq.gz"));
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let mut inter = String::new();
+    for (ra, rb) in la.chunks(4).zip(lb.chunks(4)) {
+        for l in ra.iter().chain(rb) {
+            inter.push_str(l);
+            inter.push('\n');
+        }
+    }
+    let path = dir.join("inter.fq");
+    std::fs::write(&path, inter).unwrap();
+    let one = body(&ok(swmap().arg("map").arg(test_index()).arg(&path).args(["-p", "--backend", "cpu"])));
+    assert_same(&two, &one, "two files vs interleaved");
+}
+
+#[test]
+fn single_end_from_stdin_matches_file_input() {
+    let from_file = body(&ok(swmap().arg("map").arg(test_index()).arg(data("reads_1.fq.gz")).args(["--backend", "cpu"])));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "gzip -dc {} | {} map {} - --backend cpu",
+            data("reads_1.fq.gz").display(),
+            env!("CARGO_BIN_EXE_swmap"),
+            test_index().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_same(&from_file, &body(&out.stdout), "file vs stdin");
+    assert_eq!(records(&from_file).len(), 2000);
+}
+
+#[test]
+fn samtools_accepts_sam_and_bam_and_counts_every_read() {
+    if !has("samtools") {
+        eprintln!("skipping: samtools not installed");
+        return;
+    }
+    let dir = scratch("samtools");
+    for b in backends() {
+        for ext in ["sam", "bam"] {
+            let out = dir.join(format!("out-{b}.{ext}"));
+            map_paired(b, &["-o", out.to_str().unwrap(), "-R", "@RG\\tID:grp1\\tSM:sample1"]);
+            let q = run(std::process::Command::new("samtools").arg("quickcheck").arg(&out));
+            assert!(q.status.success(), "quickcheck rejects {}", out.display());
+            let c = ok(std::process::Command::new("samtools").args(["view", "-c", "-F", "0x900"]).arg(&out));
+            assert_eq!(String::from_utf8_lossy(&c).trim(), "4000", "{}", out.display());
+            let rg = ok(std::process::Command::new("samtools").args(["view", "-c", "-r", "grp1"]).arg(&out));
+            assert_eq!(String::from_utf8_lossy(&rg).trim(), "4000", "RG on every record");
+            let leftovers: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().contains("swmap-tmp"))
+                .collect();
+            assert!(leftovers.is_empty(), "temporary files left behind");
+        }
+    }
+}
+
+#[test]
+fn picard_validates_paired_output() {
+    let jar = ["/usr/share/java/picard.jar"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let Some(jar) = jar else {
+        eprintln!("skipping: picard-tools not installed");
+        return;
+    };
+    let dir = scratch("picard");
+    let out = dir.join("out.sam");
+    map_paired("cpu", &["-o", out.to_str().unwrap(), "-R", "@RG\\tID:g\\tSM:s\\tPL:ILLUMINA"]);
+    let v = run(std::process::Command::new("java")
+        .args(["-jar", jar, "ValidateSamFile", "--MODE", "SUMMARY", "--IGNORE_WARNINGS", "true", "-I"])
+        .arg(&out));
+    let text = String::from_utf8_lossy(&v.stdout).to_string() + &String::from_utf8_lossy(&v.stderr);
+    assert!(v.status.success() && text.contains("No errors found"), "picard:\n{text}");
+}
+
+#[test]
+fn accuracy_on_bundled_dwgsim_reads() {
+    // dwgsim names: contig_pos1_pos2_strand1_strand2_random..._idx, pos 1-based leftmost of
+    // each mate. Random reads (about 5%) have no true place and count as not correct.
+    let sam = map_paired("cpu", &[]);
+    let (mut total, mut correct) = (0, 0);
+    for line in records(&sam) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let flag: u16 = f[1].parse().unwrap();
+        total += 1;
+        let p: Vec<&str> = f[0].rsplitn(10, '_').collect();
+        let (contig, pos1, pos2) = (p[9], p[8], p[7]);
+        let truth: i64 = if flag & 0x40 != 0 { pos1.parse().unwrap() } else { pos2.parse().unwrap() };
+        if flag & 4 == 0 && f[2] == contig && (f[3].parse::<i64>().unwrap() - truth).abs() <= 5 {
+            correct += 1;
+        }
+    }
+    let pct = 100.0 * correct as f64 / total as f64;
+    // bwa-mem 0.7.17 on the same reads: see test-data/README.md.
+    assert!(pct >= 93.0, "only {pct:.2}% of reads placed within 5 bp of the truth");
+}
