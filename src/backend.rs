@@ -55,7 +55,7 @@ pub fn open(choice: BackendChoice) -> Result<(Box<dyn AlignBackend>, String)> {
         (b, line)
     };
     match choice {
-        BackendChoice::Cpu => Ok(opened(Box::new(CpuBackend::new()))),
+        BackendChoice::Cpu => Ok(opened(Box::new(CpuBackend))),
         BackendChoice::Gpu => Ok(opened(Box::new(GpuBackend::new(true)?))),
         BackendChoice::Auto => match GpuBackend::new(false) {
             Ok(gpu) => Ok(opened(Box::new(gpu))),

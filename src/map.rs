@@ -2,12 +2,12 @@
 //! order — seed (find candidate windows), pack one batch, align it on the backend, collect
 //! hits, pair mates, score MAPQ, build records — and out to the writer in input order.
 //!
-//! Reading and writing run on their own threads, so they overlap the work on the chunk in
-//! between. Every decision about a read depends only on that read (and its mate, and for pairs
+//! Every stage runs on its own thread (see [`map_reads`]), so reading, seeding, aligning and
+//! writing overlap. Every decision about a read depends only on that read (and its mate, and for pairs
 //! the insert-size model, fixed from the first pairs of the input), so the output is the same
 //! for any chunk size, thread count or backend.
 
-use crate::align::Scoring;
+use crate::align::{Alignment, Scoring};
 use crate::backend::AlignBackend;
 use crate::batch::AlignBatch;
 use crate::dna;
@@ -51,14 +51,17 @@ pub struct MapStats {
     pub insert_model: Option<(i64, i64, i64)>,
 }
 
-/// Seeds and aligns every read of a chunk; one `ReadHits` per read.
-pub fn align_chunk(
-    index: &Index,
-    reads: &[Read],
-    backend: &dyn AlignBackend,
-    opts: &MapOptions,
-    stats: &mut MapStats,
-) -> Result<Vec<ReadHits>> {
+/// A chunk after seeding: its reads, their windows, and the packed batch to align.
+pub struct SeededChunk {
+    pub reads: Vec<Read>,
+    pub windows: Vec<Vec<CandidateWindow>>,
+    /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`.
+    pub first_task: Vec<usize>,
+    pub batch: AlignBatch,
+}
+
+/// Finds every read's candidate windows and packs them into one batch.
+pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededChunk {
     let windows: Vec<Vec<CandidateWindow>> = reads
         .par_iter()
         .map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, &opts.seed, s))
@@ -84,19 +87,35 @@ pub fn align_chunk(
         }
     }
     first_task.push(batch.len());
-    stats.alignments += batch.len() as u64;
-    stats.cells += batch.cells();
-    let alns = if batch.is_empty() { Vec::new() } else { backend.align(&batch, &opts.scoring)? };
-    if alns.len() != batch.len() {
-        return Err(Error::Gpu(format!("backend returned {} results for {} tasks", alns.len(), batch.len())));
+    SeededChunk { reads, windows, first_task, batch }
+}
+
+/// Aligns a seeded chunk's batch.
+pub fn align_seeded(chunk: &SeededChunk, backend: &dyn AlignBackend, opts: &MapOptions) -> Result<Vec<Alignment>> {
+    let alns = if chunk.batch.is_empty() { Vec::new() } else { backend.align(&chunk.batch, &opts.scoring)? };
+    if alns.len() != chunk.batch.len() {
+        return Err(Error::Gpu(format!("backend returned {} results for {} tasks", alns.len(), chunk.batch.len())));
     }
-    Ok((0..reads.len())
+    Ok(alns)
+}
+
+/// Every read's hits from its windows' alignments.
+pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts: &MapOptions) -> Vec<ReadHits> {
+    (0..chunk.reads.len())
         .into_par_iter()
         .map(|i| {
-            let r = first_task[i]..first_task[i + 1];
-            ReadHits::from_alignments(index, &windows[i], &alns[r], opts.min_score)
+            let r = chunk.first_task[i]..chunk.first_task[i + 1];
+            ReadHits::from_alignments(index, &chunk.windows[i], &alns[r], opts.min_score)
         })
-        .collect())
+        .collect()
+}
+
+/// Seeds and aligns every read of a chunk; one `ReadHits` per read.
+pub fn align_chunk(index: &Index, reads: Vec<Read>, backend: &dyn AlignBackend, opts: &MapOptions) -> Result<(Vec<Read>, Vec<ReadHits>)> {
+    let chunk = seed_chunk(index, reads, opts);
+    let alns = align_seeded(&chunk, backend, opts)?;
+    let hits = collect_hits(index, &chunk, &alns, opts);
+    Ok((chunk.reads, hits))
 }
 
 /// Builds the records of a chunk (single reads, or mates adjacent when paired).
@@ -126,6 +145,11 @@ fn chunk_records(
 }
 
 /// Maps every read of `source` and writes the records; returns counts for the summary line.
+///
+/// Five stages on their own threads, joined by bounded channels so that each works on a
+/// different chunk at the same time: read, seed (rayon), align (the backend), finish (hits,
+/// pairing, MAPQ and records, rayon) and write. Chunks pass through every stage in input
+/// order.
 pub fn map_reads(
     index: &Index,
     mut source: ReadSource,
@@ -138,19 +162,36 @@ pub fn map_reads(
     let chunk_reads = opts.chunk_reads.max(2);
     let mut stats = MapStats::default();
     std::thread::scope(|scope| -> Result<MapStats> {
-        let (chunk_tx, chunk_rx) = sync_channel::<Result<Vec<Read>>>(2);
+        let (chunk_tx, chunk_rx) = sync_channel::<Result<Vec<Read>>>(1);
+        let (seeded_tx, seeded_rx) = sync_channel::<Result<SeededChunk>>(1);
+        let (aligned_tx, aligned_rx) = sync_channel::<Result<(SeededChunk, Vec<Alignment>)>>(1);
         let (rec_tx, rec_rx) = sync_channel::<Vec<SamRecord>>(2);
         scope.spawn(move || loop {
             let mut chunk = Vec::with_capacity(chunk_reads);
-            match source.next_chunk(chunk_reads, &mut chunk) {
+            let item = match source.next_chunk(chunk_reads, &mut chunk) {
                 Ok(false) => break,
-                Ok(true) => {
-                    if chunk_tx.send(Ok(chunk)).is_err() {
-                        break;
-                    }
+                Ok(true) => Ok(chunk),
+                Err(e) => Err(e),
+            };
+            let failed = item.is_err();
+            if chunk_tx.send(item).is_err() || failed {
+                break;
+            }
+        });
+        scope.spawn(move || {
+            for item in chunk_rx {
+                let seeded = item.map(|reads| seed_chunk(index, reads, opts));
+                let failed = seeded.is_err();
+                if seeded_tx.send(seeded).is_err() || failed {
+                    break;
                 }
-                Err(e) => {
-                    let _ = chunk_tx.send(Err(e));
+            }
+        });
+        scope.spawn(move || {
+            for item in seeded_rx {
+                let aligned = item.and_then(|c| align_seeded(&c, backend, opts).map(|a| (c, a)));
+                let failed = aligned.is_err();
+                if aligned_tx.send(aligned).is_err() || failed {
                     break;
                 }
             }
@@ -174,10 +215,13 @@ pub fn map_reads(
                 stats.mapped += recs.iter().filter(|r| r.flags & records::UNMAPPED == 0).count() as u64;
                 rec_tx.send(recs).is_ok()
             };
-            for chunk in chunk_rx.iter() {
-                let reads = chunk?;
-                stats.reads += reads.len() as u64;
-                let hits = align_chunk(index, &reads, backend, opts, &mut stats)?;
+            for item in aligned_rx.iter() {
+                let (chunk, alns) = item?;
+                stats.reads += chunk.reads.len() as u64;
+                stats.alignments += chunk.batch.len() as u64;
+                stats.cells += chunk.batch.cells();
+                let hits = collect_hits(index, &chunk, &alns, opts);
+                let reads = chunk.reads;
                 match &model {
                     Some(m) => {
                         if !emit(&reads, &hits, m.as_ref(), &mut stats) {
@@ -213,7 +257,8 @@ pub fn map_reads(
         };
         let result = run();
         drop(rec_tx);
-        drop(chunk_rx);
+        // Dropping the receiver unblocks the upstream stages if we stopped early.
+        drop(aligned_rx);
         let written = write_thread.join().expect("writer thread never panics");
         result?;
         written?;

@@ -12,6 +12,7 @@ enum State {
 }
 
 /// Aligns `query` to `target` by full dynamic programming over three `m x n` matrices.
+#[allow(clippy::needless_range_loop)] // indices mirror the equations on purpose
 pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
     let (m, n) = (query.len(), target.len());
     if m == 0 || n == 0 {
