@@ -5,7 +5,7 @@ mod cpu;
 mod gpu;
 
 pub use cpu::CpuBackend;
-pub use gpu::{GpuBackend, GpuInfo};
+pub use gpu::{GpuBackend, GpuInfo, GpuTiming};
 
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;

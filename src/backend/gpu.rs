@@ -1,27 +1,262 @@
-//! GPU backend (placeholder until the WGSL kernel lands).
+//! GPU backend: the recurrence of `crate::align` in `shaders/align.wgsl`, through wgpu on
+//! Vulkan. One invocation aligns one task, DP and traceback both on the device; the host
+//! reads back only result records and CIGARs.
+//!
+//! A batch is split into dispatches that fit the adapter's per-binding limit and a memory
+//! budget ([`plan`]); buffers persist across batches and grow on demand ([`buffers`]). Tasks
+//! the kernel cannot take are aligned with the CPU kernel ([`crate::align::align_task`]), so
+//! results stay identical: queries longer than [`GpuBackend::MAX_QUERY`] (they run on rayon
+//! while the GPU works), and tasks whose traceback alone exceeds what one dispatch may hold.
+
+mod buffers;
+mod context;
+mod layout;
+mod plan;
+mod run;
 
 use super::AlignBackend;
-use crate::align::{Alignment, Scoring};
+use crate::align::{align_task, Alignment, Scoring, TracebackScratch};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
+use buffers::Buffers;
+use context::Context;
+use plan::Capacity;
+use rayon::prelude::*;
+use run::Failure;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+use std::time::Instant;
 
 /// Adapter facts for the stderr line and `swmap bench`.
 #[derive(Clone, Debug)]
 pub struct GpuInfo {
+    /// Adapter name, e.g. "NVIDIA H200" or "llvmpipe (LLVM 15.0.6, 256 bits)".
     pub name: String,
+    /// Graphics API, e.g. "Vulkan".
     pub backend: String,
+    /// "DiscreteGpu", "IntegratedGpu", "VirtualGpu", "Cpu" or "Other".
     pub device_type: String,
+    /// Whether kernel time can be measured with timestamp queries.
+    pub has_timestamps: bool,
 }
 
+/// Where the time of one [`GpuBackend::align_timed`] call went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GpuTiming {
+    /// Kernel execution summed over the dispatches, from timestamp queries; `None` where the
+    /// adapter has none.
+    pub kernel_ns: Option<u64>,
+    /// Wall time of the whole call: uploads, kernels, readback, CPU fallbacks.
+    pub total_ns: u64,
+    /// Kernel dispatches the batch took (0 when every task went to the CPU).
+    pub dispatches: usize,
+}
+
+/// Work buffer memory a discrete GPU may use per dispatch before any out-of-memory error
+/// halves it: with 150 x 300 tasks (23 KB of traceback each) about 370,000 tasks.
+const DISCRETE_WORK_BUDGET: u64 = 8 << 30;
+
+/// Below this, running out of memory is an error rather than a reason to halve the budget.
+const MIN_WORK_BUDGET: u64 = 4 << 20;
+
+/// Tasks per dispatch unless [`GpuBackend::with_max_tasks_per_dispatch`] says otherwise.
+const DEFAULT_MAX_TASKS: usize = 1 << 20;
+
+/// Alignments in task order, kernel time, dispatches.
+type GpuOutput = (Vec<Alignment>, Option<u64>, usize);
+
+struct State {
+    bufs: Buffers,
+    /// Bytes of work buffers one dispatch may use.
+    work_budget: u64,
+    /// CIGAR words per task to read back with the results (see `run::cigar_guess`).
+    cigar_hint: u64,
+    /// Set after a device error; the backend refuses further batches.
+    broken: Option<String>,
+}
+
+/// The GPU alignment engine. Built once; `Send + Sync`, batches from several threads take
+/// turns on the device.
 pub struct GpuBackend {
     pub info: GpuInfo,
+    ctx: Context,
+    state: Mutex<State>,
+    max_tasks: usize,
+    /// Cap on each work buffer, below the binding limit (tests).
+    max_work_buffer: u64,
 }
 
 impl GpuBackend {
-    /// Opens the first usable adapter; `allow_software` admits CPU adapters such as lavapipe.
-    pub fn new(_allow_software: bool) -> Result<GpuBackend> {
-        Err(Error::Gpu("not built yet".into()))
+    /// Longest query the kernel aligns; longer ones go to the CPU kernel.
+    pub const MAX_QUERY: usize = layout::MAX_QUERY;
+
+    /// Opens the best Vulkan adapter: a hardware GPU (discrete, integrated or virtual), or with
+    /// `allow_software` any adapter, software ones such as lavapipe included.
+    pub fn new(allow_software: bool) -> Result<GpuBackend> {
+        let (ctx, info) = context::open(allow_software)?;
+        let binding = binding_limit(&ctx.limits);
+        // Only a discrete GPU gets several bindings' worth of work buffers: a software adapter
+        // gains nothing from huge dispatches, and an integrated one shares the host's memory.
+        let work_budget = if info.device_type == "DiscreteGpu" {
+            (binding * layout::WORK_BUFFERS as u64).min(DISCRETE_WORK_BUDGET)
+        } else {
+            binding
+        };
+        let bufs = Buffers::new(&ctx.device, ctx.timestamps.is_some());
+        if let Some(e) = ctx.errors.take() {
+            return Err(Error::Gpu(format!("{}: {e}", info.name)));
+        }
+        let state = State { bufs, work_budget, cigar_hint: 4, broken: None };
+        Ok(GpuBackend {
+            info,
+            ctx,
+            state: Mutex::new(state),
+            max_tasks: DEFAULT_MAX_TASKS,
+            max_work_buffer: u64::MAX,
+        })
     }
+
+    /// Caps the tasks of one dispatch (at least 1); tests use it to force a batch to split.
+    pub fn with_max_tasks_per_dispatch(mut self, tasks: usize) -> GpuBackend {
+        self.max_tasks = tasks.max(1);
+        self
+    }
+
+    /// Caps each work buffer (traceback and CIGAR scratch) at `bytes`, at least 1 MiB, so that
+    /// a dispatch spreads over all of them; tests use it to reach every buffer with little data.
+    pub fn with_max_work_buffer_bytes(mut self, bytes: u64) -> GpuBackend {
+        self.max_work_buffer = bytes.max(1 << 20);
+        self
+    }
+
+    /// [`AlignBackend::align`], also saying where the time went (for `swmap bench`).
+    pub fn align_timed(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<(Vec<Alignment>, GpuTiming)> {
+        let start = Instant::now();
+        let (long, short): (Vec<usize>, Vec<usize>) =
+            (0..batch.len()).partition(|&k| batch.tasks[k].query_len as usize > Self::MAX_QUERY);
+        let (gpu, cpu) =
+            rayon::join(|| self.align_on_gpu(batch, scoring, &short), || align_on_cpu(batch, scoring, &long));
+        let (gpu, kernel_ns, dispatches) = gpu?;
+        let mut slots: Vec<Option<Alignment>> = vec![None; batch.len()];
+        for (k, a) in short.into_iter().zip(gpu).chain(long.into_iter().zip(cpu)) {
+            slots[k] = Some(a);
+        }
+        let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
+        let total_ns = start.elapsed().as_nanos() as u64;
+        Ok((alignments, GpuTiming { kernel_ns, total_ns, dispatches }))
+    }
+
+    /// Aligns `batch.tasks[ids]` on the device, in `ids` order; also the summed kernel time
+    /// and the number of dispatches.
+    fn align_on_gpu(&self, batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> Result<GpuOutput> {
+        if ids.is_empty() {
+            return Ok((Vec::new(), self.ctx.timestamps.as_ref().map(|_| 0), 0));
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = &state.broken {
+            return Err(Error::Gpu(format!("{} failed earlier in this run: {e}", self.info.name)));
+        }
+        // wgpu panics on some device failures (e.g. a lost device while waiting); those must
+        // become errors too. Nothing here leaves `state` half-updated for the next batch but
+        // the buffers, and a failure marks the backend broken.
+        let result = catch_unwind(AssertUnwindSafe(|| self.dispatch_all(&mut state, batch, sc, ids)))
+            .unwrap_or_else(|p| Err(format!("wgpu panicked: {}", panic_message(&*p))));
+        let result = match (result, self.ctx.errors.take()) {
+            (Ok(_), Some(e)) | (Err(e), _) => Err(e),
+            (Ok(r), None) => Ok(r),
+        };
+        result.map_err(|e| {
+            state.broken = Some(e.clone());
+            Error::Gpu(format!("{}: {e}", self.info.name))
+        })
+    }
+
+    fn dispatch_all(
+        &self,
+        state: &mut State,
+        batch: &AlignBatch,
+        sc: &Scoring,
+        ids: &[usize],
+    ) -> std::result::Result<GpuOutput, String> {
+        let binding = binding_limit(&self.ctx.limits);
+        let mut alignments = Vec::with_capacity(ids.len());
+        let mut kernel_ns = self.ctx.timestamps.as_ref().map(|_| 0);
+        let mut dispatches = 0;
+        let mut pos = 0;
+        while pos < ids.len() {
+            let cap = self.capacity(state.work_budget);
+            let chunk = plan::next_chunk(batch, ids, pos, &cap);
+            if chunk.tasks.is_empty() {
+                // Its traceback alone exceeds what a dispatch may hold.
+                let t = &batch.tasks[ids[pos]];
+                alignments.push(align_task(
+                    batch.query(t),
+                    batch.target(t),
+                    sc,
+                    &mut TracebackScratch::default(),
+                ));
+                pos += 1;
+                continue;
+            }
+            let ran = context::scoped(&self.ctx.device, || {
+                run::run_chunk(&self.ctx, &mut state.bufs, batch, sc, &chunk, &mut state.cigar_hint, binding)
+            });
+            match ran.map_err(Failure::from).and_then(|r| r) {
+                Ok(out) => {
+                    alignments.extend(out.alignments);
+                    kernel_ns = kernel_ns.zip(out.kernel_ns).map(|(a, b)| a + b);
+                    dispatches += 1;
+                    pos = chunk.end;
+                }
+                Err(Failure::OutOfMemory(_)) if state.work_budget / 2 >= MIN_WORK_BUDGET => {
+                    // Free what the failed dispatch grew, then try dispatches half the size.
+                    state.work_budget /= 2;
+                    state.bufs.release_work(&self.ctx.device);
+                }
+                Err(Failure::OutOfMemory(e)) => return Err(format!("out of GPU memory: {e}")),
+                Err(Failure::Device(e)) => return Err(e),
+            }
+        }
+        Ok((alignments, kernel_ns, dispatches))
+    }
+
+    /// What one dispatch may use under `work_budget` bytes of work buffers.
+    fn capacity(&self, work_budget: u64) -> Capacity {
+        let binding = binding_limit(&self.ctx.limits);
+        let per_buffer = binding.min(work_budget).min(self.max_work_buffer) / 4 * 4;
+        let max_dim = self.ctx.limits.max_compute_workgroups_per_dimension as u64;
+        // Task ids are u32, and a 2D dispatch holds at most max_dim^2 workgroups.
+        let dispatchable = (max_dim * max_dim * layout::WORKGROUP as u64).min(u32::MAX as u64) as usize;
+        Capacity {
+            binding_bytes: binding,
+            work_words: per_buffer / 4,
+            work_buffers: (work_budget.div_ceil(per_buffer) as usize).clamp(1, layout::WORK_BUFFERS),
+            max_tasks: self.max_tasks.min(dispatchable),
+        }
+    }
+}
+
+/// Largest binding this device takes, kept below 4 GiB so that byte offsets fit the shader's u32.
+fn binding_limit(limits: &wgpu::Limits) -> u64 {
+    limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(u32::MAX as u64) / 4 * 4
+}
+
+fn align_on_cpu(batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> Vec<Alignment> {
+    ids.par_iter()
+        .map_init(TracebackScratch::default, |scratch, &k| {
+            let t = &batch.tasks[k];
+            align_task(batch.query(t), batch.target(t), sc, scratch)
+        })
+        .collect()
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("no message");
+    context::one_line(text)
 }
 
 impl AlignBackend for GpuBackend {
@@ -29,7 +264,7 @@ impl AlignBackend for GpuBackend {
         format!("gpu ({}, {}, {})", self.info.name, self.info.backend, self.info.device_type)
     }
 
-    fn align(&self, _batch: &AlignBatch, _scoring: &Scoring) -> Result<Vec<Alignment>> {
-        Err(Error::Gpu("not built yet".into()))
+    fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
+        self.align_timed(batch, scoring).map(|(alignments, _)| alignments)
     }
 }

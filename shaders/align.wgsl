@@ -1,0 +1,341 @@
+// align.wgsl: one read-to-window alignment per invocation, DP and traceback on the GPU.
+//
+// This is the recurrence of `src/align.rs` (the authoritative statement) computed the way
+// `src/align/kernel.rs` computes it; read the two side by side. Restated:
+//
+//   s(i,j)   = ambiguous if q[i] == N or t[j] == N (code 4); match if q[i] == t[j];
+//              -mismatch otherwise
+//   start(i) = 0 if i == 0 else -clip
+//   D(i,j)   = H(i-1,j-1) if i >= 1 and j >= 1 else -inf
+//   diag     = max(D, start(i)) + s(i,j)                 ties: continue D
+//   E(i,j)   = max(H(i,j-1) - (open+ext), E(i,j-1) - ext)   ties: open   (CIGAR D)
+//   F(i,j)   = max(H(i-1,j) - (open+ext), F(i-1,j) - ext)   ties: open   (CIGAR I)
+//   H(i,j)   = max(diag, E, F)                             ties: diag, then E, then F
+//   Boundaries: H(i,-1) = E(i,-1) = H(-1,j) = F(-1,j) = -inf (NEG_INF = -(1 << 29)).
+//
+// End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the larger i,
+// then the smaller j. The reported score is total plus the clip penalties the alignment paid.
+//
+// Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
+// starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
+// are processed in strips of STRIP = 8 target columns; the 8 cells of row i in strip k form
+// one u32 (column 8k+c in bits 4c..4c+4) at word k*m + i of the task's work region. Bits of
+// columns past the end of the target are zero, as on the CPU.
+//
+// Per task, the host lays out in one of the WORK buffers: ceil(n/8)*m traceback words, then
+// 2m+2 words where the traceback writes the CIGAR runs, last run first (no CIGAR of this
+// recurrence has more than 2m+1 runs: D runs are separated by M or I runs, which consume
+// query bases). Each invocation then reserves room in `out` with one atomicAdd and copies its
+// runs there in order, so the host reads back results and CIGARs only, never the matrices.
+//
+// Queries longer than MAX_QUERY never reach this kernel: the host aligns them on the CPU
+// (the boundary column lives in a fixed-size private array).
+
+const STRIP: u32 = 8u;
+const MAX_QUERY: u32 = 512u;
+const NEG_INF: i32 = -536870912;
+const WORKGROUP: u32 = 64u;
+// Below any reachable total (which is at least NEG_INF - clip), so the first cell always wins.
+const BEST_INIT: i32 = -2147483647;
+
+// `out` layout, in u32 words: [0] the CIGAR cursor, [1..8) unused, then RESULT_WORDS words per
+// task, then the CIGAR area starting at `params.cigar_base`.
+const OUT_HEADER: u32 = 8u;
+const RESULT_WORDS: u32 = 8u;
+
+// Result status codes; anything but OK makes the host fail the batch with an error.
+const STATUS_OK: u32 = 0u;
+const STATUS_QUERY_TOO_LONG: u32 = 1u;
+const STATUS_TRACEBACK_LOST: u32 = 2u;
+
+struct Params {
+    match_score: i32,
+    mismatch: i32,
+    gap_open: i32,
+    gap_extend: i32,
+    clip: i32,
+    ambiguous: i32,
+    task_count: u32,
+    cigar_base: u32,
+}
+
+// The first four fields are `AlignTask` (src/batch.rs), offsets rebased to this dispatch's
+// slices of the query and target arrays; the host adds where the task's work region lives.
+struct Task {
+    query_offset: u32,
+    query_len: u32,
+    target_offset: u32,
+    target_len: u32,
+    work_offset: u32,
+    work_buffer: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+struct Out {
+    cigar_cursor: atomic<u32>,
+    words: array<u32>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> tasks: array<Task>;
+// Base codes, four per word, little-endian.
+@group(0) @binding(2) var<storage, read> queries: array<u32>;
+@group(0) @binding(3) var<storage, read> targets: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: Out;
+// Four work buffers, so that one dispatch can hold more than one binding's worth of
+// traceback; a task's region lies wholly inside one of them.
+@group(0) @binding(5) var<storage, read_write> work0: array<u32>;
+@group(0) @binding(6) var<storage, read_write> work1: array<u32>;
+@group(0) @binding(7) var<storage, read_write> work2: array<u32>;
+@group(0) @binding(8) var<storage, read_write> work3: array<u32>;
+
+fn query_base(pos: u32) -> u32 {
+    return (queries[pos >> 2u] >> ((pos & 3u) * 8u)) & 0xffu;
+}
+
+fn target_base(pos: u32) -> u32 {
+    return (targets[pos >> 2u] >> ((pos & 3u) * 8u)) & 0xffu;
+}
+
+fn work_store(buf: u32, idx: u32, value: u32) {
+    switch buf {
+        case 0u: { work0[idx] = value; }
+        case 1u: { work1[idx] = value; }
+        case 2u: { work2[idx] = value; }
+        default: { work3[idx] = value; }
+    }
+}
+
+fn work_load(buf: u32, idx: u32) -> u32 {
+    switch buf {
+        case 0u: { return work0[idx]; }
+        case 1u: { return work1[idx]; }
+        case 2u: { return work2[idx]; }
+        default: { return work3[idx]; }
+    }
+}
+
+fn pair_score(q: u32, t: u32) -> i32 {
+    // Codes are 0-4, so (q | t) > 3 exactly when either side is N.
+    let s = select(-params.mismatch, params.match_score, q == t);
+    return select(s, params.ambiguous, (q | t) > 3u);
+}
+
+fn write_result(id: u32, score: i32, qs: u32, qe: u32, ts: u32, te: u32, len: u32, off: u32, status: u32) {
+    let r = OUT_HEADER + id * RESULT_WORDS - 1u; // `words` starts at word 1 of `out`
+    out.words[r] = bitcast<u32>(score);
+    out.words[r + 1u] = qs;
+    out.words[r + 2u] = qe;
+    out.words[r + 3u] = ts;
+    out.words[r + 4u] = te;
+    out.words[r + 5u] = len;
+    out.words[r + 6u] = off;
+    out.words[r + 7u] = status;
+}
+
+// H and E of the last column of the previous strip, one entry per query row.
+var<private> h_col: array<i32, MAX_QUERY>;
+var<private> e_col: array<i32, MAX_QUERY>;
+
+@compute @workgroup_size(WORKGROUP)
+fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // 2D dispatches when the task count exceeds one dimension's workgroup limit.
+    let id = gid.y * groups.x * WORKGROUP + gid.x;
+    if (id >= arrayLength(&tasks) || id >= params.task_count) {
+        return;
+    }
+    let task = tasks[id];
+    let m = task.query_len;
+    let n = task.target_len;
+    if (m == 0u || n == 0u) {
+        // empty_alignment() of src/align/reference.rs.
+        write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_OK);
+        return;
+    }
+    if (m > MAX_QUERY) {
+        write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_QUERY_TOO_LONG);
+        return;
+    }
+    let oe = params.gap_open + params.gap_extend;
+    let ext = params.gap_extend;
+    let strips = (n + STRIP - 1u) / STRIP;
+    let wb = task.work_buffer;
+
+    var best = BEST_INIT;
+    var bi = 0u;
+    var bj = 0u;
+    for (var k = 0u; k < strips; k++) {
+        let j0 = k * STRIP;
+        let width = min(STRIP, n - j0);
+        // Columns past the target's end compute garbage that nothing reads: their cells feed
+        // only later columns of the same strip, the strip is the last one, their bits are
+        // masked off and the end-cell search skips them.
+        let word_mask = select((1u << (4u * width)) - 1u, 0xffffffffu, width == STRIP);
+        var t: array<u32, STRIP>;
+        for (var c = 0u; c < STRIP; c++) {
+            t[c] = 0u;
+            if (c < width) {
+                t[c] = target_base(task.target_offset + j0 + c);
+            }
+        }
+        var h_up: array<i32, STRIP>; // H(i-1, j0+c)
+        var f_up: array<i32, STRIP>; // F(i-1, j0+c)
+        for (var c = 0u; c < STRIP; c++) {
+            h_up[c] = NEG_INF;
+            f_up[c] = NEG_INF;
+        }
+        var h_diag_left = NEG_INF; // H(i-1, j0-1)
+        let row0 = task.work_offset + k * m;
+        for (var i = 0u; i < m; i++) {
+            let qi = query_base(task.query_offset + i);
+            let start = select(-params.clip, 0, i == 0u);
+            let end_pen = select(params.clip, 0, i == m - 1u);
+            // The first strip's left boundary is -inf. Testing k instead of initialising the
+            // column removes two sites that index it: lavapipe's compile time grows steeply
+            // with those (measured 12 s -> 7.5 s), and the kernel ran faster there too.
+            var h_left = NEG_INF; // H(i, j-1)
+            var e_left = NEG_INF; // E(i, j-1)
+            if (k > 0u) {
+                h_left = h_col[i];
+                e_left = e_col[i];
+            }
+            var d = h_diag_left; // H(i-1, j-1)
+            h_diag_left = h_left;
+            var word = 0u;
+            for (var c = 0u; c < STRIP; c++) {
+                let dstart = d < start;
+                let diag = select(d, start, dstart) + pair_score(qi, t[c]);
+                let e_open = h_left - oe;
+                let e_ext = e_left - ext;
+                let e = max(e_open, e_ext);
+                let f_open = h_up[c] - oe;
+                let f_ext = f_up[c] - ext;
+                let f = max(f_open, f_ext);
+                let diag_wins = diag >= e && diag >= f;
+                let h = select(max(e, f), diag, diag_wins);
+                let hcode = select(select(3u, 2u, e >= f), select(0u, 1u, dstart), diag_wins);
+                let bits = hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext);
+                word |= bits << (4u * c);
+                d = h_up[c];
+                h_up[c] = h;
+                f_up[c] = f;
+                h_left = h;
+                e_left = e;
+            }
+            h_col[i] = h_left;
+            e_col[i] = e_left;
+            work_store(wb, row0 + i, word & word_mask);
+
+            // End cell: the row's leftmost maximum is its only candidate under the stated
+            // order, so the full comparison runs once per row and only when it can win.
+            var row_max = h_up[0];
+            for (var c = 1u; c < STRIP; c++) {
+                if (c < width) {
+                    row_max = max(row_max, h_up[c]);
+                }
+            }
+            let total = row_max - end_pen;
+            if (total >= best) {
+                var cbest = 0u;
+                for (var r = 0u; r < STRIP; r++) {
+                    let c = STRIP - 1u - r; // right to left, so the leftmost match stays
+                    if (c < width && h_up[c] == row_max) {
+                        cbest = c;
+                    }
+                }
+                let j = j0 + cbest;
+                if (total > best || i > bi || (i == bi && j < bj)) {
+                    best = total;
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+    }
+    traceback(id, task, best, bi, bj);
+}
+
+fn traceback(id: u32, task: Task, best: i32, bi: u32, bj: u32) {
+    let m = task.query_len;
+    let n = task.target_len;
+    let wb = task.work_buffer;
+    let region = task.work_offset + ((n + STRIP - 1u) / STRIP) * m;
+    var i = bi;
+    var j = bj;
+    var state = 0u; // 0 in H, 2 in E, 3 in F
+    var runs = 0u;
+    var run = 0u; // the run being built, (len << 4) | op; 0 before the first
+    // A valid record ends within m + n moves and as many changes of state; the bound only
+    // guards the device against a corrupt one (this module runs without wgpu's loop bounding).
+    var steps = 0u;
+    let max_steps = 2u * (m + n) + 2u;
+    var lost = false;
+    loop {
+        steps++;
+        if (steps > max_steps || i >= m || j >= n) {
+            lost = true;
+            break;
+        }
+        let cell = (work_load(wb, task.work_offset + (j / STRIP) * m + i) >> (4u * (j % STRIP))) & 0xfu;
+        var op = 0u; // CIGAR M
+        var stop = false;
+        if (state == 0u) {
+            let src = cell & 3u;
+            if (src >= 2u) {
+                state = src;
+                continue;
+            }
+            if (src == 1u) {
+                stop = true;
+            } else {
+                i -= 1u;
+                j -= 1u;
+            }
+        } else if (state == 2u) {
+            op = 2u; // CIGAR D
+            if ((cell & 4u) == 0u) {
+                state = 0u;
+            }
+            j -= 1u;
+        } else {
+            op = 1u; // CIGAR I
+            if ((cell & 8u) == 0u) {
+                state = 0u;
+            }
+            i -= 1u;
+        }
+        if (run != 0u && (run & 0xfu) == op) {
+            run += 16u;
+        } else {
+            if (run != 0u) {
+                work_store(wb, region + runs, run);
+                runs++;
+            }
+            run = (1u << 4u) | op;
+        }
+        if (stop) {
+            break;
+        }
+    }
+    if (lost) {
+        write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_TRACEBACK_LOST);
+        return;
+    }
+    work_store(wb, region + runs, run);
+    runs++;
+
+    let at = atomicAdd(&out.cigar_cursor, runs);
+    let dst = params.cigar_base + at - 1u; // `words` starts at word 1 of `out`
+    for (var r = 0u; r < runs; r++) {
+        out.words[dst + r] = work_load(wb, region + runs - 1u - r);
+    }
+    var score = best;
+    if (i > 0u) {
+        score += params.clip;
+    }
+    if (bi + 1u < m) {
+        score += params.clip;
+    }
+    write_result(id, score, i, bi + 1u, j, bj + 1u, runs, at, STATUS_OK);
+}

@@ -1,0 +1,246 @@
+//! The device side built once per backend: adapter choice, device, pipeline, bind-group layout,
+//! and the plumbing that turns wgpu's errors (which panic by default) into `Error::Gpu`.
+
+use super::layout::WORK_BUFFERS;
+use super::GpuInfo;
+use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
+
+const SHADER: &str = include_str!("../../../shaders/align.wgsl");
+
+/// Errors wgpu reports outside an error scope, and device loss; read after every batch.
+#[derive(Clone, Default)]
+pub struct ErrorLog(Arc<Mutex<Vec<String>>>);
+
+impl ErrorLog {
+    fn push(&self, message: String) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(message);
+    }
+
+    /// The first error logged since the last call, if any.
+    pub fn take(&self) -> Option<String> {
+        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let first = log.first().map(|m| one_line(m));
+        log.clear();
+        first
+    }
+}
+
+/// wgpu's messages span lines; ours are one line.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub struct Context {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub pipeline: wgpu::ComputePipeline,
+    pub layout: wgpu::BindGroupLayout,
+    pub limits: wgpu::Limits,
+    /// Query set of two timestamps and nanoseconds per tick, when the device has them.
+    pub timestamps: Option<(wgpu::QuerySet, f64)>,
+    pub errors: ErrorLog,
+}
+
+fn type_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+fn is_hardware(t: wgpu::DeviceType) -> bool {
+    type_rank(t) <= 2
+}
+
+/// The best Vulkan adapter: hardware first; software (lavapipe) only when allowed.
+fn pick_adapter(allow_software: bool) -> Result<wgpu::Adapter> {
+    let desc = wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::VULKAN,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    };
+    let instance = wgpu::Instance::new(desc.with_env());
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
+    if adapters.is_empty() {
+        return Err(Error::Gpu(
+            "no Vulkan adapter found (install the GPU's Vulkan driver and libvulkan1, or \
+             mesa-vulkan-drivers for a software one; --backend cpu needs none)"
+                .into(),
+        ));
+    }
+    adapters.sort_by_key(|a| type_rank(a.get_info().device_type));
+    let names: Vec<String> =
+        adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type)).collect();
+    adapters.into_iter().find(|a| allow_software || is_hardware(a.get_info().device_type)).ok_or_else(|| {
+        Error::Gpu(format!(
+            "only software Vulkan adapters found ({}); --backend gpu accepts them",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Runs `f` inside error scopes for every error kind and returns the first error caught.
+pub fn scoped<T>(device: &wgpu::Device, f: impl FnOnce() -> T) -> std::result::Result<T, wgpu::Error> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = f();
+    let errors = [validation.pop(), internal.pop(), oom.pop()].map(pollster::block_on);
+    match errors.into_iter().flatten().next() {
+        Some(e) => Err(e),
+        None => Ok(value),
+    }
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGroupLayout) {
+    let mut entries = vec![wgpu::BindGroupLayoutEntry {
+        binding: 0,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }];
+    // Inputs read-only (tasks, queries, targets), then `out` and the work buffers.
+    entries.extend((1..=3).map(|b| storage_entry(b, true)));
+    entries.extend((4..=4 + WORK_BUFFERS as u32).map(|b| storage_entry(b, false)));
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("align"),
+        entries: &entries,
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("align"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    // naga's loop bounding (a counter in every loop) keeps drivers from unrolling the strip
+    // loops and cost 8x on an H200 (shared/gpu/README.md); bounds checks stay on.
+    let checks =
+        wgpu::ShaderRuntimeChecks { force_loop_bounding: false, ..wgpu::ShaderRuntimeChecks::checked() };
+    // SAFETY: every loop of align.wgsl terminates: the DP loops count up to m, n / STRIP and
+    // STRIP, and the traceback stops after at most 2(m + n) + 2 steps whatever the record says.
+    let module = unsafe {
+        device.create_shader_module_trusted(
+            wgpu::ShaderModuleDescriptor {
+                label: Some("align.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+            },
+            checks,
+        )
+    };
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some("align"),
+        layout: Some(&pipeline_layout),
+        module: &module,
+        entry_point: Some("align"),
+        compilation_options: wgpu::PipelineCompilationOptions::default(),
+        cache: None,
+    });
+    (pipeline, layout)
+}
+
+/// Opens the adapter, the device and the pipeline.
+pub fn open(allow_software: bool) -> Result<(Context, GpuInfo)> {
+    let adapter = pick_adapter(allow_software)?;
+    let ai = adapter.get_info();
+    let has_timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+    let desc = wgpu::DeviceDescriptor {
+        label: Some("swmap"),
+        required_features: if has_timestamps {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        },
+        // wgpu's defaults cap a storage binding at 128 MiB even where the adapter allows 2 GiB.
+        required_limits: adapter.limits(),
+        ..Default::default()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
+        Error::Gpu(format!("{}: cannot open the device: {}", ai.name, one_line(&e.to_string())))
+    })?;
+    let errors = ErrorLog::default();
+    let log = errors.clone();
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| log.push(e.to_string())));
+    let log = errors.clone();
+    device.set_device_lost_callback(move |reason, message| {
+        log.push(format!("device lost ({reason:?}): {message}"))
+    });
+
+    let (pipeline, layout) = scoped(&device, || build_pipeline(&device)).map_err(|e| {
+        Error::Gpu(format!("{}: the alignment kernel does not build: {}", ai.name, one_line(&e.to_string())))
+    })?;
+    let timestamps = has_timestamps.then(|| {
+        let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("kernel time"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        (set, queue.get_timestamp_period() as f64)
+    });
+    let info = GpuInfo {
+        name: ai.name.clone(),
+        backend: format!("{:?}", ai.backend),
+        device_type: format!("{:?}", ai.device_type),
+        has_timestamps,
+    };
+    let limits = device.limits();
+    Ok((Context { device, queue, pipeline, layout, limits, timestamps, errors }, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device to test against, or `None` (with a note) on a machine without any adapter.
+    fn context() -> Option<Context> {
+        match open(true) {
+            Ok((ctx, _)) => Some(ctx),
+            Err(e) if std::env::var_os("SWMAP_REQUIRE_GPU").is_none() => {
+                eprintln!("skipping: {e}");
+                None
+            }
+            Err(e) => panic!("SWMAP_REQUIRE_GPU is set but no GPU adapter works: {e}"),
+        }
+    }
+
+    fn oversized_buffer(device: &wgpu::Device) -> wgpu::Buffer {
+        let size = device.limits().max_buffer_size.saturating_add(1 << 20);
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        })
+    }
+
+    #[test]
+    fn device_errors_are_returned_or_logged_never_panics() {
+        let Some(ctx) = context() else { return };
+        let caught = scoped(&ctx.device, || oversized_buffer(&ctx.device));
+        assert!(matches!(caught, Err(wgpu::Error::Validation { .. })));
+        assert_eq!(ctx.errors.take(), None);
+        // Outside a scope the error goes to the log the backend checks after every batch.
+        let _ = oversized_buffer(&ctx.device);
+        let logged = ctx.errors.take().expect("the error was logged");
+        assert!(!logged.contains('\n'), "{logged}");
+        assert_eq!(ctx.errors.take(), None);
+    }
+}
