@@ -10,7 +10,11 @@ pub mod simulate;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "swmap", version, about = "GPU-accelerated short-read aligner (Smith-Waterman in WGSL through wgpu, byte-identical CPU backend)")]
+#[command(
+    name = "swmap",
+    version,
+    about = "GPU-accelerated short-read aligner (Smith-Waterman in WGSL through wgpu, byte-identical CPU backend)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

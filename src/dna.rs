@@ -15,8 +15,8 @@ pub fn encode(byte: u8) -> Option<u8> {
         b'C' | b'c' => Some(1),
         b'G' | b'g' => Some(2),
         b'T' | b't' | b'U' | b'u' => Some(3),
-        b'N' | b'n' | b'R' | b'r' | b'Y' | b'y' | b'K' | b'k' | b'M' | b'm' | b'S' | b's'
-        | b'W' | b'w' | b'B' | b'b' | b'D' | b'd' | b'H' | b'h' | b'V' | b'v' | b'.' => Some(N),
+        b'N' | b'n' | b'R' | b'r' | b'Y' | b'y' | b'K' | b'k' | b'M' | b'm' | b'S' | b's' | b'W' | b'w' | b'B'
+        | b'b' | b'D' | b'd' | b'H' | b'h' | b'V' | b'v' | b'.' => Some(N),
         _ => None,
     }
 }

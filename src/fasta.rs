@@ -88,11 +88,9 @@ pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>>
 
 fn finish_contig(contig: Option<&Contig>, path: &Path, line_no: u64) -> Result<()> {
     match contig {
-        Some(c) if c.seq.is_empty() => Err(Error::input(
-            path,
-            format!("line {line_no}"),
-            format!("sequence '{}' is empty", c.name),
-        )),
+        Some(c) if c.seq.is_empty() => {
+            Err(Error::input(path, format!("line {line_no}"), format!("sequence '{}' is empty", c.name)))
+        }
         _ => Ok(()),
     }
 }

@@ -4,6 +4,9 @@ use crate::align::{Alignment, Cigar};
 use crate::index::Index;
 use crate::seed::CandidateWindow;
 
+/// Hits whose diagonals differ by at most this much are one placement (the seed grouping band).
+const SAME_DIAGONAL: i64 = 32;
+
 /// One alignment of a read, in reference coordinates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
@@ -37,11 +40,32 @@ impl Hit {
         }
     }
 
+    /// The part of the read as sequenced (0-based, end exclusive) this hit aligns: query
+    /// coordinates are on the oriented read, so a reverse hit's count from the other end.
+    pub fn read_span(&self, read_len: u32) -> (u32, u32) {
+        if self.reverse {
+            (read_len - self.query_end, read_len - self.query_start)
+        } else {
+            (self.query_start, self.query_end)
+        }
+    }
+
+    /// Read bases both hits align (whatever their strands and places).
+    pub fn read_overlap(&self, other: &Hit, read_len: u32) -> u32 {
+        let (a, b) = (self.read_span(read_len), other.read_span(read_len));
+        b.1.min(a.1).saturating_sub(b.0.max(a.0))
+    }
+
+    /// Whether two hits are the same placement: same strand, overlapping on the reference and
+    /// on nearly the same diagonal. Copies of a tandem repeat overlap on the reference but sit
+    /// on diagonals a period apart, and stay separate hits (they are what XS and MAPQ see).
     fn overlaps(&self, other: &Hit) -> bool {
+        let diag = |h: &Hit| h.pos as i64 - h.query_start as i64;
         self.contig == other.contig
             && self.reverse == other.reverse
             && self.pos < other.end()
             && other.pos < self.end()
+            && (diag(self) - diag(other)).abs() <= SAME_DIAGONAL
     }
 }
 
@@ -49,6 +73,8 @@ impl Hit {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadHits {
     pub hits: Vec<Hit>,
+    /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
+    pub repetitive: u32,
 }
 
 impl ReadHits {
@@ -56,7 +82,7 @@ impl ReadHits {
     /// below `min_score`, keeps the best of alignments that overlap on the same strand, and
     /// orders them by score, then position (a total order, so no tie depends on scheduling).
     pub fn from_alignments(index: &Index, windows: &[CandidateWindow], alns: &[Alignment], min_score: i32) -> ReadHits {
-        let mut all: Vec<Hit> = windows
+        let all: Vec<Hit> = windows
             .iter()
             .zip(alns)
             .filter(|(_, a)| a.score >= min_score && !a.cigar.is_empty())
@@ -74,6 +100,16 @@ impl ReadHits {
                 }
             })
             .collect();
+        let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0 };
+        hits.merge(all);
+        hits
+    }
+
+    /// Adds alignments (e.g. from mate rescue), keeping the order and the deduplication rule
+    /// of [`ReadHits::from_alignments`].
+    pub fn merge(&mut self, more: Vec<Hit>) {
+        let mut all = std::mem::take(&mut self.hits);
+        all.extend(more);
         all.sort_by(|a, b| {
             b.score
                 .cmp(&a.score)
@@ -82,13 +118,11 @@ impl ReadHits {
                 .then(a.reverse.cmp(&b.reverse))
                 .then(a.cigar.0.cmp(&b.cigar.0))
         });
-        let mut hits: Vec<Hit> = Vec::with_capacity(all.len());
         for h in all {
-            if !hits.iter().any(|k| k.overlaps(&h)) {
-                hits.push(h);
+            if !self.hits.iter().any(|k| k.overlaps(&h)) {
+                self.hits.push(h);
             }
         }
-        ReadHits { hits }
     }
 
     pub fn best(&self) -> Option<&Hit> {

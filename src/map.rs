@@ -18,8 +18,10 @@ use crate::index::Index;
 use crate::mapq;
 use crate::pair::{self, InsertModel, ESTIMATION_PAIRS};
 use crate::records;
+use crate::rescue::rescue_mates;
 use crate::sam::{SamRecord, SamWriter};
 use crate::seed::{find_candidates, CandidateWindow, SeedOptions, SeedScratch};
+use crate::split;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
@@ -33,11 +35,19 @@ pub struct MapOptions {
     pub min_score: i32,
     /// Reads per chunk (pairs count twice). Changes speed and memory, never the output.
     pub chunk_reads: usize,
+    /// Supplementary and secondary records, XA (`-Y`, `-a`, `--max-xa-hits`).
+    pub output: records::OutputOptions,
 }
 
 impl Default for MapOptions {
     fn default() -> Self {
-        MapOptions { scoring: Scoring::default(), seed: SeedOptions::default(), min_score: 30, chunk_reads: 200_000 }
+        MapOptions {
+            scoring: Scoring::default(),
+            seed: SeedOptions::default(),
+            min_score: 30,
+            chunk_reads: 200_000,
+            output: records::OutputOptions::default(),
+        }
     }
 }
 
@@ -55,6 +65,8 @@ pub struct MapStats {
 pub struct SeededChunk {
     pub reads: Vec<Read>,
     pub windows: Vec<Vec<CandidateWindow>>,
+    /// Repetitive bases of each read (see [`crate::seed::Candidates`]).
+    pub repetitive: Vec<u32>,
     /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`.
     pub first_task: Vec<usize>,
     pub batch: AlignBatch,
@@ -62,10 +74,13 @@ pub struct SeededChunk {
 
 /// Finds every read's candidate windows and packs them into one batch.
 pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededChunk {
-    let windows: Vec<Vec<CandidateWindow>> = reads
+    let (windows, repetitive): (Vec<Vec<CandidateWindow>>, Vec<u32>) = reads
         .par_iter()
-        .map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, &opts.seed, s))
-        .collect();
+        .map_init(SeedScratch::default, |s, r| {
+            let c = find_candidates(index, &r.codes, &opts.seed, s);
+            (c.windows, c.repetitive)
+        })
+        .unzip();
     // Pack the batch: each read's orientations once, then its windows, in read order.
     let mut batch = AlignBatch::new();
     let mut first_task = Vec::with_capacity(reads.len() + 1);
@@ -87,7 +102,7 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
         }
     }
     first_task.push(batch.len());
-    SeededChunk { reads, windows, first_task, batch }
+    SeededChunk { reads, windows, repetitive, first_task, batch }
 }
 
 /// Aligns a seeded chunk's batch.
@@ -105,13 +120,20 @@ pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts
         .into_par_iter()
         .map(|i| {
             let r = chunk.first_task[i]..chunk.first_task[i + 1];
-            ReadHits::from_alignments(index, &chunk.windows[i], &alns[r], opts.min_score)
+            let mut hits = ReadHits::from_alignments(index, &chunk.windows[i], &alns[r], opts.min_score);
+            hits.repetitive = (chunk.repetitive[i] as usize * 1000 / chunk.reads[i].codes.len().max(1)) as u32;
+            hits
         })
         .collect()
 }
 
 /// Seeds and aligns every read of a chunk; one `ReadHits` per read.
-pub fn align_chunk(index: &Index, reads: Vec<Read>, backend: &dyn AlignBackend, opts: &MapOptions) -> Result<(Vec<Read>, Vec<ReadHits>)> {
+pub fn align_chunk(
+    index: &Index,
+    reads: Vec<Read>,
+    backend: &dyn AlignBackend,
+    opts: &MapOptions,
+) -> Result<(Vec<Read>, Vec<ReadHits>)> {
     let chunk = seed_chunk(index, reads, opts);
     let alns = align_seeded(&chunk, backend, opts)?;
     let hits = collect_hits(index, &chunk, &alns, opts);
@@ -125,21 +147,26 @@ fn chunk_records(
     hits: &[ReadHits],
     paired: bool,
     model: Option<&InsertModel>,
-    sc: &Scoring,
+    opts: &MapOptions,
 ) -> Vec<SamRecord> {
+    let (sc, out) = (&opts.scoring, &opts.output);
     if !paired {
         return reads
             .par_iter()
             .zip(hits)
-            .map(|(r, h)| records::single(r, h, mapq::single_end(h, sc), index))
+            .flat_map_iter(|(r, h)| {
+                // The read's other parts (split reads) are no rivals to its primary.
+                let q = h.best().map_or(0, |_| mapq::single_end(&split::competing(h, 0, r.codes.len() as u32), sc));
+                records::single(r, h, q, index, sc, out)
+            })
             .collect();
     }
     reads
         .par_chunks(2)
         .zip(hits.par_chunks(2))
         .flat_map_iter(|(r, h)| {
-            let choice = pair::choose([&h[0], &h[1]], model, sc);
-            records::pair([&r[0], &r[1]], [&h[0], &h[1]], &choice, index)
+            let choice = pair::choose([&h[0], &h[1]], [r[0].codes.len() as u32, r[1].codes.len() as u32], model, sc);
+            records::pair([&r[0], &r[1]], [&h[0], &h[1]], &choice, index, sc, out)
         })
         .collect()
 }
@@ -210,10 +237,15 @@ pub fn map_reads(
             let mut pending: Vec<(Vec<Read>, Vec<ReadHits>)> = Vec::new();
             let mut pending_reads = 0usize;
             let mut model: Option<Option<InsertModel>> = if paired { None } else { Some(None) };
-            let emit = |reads: &[Read], hits: &[ReadHits], model: Option<&InsertModel>, stats: &mut MapStats| {
-                let recs = chunk_records(index, reads, hits, paired, model, &opts.scoring);
-                stats.mapped += recs.iter().filter(|r| r.flags & records::UNMAPPED == 0).count() as u64;
-                rec_tx.send(recs).is_ok()
+            let emit = |reads: &[Read], mut hits: Vec<ReadHits>, model: Option<&InsertModel>, stats: &mut MapStats| {
+                if let Some(m) = model {
+                    rescue_mates(index, reads, &mut hits, m, backend, opts)?;
+                }
+                let recs = chunk_records(index, reads, &hits, paired, model, opts);
+                // Primary records only: supplementary and secondary ones are extra lines, not reads.
+                let not_primary_or_unmapped = records::UNMAPPED | records::SECONDARY | records::SUPPLEMENTARY;
+                stats.mapped += recs.iter().filter(|r| r.flags & not_primary_or_unmapped == 0).count() as u64;
+                Ok::<bool, Error>(rec_tx.send(recs).is_ok())
             };
             for item in aligned_rx.iter() {
                 let (chunk, alns) = item?;
@@ -224,7 +256,7 @@ pub fn map_reads(
                 let reads = chunk.reads;
                 match &model {
                     Some(m) => {
-                        if !emit(&reads, &hits, m.as_ref(), &mut stats) {
+                        if !emit(&reads, hits, m.as_ref(), &mut stats)? {
                             return Ok(());
                         }
                     }
@@ -234,7 +266,7 @@ pub fn map_reads(
                         if pending_reads >= 2 * ESTIMATION_PAIRS {
                             let m = estimate(&pending, &opts.scoring);
                             for (r, h) in pending.drain(..) {
-                                if !emit(&r, &h, m.as_ref(), &mut stats) {
+                                if !emit(&r, h, m.as_ref(), &mut stats)? {
                                     return Ok(());
                                 }
                             }
@@ -246,7 +278,7 @@ pub fn map_reads(
             if model.is_none() {
                 let m = estimate(&pending, &opts.scoring);
                 for (r, h) in pending.drain(..) {
-                    if !emit(&r, &h, m.as_ref(), &mut stats) {
+                    if !emit(&r, h, m.as_ref(), &mut stats)? {
                         return Ok(());
                     }
                 }
@@ -271,10 +303,7 @@ pub fn map_reads(
 
 /// The insert-size model from the first `ESTIMATION_PAIRS` pairs of the pending chunks.
 fn estimate(pending: &[(Vec<Read>, Vec<ReadHits>)], sc: &Scoring) -> Option<InsertModel> {
-    let pairs: Vec<(&ReadHits, &ReadHits)> = pending
-        .iter()
-        .flat_map(|(_, h)| h.chunks(2).map(|p| (&p[0], &p[1])))
-        .take(ESTIMATION_PAIRS)
-        .collect();
+    let pairs: Vec<(&ReadHits, &ReadHits)> =
+        pending.iter().flat_map(|(_, h)| h.chunks(2).map(|p| (&p[0], &p[1]))).take(ESTIMATION_PAIRS).collect();
     InsertModel::estimate(&pairs, sc)
 }

@@ -35,3 +35,8 @@ fn near_best(hits: &ReadHits, sc: &Scoring) -> usize {
 pub fn from_score_gap(gap: i32, sc: &Scoring) -> i32 {
     (6.02 * gap as f64 / sc.match_score as f64 + 0.499) as i32
 }
+
+/// Share (0 to 1) of a read covered only by over-frequent seeds.
+pub fn repetitive_fraction(hits: &ReadHits) -> f64 {
+    hits.repetitive.min(1000) as f64 / 1000.0
+}

@@ -12,6 +12,7 @@
 use crate::align::Scoring;
 use crate::hit::{Hit, ReadHits};
 use crate::mapq;
+use crate::split;
 
 /// Pairs the insert-size model is estimated from.
 pub const ESTIMATION_PAIRS: usize = 10_000;
@@ -19,8 +20,10 @@ pub const ESTIMATION_PAIRS: usize = 10_000;
 pub const MIN_PAIRS_FOR_MODEL: usize = 25;
 /// Penalty for placing the mates independently rather than as a pair (bwa-mem's `-U`).
 pub const UNPAIRED_PENALTY: i32 = 17;
-/// Hits per mate considered for pairing.
-const MAX_HITS_PAIRED: usize = 8;
+/// Hits per mate considered for pairing: every hit in practice (a read has at most
+/// `--max-candidates` windows plus its rescues), so that mate rescue, which looks at all of a
+/// mate's hits, and pairing always agree.
+const MAX_HITS_PAIRED: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InsertModel {
@@ -89,9 +92,13 @@ pub struct PairChoice {
     pub proper: bool,
 }
 
-/// Chooses both mates' placements.
-pub fn choose(h: [&ReadHits; 2], model: Option<&InsertModel>, sc: &Scoring) -> PairChoice {
-    let se = [mapq::single_end(h[0], sc), mapq::single_end(h[1], sc)];
+/// Chooses both mates' placements. `read_len` is each mate's length: a mate's own MAPQ weighs
+/// its best hit only against hits of the same read bases (the other part of a split read is
+/// no rival, see [`crate::split::competing`]).
+pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>, sc: &Scoring) -> PairChoice {
+    let own =
+        |m: usize| if h[m].hits.is_empty() { 0 } else { mapq::single_end(&split::competing(h[m], 0, read_len[m]), sc) };
+    let se = [own(0), own(1)];
     let single = PairChoice {
         hit: [(!h[0].hits.is_empty()).then_some(0), (!h[1].hits.is_empty()).then_some(0)],
         mapq: se,
@@ -140,7 +147,9 @@ pub fn choose(h: [&ReadHits; 2], model: Option<&InsertModel>, sc: &Scoring) -> P
     let sub = second.max(b0.score + b1.score - UNPAIRED_PENALTY);
     let mut q_pe = mapq::from_score_gap(score - sub, sc);
     q_pe -= (4.343 * (n_near as f64).max(1.0).ln() + 0.499) as i32;
-    let q_pe = q_pe.clamp(0, 60);
+    // A pair made mostly of repeat seeds may have copies that seeding never looked at.
+    let rep = 0.5 * (mapq::repetitive_fraction(h[0]) + mapq::repetitive_fraction(h[1]));
+    let q_pe = (q_pe.clamp(0, 60) as f64 * (1.0 - rep) + 0.499) as i32;
     let mut mq = [0u8; 2];
     for (m, (&idx, &q_se)) in [i, j].iter().zip(&se).enumerate() {
         let q_se = if idx == 0 { q_se as i32 } else { 0 };
@@ -154,14 +163,16 @@ pub fn choose(h: [&ReadHits; 2], model: Option<&InsertModel>, sc: &Scoring) -> P
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         r
     } else {

@@ -34,8 +34,15 @@ pub struct Tags {
     pub nm: Option<u32>,
     pub md: Option<String>,
     pub mc: Option<String>,
+    /// Mate's MAPQ, on paired records whose mate is mapped.
+    pub mq: Option<u8>,
     pub as_score: Option<i32>,
     pub xs_score: Option<i32>,
+    /// The read's other parts (`rname,pos,strand,CIGAR,mapQ,NM;` each), on every part of a
+    /// split read.
+    pub sa: Option<String>,
+    /// Alternative hits (`rname,±pos,CIGAR,NM;` each), as bwa-mem writes them.
+    pub xa: Option<String>,
 }
 
 /// What the header is made of.

@@ -30,7 +30,7 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        SeedOptions { max_occ: 200, max_candidates: 8, min_weight_percent: 30, band: 32, window_pad: 50 }
+        SeedOptions { max_occ: 500, max_candidates: 8, min_weight_percent: 30, band: 32, window_pad: 20 }
     }
 }
 
@@ -54,16 +54,75 @@ struct Hit {
     qoff: u32,
 }
 
+/// What seeding found for a read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// Windows to align, best first.
+    pub windows: Vec<CandidateWindow>,
+    /// Read bases covered by minimizers skipped as too frequent and by no usable one.
+    pub repetitive: u32,
+}
+
 /// Buffers reused across reads of one thread.
 #[derive(Default)]
 pub struct SeedScratch {
     mins: Vec<Minimizer>,
     hits: Vec<Hit>,
     spans: Vec<(u32, u32)>,
+    rep_spans: Vec<(u32, u32)>,
 }
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
-pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Vec<CandidateWindow> {
+pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Candidates {
+    let windows = find_windows(index, read, opts, s);
+    // Repetitive share: bases under skipped minimizers that no usable minimizer covers.
+    let k = index.params.k;
+    s.rep_spans.clear();
+    s.spans.clear();
+    for m in &s.mins {
+        let n = index.lookup(m.hash).len();
+        let span = (m.pos, m.pos + k);
+        if n > opts.max_occ {
+            s.rep_spans.push(span);
+        } else {
+            s.spans.push(span);
+        }
+    }
+    let repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
+    Candidates { windows, repetitive }
+}
+
+/// Bases covered by a set of spans (sorted in place).
+fn covered(spans: &mut [(u32, u32)]) -> u32 {
+    spans.sort_unstable();
+    let (mut total, mut reach) = (0u32, 0u32);
+    for &(a, b) in spans.iter() {
+        let a = a.max(reach);
+        if b > a {
+            total += b - a;
+        }
+        reach = reach.max(b);
+    }
+    total
+}
+
+/// Bases covered both by the (sorted, merged-on-the-fly) spans `a` and by any span of `b`.
+fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
+    let mut total = 0u32;
+    let mut reach = 0u32;
+    for &(x, y) in a {
+        let x = x.max(reach);
+        for p in x..y {
+            if b.iter().any(|&(c, d)| c <= p && p < d) {
+                total += 1;
+            }
+        }
+        reach = reach.max(y);
+    }
+    total
+}
+
+fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Vec<CandidateWindow> {
     let k = index.params.k as usize;
     let len = read.len();
     s.mins.clear();
@@ -114,27 +173,25 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
         let group = &s.hits[i..j];
         s.spans.clear();
         s.spans.extend(group.iter().map(|h| (h.qoff, h.qoff + k as u32)));
-        s.spans.sort_unstable();
-        let mut weight = 0u32;
-        let mut reach = 0u32;
-        for &(a, b) in &s.spans {
-            let a = a.max(reach);
-            if b > a {
-                weight += b - a;
-            }
-            reach = reach.max(b);
-        }
+        let weight = covered(&mut s.spans);
         let c = &index.contigs[contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
         let start = (group[0].diag - opts.window_pad as i64).clamp(cstart, cend);
         let end = (group[group.len() - 1].diag + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
         if end > start {
-            windows.push(CandidateWindow { reverse: first.reverse, contig, start: start as u64, end: end as u64, weight });
+            windows.push(CandidateWindow {
+                reverse: first.reverse,
+                contig,
+                start: start as u64,
+                end: end as u64,
+                weight,
+            });
         }
         i = j;
     }
     // Best first; the order is total so results never depend on anything but the read.
-    windows.sort_unstable_by(|a, b| b.weight.cmp(&a.weight).then(a.reverse.cmp(&b.reverse)).then(a.start.cmp(&b.start)));
+    windows
+        .sort_unstable_by(|a, b| b.weight.cmp(&a.weight).then(a.reverse.cmp(&b.reverse)).then(a.start.cmp(&b.start)));
     let best = windows[0].weight;
     windows.retain(|w| w.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
     windows.truncate(opts.max_candidates);
@@ -170,11 +227,11 @@ mod tests {
         let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
         let mut s = SeedScratch::default();
         let read = genome[7000..7150].to_vec();
-        let c = find_candidates(&idx, &read, &SeedOptions::default(), &mut s);
+        let c = find_candidates(&idx, &read, &SeedOptions::default(), &mut s).windows;
         assert!(!c[0].reverse && c[0].start <= 7000 && c[0].end >= 7150, "{c:?}");
         let rc = crate::dna::reverse_complement(&read);
-        let c = find_candidates(&idx, &rc, &SeedOptions::default(), &mut s);
+        let c = find_candidates(&idx, &rc, &SeedOptions::default(), &mut s).windows;
         assert!(c[0].reverse && c[0].start <= 7000 && c[0].end >= 7150, "{c:?}");
-        assert!(find_candidates(&idx, &[4; 150], &SeedOptions::default(), &mut s).is_empty());
+        assert!(find_candidates(&idx, &[4; 150], &SeedOptions::default(), &mut s).windows.is_empty());
     }
 }

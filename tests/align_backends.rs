@@ -28,8 +28,7 @@ fn random_batch(seed: u64, tasks: usize) -> AlignBatch {
             0 => 1 + rng.below(20) as usize,
             _ => 40 + rng.below(300) as usize,
         };
-        let target: Vec<u8> =
-            (0..n).map(|_| if rng.below(200) == 0 { 4 } else { rng.below(4) as u8 }).collect();
+        let target: Vec<u8> = (0..n).map(|_| if rng.below(200) == 0 { 4 } else { rng.below(4) as u8 }).collect();
         let mut query = Vec::new();
         if t % 5 == 4 {
             let m = 1 + rng.below(160) as usize;
@@ -80,7 +79,8 @@ fn check_backend(backend: &dyn AlignBackend) {
         for (k, (task, a)) in batch.tasks.iter().zip(&got).enumerate() {
             let want = align_reference(batch.query(task), batch.target(task), sc);
             assert_eq!(
-                a, &want,
+                a,
+                &want,
                 "backend {} differs from the oracle on task {k} with {sc:?}:\nquery  {:?}\ntarget {:?}",
                 backend.describe(),
                 batch.query(task),

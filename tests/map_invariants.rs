@@ -86,7 +86,8 @@ fn interleaved_input_equals_two_files() {
 
 #[test]
 fn single_end_from_stdin_matches_file_input() {
-    let from_file = body(&ok(swmap().arg("map").arg(test_index()).arg(data("reads_1.fq.gz")).args(["--backend", "cpu"])));
+    let from_file =
+        body(&ok(swmap().arg("map").arg(test_index()).arg(data("reads_1.fq.gz")).args(["--backend", "cpu"])));
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(

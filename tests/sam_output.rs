@@ -19,10 +19,8 @@ impl TempDir {
     }
 
     fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut names: Vec<String> =
+            fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         names
     }
@@ -73,6 +71,7 @@ fn records() -> Vec<SamRecord> {
                 mc: Some("10M".into()),
                 as_score: Some(11),
                 xs_score: Some(0),
+                ..Tags::default()
             },
         },
         SamRecord {
@@ -93,6 +92,7 @@ fn records() -> Vec<SamRecord> {
                 mc: Some("2S8M".into()),
                 as_score: Some(10),
                 xs_score: None,
+                ..Tags::default()
             },
         },
         SamRecord {
@@ -104,20 +104,10 @@ fn records() -> Vec<SamRecord> {
             cigar: cigar(&[(Match, 5), (Deletion, 2), (Match, 5)]),
             seq: b"ACGTAACGTA".to_vec(),
             qual: q30(10),
-            tags: Tags {
-                nm: Some(2),
-                md: Some("5^GG5".into()),
-                as_score: Some(-3),
-                ..Tags::default()
-            },
+            tags: Tags { nm: Some(2), md: Some("5^GG5".into()), as_score: Some(-3), ..Tags::default() },
             ..SamRecord::default()
         },
-        SamRecord {
-            name: b"lost3".to_vec(),
-            flags: 4,
-            seq: b"NNACGT".to_vec(),
-            ..SamRecord::default()
-        },
+        SamRecord { name: b"lost3".to_vec(), flags: 4, seq: b"NNACGT".to_vec(), ..SamRecord::default() },
     ]
 }
 
@@ -151,8 +141,7 @@ fn write_all(path: &Path, threads: usize) {
 }
 
 fn samtools_available() -> bool {
-    let found =
-        Command::new("samtools").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("samtools").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
         eprintln!("samtools not on PATH: skipping the samtools checks");
     }
@@ -161,12 +150,7 @@ fn samtools_available() -> bool {
 
 fn samtools(args: &[&str], path: &Path) -> String {
     let out = Command::new("samtools").args(args).arg(path).output().unwrap();
-    assert!(
-        out.status.success(),
-        "samtools {args:?} {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "samtools {args:?} {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -279,8 +263,7 @@ fn stdout_child() {
 
 fn stdout_child_command(mode: &str) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "stdout_child", "--nocapture", "--test-threads=1"])
-        .env(STDOUT_CHILD, mode);
+    cmd.args(["--exact", "stdout_child", "--nocapture", "--test-threads=1"]).env(STDOUT_CHILD, mode);
     cmd
 }
 
@@ -300,11 +283,7 @@ fn sam_goes_to_stdout_without_a_path() {
 fn closed_stdout_is_a_broken_pipe_error() {
     use std::io::Read;
     use std::process::Stdio;
-    let mut child = stdout_child_command("flood")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = stdout_child_command("flood").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = [0u8; 4096];
     child.stdout.take().unwrap().read_exact(&mut first).unwrap();
     // The pipe's read end is closed here, like `swmap map ... | head`.

@@ -128,9 +128,21 @@ pub fn align_task(query: &[u8], target: &[u8], sc: &Scoring, scratch: &mut Trace
         let strip = Strip { t, j0, m, oe, ext, clip: sc.clip, profile: &profile, query };
         // Full strips take the constant-width path, which the compiler unrolls.
         if width == STRIP {
-            strip.run(STRIP, &mut scratch.h_left, &mut scratch.e_left, &mut scratch.trace[k * m..(k + 1) * m], &mut best);
+            strip.run(
+                STRIP,
+                &mut scratch.h_left,
+                &mut scratch.e_left,
+                &mut scratch.trace[k * m..(k + 1) * m],
+                &mut best,
+            );
         } else {
-            strip.run(width, &mut scratch.h_left, &mut scratch.e_left, &mut scratch.trace[k * m..(k + 1) * m], &mut best);
+            strip.run(
+                width,
+                &mut scratch.h_left,
+                &mut scratch.e_left,
+                &mut scratch.trace[k * m..(k + 1) * m],
+                &mut best,
+            );
         }
     }
     let (bi, bj, best) = (best.i, best.j, best.total);

@@ -120,14 +120,7 @@ pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
 
 /// What every backend returns for a task with an empty query or target.
 pub(crate) fn empty_alignment() -> Alignment {
-    Alignment {
-        score: NEG_INF,
-        query_start: 0,
-        query_end: 0,
-        target_start: 0,
-        target_end: 0,
-        cigar: Cigar::default(),
-    }
+    Alignment { score: NEG_INF, query_start: 0, query_end: 0, target_start: 0, target_end: 0, cigar: Cigar::default() }
 }
 
 #[cfg(test)]

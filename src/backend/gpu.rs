@@ -107,13 +107,7 @@ impl GpuBackend {
             return Err(Error::Gpu(format!("{}: {e}", info.name)));
         }
         let state = State { bufs, work_budget, cigar_hint: 4, broken: None };
-        Ok(GpuBackend {
-            info,
-            ctx,
-            state: Mutex::new(state),
-            max_tasks: DEFAULT_MAX_TASKS,
-            max_work_buffer: u64::MAX,
-        })
+        Ok(GpuBackend { info, ctx, state: Mutex::new(state), max_tasks: DEFAULT_MAX_TASKS, max_work_buffer: u64::MAX })
     }
 
     /// Caps the tasks of one dispatch (at least 1); tests use it to force a batch to split.
@@ -189,12 +183,7 @@ impl GpuBackend {
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
                 let t = &batch.tasks[ids[pos]];
-                alignments.push(align_task(
-                    batch.query(t),
-                    batch.target(t),
-                    sc,
-                    &mut TracebackScratch::default(),
-                ));
+                alignments.push(align_task(batch.query(t), batch.target(t), sc, &mut TracebackScratch::default()));
                 pos += 1;
                 continue;
             }

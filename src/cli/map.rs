@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::fastq::{FastqReader, ReadSource};
 use crate::index::{is_index_file, Index, IndexParams};
 use crate::map::{map_reads, MapOptions};
+use crate::records::OutputOptions;
 use crate::sam::{parse_read_group, HeaderInfo, SamWriter};
 use crate::seed::SeedOptions;
 use std::path::PathBuf;
@@ -75,6 +76,16 @@ pub struct Args {
     /// Minimizer window when indexing a FASTA in memory.
     #[arg(short = 'w', default_value_t = IndexParams::default().w)]
     pub w: u32,
+    /// Soft-clip supplementary (and secondary) records instead of hard-clipping them.
+    #[arg(short = 'Y')]
+    pub soft_clip_supplementary: bool,
+    /// Output all alignments: every other hit as a secondary record (flag 0x100), no XA tags.
+    #[arg(short = 'a')]
+    pub all_alignments: bool,
+    /// XA lists at most this many alternative hits (score at least 80% of the alignment's);
+    /// with more it is left out.
+    #[arg(long, default_value_t = OutputOptions::default().max_xa_hits)]
+    pub max_xa_hits: usize,
     /// Reads per processing chunk (speed and memory only; output is identical for any value).
     #[arg(long, hide = true, env = "SWMAP_CHUNK_READS", default_value_t = MapOptions::default().chunk_reads)]
     pub chunk_reads: usize,
@@ -111,6 +122,11 @@ fn validate(args: &Args) -> Result<MapOptions> {
         seed: SeedOptions { max_occ: args.max_occ, max_candidates: args.max_candidates, ..SeedOptions::default() },
         min_score: args.min_score,
         chunk_reads: args.chunk_reads,
+        output: OutputOptions {
+            soft_clip_supplementary: args.soft_clip_supplementary,
+            all_alignments: args.all_alignments,
+            max_xa_hits: args.max_xa_hits,
+        },
     })
 }
 
@@ -156,10 +172,7 @@ pub fn run(args: Args) -> Result<()> {
         secs,
         stats.reads as f64 / secs,
         peak_rss_mib().unwrap_or(0.0),
-        stats
-            .insert_model
-            .map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})"))
-            .unwrap_or_default()
+        stats.insert_model.map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})")).unwrap_or_default()
     );
     Ok(())
 }

@@ -48,7 +48,8 @@ pub fn is_index_file(path: &Path) -> bool {
 impl Index {
     /// Writes the index to `path` (through a temporary file renamed at the end).
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut b: Vec<u8> = Vec::with_capacity(64 + self.seq.len() / 4 + self.keys.len() * 16 + self.buckets.len() * 4);
+        let mut b: Vec<u8> =
+            Vec::with_capacity(64 + self.seq.len() / 4 + self.keys.len() * 16 + self.buckets.len() * 4);
         b.extend_from_slice(MAGIC);
         b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         b.extend_from_slice(&self.params.k.to_le_bytes());
@@ -122,9 +123,12 @@ impl Index {
         }
         let (body, tail) = data.split_at(data.len() - 8);
         if checksum(body) != u64::from_le_bytes(tail.try_into().unwrap()) {
-            return Err(bad("index file is truncated or damaged (checksum mismatch); rebuild it with `swmap index`".into()));
+            return Err(bad(
+                "index file is truncated or damaged (checksum mismatch); rebuild it with `swmap index`".into()
+            ));
         }
-        parse(body).ok_or_else(|| bad("index file is damaged (inconsistent lengths); rebuild it with `swmap index`".into()))
+        parse(body)
+            .ok_or_else(|| bad("index file is damaged (inconsistent lengths); rebuild it with `swmap index`".into()))
     }
 }
 

@@ -35,7 +35,7 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
     let shift = 2 * (k as u64 - 1);
     let (mut fwd, mut rev) = (0u64, 0u64);
     let mut valid = 0usize; // consecutive non-N bases ending here
-    // Ring buffer of the last w k-mers: (hash, pos, reverse).
+                            // Ring buffer of the last w k-mers: (hash, pos, reverse).
     let mut ring: Vec<Minimizer> = vec![Minimizer { hash: u64::MAX, pos: 0, reverse: false }; w];
     let mut filled = 0usize; // k-mers in the current N-free run
     let mut last_out: Option<u32> = None;

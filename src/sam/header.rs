@@ -32,19 +32,18 @@ pub fn parse_read_group(arg: &str) -> Result<ReadGroup> {
     let line = unescape(arg);
     let example = r"(e.g. -R '@RG\tID:run1\tSM:sample1')";
     if line.contains(['\n', '\r']) {
-        return Err(Error::Options(format!(
-            "-R: the read group must be a single line, without line breaks {example}"
-        )));
+        return Err(Error::Options(format!("-R: the read group must be a single line, without line breaks {example}")));
     }
     if !line.starts_with("@RG\t") {
         return Err(Error::Options(format!(
             "-R: the read group must start with @RG followed by \\t-separated fields {example}"
         )));
     }
-    let id =
-        line.split('\t').skip(1).find_map(|field| field.strip_prefix("ID:")).ok_or_else(|| {
-            Error::Options(format!("-R: the read group has no ID: field {example}"))
-        })?;
+    let id = line
+        .split('\t')
+        .skip(1)
+        .find_map(|field| field.strip_prefix("ID:"))
+        .ok_or_else(|| Error::Options(format!("-R: the read group has no ID: field {example}")))?;
     if id.is_empty() {
         return Err(Error::Options(format!("-R: the read group's ID: field is empty {example}")));
     }
@@ -79,9 +78,9 @@ fn unescape(arg: &str) -> String {
 /// The read group line as noodles' map, through noodles' own header-line parser.
 fn read_group_map(line: &str) -> Result<Map<map::ReadGroup>> {
     let mut parser = noodles_sam::header::Parser::default();
-    parser.parse_partial(line.as_bytes()).map_err(|e| {
-        Error::Options(format!("-R: invalid read group line {line:?}: {}", error_chain(&e)))
-    })?;
+    parser
+        .parse_partial(line.as_bytes())
+        .map_err(|e| Error::Options(format!("-R: invalid read group line {line:?}: {}", error_chain(&e))))?;
     let mut header = parser.finish();
     let (_, map) = header.read_groups_mut().pop().expect("parsed @RG line is a read group");
     Ok(map)
@@ -114,13 +113,8 @@ pub(super) fn build_header(info: &HeaderInfo) -> Result<(Header, Option<ReadGrou
         let len = Some(*len)
             .filter(|&l| l <= i32::MAX as u64)
             .and_then(|l| NonZero::new(l as usize))
-            .ok_or_else(|| {
-                Error::Options(format!(
-                    "contig {name} has length {len}; SAM/BAM allow 1 to 2147483647"
-                ))
-            })?;
-        builder =
-            builder.add_reference_sequence(name.as_str(), Map::<map::ReferenceSequence>::new(len));
+            .ok_or_else(|| Error::Options(format!("contig {name} has length {len}; SAM/BAM allow 1 to 2147483647")))?;
+        builder = builder.add_reference_sequence(name.as_str(), Map::<map::ReferenceSequence>::new(len));
     }
 
     let read_group = match &info.read_group {

@@ -112,8 +112,7 @@ impl SamWriter {
     pub fn write(&mut self, rec: &SamRecord) -> Result<()> {
         self.check_not_failed()?;
         self.written += 1;
-        let location =
-            || format!("record {} ({})", self.written, String::from_utf8_lossy(&rec.name));
+        let location = || format!("record {} ({})", self.written, String::from_utf8_lossy(&rec.name));
         if let Err(message) = fill(&mut self.record, rec, self.read_group.as_ref()) {
             return Err(Error::input(&self.path, location(), message));
         }
@@ -184,11 +183,7 @@ fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<TempFile>)> {
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(name);
     temp_name.push(format!(".swmap-tmp-{}", std::process::id()));
-    let temp = TempFile {
-        temp: path.with_file_name(temp_name),
-        target: path.to_path_buf(),
-        renamed: false,
-    };
+    let temp = TempFile { temp: path.with_file_name(temp_name), target: path.to_path_buf(), renamed: false };
     let file = buffered(File::create(&temp.temp).map_err(|e| Error::io(path, e))?);
 
     let is_bam = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("bam"));
@@ -222,8 +217,7 @@ fn fill(buf: &mut RecordBuf, rec: &SamRecord, read_group: Option<&Value>) -> Res
     fill_cigar(buf.cigar_mut().as_mut(), &rec.cigar);
     *buf.mate_reference_sequence_id_mut() = rec.mate_ref_id;
     *buf.mate_alignment_start_mut() = rec.mate_pos.map(position).transpose()?;
-    *buf.template_length_mut() =
-        i32::try_from(rec.tlen).map_err(|_| format!("TLEN {} is out of range", rec.tlen))?;
+    *buf.template_length_mut() = i32::try_from(rec.tlen).map_err(|_| format!("TLEN {} is out of range", rec.tlen))?;
 
     let seq = buf.sequence_mut().as_mut();
     seq.clear();
@@ -244,11 +238,20 @@ fn fill(buf: &mut RecordBuf, rec: &SamRecord, read_group: Option<&Value>) -> Res
     if let Some(mc) = &tags.mc {
         data.insert(Tag::MATE_CIGAR, Value::from(mc.as_str()));
     }
+    if let Some(mq) = tags.mq {
+        data.insert(Tag::MATE_MAPPING_QUALITY, Value::from(mq));
+    }
     if let Some(score) = tags.as_score {
         data.insert(Tag::ALIGNMENT_SCORE, Value::from(score));
     }
     if let Some(score) = tags.xs_score {
         data.insert(Tag::new(b'X', b'S'), Value::from(score));
+    }
+    if let Some(sa) = &tags.sa {
+        data.insert(Tag::OTHER_ALIGNMENTS, Value::from(sa.as_str()));
+    }
+    if let Some(xa) = &tags.xa {
+        data.insert(Tag::new(b'X', b'A'), Value::from(xa.as_str()));
     }
     if let Some(rg) = read_group {
         data.insert(Tag::READ_GROUP, rg.clone());
@@ -312,8 +315,7 @@ mod tests {
     #[test]
     fn closed_stdout_is_a_broken_pipe_error_not_a_panic() {
         let mut w = writer_to(Box::new(ClosedPipe), &HeaderInfo::default());
-        let rec =
-            SamRecord { name: b"read_with_a_long_name".to_vec(), flags: 4, ..Default::default() };
+        let rec = SamRecord { name: b"read_with_a_long_name".to_vec(), flags: 4, ..Default::default() };
         let err = w.write(&rec).unwrap_err();
         assert!(err.is_broken_pipe(), "{err}");
         // Later calls must not reach the half-written writer.

@@ -81,7 +81,8 @@ pub fn has(tool: &str) -> bool {
 pub fn assert_same(a: &[u8], b: &[u8], what: &str) {
     if a != b {
         let (la, lb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-        let (n, (x, y)) = la.lines().zip(lb.lines()).enumerate().find(|(_, (x, y))| x != y).unwrap_or((0, ("<length differs>", "")));
+        let (n, (x, y)) =
+            la.lines().zip(lb.lines()).enumerate().find(|(_, (x, y))| x != y).unwrap_or((0, ("<length differs>", "")));
         panic!("{what}: outputs differ at line {}:\n  {x}\n  {y}", n + 1);
     }
 }

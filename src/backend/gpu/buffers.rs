@@ -26,12 +26,7 @@ pub struct Buffers {
 }
 
 fn create(device: &wgpu::Device, label: &'static str, size: u64, usage: U) -> wgpu::Buffer {
-    device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size,
-        usage,
-        mapped_at_creation: false,
-    })
+    device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false })
 }
 
 /// Replaces `buf` by a larger one when it holds fewer than `need` bytes: half as large again as
@@ -65,8 +60,7 @@ impl Buffers {
             out: create(device, "out", MIN_BYTES, U::STORAGE | U::COPY_SRC | U::COPY_DST),
             work: std::array::from_fn(|_| create(device, "work", MIN_BYTES, work)),
             readback: create(device, "readback", MIN_BYTES, U::MAP_READ | U::COPY_DST),
-            resolve: timestamps
-                .then(|| create(device, "timestamps", TIMESTAMP_BYTES, U::QUERY_RESOLVE | U::COPY_SRC)),
+            resolve: timestamps.then(|| create(device, "timestamps", TIMESTAMP_BYTES, U::QUERY_RESOLVE | U::COPY_SRC)),
         }
     }
 

@@ -75,10 +75,7 @@ fn pick_adapter(allow_software: bool) -> Result<wgpu::Adapter> {
     let names: Vec<String> =
         adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type)).collect();
     adapters.into_iter().find(|a| allow_software || is_hardware(a.get_info().device_type)).ok_or_else(|| {
-        Error::Gpu(format!(
-            "only software Vulkan adapters found ({}); --backend gpu accepts them",
-            names.join(", ")
-        ))
+        Error::Gpu(format!("only software Vulkan adapters found ({}); --backend gpu accepts them", names.join(", ")))
     })
 }
 
@@ -122,10 +119,8 @@ fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGr
     // Inputs read-only (tasks, queries, targets), then `out` and the work buffers.
     entries.extend((1..=3).map(|b| storage_entry(b, true)));
     entries.extend((4..=4 + WORK_BUFFERS as u32).map(|b| storage_entry(b, false)));
-    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("align"),
-        entries: &entries,
-    });
+    let layout =
+        device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("align"), entries: &entries });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some("align"),
         bind_group_layouts: &[Some(&layout)],
@@ -133,16 +128,12 @@ fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGr
     });
     // naga's loop bounding (a counter in every loop) keeps drivers from unrolling the strip
     // loops and cost 8x on an H200 (shared/gpu/README.md); bounds checks stay on.
-    let checks =
-        wgpu::ShaderRuntimeChecks { force_loop_bounding: false, ..wgpu::ShaderRuntimeChecks::checked() };
+    let checks = wgpu::ShaderRuntimeChecks { force_loop_bounding: false, ..wgpu::ShaderRuntimeChecks::checked() };
     // SAFETY: every loop of align.wgsl terminates: the DP loops count up to m, n / STRIP and
     // STRIP, and the traceback stops after at most 2(m + n) + 2 steps whatever the record says.
     let module = unsafe {
         device.create_shader_module_trusted(
-            wgpu::ShaderModuleDescriptor {
-                label: Some("align.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-            },
+            wgpu::ShaderModuleDescriptor { label: Some("align.wgsl"), source: wgpu::ShaderSource::Wgsl(SHADER.into()) },
             checks,
         )
     };
@@ -164,25 +155,18 @@ pub fn open(allow_software: bool) -> Result<(Context, GpuInfo)> {
     let has_timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
     let desc = wgpu::DeviceDescriptor {
         label: Some("swmap"),
-        required_features: if has_timestamps {
-            wgpu::Features::TIMESTAMP_QUERY
-        } else {
-            wgpu::Features::empty()
-        },
+        required_features: if has_timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() },
         // wgpu's defaults cap a storage binding at 128 MiB even where the adapter allows 2 GiB.
         required_limits: adapter.limits(),
         ..Default::default()
     };
-    let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
-        Error::Gpu(format!("{}: cannot open the device: {}", ai.name, one_line(&e.to_string())))
-    })?;
+    let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+        .map_err(|e| Error::Gpu(format!("{}: cannot open the device: {}", ai.name, one_line(&e.to_string()))))?;
     let errors = ErrorLog::default();
     let log = errors.clone();
     device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| log.push(e.to_string())));
     let log = errors.clone();
-    device.set_device_lost_callback(move |reason, message| {
-        log.push(format!("device lost ({reason:?}): {message}"))
-    });
+    device.set_device_lost_callback(move |reason, message| log.push(format!("device lost ({reason:?}): {message}")));
 
     let (pipeline, layout) = scoped(&device, || build_pipeline(&device)).map_err(|e| {
         Error::Gpu(format!("{}: the alignment kernel does not build: {}", ai.name, one_line(&e.to_string())))

@@ -111,12 +111,7 @@ mod tests {
     }
 
     fn roomy() -> Capacity {
-        Capacity {
-            binding_bytes: 1 << 20,
-            work_words: 1 << 18,
-            work_buffers: WORK_BUFFERS,
-            max_tasks: 1 << 20,
-        }
+        Capacity { binding_bytes: 1 << 20, work_words: 1 << 18, work_buffers: WORK_BUFFERS, max_tasks: 1 << 20 }
     }
 
     #[test]

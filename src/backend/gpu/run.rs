@@ -137,8 +137,7 @@ pub fn run_chunk(
             beginning_of_pass_write_index: Some(0),
             end_of_pass_write_index: Some(1),
         });
-        let mut pass =
-            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
         pass.set_pipeline(&ctx.pipeline);
         pass.set_bind_group(0, &group, &[]);
         pass.dispatch_workgroups(x, y, 1);
@@ -184,9 +183,7 @@ fn decode(records: &[u32], cigars: &[u32]) -> Result<Vec<Alignment>, Failure> {
     for (k, r) in records.chunks_exact(RESULT_WORDS as usize).enumerate() {
         let (len, off, status) = (r[5] as usize, r[6] as usize, r[7]);
         if status != STATUS_OK || off + len > cigars.len() {
-            return Err(Failure::Device(format!(
-                "the kernel failed on task {k} of a dispatch (status {status})"
-            )));
+            return Err(Failure::Device(format!("the kernel failed on task {k} of a dispatch (status {status})")));
         }
         alignments.push(Alignment {
             score: r[0] as i32,

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# swmap beside bwa mem, minimap2 -ax sr and bowtie2 on the same simulated paired reads.
+#
+#   scripts/compare.sh REF.fa[.gz] THREADS PAIRS OUTDIR
+#
+# Simulates PAIRS 2x150 pairs with `swmap simulate` (error 0.01, SNP 0.001, indel 0.0002,
+# insert 400 +- 50, seed $SEED), then for each tool builds the index and maps the pairs, each
+# step under GNU `time -v` (wall time, peak RSS), and scores every SAM with
+# `swmap eval --expected`. Prints one Markdown table (also OUTDIR/table.md) and writes
+# OUTDIR/compare.svg; logs and time reports are in OUTDIR/logs.
+#
+# Tools come from PATH unless an environment variable names them: SWMAP (default: this
+# checkout's target/release/swmap if built), BWA, MINIMAP2, BOWTIE2, BOWTIE2_BUILD (default:
+# bowtie2-build beside $BOWTIE2), SAMTOOLS, GNU_TIME (default /usr/bin/time). That lets it run
+# where the peers were unpacked from .deb files. A tool that is not there becomes a
+# "not installed" row; one that fails becomes a "failed" row naming its log.
+#
+# swmap runs twice on one index: `--backend cpu`, and `--backend gpu` where a Vulkan adapter
+# works. Its row is labelled from swmap's stderr backend line, so lavapipe (Mesa's software
+# Vulkan, which runs the kernels on the CPU) is never mistaken for a GPU.
+set -euo pipefail
+
+if [ $# -ne 4 ]; then
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+fi
+ref=$1 threads=$2 pairs=$3 out=$4
+SEED=${SEED:-11}
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${SWMAP:-}" ]; then
+    SWMAP=swmap
+    [ -x "$here/target/release/swmap" ] && SWMAP=$here/target/release/swmap
+fi
+BWA=${BWA:-bwa} MINIMAP2=${MINIMAP2:-minimap2} BOWTIE2=${BOWTIE2:-bowtie2} SAMTOOLS=${SAMTOOLS:-samtools}
+if [ -z "${BOWTIE2_BUILD:-}" ]; then
+    BOWTIE2_BUILD=bowtie2-build
+    # A path given for bowtie2 (e.g. unpacked from a .deb) has bowtie2-build beside it.
+    case $BOWTIE2 in */*) BOWTIE2_BUILD=$(dirname "$BOWTIE2")/bowtie2-build ;; esac
+fi
+GNU_TIME=${GNU_TIME:-/usr/bin/time}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+die() { echo "compare.sh: $*" >&2; exit 1; }
+have "$SWMAP" || die "swmap not found (build it with cargo build --release, or set SWMAP)"
+"$GNU_TIME" -v true >/dev/null 2>&1 || die "GNU time not found at $GNU_TIME (apt-get install time, or set GNU_TIME)"
+[ -r "$ref" ] || die "cannot read the reference $ref"
+
+mkdir -p "$out/logs" "$out/index" "$out/sam"
+out=$(cd "$out" && pwd)
+started=$(date +%s)
+reads=$((2 * pairs))
+
+# timed NAME STDOUT CMD...: runs CMD under GNU time; its report goes to logs/NAME.time,
+# stderr to logs/NAME.err, stdout to STDOUT. Returns CMD's status.
+timed() {
+    local name=$1 stdout=$2
+    shift 2
+    "$GNU_TIME" -v -o "$out/logs/$name.time" "$@" >"$stdout" 2>"$out/logs/$name.err"
+}
+# Wall seconds and peak RSS (MiB) from a GNU time report.
+wall_s() {
+    awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$1"
+}
+# version TOOL ARGS...: what TOOL says about its version (stdout and stderr), if it is there.
+version() { if have "$1"; then "$@" 2>&1 || true; fi; }
+rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
+
+echo "compare.sh: plain FASTA and $pairs simulated pairs into $out" >&2
+zcat -f "$ref" >"$out/ref.fa"
+"$SWMAP" simulate "$out/ref.fa" -n "$pairs" --paired -l 150 --insert 400 --insert-sd 50 \
+    --error 0.01 --snp 0.001 --indel 0.0002 --seed "$SEED" -o "$out/reads" 2>"$out/logs/simulate.err"
+r1=$out/reads_1.fq r2=$out/reads_2.fq
+
+rows=()    # "label|index time file|map time file|sam" or "label|status text"
+sams=()
+
+# run_tool LABEL KEY TOOL INDEX_CMD -- MAP_CMD: index, then map to SAM on stdout (kept as
+# sam/KEY.sam), unless TOOL is missing.
+run_tool() {
+    local label=$1 key=$2 tool=$3
+    shift 3
+    local index_cmd=() map_cmd=()
+    while [ "$1" != -- ]; do index_cmd+=("$1"); shift; done
+    shift
+    map_cmd=("$@")
+    if ! have "$tool"; then
+        rows+=("$label|not installed ($tool)")
+        return
+    fi
+    echo "compare.sh: $label: index" >&2
+    if [ ${#index_cmd[@]} -gt 0 ] && ! timed "$key.index" /dev/null "${index_cmd[@]}"; then
+        rows+=("$label|failed to index (see logs/$key.index.err)")
+        return
+    fi
+    echo "compare.sh: $label: map" >&2
+    if ! timed "$key.map" "$out/sam/$key.sam" "${map_cmd[@]}"; then
+        rows+=("$label|failed to map (see logs/$key.map.err)")
+        return
+    fi
+    rows+=("$label|$out/logs/$key.index.time|$out/logs/$key.map.time|$key.sam")
+    sams+=("$key.sam")
+}
+
+swi=$out/index/ref.swi
+run_tool "swmap --backend cpu" swmap-cpu "$SWMAP" "$SWMAP" index "$out/ref.fa" -o "$swi" -t "$threads" -- \
+    "$SWMAP" map "$swi" "$r1" "$r2" -t "$threads" --backend cpu
+# Same index as the CPU row: only the mapping runs again, and its time file is reused.
+echo "compare.sh: swmap --backend gpu: map" >&2
+if timed swmap-gpu.map "$out/sam/swmap-gpu.sam" "$SWMAP" map "$swi" "$r1" "$r2" -t "$threads" --backend gpu; then
+    line=$(grep -m1 'backend:' "$out/logs/swmap-gpu.map.err" || true)
+    label="swmap --backend gpu"
+    case $line in
+        *", Cpu)"*) label="$label on lavapipe (software Vulkan on the CPU)" ;;
+        *) label="$label on $(echo "$line" | sed -E 's/.*backend: gpu \((.*), Vulkan.*/\1/')" ;;
+    esac
+    rows+=("$label|$out/logs/swmap-cpu.index.time|$out/logs/swmap-gpu.map.time|swmap-gpu.sam")
+    sams+=("swmap-gpu.sam")
+else
+    why=$(grep -m1 'error:' "$out/logs/swmap-gpu.map.err" | sed 's/^swmap: error: GPU backend: //' | cut -c1-60)
+    rows+=("swmap --backend gpu|did not run: $why... (logs/swmap-gpu.map.err)")
+fi
+run_tool "bwa mem" bwa "$BWA" "$BWA" index -p "$out/index/bwa" "$out/ref.fa" -- \
+    "$BWA" mem -t "$threads" "$out/index/bwa" "$r1" "$r2"
+run_tool "minimap2 -ax sr" minimap2 "$MINIMAP2" "$MINIMAP2" -x sr -t "$threads" -d "$out/index/ref.mmi" "$out/ref.fa" -- \
+    "$MINIMAP2" -ax sr -t "$threads" "$out/index/ref.mmi" "$r1" "$r2"
+bt2=$BOWTIE2
+have "$BOWTIE2" && bt2=$BOWTIE2_BUILD # both are needed; the missing one is named
+run_tool "bowtie2 -X 1000" bowtie2 "$bt2" "$BOWTIE2_BUILD" --threads "$threads" "$out/ref.fa" "$out/index/bt2" -- \
+    "$BOWTIE2" -p "$threads" -X 1000 -x "$out/index/bt2" -1 "$r1" -2 "$r2"
+
+# samtools must read every record of every SAM (what the README promises for swmap's).
+if have "$SAMTOOLS"; then
+    for s in "${sams[@]}"; do
+        n=$("$SAMTOOLS" view -c -F 0x900 "$out/sam/$s" 2>>"$out/logs/samtools.err" || echo failed)
+        [ "$n" = "$reads" ] || echo "compare.sh: warning: samtools counts $n primary records in $s, expected $reads" >&2
+    done
+fi
+
+# Accuracy of every SAM at once; labels are the SAM names, so run where they are.
+if [ ${#sams[@]} -gt 0 ]; then
+    (cd "$out/sam" && "$SWMAP" eval --expected "$reads" --tsv "$out/eval.tsv" --plot "$out/compare.svg" \
+        "${sams[@]}" >"$out/eval.txt")
+fi
+
+# eval_cols SAM: mapped %, correct %, then correct % and error rate at MAPQ >= 20 and >= 60.
+eval_cols() {
+    awk -F'\t' -v f="$1" '
+        $1 == f { m[$2] = $3; w[$2] = $4; n = $7 }
+        function pct(x) { return sprintf("%.2f", 100 * x / n) }
+        function err(q) { return m[q] > 0 ? sprintf("%.1e", w[q] / m[q]) : "-" }
+        END { printf "%s | %s | %s | %s | %s | %s", pct(m[0]), pct(m[0] - w[0]), pct(m[20] - w[20]), err(20), pct(m[60] - w[60]), err(60) }
+    ' "$out/eval.tsv"
+}
+
+{
+    echo "| tool | index (s) | map (s) | reads/s (map) | index RSS (MiB) | map RSS (MiB) | mapped % | correct % | correct % MAPQ≥20 | error rate MAPQ≥20 | correct % MAPQ≥60 | error rate MAPQ≥60 |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for row in "${rows[@]}"; do
+        IFS='|' read -r label a b sam <<<"$row"
+        if [ -z "${b:-}" ]; then
+            echo "| $label | $a | | | | | | | | | | |"
+            continue
+        fi
+        map=$(wall_s "$b")
+        rate=$(awk -v r="$reads" -v s="$map" 'BEGIN { printf "%.0f", (s > 0 ? r / s : 0) }')
+        echo "| $label | $(wall_s "$a") | $map | $rate | $(rss_mib "$a") | $(rss_mib "$b") | $(eval_cols "$sam") |"
+    done
+} | tee "$out/table.md"
+
+{
+    echo
+    echo "$(basename "$ref"): $pairs pairs (2x150, seed $SEED), $threads threads, $(date -u +%Y-%m-%d)," \
+        "$(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p')), $(free -m | awk '/^Mem:/ { printf "%.0f", $2 / 1024 }') GiB"
+    bwa_v=$(version "$BWA" | sed -n 's/^Version: //p')
+    bt2_v=$(version "$BOWTIE2" --version | awk 'NR == 1 { print $NF }')
+    sam_v=$(version "$SAMTOOLS" --version | awk 'NR == 1 { print $2 }')
+    echo "versions: swmap $(version "$SWMAP" --version | awk '{ print $2 }'); bwa ${bwa_v:-not installed};" \
+        "minimap2 $(version "$MINIMAP2" --version | grep . || echo not installed); bowtie2 ${bt2_v:-not installed};" \
+        "samtools ${sam_v:-not installed}"
+    echo "total $(($(date +%s) - started)) s; plot: $out/compare.svg"
+    echo
+} | tee -a "$out/table.md"

@@ -1,0 +1,201 @@
+//! What a read's hits become besides its primary record: the other parts of a split
+//! (chimeric) read, written as supplementary records, and the alternatives to each part,
+//! listed in `XA` or, with `-a`, written as secondary records.
+//!
+//! The rules go by how much of the read two hits both align, as bwa-mem's do, simplified;
+//! they depend on the hits and their order (best first) alone, so they are deterministic:
+//! - Two hits *overlap* when the read bases both align are at least half of the shorter
+//!   hit's aligned bases (bwa-mem's `mask_level` 0.5).
+//! - The *parts* are the primary, then, in hit order, every hit that overlaps no part chosen
+//!   so far and aligns at least [`MIN_NEW_BASES`] read bases that no chosen part aligns.
+//! - Every other hit is an *alternative* to the first part (primary first) it overlaps, or to
+//!   none if it overlaps none (it is still a secondary record with `-a`).
+//! - `XS` of a part is the best score among its alternatives, 0 if it has none.
+//! - `XA` of a part lists its alternatives scoring at least [`XA_SCORE_PERCENT`]% of the
+//!   part's score, in hit order; with more than the limit (bwa-mem's `-h`, 5) there is no
+//!   `XA`: the part lies in a repeat and a partial list would mislead.
+//! - A supplementary part's MAPQ is [`mapq::single_end`] of the part against its own
+//!   alternatives, capped at the primary's MAPQ (as bwa-mem does unless given `-q`).
+
+use crate::align::Scoring;
+use crate::hit::{Hit, ReadHits};
+use crate::mapq;
+use std::borrow::Cow;
+
+/// Read bases a supplementary part must align that no other part aligns (bwa-mem's minimum
+/// seed length is 19; 30 keeps short chance hits of a clipped end from becoming parts).
+pub const MIN_NEW_BASES: u32 = 30;
+
+/// Alternatives scoring at least this percentage of their part's score go into `XA`
+/// (bwa-mem's `XA_drop_ratio`, 0.8).
+pub const XA_SCORE_PERCENT: i64 = 80;
+
+/// The role of each of a read's hits, given the one chosen as primary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadLayout {
+    /// Indices into the hits: the primary first, then the supplementary parts in hit order.
+    pub parts: Vec<usize>,
+    /// Every other hit, in hit order, with the part (an index into `parts`) it is an
+    /// alternative to.
+    pub others: Vec<(usize, Option<usize>)>,
+}
+
+impl ReadLayout {
+    /// Lays out `hits` (one read's, best first) around `hits[primary]`.
+    pub fn new(hits: &[Hit], primary: usize, read_len: u32) -> ReadLayout {
+        let mut parts = vec![primary];
+        for (i, h) in hits.iter().enumerate() {
+            if i == primary || parts.iter().any(|&p| overlap(&hits[p], h, read_len)) {
+                continue;
+            }
+            if new_bases(h, parts.iter().map(|&p| &hits[p]), read_len) >= MIN_NEW_BASES {
+                parts.push(i);
+            }
+        }
+        let others = (0..hits.len())
+            .filter(|i| !parts.contains(i))
+            .map(|i| (i, parts.iter().position(|&p| overlap(&hits[p], &hits[i], read_len))))
+            .collect();
+        ReadLayout { parts, others }
+    }
+
+    /// The alternatives to part `k`, in hit order.
+    pub fn alternatives<'s, 'h>(&'s self, hits: &'h [Hit], k: usize) -> impl Iterator<Item = &'h Hit> + use<'s, 'h> {
+        self.others.iter().filter(move |(_, part)| *part == Some(k)).map(move |&(i, _)| &hits[i])
+    }
+
+    /// `XS` of part `k`: the best score among its alternatives, 0 without any.
+    pub fn sub_score(&self, hits: &[Hit], k: usize) -> i32 {
+        self.alternatives(hits, k).map(|h| h.score).max().unwrap_or(0)
+    }
+
+    /// The alternatives `XA` lists for part `k`; empty when none qualify or more than `max` do.
+    pub fn xa_hits<'h>(&self, hits: &'h [Hit], k: usize, max: usize) -> Vec<&'h Hit> {
+        let score = hits[self.parts[k]].score as i64;
+        let near: Vec<&Hit> =
+            self.alternatives(hits, k).filter(|h| h.score as i64 * 100 >= score * XA_SCORE_PERCENT).collect();
+        if near.len() > max {
+            Vec::new()
+        } else {
+            near
+        }
+    }
+
+    /// MAPQ of supplementary part `k` (`k >= 1`) of `read` (whatever MAPQ knows of the read
+    /// besides its hits, such as how repetitive it is, carries over).
+    pub fn supplementary_mapq(&self, read: &ReadHits, k: usize, primary_mapq: u8, sc: &Scoring) -> u8 {
+        let mut own = read.clone();
+        own.hits =
+            std::iter::once(&read.hits[self.parts[k]]).chain(self.alternatives(&read.hits, k)).cloned().collect();
+        mapq::single_end(&own, sc).min(primary_mapq)
+    }
+}
+
+/// `hits[primary]` and the hits that are its alternatives, primary first: what the primary's
+/// MAPQ should weigh it against, leaving out the read's other parts. Borrowed when that is
+/// every hit in order, as for nearly every read.
+pub fn competing(read: &ReadHits, primary: usize, read_len: u32) -> Cow<'_, ReadHits> {
+    let p = &read.hits[primary];
+    if primary == 0 && read.hits[1..].iter().all(|h| overlap(p, h, read_len)) {
+        return Cow::Borrowed(read);
+    }
+    let rivals = read.hits.iter().enumerate().filter(|&(i, h)| i != primary && overlap(p, h, read_len));
+    let mut own = read.clone();
+    own.hits = std::iter::once(p).chain(rivals.map(|(_, h)| h)).cloned().collect();
+    Cow::Owned(own)
+}
+
+/// Whether two hits align enough of the same read bases to be alternatives to each other.
+fn overlap(a: &Hit, b: &Hit, read_len: u32) -> bool {
+    let shorter = (a.query_end - a.query_start).min(b.query_end - b.query_start);
+    2 * a.read_overlap(b, read_len) >= shorter
+}
+
+/// Read bases `h` aligns that none of `parts` aligns.
+fn new_bases<'a>(h: &Hit, parts: impl Iterator<Item = &'a Hit>, read_len: u32) -> u32 {
+    let (start, end) = h.read_span(read_len);
+    let mut covered: Vec<(u32, u32)> =
+        parts.map(|p| p.read_span(read_len)).map(|(a, b)| (a.max(start), b.min(end))).filter(|(a, b)| a < b).collect();
+    covered.sort_unstable();
+    let (mut taken, mut reach) = (0, start);
+    for (a, b) in covered {
+        if b > reach {
+            taken += b - a.max(reach);
+            reach = b;
+        }
+    }
+    end - start - taken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::{Cigar, CigarOp};
+
+    /// A gap-free hit of `read[qs..qe]` (oriented read coordinates) at `pos` on contig 0.
+    fn hit(pos: u64, reverse: bool, qs: u32, qe: u32, score: i32) -> Hit {
+        let mut cigar = Cigar::default();
+        cigar.push(CigarOp::Match, qe - qs);
+        Hit { contig: 0, pos, reverse, score, query_start: qs, query_end: qe, ref_len: qe - qs, cigar }
+    }
+
+    #[test]
+    fn other_half_of_a_fusion_is_supplementary() {
+        let hits = [hit(1000, false, 0, 80, 80), hit(50_000, false, 80, 150, 70)];
+        let l = ReadLayout::new(&hits, 0, 150);
+        assert_eq!(l.parts, vec![0, 1]);
+        assert!(l.others.is_empty());
+        assert_eq!(l.sub_score(&hits, 0), 0);
+    }
+
+    #[test]
+    fn spans_compare_on_the_read_as_sequenced() {
+        // Reverse hit of oriented 0..70 is read 80..150: no overlap with forward 0..80.
+        let hits = [hit(1000, false, 0, 80, 80), hit(50_000, true, 0, 70, 70)];
+        assert_eq!(ReadLayout::new(&hits, 0, 150).parts, vec![0, 1]);
+        // Reverse hit of oriented 70..150 is read 0..80: the same bases, an alternative.
+        let hits = [hit(1000, false, 0, 80, 80), hit(50_000, true, 70, 150, 75)];
+        let l = ReadLayout::new(&hits, 0, 150);
+        assert_eq!((l.parts.clone(), l.others.clone()), (vec![0], vec![(1, Some(0))]));
+        assert_eq!(l.sub_score(&hits, 0), 75);
+    }
+
+    #[test]
+    fn too_few_new_bases_is_no_part() {
+        // Overlaps the primary by 20 of its 45 bases (< half) but adds only 25 new bases.
+        let hits = [hit(1000, false, 0, 120, 120), hit(9000, false, 100, 145, 40)];
+        let l = ReadLayout::new(&hits, 0, 150);
+        assert_eq!((l.parts.clone(), l.others.clone()), (vec![0], vec![(1, None)]));
+    }
+
+    #[test]
+    fn primary_chosen_by_pairing_takes_first_place() {
+        let hits = [hit(1000, false, 0, 150, 150), hit(7000, false, 0, 150, 140), hit(30_000, false, 0, 150, 100)];
+        let l = ReadLayout::new(&hits, 1, 150);
+        assert_eq!((l.parts.clone(), l.others.clone()), (vec![1], vec![(0, Some(0)), (2, Some(0))]));
+        // 80% of 140 is 112: hit 2 (100) is left out of XA.
+        let xa: Vec<u64> = l.xa_hits(&hits, 0, 5).iter().map(|h| h.pos).collect();
+        assert_eq!(xa, vec![1000]);
+        assert!(l.xa_hits(&hits, 0, 0).is_empty(), "more than the limit: no XA");
+    }
+
+    #[test]
+    fn competing_leaves_out_the_other_parts() {
+        let hits = vec![hit(1000, false, 0, 80, 80), hit(50_000, false, 80, 150, 70), hit(9000, true, 70, 150, 78)];
+        let read = ReadHits { hits, ..ReadHits::default() };
+        let c = competing(&read, 0, 150);
+        assert_eq!(c.hits.iter().map(|h| h.pos).collect::<Vec<_>>(), vec![1000, 9000]);
+        let whole =
+            ReadHits { hits: vec![hit(1000, false, 0, 150, 150), hit(9000, true, 0, 150, 140)], ..ReadHits::default() };
+        assert!(matches!(competing(&whole, 0, 150), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn supplementary_mapq_is_capped_by_the_primary() {
+        let hits = [hit(1000, false, 0, 80, 80), hit(50_000, false, 80, 150, 70)];
+        let l = ReadLayout::new(&hits, 0, 150);
+        let (read, sc) = (ReadHits { hits: hits.to_vec(), ..ReadHits::default() }, Scoring::default());
+        assert_eq!(l.supplementary_mapq(&read, 1, 60, &sc), 60);
+        assert_eq!(l.supplementary_mapq(&read, 1, 7, &sc), 7);
+    }
+}

@@ -1,0 +1,54 @@
+//! `swmap bench` end to end: it runs, and where a GPU adapter works the two backends' results
+//! are identical. Timings are printed but never asserted.
+
+mod common;
+
+use common::{backends, ok, run, swmap};
+
+fn bench(args: &[&str]) -> String {
+    let out = ok(swmap().args(["bench", "--pairs", "200", "--repeats", "1"]).args(args));
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn bench_on_the_cpu_reports_its_throughput() {
+    let out = bench(&["--backend", "cpu", "-t", "2"]);
+    assert!(out.contains("200 alignments of 150 x 300"), "{out}");
+    assert!(out.contains("GCUPS") && out.contains("on 2 threads"), "{out}");
+    assert!(out.contains("identical:  not checked"), "{out}");
+}
+
+#[test]
+fn bench_finds_the_gpu_and_cpu_results_identical() {
+    if !backends().contains(&"gpu") {
+        return;
+    }
+    let out = bench(&["--backend", "all", "--read-len", "100", "--window", "180"]);
+    assert!(out.contains("adapter:") && out.contains("gpu total:"), "{out}");
+    assert!(out.contains("identical:  yes (all 200 alignments)"), "{out}");
+}
+
+#[test]
+fn bench_without_an_adapter_fails_for_gpu_and_measures_the_cpu_for_all() {
+    // An ICD list naming no file leaves the Vulkan loader with no driver.
+    let no_driver = |c: &mut std::process::Command| {
+        c.env("VK_DRIVER_FILES", "/nonexistent/icd.json").env("VK_ICD_FILENAMES", "/nonexistent/icd.json");
+    };
+    let mut gpu = swmap();
+    no_driver(gpu.args(["bench", "--backend", "gpu", "--pairs", "10"]));
+    let out = run(&mut gpu);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Vulkan adapter"), "{out:?}");
+
+    let mut all = swmap();
+    no_driver(all.args(["bench", "--pairs", "10", "--repeats", "1"]));
+    let out = String::from_utf8(ok(&mut all)).unwrap();
+    assert!(out.contains("gpu:        not measured") && out.contains("cpu:"), "{out}");
+}
+
+#[test]
+fn bench_rejects_a_window_shorter_than_the_read() {
+    let out = run(swmap().args(["bench", "--backend", "cpu", "--read-len", "150", "--window", "100"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--window 100 is shorter than --read-len 150"));
+}
