@@ -69,6 +69,29 @@ pub struct Alignment {
 }
 
 impl Alignment {
+    /// An alignment from its traceback: cells `(query_start, target_start)` to
+    /// `(end_i, end_j)` inclusive over a query of `m` bases, whose `total` (the maximised
+    /// score, clip penalties included) becomes the raw score by adding back the penalties
+    /// of the ends it clipped.
+    pub(crate) fn from_traceback(
+        total: i32,
+        (query_start, target_start): (usize, usize),
+        (end_i, end_j): (usize, usize),
+        m: usize,
+        cigar: Cigar,
+        clip: i32,
+    ) -> Alignment {
+        let clipped_ends = (query_start > 0) as i32 + (end_i + 1 < m) as i32;
+        Alignment {
+            score: total + clipped_ends * clip,
+            query_start: query_start as u32,
+            query_end: end_i as u32 + 1,
+            target_start: target_start as u32,
+            target_end: end_j as u32 + 1,
+            cigar,
+        }
+    }
+
     /// Score the mapper ranks by: the raw score less the clip penalties this alignment paid.
     pub fn clipped_total(&self, query_len: u32, clip: i32) -> i32 {
         let mut t = self.score;

@@ -204,20 +204,26 @@ fn fastq_record(name: &str, read: &SimRead, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// Small options shared by the simulator's unit tests.
+#[cfg(test)]
+pub(crate) fn test_options(paired: bool) -> SimulateOptions {
+    SimulateOptions {
+        fragments: 200,
+        read_len: 100,
+        paired: paired.then_some(InsertSize { mean: 300.0, sd: 30.0 }),
+        error_rate: 0.02,
+        snp_rate: 0.01,
+        indel_rate: 0.002,
+        seed: 5,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn options(paired: bool) -> SimulateOptions {
-        SimulateOptions {
-            fragments: 200,
-            read_len: 100,
-            paired: paired.then_some(InsertSize { mean: 300.0, sd: 30.0 }),
-            error_rate: 0.02,
-            snp_rate: 0.01,
-            indel_rate: 0.002,
-            seed: 5,
-        }
+        test_options(paired)
     }
 
     #[test]

@@ -192,19 +192,5 @@ pub(crate) fn traceback(trace: &[u32], m: usize, bi: usize, bj: usize, best: i32
         }
     }
     let cigar = Cigar(rev.into_iter().rev().collect());
-    let mut score = best;
-    if i > 0 {
-        score += sc.clip;
-    }
-    if bi + 1 < m {
-        score += sc.clip;
-    }
-    Alignment {
-        score,
-        query_start: i as u32,
-        query_end: bi as u32 + 1,
-        target_start: j as u32,
-        target_end: bj as u32 + 1,
-        cigar,
-    }
+    Alignment::from_traceback(best, (i, j), (bi, bj), m, cigar, sc.clip)
 }

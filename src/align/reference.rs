@@ -101,21 +101,7 @@ pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
     for &(op, len) in rev.iter().rev() {
         cigar.push(op, len);
     }
-    let mut score = best;
-    if query_start > 0 {
-        score += sc.clip;
-    }
-    if bi + 1 < m {
-        score += sc.clip;
-    }
-    Alignment {
-        score,
-        query_start: query_start as u32,
-        query_end: bi as u32 + 1,
-        target_start: target_start as u32,
-        target_end: bj as u32 + 1,
-        cigar,
-    }
+    Alignment::from_traceback(best, (query_start, target_start), (bi, bj), m, cigar, sc.clip)
 }
 
 /// What every backend returns for a task with an empty query or target.

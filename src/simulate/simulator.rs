@@ -150,15 +150,7 @@ mod tests {
     use super::*;
 
     fn options(paired: bool) -> SimulateOptions {
-        SimulateOptions {
-            fragments: 200,
-            read_len: 100,
-            paired: paired.then_some(InsertSize { mean: 300.0, sd: 30.0 }),
-            error_rate: 0.02,
-            snp_rate: 0.01,
-            indel_rate: 0.002,
-            seed: 5,
-        }
+        crate::simulate::test_options(paired)
     }
 
     #[test]
