@@ -1,6 +1,6 @@
 //! A read's alignments on the reference, after the backend has aligned its windows.
 
-use crate::align::{Alignment, Cigar};
+use crate::align::{Alignment, Cigar, Scoring};
 use crate::index::Index;
 use crate::seed::CandidateWindow;
 
@@ -75,6 +75,10 @@ pub struct ReadHits {
     pub hits: Vec<Hit>,
     /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
     pub repetitive: u32,
+    /// Best ungapped score of the read one tandem period away from its best hit (0 when the
+    /// read has no internal period): copies of a short tandem repeat share one window, so
+    /// this is how XS and MAPQ see them (bwa-mem's tandem sub-score).
+    pub tandem_sub: i32,
 }
 
 impl ReadHits {
@@ -100,7 +104,7 @@ impl ReadHits {
                 }
             })
             .collect();
-        let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0 };
+        let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0, tandem_sub: 0 };
         hits.merge(all);
         hits
     }
@@ -123,6 +127,36 @@ impl ReadHits {
                 self.hits.push(h);
             }
         }
+    }
+
+    /// Scores the read (`codes`, as sequenced) at its best hit's diagonal shifted by each of
+    /// `periods` both ways, ungapped: the best-scoring stretch (maximum-sum segment) on each
+    /// shifted diagonal, within the contig. Sets [`ReadHits::tandem_sub`] to the best of them.
+    pub fn score_tandem_copies(&mut self, index: &Index, codes: &[u8], periods: &[u32], sc: &Scoring) {
+        let Some(best) = self.hits.first() else { return };
+        if periods.is_empty() {
+            return;
+        }
+        let query = if best.reverse { crate::dna::reverse_complement(codes) } else { codes.to_vec() };
+        let contig = &index.contigs[best.contig];
+        let diag = best.pos as i64 - best.query_start as i64;
+        let mut sub = 0;
+        for &p in periods {
+            for shifted in [diag - p as i64, diag + p as i64] {
+                let (mut run, mut top) = (0i32, 0i32);
+                for (i, &q) in query.iter().enumerate() {
+                    let j = shifted + i as i64;
+                    if j < 0 || j >= contig.len as i64 {
+                        run = 0;
+                        continue;
+                    }
+                    run = (run + sc.pair(q, index.seq[(contig.offset + j as u64) as usize])).max(0);
+                    top = top.max(run);
+                }
+                sub = sub.max(top);
+            }
+        }
+        self.tandem_sub = sub;
     }
 
     pub fn best(&self) -> Option<&Hit> {

@@ -67,6 +67,8 @@ pub struct SeededChunk {
     pub windows: Vec<Vec<CandidateWindow>>,
     /// Repetitive bases of each read (see [`crate::seed::Candidates`]).
     pub repetitive: Vec<u32>,
+    /// Internal tandem periods of each read (see [`crate::seed::Candidates`]).
+    pub periods: Vec<Vec<u32>>,
     /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`.
     pub first_task: Vec<usize>,
     pub batch: AlignBatch,
@@ -74,13 +76,18 @@ pub struct SeededChunk {
 
 /// Finds every read's candidate windows and packs them into one batch.
 pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededChunk {
-    let (windows, repetitive): (Vec<Vec<CandidateWindow>>, Vec<u32>) = reads
+    let seeds: Vec<_> = reads
         .par_iter()
-        .map_init(SeedScratch::default, |s, r| {
-            let c = find_candidates(index, &r.codes, &opts.seed, s);
-            (c.windows, c.repetitive)
-        })
-        .unzip();
+        .map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, &opts.seed, s))
+        .collect();
+    let mut windows = Vec::with_capacity(seeds.len());
+    let mut repetitive = Vec::with_capacity(seeds.len());
+    let mut periods = Vec::with_capacity(seeds.len());
+    for c in seeds {
+        windows.push(c.windows);
+        repetitive.push(c.repetitive);
+        periods.push(c.periods);
+    }
     // Pack the batch: each read's orientations once, then its windows, in read order.
     let mut batch = AlignBatch::new();
     let mut first_task = Vec::with_capacity(reads.len() + 1);
@@ -102,7 +109,7 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
         }
     }
     first_task.push(batch.len());
-    SeededChunk { reads, windows, repetitive, first_task, batch }
+    SeededChunk { reads, windows, repetitive, periods, first_task, batch }
 }
 
 /// Aligns a seeded chunk's batch.
@@ -122,6 +129,7 @@ pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts
             let r = chunk.first_task[i]..chunk.first_task[i + 1];
             let mut hits = ReadHits::from_alignments(index, &chunk.windows[i], &alns[r], opts.min_score);
             hits.repetitive = (chunk.repetitive[i] as usize * 1000 / chunk.reads[i].codes.len().max(1)) as u32;
+            hits.score_tandem_copies(index, &chunk.reads[i].codes, &chunk.periods[i], &opts.scoring);
             hits
         })
         .collect()

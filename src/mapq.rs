@@ -12,7 +12,7 @@ const CHANCE_SCORE_BASES: i32 = 19;
 pub fn single_end(hits: &ReadHits, sc: &Scoring) -> u8 {
     let Some(best) = hits.best() else { return 0 };
     let score = best.score;
-    let sub = hits.second_score().unwrap_or(0).max(CHANCE_SCORE_BASES * sc.match_score);
+    let sub = hits.second_score().unwrap_or(0).max(hits.tandem_sub).max(CHANCE_SCORE_BASES * sc.match_score);
     if score <= 0 || sub >= score {
         return 0;
     }

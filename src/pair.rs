@@ -153,7 +153,11 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
     let mut mq = [0u8; 2];
     for (m, (&idx, &q_se)) in [i, j].iter().zip(&se).enumerate() {
         let q_se = if idx == 0 { q_se as i32 } else { 0 };
-        mq[m] = if q_se > q_pe { q_se } else { q_pe.min(q_se + 40) } as u8;
+        let q = if q_se > q_pe { q_se } else { q_pe.min(q_se + 40) };
+        // Never more confident than the gap to the hit's own tandem copies (as bwa-mem).
+        let tandem = if idx == 0 { h[m].tandem_sub } else { 0 };
+        let cap = if tandem > 0 { mapq::from_score_gap(h[m].hits[idx].score - tandem, sc).clamp(0, 60) } else { 60 };
+        mq[m] = q.min(cap) as u8;
     }
     PairChoice { hit: [Some(i), Some(j)], mapq: mq, proper: true }
 }

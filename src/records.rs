@@ -153,7 +153,9 @@ fn mapped_records<'h>(
             rec.flags |= SUPPLEMENTARY;
             rec.mapq = layout.supplementary_mapq(hits, k, mapq, sc);
         }
-        rec.tags.xs_score = Some(layout.sub_score(all, k));
+        // The best hit also competes with its own tandem copies (see `ReadHits::tandem_sub`).
+        let tandem = if i == 0 { hits.tandem_sub } else { 0 };
+        rec.tags.xs_score = Some(layout.sub_score(all, k).max(tandem));
         if !opts.all_alignments {
             rec.tags.xa = xa_tag(&layout.xa_hits(all, k, opts.max_xa_hits), &seq, index);
         }

@@ -61,7 +61,13 @@ pub struct Candidates {
     pub windows: Vec<CandidateWindow>,
     /// Read bases covered by minimizers skipped as too frequent and by no usable one.
     pub repetitive: u32,
+    /// Distances between repeats of one minimizer inside the read (at most
+    /// [`MAX_PERIODS`], smallest first): the periods of a tandem repeat the read lies in.
+    pub periods: Vec<u32>,
 }
+
+/// Internal periods kept per read.
+pub const MAX_PERIODS: usize = 4;
 
 /// Buffers reused across reads of one thread.
 #[derive(Default)]
@@ -89,7 +95,19 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
         }
     }
     let repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
-    Candidates { windows, repetitive }
+    Candidates { windows, repetitive, periods: internal_periods(&s.mins) }
+}
+
+/// Distances between occurrences of one minimizer within a read: a read inside a tandem repeat
+/// contains the same k-mer once per period.
+fn internal_periods(mins: &[Minimizer]) -> Vec<u32> {
+    let mut by_hash: Vec<(u64, u32)> = mins.iter().map(|m| (m.hash, m.pos)).collect();
+    by_hash.sort_unstable();
+    let mut periods: Vec<u32> = by_hash.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1 - w[0].1).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    periods.truncate(MAX_PERIODS);
+    periods
 }
 
 /// Bases covered by a set of spans (sorted in place).

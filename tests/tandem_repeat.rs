@@ -1,0 +1,36 @@
+//! A read inside a short tandem repeat (period below the seed grouping band, so every copy
+//! falls in one window) must not look unique: XS sees the copy one period away and MAPQ is 0,
+//! as bwa-mem's tandem sub-score makes it. Regression test for MAPQ 60 on microsatellite reads.
+
+mod common;
+mod sam_check;
+use common::*;
+use sam_check::*;
+
+#[test]
+fn reads_inside_a_microsatellite_get_mapq_zero() {
+    let dir = scratch("tandem");
+    let ecoli = load_fasta(&data("ref.fa.gz"))["ecoli_k12_1_150000"][..20_000].to_vec();
+    // 16 copies of a 19-base unit (304 bp) inserted into unique sequence.
+    let unit = b"AGGGAGACGGGAGAGGGAG";
+    let mut genome = ecoli[..10_000].to_vec();
+    genome.extend(unit.repeat(16));
+    genome.extend_from_slice(&ecoli[10_000..]);
+    std::fs::write(dir.join("ref.fa"), format!(">g\n{}\n", String::from_utf8_lossy(&genome))).unwrap();
+    let inside = genome[10_050..10_200].to_vec();
+    let unique = genome[3_000..3_150].to_vec();
+    let fq = fastq_record("inside", &inside) + &fastq_record("unique", &unique);
+    std::fs::write(dir.join("reads.fq"), fq).unwrap();
+    for b in backends() {
+        let sam = ok(swmap().current_dir(&dir).args(["map", "ref.fa", "reads.fq", "--backend", b]));
+        let recs = lines(&sam);
+        let inside = recs.iter().find(|l| l.name == "inside").unwrap();
+        let unique = recs.iter().find(|l| l.name == "unique").unwrap();
+        assert!(inside.mapped(), "{b}: the tandem read is still placed");
+        assert_eq!(inside.mapq, 0, "{b}: a read inside a microsatellite looked unique");
+        let (as_, xs): (i32, i32) =
+            (inside.tag("AS").unwrap().parse().unwrap(), inside.tag("XS").unwrap().parse().unwrap());
+        assert!(xs >= as_ - 5, "{b}: XS {xs} does not see the copy one period away (AS {as_})");
+        assert_eq!(unique.mapq, 60, "{b}: a unique read lost its confidence");
+    }
+}
