@@ -15,7 +15,7 @@ use crate::mapq;
 use crate::split;
 
 /// Pairs the insert-size model is estimated from.
-pub const ESTIMATION_PAIRS: usize = 10_000;
+pub const ESTIMATION_PAIRS: usize = 50_000;
 /// Fewest usable pairs for a model; with fewer, mates are placed independently.
 pub const MIN_PAIRS_FOR_MODEL: usize = 25;
 /// Penalty for placing the mates independently rather than as a pair (bwa-mem's `-U`).
