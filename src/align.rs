@@ -40,6 +40,7 @@
 
 mod cigar;
 mod kernel;
+pub(crate) mod lanes;
 mod reference;
 mod scoring;
 

@@ -1,6 +1,11 @@
-//! CPU backend: rayon over the tasks of a batch, the strip kernel of `crate::align` per task.
+//! CPU backend: rayon over groups of tasks. Where the CPU has AVX2, tasks are sorted by size
+//! and aligned [`LANES`] at a time by the inter-task kernel of `crate::align::lanes` (one
+//! task per vector lane); groups too ragged for it, and every task on other CPUs, take the
+//! scalar strip kernel task by task. Both compute the recurrence of `crate::align` exactly,
+//! so neither the grouping nor the CPU ever changes a result.
 
 use super::AlignBackend;
+use crate::align::lanes::{align_lanes, lanes_pay_off, LaneScratch, LANES};
 use crate::align::{align_task, Alignment, Scoring, TracebackScratch};
 use crate::batch::AlignBatch;
 use crate::error::Result;
@@ -20,19 +25,58 @@ impl Default for CpuBackend {
     }
 }
 
+/// Per-thread buffers of both kernels.
+#[derive(Default)]
+struct Scratch {
+    lanes: LaneScratch<LANES>,
+    scalar: TracebackScratch,
+}
+
+/// A group takes the lane kernel when its tasks fill at least this share of the cells the
+/// group computes (lanes x longest query x longest target); a lane cell costs a fraction of
+/// a scalar one.
+const MIN_LANE_FILL: f64 = 0.25;
+
 impl AlignBackend for CpuBackend {
     fn describe(&self) -> String {
         format!("cpu (rayon, {} threads)", rayon::current_num_threads())
     }
 
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-        Ok(batch
-            .tasks
-            .par_iter()
-            .with_min_len(16)
-            .map_init(TracebackScratch::default, |scratch, t| {
-                align_task(batch.query(t), batch.target(t), scoring, scratch)
+        let tasks = &batch.tasks;
+        if !lanes_pay_off() {
+            return Ok(tasks
+                .par_iter()
+                .with_min_len(16)
+                .map_init(TracebackScratch::default, |scratch, t| {
+                    align_task(batch.query(t), batch.target(t), scoring, scratch)
+                })
+                .collect());
+        }
+        // Similar sizes side by side, so that a group wastes few padded cells; the task index
+        // breaks ties, so the grouping is deterministic.
+        let mut order: Vec<usize> = (0..tasks.len()).collect();
+        order.sort_unstable_by_key(|&k| (tasks[k].query_len, tasks[k].target_len, k));
+        let groups: Vec<Vec<Alignment>> = order
+            .par_chunks(LANES)
+            .map_init(Scratch::default, |scratch, group| {
+                let pairs: Vec<(&[u8], &[u8])> =
+                    group.iter().map(|&k| (batch.query(&tasks[k]), batch.target(&tasks[k]))).collect();
+                let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
+                let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0) as u64;
+                let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0) as u64;
+                let padded = (LANES as u64 * mmax * nmax) as f64;
+                if group.len() > 1 && cells as f64 >= MIN_LANE_FILL * padded {
+                    align_lanes(&pairs, scoring, &mut scratch.lanes)
+                } else {
+                    pairs.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)).collect()
+                }
             })
-            .collect())
+            .collect();
+        let mut out: Vec<Option<Alignment>> = vec![None; tasks.len()];
+        for (&k, a) in order.iter().zip(groups.into_iter().flatten()) {
+            out[k] = Some(a);
+        }
+        Ok(out.into_iter().map(|a| a.expect("every task is in one group")).collect())
     }
 }
