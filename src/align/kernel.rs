@@ -15,6 +15,37 @@ pub struct TracebackScratch {
     trace: Vec<u32>,
 }
 
+/// One cell of the recurrence, written once for the scalar and the lane kernels:
+/// `cell!(d, start, s, h_left, e_left, h_up, f_up, oe, ext)` with `d` = H(i-1,j-1), `start` =
+/// start(i), `s` the pair score, `h_left`/`e_left` = H and E of (i,j-1), `h_up`/`f_up` = H and F
+/// of (i-1,j); gives `(h, e, f, code)` with the cell's 4-bit traceback code. Ties as stated in
+/// `crate::align`. A macro rather than a function: the lane kernel's auto-vectorization was
+/// measured to lose a third of its speed through an inlined function returning a struct.
+macro_rules! cell {
+    ($d:expr, $start:expr, $s:expr, $h_left:expr, $e_left:expr, $h_up:expr, $f_up:expr, $oe:expr, $ext:expr) => {{
+        let (d, start) = ($d, $start);
+        let dcode = (d < start) as u32; // 0 continue, 1 start; ties continue
+        let diag = d.max(start) + $s;
+        let e_open = $h_left - $oe;
+        let e_ext = $e_left - $ext;
+        let e = e_open.max(e_ext);
+        let ebit = ((e_open < e_ext) as u32) << 2;
+        let f_open = $h_up - $oe;
+        let f_ext = $f_up - $ext;
+        let f = f_open.max(f_ext);
+        let fbit = ((f_open < f_ext) as u32) << 3;
+        let hcode = if diag >= e && diag >= f {
+            dcode
+        } else if e >= f {
+            2
+        } else {
+            3
+        };
+        (diag.max(e).max(f), e, f, hcode | ebit | fbit)
+    }};
+}
+pub(crate) use cell;
+
 /// Best end cell so far under the stated order: total, then larger `i`, then smaller `j`.
 struct Best {
     total: i32,
@@ -54,25 +85,9 @@ impl Strip<'_> {
             let mut word = 0u32;
             let (mut row_max, mut row_c) = (i32::MIN, 0usize);
             for c in 0..width {
-                let dcode = (d < start) as u32; // 0 continue, 1 start; ties continue
-                let diag = d.max(start) + prof[self.t[c] as usize];
-                let e_open = h_left - self.oe;
-                let e_ext = e_left - self.ext;
-                let e = e_open.max(e_ext);
-                let ebit = ((e_open < e_ext) as u32) << 2;
-                let f_open = h_up[c] - self.oe;
-                let f_ext = f_up[c] - self.ext;
-                let f = f_open.max(f_ext);
-                let fbit = ((f_open < f_ext) as u32) << 3;
-                let hcode = if diag >= e && diag >= f {
-                    dcode
-                } else if e >= f {
-                    2
-                } else {
-                    3
-                };
-                let h = diag.max(e).max(f);
-                word |= (hcode | ebit | fbit) << (4 * c);
+                let (h, e, f, code) =
+                    cell!(d, start, prof[self.t[c] as usize], h_left, e_left, h_up[c], f_up[c], self.oe, self.ext);
+                word |= code << (4 * c);
                 if h > row_max {
                     row_max = h;
                     row_c = c;

@@ -15,7 +15,7 @@
 //! After the DP each lane's traceback words are copied out in the scalar layout and followed
 //! by the scalar [`traceback`].
 
-use super::kernel::{align_task, traceback, TracebackScratch};
+use super::kernel::{align_task, cell, traceback, TracebackScratch};
 use super::reference::empty_alignment;
 use super::{Alignment, Scoring, NEG_INF, STRIP};
 
@@ -269,26 +269,8 @@ fn cell<const L: usize>(
     for l in 0..L {
         let pair = if r.q[l] == col.t[l] { p.matched } else { col.other[l] };
         let s = if r.q_n[l] { p.ambiguous } else { pair };
-        let d = r.d[l];
-        let dcode = (d < r.start) as u32; // 0 continue, 1 start; ties continue
-        let diag = d.max(r.start) + s;
-        let e_open = r.h_left[l] - p.oe;
-        let e_ext = r.e_left[l] - p.ext;
-        let e = e_open.max(e_ext);
-        let ebit = ((e_open < e_ext) as u32) << 2;
-        let f_open = h_up[l] - p.oe;
-        let f_ext = f_up[l] - p.ext;
-        let f = f_open.max(f_ext);
-        let fbit = ((f_open < f_ext) as u32) << 3;
-        let hcode = if diag >= e && diag >= f {
-            dcode
-        } else if e >= f {
-            2
-        } else {
-            3
-        };
-        let h = diag.max(e).max(f);
-        r.word[l] |= (hcode | ebit | fbit) << (4 * c);
+        let (h, e, f, code) = cell!(r.d[l], r.start, s, r.h_left[l], r.e_left[l], h_up[l], f_up[l], p.oe, p.ext);
+        r.word[l] |= code << (4 * c);
         let key = ((h << 3) | (7 - c as i32)).min(col.cap[l]);
         r.key[l] = r.key[l].max(key);
         r.d[l] = h_up[l];
