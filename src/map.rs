@@ -135,19 +135,6 @@ pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts
         .collect()
 }
 
-/// Seeds and aligns every read of a chunk; one `ReadHits` per read.
-pub fn align_chunk(
-    index: &Index,
-    reads: Vec<Read>,
-    backend: &dyn AlignBackend,
-    opts: &MapOptions,
-) -> Result<(Vec<Read>, Vec<ReadHits>)> {
-    let chunk = seed_chunk(index, reads, opts);
-    let alns = align_seeded(&chunk, backend, opts)?;
-    let hits = collect_hits(index, &chunk, &alns, opts);
-    Ok((chunk.reads, hits))
-}
-
 /// Builds the records of a chunk (single reads, or mates adjacent when paired).
 fn chunk_records(
     index: &Index,

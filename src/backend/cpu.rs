@@ -43,40 +43,48 @@ impl AlignBackend for CpuBackend {
     }
 
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-        let tasks = &batch.tasks;
-        if !lanes_pay_off() {
-            return Ok(tasks
-                .par_iter()
-                .with_min_len(16)
-                .map_init(TracebackScratch::default, |scratch, t| {
-                    align_task(batch.query(t), batch.target(t), scoring, scratch)
-                })
-                .collect());
-        }
-        // Similar sizes side by side, so that a group wastes few padded cells; the task index
-        // breaks ties, so the grouping is deterministic.
-        let mut order: Vec<usize> = (0..tasks.len()).collect();
-        order.sort_unstable_by_key(|&k| (tasks[k].query_len, tasks[k].target_len, k));
-        let groups: Vec<Vec<Alignment>> = order
-            .par_chunks(LANES)
-            .map_init(Scratch::default, |scratch, group| {
-                let pairs: Vec<(&[u8], &[u8])> =
-                    group.iter().map(|&k| (batch.query(&tasks[k]), batch.target(&tasks[k]))).collect();
-                let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
-                let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0) as u64;
-                let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0) as u64;
-                let padded = (LANES as u64 * mmax * nmax) as f64;
-                if group.len() > 1 && cells as f64 >= MIN_LANE_FILL * padded {
-                    align_lanes(&pairs, scoring, &mut scratch.lanes)
-                } else {
-                    pairs.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)).collect()
-                }
+        let all: Vec<usize> = (0..batch.len()).collect();
+        Ok(align_tasks(batch, scoring, &all))
+    }
+}
+
+/// Aligns the tasks `ids` of `batch` on the CPU, results in the order of `ids`: the CPU
+/// backend with every task, the GPU backend with those its kernel cannot take.
+pub(crate) fn align_tasks(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Vec<Alignment> {
+    let tasks = &batch.tasks;
+    if !lanes_pay_off() {
+        return ids
+            .par_iter()
+            .with_min_len(16)
+            .map_init(TracebackScratch::default, |scratch, &k| {
+                let t = &tasks[k];
+                align_task(batch.query(t), batch.target(t), scoring, scratch)
             })
             .collect();
-        let mut out: Vec<Option<Alignment>> = vec![None; tasks.len()];
-        for (&k, a) in order.iter().zip(groups.into_iter().flatten()) {
-            out[k] = Some(a);
-        }
-        Ok(out.into_iter().map(|a| a.expect("every task is in one group")).collect())
     }
+    // Similar sizes side by side, so that a group wastes few padded cells; the position in
+    // `ids` breaks ties, so the grouping is deterministic.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_unstable_by_key(|&p| (tasks[ids[p]].query_len, tasks[ids[p]].target_len, p));
+    let groups: Vec<Vec<Alignment>> = order
+        .par_chunks(LANES)
+        .map_init(Scratch::default, |scratch, group| {
+            let pairs: Vec<(&[u8], &[u8])> =
+                group.iter().map(|&p| (batch.query(&tasks[ids[p]]), batch.target(&tasks[ids[p]]))).collect();
+            let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
+            let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0) as u64;
+            let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0) as u64;
+            let padded = (LANES as u64 * mmax * nmax) as f64;
+            if group.len() > 1 && cells as f64 >= MIN_LANE_FILL * padded {
+                align_lanes(&pairs, scoring, &mut scratch.lanes)
+            } else {
+                pairs.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)).collect()
+            }
+        })
+        .collect();
+    let mut out: Vec<Option<Alignment>> = vec![None; ids.len()];
+    for (&p, a) in order.iter().zip(groups.into_iter().flatten()) {
+        out[p] = Some(a);
+    }
+    out.into_iter().map(|a| a.expect("every task is in one group")).collect()
 }

@@ -4,7 +4,7 @@
 //!
 //! A batch is split into dispatches that fit the adapter's per-binding limit and a memory
 //! budget ([`plan`]); buffers persist across batches and grow on demand ([`buffers`]). Tasks
-//! the kernel cannot take are aligned with the CPU kernel ([`crate::align::align_task`]), so
+//! the kernel cannot take are aligned by the CPU backend's code ([`super::cpu::align_tasks`]), so
 //! results stay identical: queries longer than [`GpuBackend::MAX_QUERY`] (they run on rayon
 //! while the GPU works), and tasks whose traceback alone exceeds what one dispatch may hold.
 
@@ -14,14 +14,14 @@ mod layout;
 mod plan;
 mod run;
 
+use super::cpu::align_tasks;
 use super::AlignBackend;
-use crate::align::{align_task, Alignment, Scoring, TracebackScratch};
+use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
 use buffers::Buffers;
 use context::Context;
 use plan::Capacity;
-use rayon::prelude::*;
 use run::Failure;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
@@ -129,7 +129,7 @@ impl GpuBackend {
         let (long, short): (Vec<usize>, Vec<usize>) =
             (0..batch.len()).partition(|&k| batch.tasks[k].query_len as usize > Self::MAX_QUERY);
         let (gpu, cpu) =
-            rayon::join(|| self.align_on_gpu(batch, scoring, &short), || align_on_cpu(batch, scoring, &long));
+            rayon::join(|| self.align_on_gpu(batch, scoring, &short), || align_tasks(batch, scoring, &long));
         let (gpu, kernel_ns, dispatches) = gpu?;
         let mut slots: Vec<Option<Alignment>> = vec![None; batch.len()];
         for (k, a) in short.into_iter().zip(gpu).chain(long.into_iter().zip(cpu)) {
@@ -182,8 +182,7 @@ impl GpuBackend {
             let chunk = plan::next_chunk(batch, ids, pos, &cap);
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
-                let t = &batch.tasks[ids[pos]];
-                alignments.push(align_task(batch.query(t), batch.target(t), sc, &mut TracebackScratch::default()));
+                alignments.extend(align_tasks(batch, sc, &ids[pos..pos + 1]));
                 pos += 1;
                 continue;
             }
@@ -228,15 +227,6 @@ impl GpuBackend {
 /// Largest binding this device takes, kept below 4 GiB so that byte offsets fit the shader's u32.
 fn binding_limit(limits: &wgpu::Limits) -> u64 {
     limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(u32::MAX as u64) / 4 * 4
-}
-
-fn align_on_cpu(batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> Vec<Alignment> {
-    ids.par_iter()
-        .map_init(TracebackScratch::default, |scratch, &k| {
-            let t = &batch.tasks[k];
-            align_task(batch.query(t), batch.target(t), sc, scratch)
-        })
-        .collect()
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
