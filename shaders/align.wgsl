@@ -7,14 +7,14 @@
 //              -mismatch otherwise
 //   start(i) = 0 if i == 0 else -clip
 //   D(i,j)   = H(i-1,j-1) if i >= 1 and j >= 1 else -inf
-//   diag     = max(D, start(i)) + s(i,j)                 ties: continue D
+//   diag     = max(D, start(i)) + s(i,j)                 ties: start (clip, as bwa-mem)
 //   E(i,j)   = max(H(i,j-1) - (open+ext), E(i,j-1) - ext)   ties: open   (CIGAR D)
 //   F(i,j)   = max(H(i-1,j) - (open+ext), F(i-1,j) - ext)   ties: open   (CIGAR I)
 //   H(i,j)   = max(diag, E, F)                             ties: diag, then E, then F
 //   Boundaries: H(i,-1) = E(i,-1) = H(-1,j) = F(-1,j) = -inf (NEG_INF = -(1 << 29)).
 //
-// End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the larger i,
-// then the smaller j. The reported score is total plus the clip penalties the alignment paid.
+// End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the smaller i
+// (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip penalties the alignment paid.
 //
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
@@ -204,7 +204,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             h_diag_left = h_left;
             var word = 0u;
             for (var c = 0u; c < STRIP; c++) {
-                let dstart = d < start;
+                let dstart = d <= start;
                 let diag = select(d, start, dstart) + pair_score(qi, t[c]);
                 let e_open = h_left - oe;
                 let e_ext = e_left - ext;
@@ -245,7 +245,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                     }
                 }
                 let j = j0 + cbest;
-                if (total > best || i > bi || (i == bi && j < bj)) {
+                if (total > best || i < bi || (i == bi && j < bj)) {
                     best = total;
                     bi = i;
                     bj = j;

@@ -14,7 +14,7 @@
 //!          = -mismatch            otherwise
 //! start(i) = 0 if i == 0 else -clip                       (value of starting a fresh alignment)
 //! D(i,j)   = H(i-1,j-1) if i >= 1 and j >= 1 else -inf
-//! diag     = max(D(i,j), start(i)) + s(i,j)              ties: continue D (longer alignment)
+//! diag     = max(D(i,j), start(i)) + s(i,j)              ties: start (clip, as bwa-mem)
 //! E(i,j)   = max(H(i,j-1) - (open+ext), E(i,j-1) - ext)   gap in the query: CIGAR D
 //! F(i,j)   = max(H(i-1,j) - (open+ext), F(i-1,j) - ext)   gap in the target: CIGAR I
 //! H(i,j)   = max(diag, E(i,j), F(i,j))                    ties: diag, then E, then F
@@ -25,7 +25,8 @@
 //!
 //! # End cell and score
 //! The alignment ends at the cell maximising `total(i,j) = H(i,j) - (i == m-1 ? 0 : clip)`.
-//! Ties go to the larger `i` (less clipping), then to the smaller `j` (leftmost). This order
+//! Ties go to the smaller `i` (clipping rather than extending for nothing, as bwa-mem does at
+//! both ends), then to the smaller `j` (leftmost). This order
 //! depends only on the cell, never on the order cells are visited, so every backend and every
 //! strip width agrees. The traceback follows the recorded moves from that cell back to a cell
 //! whose `diag` took `start(i)`. The reported score ([`Alignment::score`], SAM `AS`) is the raw

@@ -46,11 +46,13 @@ pub struct EvalOptions {
     pub tolerance: u64,
     /// Number of simulated reads (mates counted singly); `None` infers it from the names.
     pub expected: Option<u64>,
+    /// Keep every wrong read in [`Evaluation::wrong_reads`].
+    pub keep_wrong: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> EvalOptions {
-        EvalOptions { tolerance: 5, expected: None }
+        EvalOptions { tolerance: 5, expected: None, keep_wrong: false }
     }
 }
 
@@ -82,6 +84,22 @@ pub struct Evaluation {
     pub mapped_by_mapq: Vec<u64>,
     /// Wrong reads by MAPQ.
     pub wrong_by_mapq: Vec<u64>,
+    /// Each wrong read, in file order, when the scorer was asked to keep them
+    /// ([`Scorer::keep_wrong`]); empty otherwise.
+    pub wrong_reads: Vec<WrongRead>,
+}
+
+/// A mapped read that is not correct: where it was placed, for a look at why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrongRead {
+    /// QNAME, which holds the truth.
+    pub name: String,
+    pub flags: u16,
+    pub contig: String,
+    /// 1-based POS.
+    pub pos: u64,
+    /// MAPQ (255 for "not available").
+    pub mapq: u8,
 }
 
 /// One line of the table: the reads mapped with MAPQ at least `min_mapq`.
@@ -142,6 +160,7 @@ pub fn ratio(a: u64, b: u64) -> f64 {
 /// Scores a SAM or BAM file (`-` is stdin).
 pub fn evaluate(path: &Path, options: &EvalOptions) -> Result<Evaluation> {
     let mut scorer = Scorer::new(options.tolerance);
+    scorer.keep_wrong = options.keep_wrong;
     records::read_alignments(path, |read| scorer.add(read))?;
     scorer.finish(options.expected).map_err(|message| Error::input(path, "end of file", message))
 }
@@ -154,6 +173,8 @@ pub struct Scorer {
     /// Largest fragment index per format and contig, for the missing-read count.
     largest_index: HashMap<(NameFormat, String), u64>,
     paired: bool,
+    /// Keep every wrong read in [`Evaluation::wrong_reads`].
+    pub keep_wrong: bool,
 }
 
 impl Scorer {
@@ -173,9 +194,11 @@ impl Scorer {
                 random: 0,
                 mapped_by_mapq: vec![0; slots],
                 wrong_by_mapq: vec![0; slots],
+                wrong_reads: Vec::new(),
             },
             largest_index: HashMap::new(),
             paired: false,
+            keep_wrong: false,
         }
     }
 
@@ -203,10 +226,10 @@ impl Scorer {
         };
         let strand = if read.flags & 0x10 != 0 { Strand::Reverse } else { Strand::Forward };
         let segment = if read.flags & 0x80 != 0 || (read.flags & 0x40 == 0 && name.ends_with("/2")) { 1 } else { 0 };
-        let correct = origin.read(segment, strand).is_some_and(|truth| {
-            let contig = String::from_utf8_lossy(contig);
-            is_correct(&truth, origin.format, &contig, pos, strand, read, self.tolerance)
-        });
+        let contig = String::from_utf8_lossy(contig);
+        let correct = origin
+            .read(segment, strand)
+            .is_some_and(|truth| is_correct(&truth, origin.format, &contig, pos, strand, read, self.tolerance));
         let q = read.mapq.unwrap_or(0).min(MAX_MAPQ) as usize;
         e.mapped += 1;
         e.mapped_by_mapq[q] += 1;
@@ -214,6 +237,10 @@ impl Scorer {
             e.correct += 1;
         } else {
             e.wrong_by_mapq[q] += 1;
+            if self.keep_wrong {
+                let (name, contig) = (name.to_string(), contig.into_owned());
+                e.wrong_reads.push(WrongRead { name, flags: read.flags, contig, pos, mapq: read.mapq.unwrap_or(255) });
+            }
         }
         Ok(())
     }

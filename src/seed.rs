@@ -6,7 +6,10 @@
 //! lies on the reverse strand, where the reverse-complemented read has the k-mer at
 //! `qoff = len - k - qpos` and the diagonal is `rpos - qoff`. Hits on one strand whose sorted
 //! diagonals are at most `band` apart form one group; a group's weight is the number of read
-//! bases its seeds cover. Minimizers with more than `max_occ` hits are skipped (repeats); a
+//! bases its seeds cover. A group wider than the band (copies of a tandem array chained
+//! through a shorter repeat inside the unit) is cut wherever consecutive diagonals are more
+//! than [`CLUSTER_GAP`] apart, and each piece is a window of its own, so that every copy is
+//! aligned rather than only the best one in a long window. Minimizers with more than `max_occ` hits are skipped (repeats); a
 //! read whose every minimizer is that frequent is seeded from its rarest ones instead, so
 //! reads inside repeats are still placed (with MAPQ 0).
 
@@ -65,6 +68,9 @@ pub struct Candidates {
     /// [`MAX_PERIODS`], smallest first): the periods of a tandem repeat the read lies in.
     pub periods: Vec<u32>,
 }
+
+/// In a group wider than the band, diagonals further apart than this start a new window.
+const CLUSTER_GAP: i64 = 16;
 
 /// Internal periods kept per read.
 pub const MAX_PERIODS: usize = 4;
@@ -188,22 +194,35 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         {
             j += 1;
         }
-        let group = &s.hits[i..j];
-        s.spans.clear();
-        s.spans.extend(group.iter().map(|h| (h.qoff, h.qoff + k as u32)));
-        let weight = covered(&mut s.spans);
+        // A group wider than the band holds several placements (copies of a tandem array, or
+        // a short tandem repeat inside the read): each cluster of nearby diagonals gets its own
+        // window, so every copy is aligned and seen by XS and MAPQ, not only the best one.
         let c = &index.contigs[contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
-        let start = (group[0].diag - opts.window_pad as i64).clamp(cstart, cend);
-        let end = (group[group.len() - 1].diag + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
-        if end > start {
-            windows.push(CandidateWindow {
-                reverse: first.reverse,
-                contig,
-                start: start as u64,
-                end: end as u64,
-                weight,
-            });
+        let group = &s.hits[i..j];
+        let split = group[group.len() - 1].diag - group[0].diag > opts.band as i64;
+        let mut a = 0;
+        while a < group.len() {
+            let mut b = a + 1;
+            while b < group.len() && (!split || group[b].diag - group[b - 1].diag <= CLUSTER_GAP) {
+                b += 1;
+            }
+            let cluster = &group[a..b];
+            s.spans.clear();
+            s.spans.extend(cluster.iter().map(|h| (h.qoff, h.qoff + k as u32)));
+            let weight = covered(&mut s.spans);
+            let start = (cluster[0].diag - opts.window_pad as i64).clamp(cstart, cend);
+            let end = (cluster[cluster.len() - 1].diag + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
+            if end > start {
+                windows.push(CandidateWindow {
+                    reverse: first.reverse,
+                    contig,
+                    start: start as u64,
+                    end: end as u64,
+                    weight,
+                });
+            }
+            a = b;
         }
         i = j;
     }

@@ -329,6 +329,26 @@ fn eval_scores_true_places_right_and_shifted_ones_wrong() {
     let e = evaluate(&sam, &opts).unwrap();
     assert_eq!((e.mapped, e.correct, e.wrong()), (800, 0, 800));
     assert_eq!(e.rows().last().unwrap().error_rate, 1.0);
+    assert!(e.wrong_reads.is_empty(), "wrong reads are listed only when asked");
+    // `--wrong` lists each wrong read once, with where it was placed.
+    let listed = dir.join("wrong.tsv");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_swmap")).args(["eval", "--wrong"]).arg(&listed).arg(&sam).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = fs::read_to_string(&listed).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 800);
+    let names: std::collections::HashSet<(&str, &str)> = rows.iter().map(|r| (r[1], r[2])).collect();
+    assert_eq!(names.len(), 800, "a read listed twice");
+    let t = &truth[1]; // not clipped by sam_from_truth
+    let segment = if t.mate == 1 { 0x40 } else { 0x80 };
+    let row = rows.iter().find(|r| r[1] == t.name && r[2].parse::<u16>().unwrap() & segment != 0).unwrap();
+    assert_eq!(row[4].parse::<u64>().unwrap(), t.pos + opts.tolerance + 1, "{row:?}");
+    fs::write(&sam, sam_from_truth(&truth, &contigs, 0, |_| true)).unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_swmap")).args(["eval", "--wrong"]).arg(&listed).arg(&sam).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(fs::read_to_string(&listed).unwrap().lines().count(), 1, "only the header when nothing is wrong");
     let _ = fs::remove_dir_all(dir);
 }
 
@@ -374,10 +394,10 @@ fn sam_to_bam(sam: &Path, bam: &Path) {
 fn checked_in_dwgsim_and_wgsim_names_match_bwa() {
     // test-data/README.md: real dwgsim and wgsim reads on lambda phage, placed by bwa mem.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data");
-    let e = evaluate(&root.join("dwgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, expected: None }).unwrap();
+    let e = evaluate(&root.join("dwgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, ..Default::default() }).unwrap();
     assert_eq!((e.reads, e.missing, e.random), (160, 0, 2));
     assert_eq!(e.correct, e.records - e.random, "every non-random dwgsim read is where bwa put it");
-    let e = evaluate(&root.join("wgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, expected: None }).unwrap();
+    let e = evaluate(&root.join("wgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, ..Default::default() }).unwrap();
     assert_eq!((e.reads, e.correct, e.missing), (80, 80, 0));
 }
 

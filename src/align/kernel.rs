@@ -24,7 +24,7 @@ pub struct TracebackScratch {
 macro_rules! cell {
     ($d:expr, $start:expr, $s:expr, $h_left:expr, $e_left:expr, $h_up:expr, $f_up:expr, $oe:expr, $ext:expr) => {{
         let (d, start) = ($d, $start);
-        let dcode = (d < start) as u32; // 0 continue, 1 start; ties continue
+        let dcode = (d <= start) as u32; // 0 continue, 1 start; ties start (clip)
         let diag = d.max(start) + $s;
         let e_open = $h_left - $oe;
         let e_ext = $e_left - $ext;
@@ -46,7 +46,7 @@ macro_rules! cell {
 }
 pub(crate) use cell;
 
-/// Best end cell so far under the stated order: total, then larger `i`, then smaller `j`.
+/// Best end cell so far under the stated order: total, then smaller `i`, then smaller `j`.
 struct Best {
     total: i32,
     i: usize,
@@ -101,10 +101,11 @@ impl Strip<'_> {
             h_left_col[i] = h_left;
             e_left_col[i] = e_left;
             trace[i] = word;
-            // Cells are visited with j ascending within a row and strips left to right, so a
-            // later cell can only win on a higher total or, on a tie, a larger i.
+            // Cells are visited with j ascending within a row, rows in order and strips left to
+            // right, so a later cell can only win on a higher total or, on a tie, a smaller i
+            // (in a later strip).
             let total = row_max - if i == m - 1 { 0 } else { self.clip };
-            if total > best.total || (total == best.total && i > best.i) {
+            if total > best.total || (total == best.total && i < best.i) {
                 *best = Best { total, i, j: self.j0 + row_c };
             }
         }

@@ -39,12 +39,12 @@ pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
             h[i][j] = diag.max(e[i][j]).max(f[i][j]);
         }
     }
-    // End cell: max total, then larger i, then smaller j.
+    // End cell: max total, then smaller i, then smaller j.
     let (mut bi, mut bj, mut best) = (0usize, 0usize, i32::MIN);
     for i in 0..m {
         for j in 0..n {
             let total = h[i][j] - if i == m - 1 { 0 } else { sc.clip };
-            if total > best || (total == best && (i > bi || (i == bi && j < bj))) {
+            if total > best || (total == best && (i < bi || (i == bi && j < bj))) {
                 (bi, bj, best) = (i, j, total);
             }
         }
@@ -61,7 +61,7 @@ pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
                 let diag = dprev.max(start) + sc.pair(query[iu], target[ju]);
                 if diag >= e[iu][ju] && diag >= f[iu][ju] {
                     rev.push((CigarOp::Match, 1));
-                    if i >= 1 && dprev >= start {
+                    if i >= 1 && dprev > start {
                         i -= 1;
                         j -= 1;
                     } else {

@@ -24,6 +24,9 @@ pub struct Args {
     /// Also draw fraction mapped against error rate, one line per file, as SVG here.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Also list every wrong read (file, name, flag, contig, position, MAPQ) as TSV here.
+    #[arg(long)]
+    pub wrong: Option<PathBuf>,
 }
 
 /// Scores each file, prints its table on stdout, then writes the TSV and the plot if asked.
@@ -31,7 +34,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.alignments.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(Error::Options("standard input ('-') can be given only once".into()));
     }
-    let options = EvalOptions { tolerance: args.tolerance, expected: args.expected };
+    let options = EvalOptions { tolerance: args.tolerance, expected: args.expected, keep_wrong: args.wrong.is_some() };
     let mut results: Vec<(String, Evaluation)> = Vec::new();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -48,6 +51,9 @@ pub fn run(args: Args) -> Result<()> {
     let curves = || results.iter().map(|(label, e)| (label.as_str(), e));
     if let Some(path) = &args.tsv {
         write_file(path, |w| report::write_tsv(w, curves()))?;
+    }
+    if let Some(path) = &args.wrong {
+        write_file(path, |w| report::write_wrong(w, curves()))?;
     }
     if let Some(path) = &args.plot {
         write_file(path, |w| w.write_all(plot::svg(curves()).as_bytes()))?;

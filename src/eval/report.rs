@@ -56,3 +56,17 @@ pub fn write_tsv<'a>(
     }
     Ok(())
 }
+
+/// Writes every kept wrong read of each file as TSV: file, name, flag, contig, POS, MAPQ.
+pub fn write_wrong<'a>(
+    out: &mut impl Write,
+    evals: impl IntoIterator<Item = (&'a str, &'a Evaluation)>,
+) -> io::Result<()> {
+    writeln!(out, "file\tname\tflag\tcontig\tpos\tmapq")?;
+    for (label, eval) in evals {
+        for w in &eval.wrong_reads {
+            writeln!(out, "{label}\t{}\t{}\t{}\t{}\t{}", w.name, w.flags, w.contig, w.pos, w.mapq)?;
+        }
+    }
+    Ok(())
+}
