@@ -94,7 +94,15 @@ impl Alignment {
         }
     }
 
-    /// Score the mapper ranks by: the raw score less the clip penalties this alignment paid.
+    /// Best score of any stretch of this alignment's path ([`best_stretch_score`]) over the
+    /// task's `query` and `target`.
+    pub fn best_stretch(&self, query: &[u8], target: &[u8], sc: &Scoring) -> i32 {
+        let q = &query[self.query_start as usize..self.query_end as usize];
+        let t = &target[self.target_start as usize..self.target_end as usize];
+        best_stretch_score(q, t, &self.cigar, sc)
+    }
+
+    /// The raw score less the clip penalties this alignment paid.
     pub fn clipped_total(&self, query_len: u32, clip: i32) -> i32 {
         let mut t = self.score;
         if self.query_start > 0 {
@@ -104,5 +112,82 @@ impl Alignment {
             t -= clip;
         }
         t
+    }
+}
+
+/// The best score of any contiguous stretch of an alignment path (`cigar` over `query` and
+/// `target`, both starting at the path's first column; clips excluded): the maximum-sum
+/// segment of its columns, a gap run counting as one element of cost `gap_open + L *
+/// gap_extend`. This is the alignment's score as a purely local one, with no clip penalty:
+/// where the recurrence extended to a read end only because clipping would have cost more,
+/// the bases it took up add nothing here. bwa-mem likewise keeps the local maximum as a hit's
+/// score (SAM `AS`) when it extends to the end, so copies of a repeat that differ only near a
+/// read end score alike, and MAPQ does not tell them apart on that.
+pub fn best_stretch_score(query: &[u8], target: &[u8], cigar: &Cigar, sc: &Scoring) -> i32 {
+    let (mut i, mut j) = (0usize, 0usize);
+    let (mut run, mut best) = (0i32, 0i32);
+    let add = |x: i32, run: &mut i32, best: &mut i32| {
+        *run = (*run + x).max(0);
+        *best = (*best).max(*run);
+    };
+    for (op, len) in cigar.runs() {
+        let len = len as usize;
+        match op {
+            CigarOp::Match => {
+                for k in 0..len {
+                    add(sc.pair(query[i + k], target[j + k]), &mut run, &mut best);
+                }
+                i += len;
+                j += len;
+            }
+            CigarOp::Insertion | CigarOp::Deletion => {
+                add(-(sc.gap_open + len as i32 * sc.gap_extend), &mut run, &mut best);
+                if op == CigarOp::Insertion {
+                    i += len;
+                } else {
+                    j += len;
+                }
+            }
+            CigarOp::SoftClip | CigarOp::HardClip => {}
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cigar(runs: &[(CigarOp, u32)]) -> Cigar {
+        let mut c = Cigar::default();
+        for &(op, len) in runs {
+            c.push(op, len);
+        }
+        c
+    }
+
+    #[test]
+    fn best_stretch_drops_what_only_the_clip_penalty_paid_for() {
+        let sc = Scoring::default();
+        let t: Vec<u8> = (0..40).map(|i| (i * 7 % 4) as u8).collect();
+        let m20 = cigar(&[(CigarOp::Match, 20)]);
+        assert_eq!(best_stretch_score(&t[..20], &t[..20], &m20, &sc), 20);
+        // A mismatch two bases from the end: the whole path scores 15, its best stretch 18.
+        let mut q = t[..20].to_vec();
+        q[18] = (q[18] + 1) % 4;
+        assert_eq!(best_stretch_score(&q, &t[..20], &m20, &sc), 18);
+        // A 2-base deletion between 10-base matches pays off (12 > 10) and stays.
+        let q: Vec<u8> = t[..10].iter().chain(&t[12..22]).copied().collect();
+        let c = cigar(&[(CigarOp::Match, 10), (CigarOp::Deletion, 2), (CigarOp::Match, 10)]);
+        assert_eq!(best_stretch_score(&q, &t[..22], &c, &sc), 12);
+        // A 10-base deletion after 5 matches does not (5 - 16 < 0): the stretch is the 20 after.
+        let q: Vec<u8> = t[..5].iter().chain(&t[15..35]).copied().collect();
+        let c = cigar(&[(CigarOp::Match, 5), (CigarOp::Deletion, 10), (CigarOp::Match, 20)]);
+        assert_eq!(best_stretch_score(&q, &t[..35], &c, &sc), 20);
+        // An insertion consumes the query only; N scores `ambiguous`.
+        let mut q: Vec<u8> = t[..15].iter().chain(&[0, 0]).chain(&t[15..27]).copied().collect();
+        q[20] = 4;
+        let c = cigar(&[(CigarOp::Match, 15), (CigarOp::Insertion, 2), (CigarOp::Match, 12)]);
+        assert_eq!(best_stretch_score(&q, &t[..27], &c, &sc), 15 - 8 + 11 + sc.ambiguous);
     }
 }

@@ -77,6 +77,9 @@ pub struct ReadHits {
     pub hits: Vec<Hit>,
     /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
     pub repetitive: u32,
+    /// Copies of the read's repeat that seeding found as good as its best but never aligned
+    /// (the window cap): other placements exist that no hit here shows.
+    pub unexamined: u32,
     /// Best ungapped score of the read one tandem period away from its best hit (0 when the
     /// read has no internal period): copies of a short tandem repeat share one window, so
     /// this is how XS and MAPQ see them (bwa-mem's tandem sub-score).
@@ -84,29 +87,42 @@ pub struct ReadHits {
 }
 
 impl ReadHits {
-    /// Turns the backend's results for a read's windows into hits: drops alignments scoring
-    /// below `min_score`, keeps the best of alignments that overlap on the same strand, and
-    /// orders them by score, then position (a total order, so no tie depends on scheduling).
-    pub fn from_alignments(index: &Index, windows: &[CandidateWindow], alns: &[Alignment], min_score: i32) -> ReadHits {
+    /// Turns the backend's results for a read's windows into hits, each scored by its best
+    /// stretch ([`crate::align::best_stretch_score`]): drops alignments scoring below
+    /// `min_score`, keeps the best of alignments that overlap on the same strand, and orders
+    /// them by score, then position (a total order, so no tie depends on scheduling). `read`
+    /// is the read as sequenced.
+    pub fn from_alignments(
+        index: &Index,
+        read: &[u8],
+        windows: &[CandidateWindow],
+        alns: &[Alignment],
+        sc: &Scoring,
+        min_score: i32,
+    ) -> ReadHits {
+        let rc = if windows.iter().any(|w| w.reverse) { crate::dna::reverse_complement(read) } else { Vec::new() };
         let all: Vec<Hit> = windows
             .iter()
             .zip(alns)
-            .filter(|(_, a)| a.score >= min_score && !a.cigar.is_empty())
+            .filter(|(_, a)| !a.cigar.is_empty())
             .map(|(w, a)| {
                 let c = &index.contigs[w.contig];
+                let query = if w.reverse { &rc[..] } else { read };
+                let target = &index.seq[w.start as usize..w.end as usize];
                 Hit {
                     contig: w.contig,
                     pos: w.start + a.target_start as u64 - c.offset,
                     reverse: w.reverse,
-                    score: a.score,
+                    score: a.best_stretch(query, target, sc),
                     query_start: a.query_start,
                     query_end: a.query_end,
                     ref_len: a.target_end - a.target_start,
                     cigar: a.cigar.clone(),
                 }
             })
+            .filter(|h| h.score >= min_score)
             .collect();
-        let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0, tandem_sub: 0 };
+        let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0, unexamined: 0, tandem_sub: 0 };
         hits.merge(all);
         hits
     }

@@ -67,6 +67,8 @@ pub struct SeededChunk {
     pub windows: Vec<Vec<CandidateWindow>>,
     /// Repetitive bases of each read (see [`crate::seed::Candidates`]).
     pub repetitive: Vec<u32>,
+    /// Copies left unaligned by the window cap (see [`crate::seed::Candidates`]).
+    pub unexamined: Vec<u32>,
     /// Internal tandem periods of each read (see [`crate::seed::Candidates`]).
     pub periods: Vec<Vec<u32>>,
     /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`.
@@ -82,10 +84,12 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
         .collect();
     let mut windows = Vec::with_capacity(seeds.len());
     let mut repetitive = Vec::with_capacity(seeds.len());
+    let mut unexamined = Vec::with_capacity(seeds.len());
     let mut periods = Vec::with_capacity(seeds.len());
     for c in seeds {
         windows.push(c.windows);
         repetitive.push(c.repetitive);
+        unexamined.push(c.unexamined);
         periods.push(c.periods);
     }
     // Pack the batch: each read's orientations once, then its windows, in read order.
@@ -109,7 +113,7 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
         }
     }
     first_task.push(batch.len());
-    SeededChunk { reads, windows, repetitive, periods, first_task, batch }
+    SeededChunk { reads, windows, repetitive, unexamined, periods, first_task, batch }
 }
 
 /// Aligns a seeded chunk's batch.
@@ -127,8 +131,11 @@ pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts
         .into_par_iter()
         .map(|i| {
             let r = chunk.first_task[i]..chunk.first_task[i + 1];
-            let mut hits = ReadHits::from_alignments(index, &chunk.windows[i], &alns[r], opts.min_score);
+            let read = &chunk.reads[i].codes;
+            let mut hits =
+                ReadHits::from_alignments(index, read, &chunk.windows[i], &alns[r], &opts.scoring, opts.min_score);
             hits.repetitive = (chunk.repetitive[i] as usize * 1000 / chunk.reads[i].codes.len().max(1)) as u32;
+            hits.unexamined = chunk.unexamined[i];
             hits.score_tandem_copies(index, &chunk.reads[i].codes, &chunk.periods[i], &opts.scoring);
             hits
         })

@@ -150,6 +150,9 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
     // A pair made mostly of repeat seeds may have copies that seeding never looked at.
     let rep = 0.5 * (mapq::repetitive_fraction(h[0]) + mapq::repetitive_fraction(h[1]));
     let q_pe = (q_pe.clamp(0, 60) as f64 * (1.0 - rep) + 0.499) as i32;
+    // When both mates have copies that were never aligned, pairs of those copies may score
+    // as well as this one: the pair adds no confidence.
+    let q_pe = if h[0].unexamined > 0 && h[1].unexamined > 0 { 0 } else { q_pe };
     let mut mq = [0u8; 2];
     for (m, (&idx, &q_se)) in [i, j].iter().zip(&se).enumerate() {
         let q_se = if idx == 0 { q_se as i32 } else { 0 };

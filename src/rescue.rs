@@ -22,7 +22,7 @@ use crate::map::MapOptions;
 use crate::pair::{fragment_len, InsertModel, UNPAIRED_PENALTY};
 
 /// Hits of one mate used as anchors, at most.
-pub const MAX_ANCHORS: usize = 8;
+pub const MAX_ANCHORS: usize = 32;
 
 /// A rescue window for read `read` of the chunk.
 struct RescueTask {
@@ -88,15 +88,20 @@ pub fn rescue_mates(
         return Ok(());
     }
     let alns: Vec<Alignment> = backend.align(&batch, &opts.scoring)?;
-    for (t, a) in tasks.iter().zip(alns) {
-        if a.score < opts.min_score || a.cigar.is_empty() {
+    for (k, (t, a)) in tasks.iter().zip(alns).enumerate() {
+        if a.cigar.is_empty() {
+            continue;
+        }
+        let task = &batch.tasks[k];
+        let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
+        if score < opts.min_score {
             continue;
         }
         let hit = Hit {
             contig: t.contig,
             pos: t.start + a.target_start as u64,
             reverse: t.reverse,
-            score: a.score,
+            score,
             query_start: a.query_start,
             query_end: a.query_end,
             ref_len: a.target_end - a.target_start,

@@ -21,7 +21,8 @@ use crate::index::Index;
 pub struct SeedOptions {
     /// Skip minimizers with more hits than this.
     pub max_occ: usize,
-    /// Keep at most this many windows per read.
+    /// Keep at most this many windows per read, or up to [`TIE_FACTOR`] times as many when
+    /// more windows than that have seeds as good as the best one's (copies of a repeat).
     pub max_candidates: usize,
     /// Drop groups weighing less than this fraction (in percent) of the best group.
     pub min_weight_percent: u32,
@@ -64,10 +65,21 @@ pub struct Candidates {
     pub windows: Vec<CandidateWindow>,
     /// Read bases covered by minimizers skipped as too frequent and by no usable one.
     pub repetitive: u32,
+    /// Windows left out by the cap whose seeds were as good as the best window's: copies of a
+    /// repeat that were never aligned.
+    pub unexamined: u32,
     /// Distances between repeats of one minimizer inside the read (at most
     /// [`MAX_PERIODS`], smallest first): the periods of a tandem repeat the read lies in.
     pub periods: Vec<u32>,
 }
+
+/// When more windows than `max_candidates` tie with the best, up to this many times as many
+/// are aligned, so that a read in a repeat family or a tandem array sees more of its copies.
+pub const TIE_FACTOR: usize = 4;
+
+/// Windows whose seeds cover at least this share (percent) of the best window's count as
+/// ties with it, for [`TIE_FACTOR`].
+pub const TIE_PERCENT: u64 = 95;
 
 /// In a group wider than the band, diagonals further apart than this start a new window.
 const CLUSTER_GAP: i64 = 16;
@@ -86,7 +98,7 @@ pub struct SeedScratch {
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
 pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Candidates {
-    let windows = find_windows(index, read, opts, s);
+    let (windows, unexamined) = find_windows(index, read, opts, s);
     // Repetitive share: bases under skipped minimizers that no usable minimizer covers.
     let k = index.params.k;
     s.rep_spans.clear();
@@ -101,7 +113,7 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
         }
     }
     let repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
-    Candidates { windows, repetitive, periods: internal_periods(&s.mins) }
+    Candidates { windows, repetitive, unexamined, periods: internal_periods(&s.mins) }
 }
 
 /// Distances between occurrences of one minimizer within a read: a read inside a tandem repeat
@@ -146,13 +158,14 @@ fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
     total
 }
 
-fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Vec<CandidateWindow> {
+/// The windows, best first, and how many windows as good as the best the cap left out.
+fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> (Vec<CandidateWindow>, u32) {
     let k = index.params.k as usize;
     let len = read.len();
     s.mins.clear();
     s.hits.clear();
     if len < k {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     minimizers(read, k, index.params.w as usize, 0, &mut s.mins);
     let mut any = false;
@@ -177,7 +190,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         }
     }
     if s.hits.is_empty() {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     s.hits.sort_unstable();
 
@@ -231,8 +244,11 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         .sort_unstable_by(|a, b| b.weight.cmp(&a.weight).then(a.reverse.cmp(&b.reverse)).then(a.start.cmp(&b.start)));
     let best = windows[0].weight;
     windows.retain(|w| w.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
-    windows.truncate(opts.max_candidates);
-    windows
+    let ties = windows.iter().take_while(|w| w.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
+    let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR));
+    let unexamined = ties.saturating_sub(keep) as u32;
+    windows.truncate(keep);
+    (windows, unexamined)
 }
 
 fn push_hits(out: &mut Vec<Hit>, hits: &[u64], m: &Minimizer, len: usize, k: usize) {

@@ -67,7 +67,8 @@ pub struct Args {
     /// Skip seeds occurring more often than this in the reference.
     #[arg(long, default_value_t = SeedOptions::default().max_occ)]
     pub max_occ: usize,
-    /// Reference windows aligned per read, at most.
+    /// Reference windows aligned per read, at most (up to 4x as many when that many copies of a
+    /// repeat have seeds as good as the best)
     #[arg(long, default_value_t = SeedOptions::default().max_candidates)]
     pub max_candidates: usize,
     /// Seed k-mer length when indexing a FASTA in memory.
