@@ -29,7 +29,7 @@
 //! both ends), then to the smaller `j` (leftmost). This order
 //! depends only on the cell, never on the order cells are visited, so every backend and every
 //! strip width agrees. The traceback follows the recorded moves from that cell back to a cell
-//! whose `diag` took `start(i)`. The reported score ([`Alignment::score`], SAM `AS`) is the raw
+//! whose `diag` took `start(i)`. The reported score ([`Alignment::score`]) is the raw
 //! score of the aligned part, i.e. `total` plus the clip penalties it paid.
 //!
 //! # Traceback record (shared with the GPU kernel)
@@ -60,7 +60,8 @@ pub const STRIP: usize = 8;
 /// `query[query_start..query_end]` and `target[target_start..target_end]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alignment {
-    /// Raw alignment score (SAM `AS`): matches, mismatches and gaps, clip penalties excluded.
+    /// Raw alignment score: matches, mismatches and gaps, clip penalties excluded. (The mapper
+    /// scores a hit by its best stretch instead, [`best_stretch_score`], which is SAM `AS`.)
     pub score: i32,
     pub query_start: u32,
     pub query_end: u32,

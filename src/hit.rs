@@ -17,7 +17,7 @@ pub struct Hit {
     pub pos: u64,
     /// The reverse-complemented read aligned.
     pub reverse: bool,
-    /// Raw score (SAM `AS`).
+    /// Score of the alignment's best stretch ([`crate::align::best_stretch_score`], SAM `AS`).
     pub score: i32,
     /// Aligned part of the (oriented) read.
     pub query_start: u32,

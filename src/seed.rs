@@ -82,7 +82,7 @@ pub const TIE_FACTOR: usize = 4;
 pub const TIE_PERCENT: u64 = 95;
 
 /// In a group wider than the band, diagonals further apart than this start a new window.
-const CLUSTER_GAP: i64 = 16;
+pub const CLUSTER_GAP: i64 = 16;
 
 /// Internal periods kept per read.
 pub const MAX_PERIODS: usize = 4;
