@@ -1,7 +1,9 @@
 //! A read's alignments on the reference, after the backend has aligned its windows.
 
 use crate::align::{Alignment, Cigar, Scoring};
+use crate::batch::{AlignBatch, AlignTask};
 use crate::index::Index;
+use crate::map::MapOptions;
 use crate::seed::CandidateWindow;
 
 /// Hits whose diagonals differ by at most this much are one placement. Copies of a tandem
@@ -87,40 +89,38 @@ pub struct ReadHits {
 }
 
 impl ReadHits {
-    /// Turns the backend's results for a read's windows into hits, each scored by its best
-    /// stretch ([`crate::align::best_stretch_score`]): drops alignments scoring below
-    /// `min_score`, keeps the best of alignments that overlap on the same strand, and orders
-    /// them by score, then position (a total order, so no tie depends on scheduling). `read`
-    /// is the read as sequenced.
+    /// Turns the backend's results for a read's windows (the `tasks` of `batch` they were
+    /// packed into, in order) into hits, each scored by its best stretch
+    /// ([`crate::align::best_stretch_score`]): drops alignments scoring below `--min-score`,
+    /// keeps the best of alignments that overlap on the same strand, and orders them by
+    /// score, then position (a total order, so no tie depends on scheduling).
     pub fn from_alignments(
         index: &Index,
-        read: &[u8],
+        batch: &AlignBatch,
+        tasks: &[AlignTask],
         windows: &[CandidateWindow],
         alns: &[Alignment],
-        sc: &Scoring,
-        min_score: i32,
+        opts: &MapOptions,
     ) -> ReadHits {
-        let rc = if windows.iter().any(|w| w.reverse) { crate::dna::reverse_complement(read) } else { Vec::new() };
         let all: Vec<Hit> = windows
             .iter()
+            .zip(tasks)
             .zip(alns)
             .filter(|(_, a)| !a.cigar.is_empty())
-            .map(|(w, a)| {
+            .map(|((w, task), a)| {
                 let c = &index.contigs[w.contig];
-                let query = if w.reverse { &rc[..] } else { read };
-                let target = &index.seq[w.start as usize..w.end as usize];
                 Hit {
                     contig: w.contig,
                     pos: w.start + a.target_start as u64 - c.offset,
                     reverse: w.reverse,
-                    score: a.best_stretch(query, target, sc),
+                    score: a.best_stretch(batch.query(task), batch.target(task), &opts.scoring),
                     query_start: a.query_start,
                     query_end: a.query_end,
                     ref_len: a.target_end - a.target_start,
                     cigar: a.cigar.clone(),
                 }
             })
-            .filter(|h| h.score >= min_score)
+            .filter(|h| h.score >= opts.min_score)
             .collect();
         let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0, unexamined: 0, tandem_sub: 0 };
         hits.merge(all);

@@ -20,7 +20,7 @@ use crate::pair::{self, InsertModel, ESTIMATION_PAIRS};
 use crate::records;
 use crate::rescue::rescue_mates;
 use crate::sam::{SamRecord, SamWriter};
-use crate::seed::{find_candidates, CandidateWindow, SeedOptions, SeedScratch};
+use crate::seed::{find_candidates, Candidates, SeedOptions, SeedScratch};
 use crate::split;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -61,17 +61,12 @@ pub struct MapStats {
     pub insert_model: Option<(i64, i64, i64)>,
 }
 
-/// A chunk after seeding: its reads, their windows, and the packed batch to align.
+/// A chunk after seeding: its reads, what seeding found for each, and the packed batch to align.
 pub struct SeededChunk {
     pub reads: Vec<Read>,
-    pub windows: Vec<Vec<CandidateWindow>>,
-    /// Repetitive bases of each read (see [`crate::seed::Candidates`]).
-    pub repetitive: Vec<u32>,
-    /// Copies left unaligned by the window cap (see [`crate::seed::Candidates`]).
-    pub unexamined: Vec<u32>,
-    /// Internal tandem periods of each read (see [`crate::seed::Candidates`]).
-    pub periods: Vec<Vec<u32>>,
-    /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`.
+    /// Each read's windows and seeding facts, in read order.
+    pub seeds: Vec<Candidates>,
+    /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`, one per window, in order.
     pub first_task: Vec<usize>,
     pub batch: AlignBatch,
 }
@@ -82,25 +77,15 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
         .par_iter()
         .map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, &opts.seed, s))
         .collect();
-    let mut windows = Vec::with_capacity(seeds.len());
-    let mut repetitive = Vec::with_capacity(seeds.len());
-    let mut unexamined = Vec::with_capacity(seeds.len());
-    let mut periods = Vec::with_capacity(seeds.len());
-    for c in seeds {
-        windows.push(c.windows);
-        repetitive.push(c.repetitive);
-        unexamined.push(c.unexamined);
-        periods.push(c.periods);
-    }
     // Pack the batch: each read's orientations once, then its windows, in read order.
     let mut batch = AlignBatch::new();
     let mut first_task = Vec::with_capacity(reads.len() + 1);
     let mut rc = Vec::new();
-    for (read, ws) in reads.iter().zip(&windows) {
+    for (read, c) in reads.iter().zip(&seeds) {
         first_task.push(batch.len());
         let mut fwd = None;
         let mut rev = None;
-        for w in ws {
+        for w in &c.windows {
             let q = if w.reverse {
                 *rev.get_or_insert_with(|| {
                     dna::reverse_complement_into(&read.codes, &mut rc);
@@ -113,7 +98,7 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
         }
     }
     first_task.push(batch.len());
-    SeededChunk { reads, windows, repetitive, unexamined, periods, first_task, batch }
+    SeededChunk { reads, seeds, first_task, batch }
 }
 
 /// Aligns a seeded chunk's batch.
@@ -131,12 +116,12 @@ pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts
         .into_par_iter()
         .map(|i| {
             let r = chunk.first_task[i]..chunk.first_task[i + 1];
-            let read = &chunk.reads[i].codes;
-            let mut hits =
-                ReadHits::from_alignments(index, read, &chunk.windows[i], &alns[r], &opts.scoring, opts.min_score);
-            hits.repetitive = (chunk.repetitive[i] as usize * 1000 / chunk.reads[i].codes.len().max(1)) as u32;
-            hits.unexamined = chunk.unexamined[i];
-            hits.score_tandem_copies(index, &chunk.reads[i].codes, &chunk.periods[i], &opts.scoring);
+            let (read, seeds) = (&chunk.reads[i].codes, &chunk.seeds[i]);
+            let tasks = &chunk.batch.tasks[r.clone()];
+            let mut hits = ReadHits::from_alignments(index, &chunk.batch, tasks, &seeds.windows, &alns[r], opts);
+            hits.repetitive = (seeds.repetitive as usize * 1000 / read.len().max(1)) as u32;
+            hits.unexamined = seeds.unexamined;
+            hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring);
             hits
         })
         .collect()

@@ -9,9 +9,9 @@
 //! bases its seeds cover. A group wider than the band (copies of a tandem array chained
 //! through a shorter repeat inside the unit) is cut wherever consecutive diagonals are more
 //! than [`CLUSTER_GAP`] apart, and each piece is a window of its own, so that every copy is
-//! aligned rather than only the best one in a long window. Minimizers with more than `max_occ` hits are skipped (repeats); a
-//! read whose every minimizer is that frequent is seeded from its rarest ones instead, so
-//! reads inside repeats are still placed (with MAPQ 0).
+//! aligned rather than only the best one in a long window. Minimizers with more than
+//! `max_occ` hits are skipped (repeats); a read whose every minimizer is that frequent is
+//! seeded from its rarest ones instead, so reads inside repeats are still placed (with MAPQ 0).
 
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;

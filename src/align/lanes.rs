@@ -34,25 +34,6 @@ const LOW_KEY: i32 = i32::MIN / 2;
 /// overflow; larger groups go to the scalar kernel.
 const MAX_H: i64 = 1 << 26;
 
-/// One value per lane, aligned so that no vector load or store of the DP buffers straddles two
-/// cache lines (a plain `[i32; 8]` is only 4-byte aligned).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(C, align(32))]
-pub(crate) struct Aligned<T>(pub T);
-
-impl<T> std::ops::Deref for Aligned<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> std::ops::DerefMut for Aligned<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
-
 /// A pair of values on a cache line (see [`dp`]).
 #[repr(C, align(64))]
 struct Aligned64<T>(T, T);
@@ -61,14 +42,14 @@ struct Aligned64<T>(T, T);
 #[derive(Default)]
 pub(crate) struct LaneScratch<const L: usize> {
     /// Query codes per row, [`QUERY_N`] for N and beyond a lane's `m`.
-    q: Vec<Aligned<[i32; L]>>,
+    q: Vec<[i32; L]>,
     /// Target codes per column, [`TARGET_N`] for N and beyond a lane's `n`.
-    t: Vec<Aligned<[i32; L]>>,
+    t: Vec<[i32; L]>,
     /// H and E of the last column of the previous strip, per row.
-    h_left: Vec<Aligned<[i32; L]>>,
-    e_left: Vec<Aligned<[i32; L]>>,
+    h_left: Vec<[i32; L]>,
+    e_left: Vec<[i32; L]>,
     /// Traceback words of the group, word `k * mmax + i`.
-    trace: Vec<Aligned<[u32; L]>>,
+    trace: Vec<[u32; L]>,
     /// One lane's words in the scalar layout (`k * m + i`).
     lane_trace: Vec<u32>,
     /// Scalar kernel buffers, for groups the lanes cannot take.
@@ -143,9 +124,9 @@ fn load<const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<L>) -> ([i
     let nmax = n.iter().copied().max().unwrap_or(0) as usize;
     let strips = nmax.div_ceil(STRIP);
     s.q.clear();
-    s.q.resize(mmax, Aligned([QUERY_N; L]));
+    s.q.resize(mmax, [QUERY_N; L]);
     s.t.clear();
-    s.t.resize(strips * STRIP, Aligned([TARGET_N; L]));
+    s.t.resize(strips * STRIP, [TARGET_N; L]);
     for (l, (q, t)) in tasks.iter().enumerate() {
         if m[l] == 0 {
             continue;
@@ -158,11 +139,11 @@ fn load<const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<L>) -> ([i
         }
     }
     s.h_left.clear();
-    s.h_left.resize(mmax, Aligned([NEG_INF; L]));
+    s.h_left.resize(mmax, [NEG_INF; L]);
     s.e_left.clear();
-    s.e_left.resize(mmax, Aligned([NEG_INF; L]));
+    s.e_left.resize(mmax, [NEG_INF; L]);
     s.trace.clear();
-    s.trace.resize(strips * mmax, Aligned([0; L]));
+    s.trace.resize(strips * mmax, [0; L]);
     (m, n)
 }
 
@@ -217,11 +198,11 @@ pub(crate) fn lanes_pay_off() -> bool {
 /// code is the same, so are the results.
 #[allow(clippy::too_many_arguments)]
 fn dp_dispatch<const L: usize>(
-    q: &[Aligned<[i32; L]>],
-    t: &[Aligned<[i32; L]>],
-    h_left: &mut [Aligned<[i32; L]>],
-    e_left: &mut [Aligned<[i32; L]>],
-    trace: &mut [Aligned<[u32; L]>],
+    q: &[[i32; L]],
+    t: &[[i32; L]],
+    h_left: &mut [[i32; L]],
+    e_left: &mut [[i32; L]],
+    trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
     p: &Params,
@@ -240,11 +221,11 @@ fn dp_dispatch<const L: usize>(
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn dp_avx2<const L: usize>(
-    q: &[Aligned<[i32; L]>],
-    t: &[Aligned<[i32; L]>],
-    h_left: &mut [Aligned<[i32; L]>],
-    e_left: &mut [Aligned<[i32; L]>],
-    trace: &mut [Aligned<[u32; L]>],
+    q: &[[i32; L]],
+    t: &[[i32; L]],
+    h_left: &mut [[i32; L]],
+    e_left: &mut [[i32; L]],
+    trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
     p: &Params,
@@ -310,11 +291,11 @@ fn cell<const L: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn dp<const L: usize>(
-    q: &[Aligned<[i32; L]>],
-    t: &[Aligned<[i32; L]>],
-    h_left: &mut [Aligned<[i32; L]>],
-    e_left: &mut [Aligned<[i32; L]>],
-    trace: &mut [Aligned<[u32; L]>],
+    q: &[[i32; L]],
+    t: &[[i32; L]],
+    h_left: &mut [[i32; L]],
+    e_left: &mut [[i32; L]],
+    trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
     p: &Params,
@@ -328,7 +309,7 @@ fn dp<const L: usize>(
     for k in 0..strips {
         let j0 = (k * STRIP) as i32;
         let cols: [Column<L>; STRIP] = std::array::from_fn(|c| {
-            let t = t[k * STRIP + c].0;
+            let t = t[k * STRIP + c];
             Column {
                 t,
                 other: t.map(|b| if b == TARGET_N { p.ambiguous } else { p.mismatched }),
@@ -349,7 +330,7 @@ fn dp<const L: usize>(
         // realigned to 64 bytes, whether those spills straddled cache lines depended on the
         // callers' stack depth, and unrelated changes anywhere moved the kernel's speed by a
         // quarter (3.8 vs 2.8 GCUPS, identical machine code). This over-aligned local, kept
-        // in memory, makes the compiler realign the frame: 4.1 GCUPS whatever the caller.
+        // in memory, makes the compiler realign the frame: about 4 GCUPS whatever the caller.
         let mut up = Aligned64([[NEG_INF; L]; STRIP], [[NEG_INF; L]; STRIP]);
         // Its address escapes, so it stays in the frame with its alignment.
         std::hint::black_box(&mut up);
@@ -358,16 +339,16 @@ fn dp<const L: usize>(
         let trace_k = &mut trace[k * mmax..(k + 1) * mmax];
         for i in 0..mmax {
             let mut r = Row {
-                q: q[i].0,
+                q: q[i],
                 q_n: q[i].map(|b| b == QUERY_N),
                 start: if i == 0 { 0 } else { -p.clip },
-                h_left: h_left[i].0,
-                e_left: e_left[i].0,
+                h_left: h_left[i],
+                e_left: e_left[i],
                 d: h_diag_left,
                 word: [0; L],
                 key: [LOW_KEY; L],
             };
-            h_diag_left = h_left[i].0;
+            h_diag_left = h_left[i];
             let [c0, c1, c2, c3, c4, c5, c6, c7] = h_up;
             let [g0, g1, g2, g3, g4, g5, g6, g7] = f_up;
             cell(0, &cols[0], *p, &mut r, c0, g0);
@@ -378,10 +359,10 @@ fn dp<const L: usize>(
             cell(5, &cols[5], *p, &mut r, c5, g5);
             cell(6, &cols[6], *p, &mut r, c6, g6);
             cell(7, &cols[7], *p, &mut r, c7, g7);
-            h_left[i] = Aligned(r.h_left);
-            e_left[i] = Aligned(r.e_left);
+            h_left[i] = r.h_left;
+            e_left[i] = r.e_left;
             let ii = i as i32;
-            trace_k[i] = Aligned(std::array::from_fn(|l| r.word[l] & wmask[l]));
+            trace_k[i] = std::array::from_fn(|l| r.word[l] & wmask[l]);
             best.update(&r.key, ii, m, j0, p.clip);
         }
     }
