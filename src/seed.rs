@@ -9,9 +9,13 @@
 //! bases its seeds cover. A group wider than the band (copies of a tandem array chained
 //! through a shorter repeat inside the unit) is cut wherever consecutive diagonals are more
 //! than [`CLUSTER_GAP`] apart, and each piece is a window of its own, so that every copy is
-//! aligned rather than only the best one in a long window. Minimizers with more than
+//! aligned rather than only the best one in a long window; a cluster whose diagonals span more
+//! than the read's length (a read inside a long microsatellite) is cut into pieces that do
+//! not, so no window is longer than twice the read plus the padding. Minimizers with more than
 //! `max_occ` hits are skipped (repeats); a read whose every minimizer is that frequent is
-//! seeded from its rarest ones instead, so reads inside repeats are still placed (with MAPQ 0).
+//! seeded from its rarest ones instead, however frequent (from an even sample of at most
+//! [`FALLBACK_OCC`] times `max_occ` of their hits), so reads inside repeats are still placed
+//! (with MAPQ 0), and the windows kept are capped as for any read ([`TIE_FACTOR`]).
 
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
@@ -65,8 +69,9 @@ pub struct Candidates {
     pub windows: Vec<CandidateWindow>,
     /// Read bases covered by minimizers skipped as too frequent and by no usable one.
     pub repetitive: u32,
-    /// Windows left out by the cap whose seeds were as good as the best window's: copies of a
-    /// repeat that were never aligned.
+    /// Windows left out by the cap whose seeds were as good as the best window's, and
+    /// occurrences of the rarest seeds left out of the fallback's sample: copies of a repeat
+    /// that were never aligned.
     pub unexamined: u32,
     /// Distances between repeats of one minimizer inside the read (at most
     /// [`MAX_PERIODS`], smallest first): the periods of a tandem repeat the read lies in.
@@ -87,6 +92,10 @@ pub const CLUSTER_GAP: i64 = 16;
 /// Internal periods kept per read.
 pub const MAX_PERIODS: usize = 4;
 
+/// A read whose every seed is more frequent than `max_occ` is seeded from its rarest ones,
+/// from at most this many times `max_occ` of their occurrences in all (sampled evenly).
+pub const FALLBACK_OCC: usize = 20;
+
 /// Buffers reused across reads of one thread.
 #[derive(Default)]
 pub struct SeedScratch {
@@ -94,6 +103,7 @@ pub struct SeedScratch {
     hits: Vec<Hit>,
     spans: Vec<(u32, u32)>,
     rep_spans: Vec<(u32, u32)>,
+    rarest: Vec<Minimizer>,
 }
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
@@ -158,7 +168,7 @@ fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
     total
 }
 
-/// The windows, best first, and how many windows as good as the best the cap left out.
+/// The windows, best first, and how many windows as good as the best the caps left out.
 fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> (Vec<CandidateWindow>, u32) {
     let k = index.params.k as usize;
     let len = read.len();
@@ -169,6 +179,8 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     }
     minimizers(read, k, index.params.w as usize, 0, &mut s.mins);
     let mut any = false;
+    // Occurrences of the rarest seeds left out of the fallback's sample.
+    let mut left_out = 0usize;
     for m in &s.mins {
         let hits = index.lookup(m.hash);
         if hits.len() > opts.max_occ {
@@ -178,13 +190,29 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         push_hits(&mut s.hits, hits, m, len, k);
     }
     if !any {
-        // Every seed is repetitive: fall back to the rarest ones.
+        // Every seed is repetitive: fall back to the rarest ones, however frequent (bwa-mem
+        // likewise places such reads, at MAPQ 0). A k-mer repeated inside the read (a tandem
+        // repeat: a (CA)n read has one minimizer every 2 bases) is used at its first position
+        // only, as its other positions give the same diagonals shifted by a period; and at
+        // most [`FALLBACK_OCC`] times `max_occ` occurrences are used in all, sampled evenly
+        // along the reference, so that the work is bounded however long the repeat.
         let rarest = s.mins.iter().map(|m| index.lookup(m.hash).len()).filter(|&n| n > 0).min();
-        if let Some(n) = rarest.filter(|&n| n <= opts.max_occ * 20) {
+        if let Some(n) = rarest {
+            s.rarest.clear();
             for m in &s.mins {
+                if index.lookup(m.hash).len() == n && !s.rarest.iter().any(|r| r.hash == m.hash) {
+                    s.rarest.push(*m);
+                }
+            }
+            let quota = (opts.max_occ.saturating_mul(FALLBACK_OCC) / s.rarest.len()).max(1);
+            for m in &s.rarest {
                 let hits = index.lookup(m.hash);
-                if hits.len() == n {
+                if n <= quota {
                     push_hits(&mut s.hits, hits, m, len, k);
+                } else {
+                    left_out += n - quota;
+                    let sampled = (0..quota).map(|i| &hits[(i as u128 * n as u128 / quota as u128) as usize]);
+                    push_hits(&mut s.hits, sampled, m, len, k);
                 }
             }
         }
@@ -214,10 +242,17 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
         let group = &s.hits[i..j];
         let split = group[group.len() - 1].diag - group[0].diag > opts.band as i64;
+        // A cluster is cut where its diagonals would span more than the read's length (a read
+        // inside a long microsatellite has seeds on every diagonal of the array): no window is
+        // longer than twice the read plus the padding, however long the repeat.
+        let max_span = (len as i64).max(opts.band as i64);
         let mut a = 0;
         while a < group.len() {
             let mut b = a + 1;
-            while b < group.len() && (!split || group[b].diag - group[b - 1].diag <= CLUSTER_GAP) {
+            while b < group.len()
+                && (!split || group[b].diag - group[b - 1].diag <= CLUSTER_GAP)
+                && group[b].diag - group[a].diag <= max_span
+            {
                 b += 1;
             }
             let cluster = &group[a..b];
@@ -246,12 +281,12 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     windows.retain(|w| w.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
     let ties = windows.iter().take_while(|w| w.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
     let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR));
-    let unexamined = ties.saturating_sub(keep) as u32;
+    let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
     windows.truncate(keep);
     (windows, unexamined)
 }
 
-fn push_hits(out: &mut Vec<Hit>, hits: &[u64], m: &Minimizer, len: usize, k: usize) {
+fn push_hits<'a>(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = &'a u64>, m: &Minimizer, len: usize, k: usize) {
     for &v in hits {
         let rpos = (v >> 1) as i64;
         let reverse = ((v & 1) == 1) != m.reverse;
@@ -286,5 +321,50 @@ mod tests {
         let c = find_candidates(&idx, &rc, &SeedOptions::default(), &mut s).windows;
         assert!(c[0].reverse && c[0].start <= 7000 && c[0].end >= 7150, "{c:?}");
         assert!(find_candidates(&idx, &[4; 150], &SeedOptions::default(), &mut s).windows.is_empty());
+    }
+
+    /// A read inside a (CA)n array whose seed is far more frequent than `max_occ` (and than
+    /// [`FALLBACK_OCC`] times it) still gets windows, and no more or longer ones than the caps.
+    #[test]
+    fn reads_inside_a_long_microsatellite_get_bounded_windows() {
+        let mut x = 7u64;
+        let mut random = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 4) as u8
+                })
+                .collect()
+        };
+        let ca = |n: usize| -> Vec<u8> { [1u8, 0].iter().cycle().take(n).copied().collect() };
+        let mut genome = random(5000);
+        let arrays: Vec<(u64, u64)> = (0..3)
+            .map(|_| {
+                let start = genome.len() as u64;
+                genome.extend(ca(4000));
+                let end = genome.len() as u64;
+                genome.extend(random(5000));
+                (start, end)
+            })
+            .collect();
+        let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
+        let read = genome[7001..7151].to_vec();
+        let mut s = SeedScratch::default();
+        for max_occ in [500, 50, 1] {
+            let opts = SeedOptions { max_occ, ..SeedOptions::default() };
+            for (read, reverse) in [(read.clone(), false), (crate::dna::reverse_complement(&read), true)] {
+                let c = find_candidates(&idx, &read, &opts, &mut s);
+                assert!(!c.windows.is_empty(), "max_occ {max_occ}: no window");
+                assert!(c.windows.len() <= opts.max_candidates * TIE_FACTOR, "{}", c.windows.len());
+                assert!(c.unexamined > 0, "max_occ {max_occ}: copies left out are not counted");
+                for w in &c.windows {
+                    assert_eq!(w.reverse, reverse);
+                    assert!(w.end - w.start <= 2 * 150 + 2 * opts.window_pad as u64, "{w:?}");
+                    assert!(arrays.iter().any(|&(a, b)| w.start < b && a < w.end), "{w:?} outside the arrays");
+                }
+            }
+        }
     }
 }
