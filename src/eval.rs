@@ -2,7 +2,10 @@
 //! SAM or BAM from any aligner.
 //!
 //! Definitions:
-//! - Only primary records count (flags 0x100 and 0x800 are skipped); each is one read.
+//! - Only primary records count (flags 0x100 and 0x800 are skipped); each is one read. A
+//!   second primary record for a read (the same name and the same mate: flags 0x40, 0x80) is
+//!   an error naming the record, as is a file with no alignment records at all (or only
+//!   secondary and supplementary ones): either would make the table silently wrong.
 //! - A read is *mapped* when flag 0x4 is clear and it has a contig and a position.
 //! - A mapped read is *correct* when its contig and strand are the true ones and its leftmost
 //!   reference position, moved left by leading soft/hard clips (`POS - clip`), is within
@@ -32,7 +35,7 @@ pub mod truth;
 use crate::error::{Error, Result};
 use crate::simulate::sequencer::Strand;
 use records::AlignedRead;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use truth::{contig_matches, Anchor, NameFormat, ReadTruth, TrueOrigin};
 
@@ -158,11 +161,25 @@ pub fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// Scores a SAM or BAM file (`-` is stdin).
+/// An error if a read has two primary records, or if the file has no alignment records.
 pub fn evaluate(path: &Path, options: &EvalOptions) -> Result<Evaluation> {
     let mut scorer = Scorer::new(options.tolerance);
     scorer.keep_wrong = options.keep_wrong;
-    records::read_alignments(path, |read| scorer.add(read))?;
-    scorer.finish(options.expected).map_err(|message| Error::input(path, "end of file", message))
+    let mut all = 0u64;
+    records::read_alignments(path, |read| {
+        all += 1;
+        scorer.add(read)
+    })?;
+    let end = |message: String| Error::input(path, "end of file", message);
+    if all == 0 {
+        return Err(end("no alignment records (a header at most): nothing to evaluate".into()));
+    }
+    if scorer.eval.records == 0 {
+        return Err(end(format!(
+            "no primary alignment records: all {all} are secondary or supplementary (flag 0x100 or 0x800)"
+        )));
+    }
+    scorer.finish(options.expected).map_err(end)
 }
 
 /// Accumulates the scores record by record, for any source of records.
@@ -173,6 +190,8 @@ pub struct Scorer {
     /// Largest fragment index per format and contig, for the missing-read count.
     largest_index: HashMap<(NameFormat, String), u64>,
     paired: bool,
+    /// (name, mate flags 0x40/0x80) of every primary record so far, to refuse a second one.
+    primaries: HashSet<(Box<[u8]>, u16)>,
     /// Keep every wrong read in [`Evaluation::wrong_reads`].
     pub keep_wrong: bool,
 }
@@ -198,16 +217,31 @@ impl Scorer {
             },
             largest_index: HashMap::new(),
             paired: false,
+            primaries: HashSet::new(),
             keep_wrong: false,
         }
     }
 
-    /// Scores one record; an error (a message) if its name holds no truth.
+    /// Scores one record; an error (a message) if its name holds no truth, or if it is a
+    /// second primary record for a read (same name, same mate).
     pub fn add(&mut self, read: &AlignedRead<'_>) -> std::result::Result<(), String> {
         if read.flags & (0x100 | 0x800) != 0 {
             return Ok(());
         }
         let name = std::str::from_utf8(read.name).map_err(|_| "the read name is not UTF-8".to_string())?;
+        let mate = read.flags & (0x40 | 0x80);
+        if !self.primaries.insert((read.name.into(), mate)) {
+            let which = match mate {
+                0x40 => " (first mate)",
+                0x80 => " (last mate)",
+                0 => "",
+                _ => " (first and last mate flags both set)",
+            };
+            return Err(format!(
+                "second primary record for read '{name}'{which}: a read has one primary record, \
+                 any other is flagged secondary (0x100) or supplementary (0x800)"
+            ));
+        }
         let origin = TrueOrigin::parse(name)
             .ok_or_else(|| format!("read name '{name}' is in none of the simulator formats swmap, dwgsim or wgsim"))?;
         let e = &mut self.eval;
@@ -328,10 +362,29 @@ mod tests {
         let mut s = Scorer::new(0);
         let name = "chr_1000_1499_0:0:0_0:0:0_0";
         s.add(&read(name, 0x51, 1400, 60)).unwrap(); // 1400 + 100 - 1 = 1499
-        s.add(&AlignedRead { trailing_clip: 2, ..read(name, 0xa1, 1, 60) }).unwrap(); // wrong strand end
+        let other = "chr_1000_1499_0:0:0_0:0:0_1"; // the same fragment, simulated twice
+        s.add(&AlignedRead { trailing_clip: 2, ..read(other, 0xa1, 1, 60) }).unwrap(); // wrong strand end
         s.add(&AlignedRead { trailing_clip: 2, ref_span: 98, ..read(name, 0x91, 1400, 60) }).unwrap();
         let e = s.finish(Some(3)).unwrap();
         assert_eq!((e.correct, e.mapped, e.missing, e.expected_from), (2, 3, 0, ExpectedFrom::Given));
         assert!(Scorer::new(0).finish(Some(0)).is_ok());
+    }
+
+    #[test]
+    fn a_second_primary_record_for_a_read_is_an_error() {
+        let mut s = Scorer::new(5);
+        let name = "swmap:0:100+,400-:chr";
+        s.add(&read(name, 0x41, 100, 60)).unwrap();
+        s.add(&read(name, 0x91, 400, 60)).unwrap();
+        // Secondary and supplementary records of either mate are fine.
+        s.add(&read(name, 0x141, 900, 0)).unwrap();
+        s.add(&read(name, 0x891, 900, 0)).unwrap();
+        let e = s.add(&read(name, 0x41, 100, 60)).unwrap_err();
+        assert!(e.contains("second primary record for read 'swmap:0:100+,400-:chr' (first mate)"), "{e}");
+        // Unpaired: one primary per name.
+        let mut s = Scorer::new(5);
+        s.add(&read("swmap:0:100+:chr", 0, 100, 60)).unwrap();
+        s.add(&read("swmap:1:100+:chr", 0, 100, 60)).unwrap();
+        assert!(s.add(&read("swmap:0:100+:chr", 0x10, 100, 60)).unwrap_err().contains("second primary record"));
     }
 }
