@@ -3,21 +3,67 @@
 //!
 //! Only forward-reverse (Illumina paired-end) orientation is modelled. The model is estimated
 //! once, from the first [`ESTIMATION_PAIRS`] pairs of the input (fewer if the input is
-//! shorter), using pairs whose mates both have a single confident hit on one contig facing
-//! each other; it therefore depends on the input alone, never on thread count or batch size.
-//! As in bwa-mem, outliers beyond 2 inter-quartile ranges are left out of the mean and
-//! standard deviation, and proper pairs are those within 3 inter-quartile ranges of the
-//! quartiles, widened to 4 standard deviations of the mean when that is wider.
+//! shorter); it therefore depends on the input alone, never on thread count or batch size.
+//!
+//! The estimate follows bwa-mem's `mem_pestat`, so that a library whose first pairs are
+//! mostly chimeric or discordant (mates on different contigs, or far apart on one) still
+//! gives the insert of its concordant pairs, or no model at all, never one learnt from contig
+//! distances. The rules, in order ([`InsertModel::fit`], [`InsertModel::from_inserts`]):
+//!
+//! 1. **Usable pairs.** Both mates have a best hit with a single-end MAPQ of at least
+//!    [`MIN_MAPQ_FOR_MODEL`] (20), and those hits lie on one contig facing each other (forward
+//!    one first, [`fragment_len`]). A mate that may belong elsewhere says nothing reliable about
+//!    the fragment.
+//! 2. **Cap.** Inserts longer than [`MAX_INSERT`] (10,000, bwa-mem's cap) are left out before
+//!    anything is computed: no sequencing library makes fragments that long, so such a pair
+//!    is a chimera, a structural variant or a mapping error. Without the cap, a library whose
+//!    first pairs are mostly discordant puts its quartiles at contig distances and learns a
+//!    "proper" insert of megabases.
+//! 3. **Too few pairs.** With fewer than [`MIN_PAIRS_FOR_MODEL`] (25) usable pairs left there
+//!    is no model ([`NoModel`], and the mapper says so on stderr): mates are then placed
+//!    independently, no pair is flagged proper and no mate is rescued. Quartiles of a handful
+//!    of pairs are noise.
+//! 4. **Quartiles.** p25 and p75 of the usable inserts (bwa-mem's median only goes to its
+//!    log), each the insert of rank `round((n - 1) * p)` in sorted order. bwa-mem takes rank
+//!    `(int)(p * n + .499)`; the two differ by at most one rank, and swmap's own is kept so
+//!    that outputs of ordinary libraries do not change. IQR = p75 - p25.
+//! 5. **Outlier cut.** The mean and standard deviation (population, at least 1) are computed
+//!    over the inserts within `[p25 - 2 IQR, p75 + 2 IQR]` only ([`OUTLIER_IQRS`]), so a tail
+//!    of odd pairs under the cap does not inflate them.
+//! 6. **Proper bounds.** `[p25 - 3 IQR, p75 + 3 IQR]` ([`PROPER_IQRS`]), widened to
+//!    `mean ± 4 sd` ([`PROPER_SDS`]) where that is wider, rounded, and the low bound at least 1
+//!    (bwa-mem's rule). Since every insert counted is at most [`MAX_INSERT`], the high bound is
+//!    always below `4 * MAX_INSERT`, whatever the input.
+//!
+//! Mate rescue bounds its windows on its own as well (`crate::rescue`), so that no model, not
+//! even one built by hand, makes memory follow contig distances.
 
 use crate::align::Scoring;
 use crate::hit::{Hit, ReadHits};
 use crate::mapq;
 use crate::split;
+use std::fmt;
+use std::io::Write;
 
 /// Pairs the insert-size model is estimated from.
 pub const ESTIMATION_PAIRS: usize = 50_000;
-/// Fewest usable pairs for a model; with fewer, mates are placed independently.
+/// Fewest usable pairs for a model (after the [`MAX_INSERT`] cap); with fewer, mates are
+/// placed independently.
 pub const MIN_PAIRS_FOR_MODEL: usize = 25;
+/// Longest insert a pair may have to count towards the model (bwa-mem's cap): longer ones are
+/// chimeras or discordant pairs, never part of the library's fragment-length distribution.
+pub const MAX_INSERT: i64 = 10_000;
+/// Lowest single-end MAPQ of both mates for a pair to count towards the model.
+pub const MIN_MAPQ_FOR_MODEL: u8 = 20;
+/// Inserts further than this many inter-quartile ranges outside the quartiles are left out of
+/// the mean and standard deviation (bwa-mem's `OUTLIER_BOUND`).
+pub const OUTLIER_IQRS: f64 = 2.0;
+/// Proper pairs lie within this many inter-quartile ranges of the quartiles (bwa-mem's
+/// `MAPPING_BOUND`)...
+pub const PROPER_IQRS: f64 = 3.0;
+/// ...or within this many standard deviations of the mean, whichever is wider (bwa-mem's
+/// `MAX_STDDEV`).
+pub const PROPER_SDS: f64 = 4.0;
 /// Penalty for placing the mates independently rather than as a pair (bwa-mem's `-U`).
 pub const UNPAIRED_PENALTY: i32 = 17;
 /// Hits per mate considered for pairing: every hit in practice (a read has at most
@@ -44,19 +90,66 @@ pub fn fragment_len(a: &Hit, b: &Hit) -> Option<i64> {
     (len > 0 && f.pos <= r.pos + r.ref_len as u64).then_some(len)
 }
 
+/// Why there is no insert-size model: too few usable pairs among those looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoModel {
+    /// Pairs looked at (the first [`ESTIMATION_PAIRS`] of the input, or all of a shorter one).
+    pub pairs: usize,
+    /// Those usable: both mates confidently placed facing each other on one contig, with an
+    /// insert of at most [`MAX_INSERT`].
+    pub usable: usize,
+}
+
+impl fmt::Display for NoModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "insert-size model could not be estimated from the first {} pairs ({} usable, {} needed); \
+             pairs are not flagged proper and mates are not rescued",
+            self.pairs, self.usable, MIN_PAIRS_FOR_MODEL
+        )
+    }
+}
+
+impl NoModel {
+    /// Says so in one line on stderr (nothing for an input without pairs, which has nothing
+    /// to flag). A closed or broken stderr is ignored: a warning never stops the mapping.
+    pub fn warn(&self) {
+        if self.pairs > 0 {
+            let _ = writeln!(std::io::stderr(), "[swmap] warning: {self}");
+        }
+    }
+}
+
 impl InsertModel {
-    /// Estimates the model from pairs of hits; `None` when too few pairs are usable.
+    /// Estimates the model from pairs of hits; `None` when too few pairs are usable (see
+    /// [`InsertModel::fit`] for how many).
     pub fn estimate(pairs: &[(&ReadHits, &ReadHits)], sc: &Scoring) -> Option<InsertModel> {
-        let mut sizes: Vec<i64> = pairs
+        InsertModel::fit(pairs, sc).ok()
+    }
+
+    /// Estimates the model from pairs of hits by the rules of the module documentation, or
+    /// says how many pairs were usable when that is too few.
+    pub fn fit(pairs: &[(&ReadHits, &ReadHits)], sc: &Scoring) -> Result<InsertModel, NoModel> {
+        let sizes: Vec<i64> = pairs
             .iter()
             .filter_map(|(a, b)| {
                 let (ha, hb) = (a.best()?, b.best()?);
-                if mapq::single_end(a, sc) < 20 || mapq::single_end(b, sc) < 20 {
+                if mapq::single_end(a, sc) < MIN_MAPQ_FOR_MODEL || mapq::single_end(b, sc) < MIN_MAPQ_FOR_MODEL {
                     return None;
                 }
                 fragment_len(ha, hb)
             })
             .collect();
+        let usable = sizes.iter().filter(|&&s| s <= MAX_INSERT).count();
+        InsertModel::from_inserts(&sizes).ok_or(NoModel { pairs: pairs.len(), usable })
+    }
+
+    /// The model from fragment lengths of usable pairs (rules 2 to 6 of the module
+    /// documentation: those over [`MAX_INSERT`] are left out here); `None` with fewer than
+    /// [`MIN_PAIRS_FOR_MODEL`] left.
+    pub fn from_inserts(inserts: &[i64]) -> Option<InsertModel> {
+        let mut sizes: Vec<i64> = inserts.iter().copied().filter(|&s| s > 0 && s <= MAX_INSERT).collect();
         if sizes.len() < MIN_PAIRS_FOR_MODEL {
             return None;
         }
@@ -64,13 +157,13 @@ impl InsertModel {
         let pct = |p: f64| sizes[((sizes.len() - 1) as f64 * p).round() as usize] as f64;
         let (p25, p75) = (pct(0.25), pct(0.75));
         let iqr = p75 - p25;
-        let (lo, hi) = (p25 - 2.0 * iqr, p75 + 2.0 * iqr);
+        let (lo, hi) = (p25 - OUTLIER_IQRS * iqr, p75 + OUTLIER_IQRS * iqr);
         let kept: Vec<f64> = sizes.iter().map(|&s| s as f64).filter(|&s| s >= lo && s <= hi).collect();
         let n = kept.len() as f64;
         let mean = kept.iter().sum::<f64>() / n;
         let sd = (kept.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / n).sqrt().max(1.0);
-        let low = ((p25 - 3.0 * iqr).min(mean - 4.0 * sd) + 0.499).floor().max(1.0) as i64;
-        let high = ((p75 + 3.0 * iqr).max(mean + 4.0 * sd) + 0.499).floor() as i64;
+        let low = ((p25 - PROPER_IQRS * iqr).min(mean - PROPER_SDS * sd) + 0.499).floor().max(1.0) as i64;
+        let high = ((p75 + PROPER_IQRS * iqr).max(mean + PROPER_SDS * sd) + 0.499).floor() as i64;
         Some(InsertModel { mean, sd, low, high })
     }
 
@@ -196,6 +289,122 @@ mod tests {
         assert!((erfc(0.0) - 1.0).abs() < 1e-6);
         assert!((erfc(1.0) - 0.157_299_207).abs() < 1e-6);
         assert!((erfc(-1.0) - 1.842_700_793).abs() < 1e-6);
+    }
+
+    /// A perfect 150-base hit at `pos` on `contig`.
+    fn hits(contig: usize, pos: u64, reverse: bool) -> ReadHits {
+        let hit = Hit {
+            contig,
+            pos,
+            reverse,
+            score: 150,
+            query_start: 0,
+            query_end: 150,
+            ref_len: 150,
+            cigar: crate::align::Cigar::default(),
+        };
+        ReadHits { hits: vec![hit], ..ReadHits::default() }
+    }
+
+    /// Mates of a fragment of `len` starting at `pos`, forward-reverse.
+    fn facing(contig: usize, pos: u64, len: u64) -> (ReadHits, ReadHits) {
+        (hits(contig, pos, false), hits(contig, pos + len - 150, true))
+    }
+
+    #[test]
+    fn quartiles_outlier_cut_and_bounds_follow_bwa_mem() {
+        // 301..=700: p25 is rank round(399 * 0.25) = 100 (401), p75 rank 299 (600), IQR 199.
+        let sizes: Vec<i64> = (301..=700).collect();
+        let m = InsertModel::from_inserts(&sizes).unwrap();
+        assert_eq!(m.mean, 500.5);
+        assert!((m.sd - ((400.0f64 * 400.0 - 1.0) / 12.0).sqrt()).abs() < 1e-9);
+        // low: min(401 - 3 * 199, mean - 4 sd) is negative, so 1; high: max(600 + 3 * 199,
+        // mean + 4 sd = 962.4).
+        assert_eq!((m.low, m.high), (1, 1197));
+        // The input order does not matter.
+        let mut rev = sizes.clone();
+        rev.reverse();
+        assert_eq!(InsertModel::from_inserts(&rev), Some(m));
+    }
+
+    #[test]
+    fn bounds_widen_to_four_sds_when_the_iqr_is_narrower() {
+        // p25 = p75 = 400: the outlier cut keeps the 400s alone, sd is floored at 1, and the
+        // bounds are mean -+ 4 sd.
+        let mut sizes = vec![380; 20];
+        sizes.extend([400; 60]);
+        sizes.extend([420; 20]);
+        let m = InsertModel::from_inserts(&sizes).unwrap();
+        assert_eq!(m, InsertModel { mean: 400.0, sd: 1.0, low: 396, high: 404 });
+    }
+
+    #[test]
+    fn outliers_beyond_two_iqrs_leave_mean_and_sd_alone() {
+        let base: Vec<i64> = (0..100).map(|i| 390 + i % 21).collect();
+        let clean = InsertModel::from_inserts(&base).unwrap();
+        let mut with_tail = base.clone();
+        with_tail.extend([2_000, 5_000, 9_000, 9_999, 10_000]);
+        let m = InsertModel::from_inserts(&with_tail).unwrap();
+        assert_eq!((m.mean, m.sd), (clean.mean, clean.sd));
+        assert!(m.high < 500, "{m:?}");
+    }
+
+    /// The chimeric-library bug: with most of the first pairs discordant, the quartiles sat at
+    /// contig distances and the model called a 20 Mb insert proper.
+    #[test]
+    fn chimeric_majority_does_not_make_megabase_inserts_proper() {
+        let mut sizes: Vec<i64> = (0..30).map(|i| 395 + i % 11).collect();
+        sizes.extend((0..70).map(|i| 20_000 + i * 300_000));
+        let m = InsertModel::from_inserts(&sizes).unwrap();
+        assert!((m.mean - 400.0).abs() < 2.0, "{m:?}");
+        assert!(m.low >= 300 && m.high <= 500, "{m:?}");
+        // Inserts just over the cap count as chimeras too.
+        sizes.extend([MAX_INSERT + 1; 1_000]);
+        assert_eq!(InsertModel::from_inserts(&sizes), Some(m));
+    }
+
+    #[test]
+    fn too_few_pairs_give_no_model() {
+        let few: Vec<i64> = (0..MIN_PAIRS_FOR_MODEL as i64 - 1).map(|i| 400 + i).collect();
+        assert_eq!(InsertModel::from_inserts(&few), None);
+        let mut enough = few.clone();
+        enough.push(400);
+        assert!(InsertModel::from_inserts(&enough).is_some());
+        // Pairs beyond the cap are not counted.
+        let mut capped = few.clone();
+        capped.extend([MAX_INSERT + 1, 50_000, 20_000_000]);
+        assert_eq!(InsertModel::from_inserts(&capped), None);
+        assert_eq!(InsertModel::from_inserts(&[]), None);
+    }
+
+    #[test]
+    fn fit_counts_only_facing_pairs_under_the_cap() {
+        let sc = Scoring::default();
+        let mut owned = Vec::new();
+        for i in 0..10 {
+            owned.push(facing(0, 1_000 + 2_000 * i, 400));
+        }
+        for i in 0..20 {
+            owned.push((hits(0, 1_000 + 2_000 * i, false), hits(1, 5_000, true)));
+        }
+        for i in 0..5 {
+            owned.push(facing(0, 1_000 + 2_000 * i, 1_000_000));
+        }
+        owned.push((hits(0, 1_000, false), ReadHits::default()));
+        let pairs: Vec<(&ReadHits, &ReadHits)> = owned.iter().map(|(a, b)| (a, b)).collect();
+        let e = InsertModel::fit(&pairs, &sc).unwrap_err();
+        assert_eq!(e, NoModel { pairs: 36, usable: 10 });
+        assert_eq!(InsertModel::estimate(&pairs, &sc), None);
+        let text = e.to_string();
+        assert!(text.contains("could not be estimated from the first 36 pairs (10 usable, 25 needed)"), "{text}");
+        assert!(text.contains("not flagged proper") && text.contains("not rescued"), "{text}");
+
+        for i in 0..20 {
+            owned.push(facing(1, 3_000 * i, 400 + i % 3));
+        }
+        let pairs: Vec<(&ReadHits, &ReadHits)> = owned.iter().map(|(a, b)| (a, b)).collect();
+        let m = InsertModel::fit(&pairs, &sc).unwrap();
+        assert!((m.mean - 400.0).abs() < 2.0 && m.high < 1_000, "{m:?}");
     }
 
     #[test]
