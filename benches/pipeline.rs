@@ -11,7 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
 use swmap::dna;
@@ -88,8 +88,7 @@ fn map_to_sam(index: &Index, fastq: &[Vec<u8>; 2], backend: &dyn AlignBackend, s
         command_line: "cargo bench --bench pipeline".into(),
     };
     let mut writer = SamWriter::create(Some(sam), &header, 1).expect("SAM opens");
-    let stats = map_reads(index, source, PathBuf::from("mem_1.fq"), backend, &MapOptions::default(), &mut writer)
-        .expect("maps");
+    let stats = map_reads(index, source, backend, &MapOptions::default(), &mut writer).expect("maps");
     writer.finish().expect("SAM closes");
     stats.reads
 }

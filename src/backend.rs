@@ -9,7 +9,7 @@ pub use gpu::{GpuBackend, GpuInfo, GpuTiming};
 
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What the user asked for with `--backend`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,15 @@ pub trait AlignBackend: Send + Sync {
 
     /// Aligns every task of `batch`.
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>>;
+}
+
+/// Aligns `batch` on `backend` and checks every result against its task
+/// ([`AlignBatch::check_results`]): the mapper aligns only through this, so a backend's bug
+/// becomes an error, never a SAM record that does not fit its read.
+pub fn align_checked(backend: &dyn AlignBackend, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
+    let alns = if batch.is_empty() { Vec::new() } else { backend.align(batch, scoring)? };
+    batch.check_results(&alns, scoring).map_err(|e| Error::Backend(backend.describe(), e))?;
+    Ok(alns)
 }
 
 /// The slow oracle as a backend, so that tests can run the same checks over every engine.

@@ -2,7 +2,7 @@
 //! flat arrays of base codes, and a list of tasks that point into them. A query is stored once
 //! per orientation and shared by all of its windows.
 
-use crate::align::Alignment;
+use crate::align::{Alignment, CigarOp, Scoring};
 use bytemuck::{Pod, Zeroable};
 
 /// One alignment to compute: `queries[query_offset..+query_len]` against
@@ -82,3 +82,61 @@ impl AlignBatch {
 
 /// Results of a batch, one per task, in task order.
 pub type AlignResults = Vec<Alignment>;
+
+impl AlignBatch {
+    /// Checks that `alns` can be the results of this batch: one per task; ends inside the
+    /// task's query and window; a CIGAR of M, I and D runs that spans exactly the aligned
+    /// query and window bases; a raw score equal to the path's. Whatever a backend computes,
+    /// a result that fails here is an error naming the task, never a SAM record (on lavapipe a
+    /// kernel cut short by the driver's loop limit once produced `248S1M` for a 250-base read).
+    /// Costs one pass over each CIGAR, next to the task's full DP.
+    pub fn check_results(&self, alns: &[Alignment], sc: &Scoring) -> Result<(), String> {
+        if alns.len() != self.len() {
+            return Err(format!("{} results for {} tasks", alns.len(), self.len()));
+        }
+        for (k, (task, aln)) in self.tasks.iter().zip(alns).enumerate() {
+            check_one(self.query(task), self.target(task), aln, sc)
+                .map_err(|e| format!("task {k} ({} x {} bases): {e}", task.query_len, task.target_len))?;
+        }
+        Ok(())
+    }
+}
+
+fn check_one(query: &[u8], target: &[u8], aln: &Alignment, sc: &Scoring) -> Result<(), String> {
+    let (qs, qe, ts, te) =
+        (aln.query_start as usize, aln.query_end as usize, aln.target_start as usize, aln.target_end as usize);
+    if query.is_empty() || target.is_empty() {
+        // The empty alignment of an empty task (see `align::reference`).
+        return match aln.cigar.is_empty() && qe == 0 && te == 0 {
+            true => Ok(()),
+            false => Err("an alignment for an empty task".into()),
+        };
+    }
+    if qs >= qe || qe > query.len() || ts >= te || te > target.len() {
+        return Err(format!("ends {qs}..{qe} x {ts}..{te} outside the task"));
+    }
+    let (mut i, mut j, mut score) = (qs, ts, 0i64);
+    for &word in &aln.cigar.0 {
+        let len = (word >> 4) as usize;
+        let op = CigarOp::from_code(word & 0xf).filter(|_| len > 0);
+        let Some(op @ (CigarOp::Match | CigarOp::Insertion | CigarOp::Deletion)) = op else {
+            return Err(format!("CIGAR word {word:#x} is not an M, I or D run"));
+        };
+        let (di, dj) = (op.consumes_query() as usize * len, op.consumes_reference() as usize * len);
+        if i + di > qe || j + dj > te {
+            return Err(format!("CIGAR {} runs past the aligned bases", aln.cigar));
+        }
+        score += match op {
+            CigarOp::Match => (0..len).map(|k| sc.pair(query[i + k], target[j + k]) as i64).sum::<i64>(),
+            _ => -(sc.gap_open as i64 + len as i64 * sc.gap_extend as i64),
+        };
+        (i, j) = (i + di, j + dj);
+    }
+    if (i, j) != (qe, te) {
+        return Err(format!("CIGAR {} spans {} x {} bases, not {} x {}", aln.cigar, i - qs, j - ts, qe - qs, te - ts));
+    }
+    if score != aln.score as i64 {
+        return Err(format!("score {} but its path {} scores {score}", aln.score, aln.cigar));
+    }
+    Ok(())
+}

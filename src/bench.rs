@@ -189,9 +189,10 @@ pub fn gcups(cells: u64, ns: u64) -> f64 {
 }
 
 impl BenchReport {
-    /// Kernel-only GCUPS, where the adapter has timestamps.
+    /// Kernel-only GCUPS, where the adapter has timestamps and the kernel ran at all.
     pub fn gpu_kernel_gcups(&self) -> Option<f64> {
-        self.measured_gpu()?.kernel_ns.map(|ns| gcups(self.cells, ns))
+        let g = self.measured_gpu().filter(|g| g.dispatches > 0)?;
+        g.kernel_ns.map(|ns| gcups(self.cells, ns))
     }
 
     /// GCUPS of the whole GPU call, transfers included.

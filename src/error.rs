@@ -18,6 +18,9 @@ pub enum Error {
     Options(String),
     /// The GPU backend could not be set up or failed during a batch.
     Gpu(String),
+    /// An alignment backend (named first) returned results that cannot be its batch's: an
+    /// internal error, reported instead of writing a wrong record.
+    Backend(String, String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -61,6 +64,9 @@ impl fmt::Display for Error {
             Error::Index { path, message } => write!(f, "{}: {}", show_path(path), message),
             Error::Options(msg) => write!(f, "{msg}"),
             Error::Gpu(msg) => write!(f, "GPU backend: {msg}"),
+            Error::Backend(backend, msg) => {
+                write!(f, "internal error: the {backend} backend returned an impossible alignment, {msg}")
+            }
         }
     }
 }

@@ -32,7 +32,9 @@ pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>>
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|e| Error::io(path, e))?;
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::input(path, format!("line {}", line_no + 1), crate::input::describe_read_error(&e)))?;
         if n == 0 {
             break;
         }
@@ -46,6 +48,7 @@ pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>>
             if name.is_empty() {
                 return Err(Error::input(path, format!("line {line_no}"), "FASTA header has no sequence name"));
             }
+            check_contig_name(&name).map_err(|e| Error::input(path, format!("line {line_no}"), e))?;
             if !names.insert(name.clone()) {
                 return Err(Error::input(path, format!("line {line_no}"), format!("duplicate sequence name '{name}'")));
             }
@@ -92,6 +95,24 @@ fn finish_contig(contig: Option<&Contig>, path: &Path, line_no: u64) -> Result<(
             Err(Error::input(path, format!("line {line_no}"), format!("sequence '{}' is empty", c.name)))
         }
         _ => Ok(()),
+    }
+}
+
+/// Checks a sequence name against SAM's rule for reference names
+/// (`[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*`), so that the index never
+/// holds a contig the output could not name: no `,` (it separates SA and XA fields), no
+/// brackets or quotes, no `*` or `=` first (they mean "none" and "same as RNAME").
+pub fn check_contig_name(name: &str) -> Result<(), String> {
+    let allowed = |b: u8, first: bool| {
+        b.is_ascii_alphanumeric() || b"!#$%&+./:;?@^_|~-".contains(&b) || (!first && (b == b'*' || b == b'='))
+    };
+    match name.bytes().enumerate().find(|&(i, b)| !allowed(b, i == 0)) {
+        Some((i, b)) => Err(format!(
+            "sequence name '{name}' has {} {}, which SAM does not allow in a reference name",
+            show_byte(b),
+            if i == 0 { "first" } else { "in it" }
+        )),
+        None => Ok(()),
     }
 }
 

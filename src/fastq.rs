@@ -3,7 +3,9 @@
 //! A record is four lines (`@name`, bases, `+`, qualities); multi-line FASTQ is not accepted.
 //! Every malformed record is an error that names the file, the record number and the line:
 //! a truncated record, a header without `@`, a missing `+`, bases and qualities of different
-//! lengths, a character that is not a base, a quality outside `!`..`~`.
+//! lengths, a character that is not a base, a quality outside `!`..`~`, a read name SAM cannot
+//! hold (see [`check_read_name`]) and a read longer than [`MAX_READ_LEN`]. They are refused
+//! here, where the file and record are known, rather than when the output is written.
 
 use crate::dna;
 use crate::error::{Error, Result};
@@ -11,6 +13,29 @@ use crate::fasta::show_byte;
 use crate::input;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+/// The longest read swmap maps. Its alignment is full dynamic programming over the read and a
+/// window around it (memory and time grow with the square of the length: a 100 kb read once
+/// took 75 s and 4.9 GB), built for short reads: Illumina reads (50-300 bases) and merged
+/// pairs fit with room to spare. A longer read is an error naming the file and record; long
+/// reads belong to a long-read aligner such as minimap2.
+pub const MAX_READ_LEN: usize = 2_000;
+
+/// Checks a read name against SAM's QNAME rule (`[!-?A-~]{1,254}`: printable ASCII without
+/// `@` or spaces, at most 254 characters), so that every read can be written.
+pub fn check_read_name(name: &[u8]) -> Result<(), String> {
+    if name.len() > 254 {
+        return Err(format!("read name of {} characters; SAM allows at most 254", name.len()));
+    }
+    match name.iter().find(|&&b| !(b'!'..=b'~').contains(&b) || b == b'@') {
+        Some(&b) => Err(format!(
+            "read name '{}' has {}, which SAM does not allow in a read name (printable ASCII without '@')",
+            String::from_utf8_lossy(name),
+            show_byte(b)
+        )),
+        None => Ok(()),
+    }
+}
 
 /// One read. `name` has neither the `@`, nor the comment, nor a trailing `/1` or `/2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,7 +78,7 @@ impl FastqReader {
 
     fn read_line(&mut self) -> Result<bool> {
         self.line.clear();
-        let n = self.inner.read_until(b'\n', &mut self.line).map_err(|e| Error::io(&self.path, e))?;
+        let n = self.inner.read_until(b'\n', &mut self.line).map_err(|e| self.read_error(e))?;
         if n == 0 {
             return Ok(false);
         }
@@ -62,6 +87,13 @@ impl FastqReader {
             self.line.pop();
         }
         Ok(true)
+    }
+
+    /// A failed read (a damaged or truncated gzip stream, an I/O error), placed at the record
+    /// it interrupted.
+    fn read_error(&self, e: std::io::Error) -> Error {
+        let location = format!("record {} (line {})", self.records + 1, self.line_no + 1);
+        Error::input(&self.path, location, crate::input::describe_read_error(&e))
     }
 
     fn error(&self, message: impl Into<String>) -> Error {
@@ -101,11 +133,19 @@ impl FastqReader {
         if name.is_empty() {
             return Err(self.error("FASTQ header has no read name"));
         }
+        check_read_name(name).map_err(|e| self.error(e))?;
         read.name.clear();
         read.name.extend_from_slice(name);
 
         if !self.read_line()? {
             return Err(self.truncated("sequence"));
+        }
+        if self.line.len() > MAX_READ_LEN {
+            return Err(self.error(format!(
+                "read '{}' has {} bases; swmap maps reads of at most {MAX_READ_LEN} bases (use a long-read aligner such as minimap2)",
+                String::from_utf8_lossy(&read.name),
+                self.line.len()
+            )));
         }
         read.codes.clear();
         for (col, &b) in self.line.iter().enumerate() {

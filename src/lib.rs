@@ -23,6 +23,7 @@ pub mod index;
 pub mod input;
 pub mod map;
 pub mod mapq;
+pub mod output;
 pub mod pair;
 pub mod records;
 pub mod rescue;

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use swmap::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // First, while the process has one thread: every thread started later inherits the
+    // blocked signals, which one thread of ours receives to remove temporary output files.
+    swmap::output::remove_temporary_files_on_signals();
     // Mesa's Vulkan drivers probe for a Wayland display while wgpu enumerates adapters, and
     // libwayland prints an "XDG_RUNTIME_DIR is invalid" line on stderr when the variable is
     // unset (as on servers and in CI). Pointing it at the temp directory keeps stderr to our
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("swmap: error: {e}");
+            swmap::cli::print_stderr(format_args!("swmap: error: {e}"));
             ExitCode::FAILURE
         }
     }

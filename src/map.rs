@@ -23,7 +23,6 @@ use crate::sam::{SamRecord, SamWriter};
 use crate::seed::{find_candidates, Candidates, SeedOptions, SeedScratch};
 use crate::split;
 use rayon::prelude::*;
-use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 
 /// Options of `swmap map` that shape the output.
@@ -103,11 +102,7 @@ pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededC
 
 /// Aligns a seeded chunk's batch.
 pub fn align_seeded(chunk: &SeededChunk, backend: &dyn AlignBackend, opts: &MapOptions) -> Result<Vec<Alignment>> {
-    let alns = if chunk.batch.is_empty() { Vec::new() } else { backend.align(&chunk.batch, &opts.scoring)? };
-    if alns.len() != chunk.batch.len() {
-        return Err(Error::Gpu(format!("backend returned {} results for {} tasks", alns.len(), chunk.batch.len())));
-    }
-    Ok(alns)
+    crate::backend::align_checked(backend, &chunk.batch, &opts.scoring)
 }
 
 /// Every read's hits from its windows' alignments.
@@ -167,7 +162,6 @@ fn chunk_records(
 pub fn map_reads(
     index: &Index,
     mut source: ReadSource,
-    input_name: PathBuf,
     backend: &dyn AlignBackend,
     opts: &MapOptions,
     writer: &mut SamWriter,
@@ -281,9 +275,6 @@ pub fn map_reads(
         let written = write_thread.join().expect("writer thread never panics");
         result?;
         written?;
-        if stats.reads == 0 {
-            return Err(Error::input(input_name, "end of file", "no reads found (empty FASTQ)"));
-        }
         Ok(stats.clone())
     })
 }
@@ -292,5 +283,5 @@ pub fn map_reads(
 fn estimate(pending: &[(Vec<Read>, Vec<ReadHits>)], sc: &Scoring) -> Option<InsertModel> {
     let pairs: Vec<(&ReadHits, &ReadHits)> =
         pending.iter().flat_map(|(_, h)| h.chunks(2).map(|p| (&p[0], &p[1]))).take(ESTIMATION_PAIRS).collect();
-    InsertModel::estimate(&pairs, sc)
+    InsertModel::fit(&pairs, sc).inspect_err(pair::NoModel::warn).ok()
 }

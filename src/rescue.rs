@@ -9,6 +9,15 @@
 //! at most [`MAX_ANCHORS`] of them, so a mate whose best score ties between copies of a
 //! repeat is rescued next to each copy. What a rescue finds joins the mate's hits
 //! and the pair is then chosen as usual; it depends only on the pair and the (fixed) model.
+//!
+//! **Window cap.** The stretch of fragment lengths searched is the model's `[low, high]`, but
+//! never longer than [`MAX_RESCUE_SPAN`] (= [`MAX_INSERT`], 10,000): when the model's is
+//! longer, the search covers the `MAX_RESCUE_SPAN` fragment lengths centred on the model's
+//! mean (kept inside `[low, high]`). A window is thus at most `MAX_RESCUE_SPAN` plus the
+//! mate's length long, whatever the model says (a model estimated by `crate::pair` already
+//! keeps `high` below `4 * MAX_INSERT`; one built by hand may hold anything): memory and work
+//! follow read lengths, never contig distances. Windows of ordinary libraries, whose proper
+//! range spans a few hundred bases, are untouched.
 
 use crate::align::Alignment;
 use crate::backend::AlignBackend;
@@ -19,10 +28,44 @@ use crate::fastq::Read;
 use crate::hit::{Hit, ReadHits};
 use crate::index::Index;
 use crate::map::MapOptions;
-use crate::pair::{fragment_len, InsertModel, UNPAIRED_PENALTY};
+use crate::pair::{fragment_len, InsertModel, MAX_INSERT, UNPAIRED_PENALTY};
 
 /// Hits of one mate used as anchors, at most.
 pub const MAX_ANCHORS: usize = 32;
+/// Longest stretch of fragment lengths one rescue searches: a window is at most this plus the
+/// mate's length (see the module documentation).
+pub const MAX_RESCUE_SPAN: i64 = MAX_INSERT;
+
+/// The fragment lengths a rescue searches: the model's proper range, narrowed to
+/// [`MAX_RESCUE_SPAN`] around its mean when longer. `None` when the range is empty.
+fn rescue_range(model: &InsertModel) -> Option<(i64, i64)> {
+    let (low, high) = (model.low.max(1), model.high);
+    if high < low {
+        return None;
+    }
+    if high - low <= MAX_RESCUE_SPAN {
+        return Some((low, high));
+    }
+    // `as` saturates (NaN gives 0), and the clamp keeps the range inside [low, high].
+    let start = (model.mean.round() as i64).saturating_sub(MAX_RESCUE_SPAN / 2).clamp(low, high - MAX_RESCUE_SPAN);
+    Some((start, start + MAX_RESCUE_SPAN))
+}
+
+/// The contig-relative window `[lo, hi)` where the mate (`len` bases) of `anchor` must lie
+/// for a fragment length in `range`, clipped to the contig (`contig_len`); `None` when too
+/// little of it is on the contig.
+fn rescue_window(anchor: &Hit, range: (i64, i64), len: i64, contig_len: u64) -> Option<(u64, u64)> {
+    let (low, high) = range;
+    let (lo, hi) = if anchor.reverse {
+        let e = anchor.end() as i64;
+        (e - high, e - low + len)
+    } else {
+        let p = anchor.pos as i64;
+        (p + low - len, p + high)
+    };
+    let (lo, hi) = (lo.clamp(0, contig_len as i64), hi.clamp(0, contig_len as i64));
+    (hi - lo >= len / 2).then_some((lo as u64, hi as u64))
+}
 
 /// A rescue window for read `read` of the chunk.
 struct RescueTask {
@@ -42,6 +85,7 @@ pub fn rescue_mates(
     backend: &dyn AlignBackend,
     opts: &MapOptions,
 ) -> Result<()> {
+    let Some(range) = rescue_range(model) else { return Ok(()) };
     let mut batch = AlignBatch::new();
     let mut tasks = Vec::new();
     let mut rc = Vec::new();
@@ -60,17 +104,7 @@ pub fn rescue_mates(
                 }
                 let len = reads[b].codes.len() as i64;
                 let contig = &index.contigs[anchor.contig];
-                let (lo, hi) = if anchor.reverse {
-                    let e = anchor.end() as i64;
-                    (e - model.high, e - model.low + len)
-                } else {
-                    let p = anchor.pos as i64;
-                    (p + model.low - len, p + model.high)
-                };
-                let (lo, hi) = (lo.clamp(0, contig.len as i64), hi.clamp(0, contig.len as i64));
-                if hi - lo < len / 2 {
-                    continue;
-                }
+                let Some((lo, hi)) = rescue_window(anchor, range, len, contig.len) else { continue };
                 let reverse = !anchor.reverse;
                 let query = if reverse {
                     dna::reverse_complement_into(&reads[b].codes, &mut rc);
@@ -78,16 +112,16 @@ pub fn rescue_mates(
                 } else {
                     batch.push_query(&reads[b].codes)
                 };
-                let g = (contig.offset + lo as u64) as usize;
+                let g = (contig.offset + lo) as usize;
                 batch.push_task(query, &index.seq[g..g + (hi - lo) as usize]);
-                tasks.push(RescueTask { read: b, contig: anchor.contig, start: lo as u64, reverse });
+                tasks.push(RescueTask { read: b, contig: anchor.contig, start: lo, reverse });
             }
         }
     }
     if batch.is_empty() {
         return Ok(());
     }
-    let alns: Vec<Alignment> = backend.align(&batch, &opts.scoring)?;
+    let alns: Vec<Alignment> = crate::backend::align_checked(backend, &batch, &opts.scoring)?;
     for (k, (t, a)) in tasks.iter().zip(alns).enumerate() {
         if a.cigar.is_empty() {
             continue;
@@ -110,4 +144,61 @@ pub fn rescue_mates(
         hits[t.read].merge(vec![hit]);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::Cigar;
+
+    fn hit(pos: u64, reverse: bool) -> Hit {
+        Hit {
+            contig: 0,
+            pos,
+            reverse,
+            score: 150,
+            query_start: 0,
+            query_end: 150,
+            ref_len: 150,
+            cigar: Cigar::default(),
+        }
+    }
+
+    #[test]
+    fn ordinary_model_windows_are_unchanged() {
+        let m = InsertModel { mean: 400.0, sd: 50.0, low: 165, high: 634 };
+        let range = rescue_range(&m).unwrap();
+        assert_eq!(range, (165, 634));
+        // Forward anchor at p: [p + low - len, p + high); reverse anchor ending at e:
+        // [e - high, e - low + len).
+        assert_eq!(rescue_window(&hit(10_000, false), range, 150, 1_000_000), Some((10_015, 10_634)));
+        assert_eq!(rescue_window(&hit(10_000, true), range, 150, 1_000_000), Some((9_516, 10_135)));
+        // Clipped to the contig, and dropped when too little of it is left.
+        assert_eq!(rescue_window(&hit(10, true), range, 150, 1_000_000), Some((0, 145)));
+        assert_eq!(rescue_window(&hit(0, true), (600, 634), 150, 1_000_000), None);
+    }
+
+    /// The chimeric-library bug: a model learnt from discordant pairs (a 20 Mb "proper"
+    /// insert) made every rescue window as long as the contig, and the alignment asked for
+    /// tens of gigabytes.
+    #[test]
+    fn rescue_window_of_a_20_mb_model_is_capped() {
+        let m = InsertModel { mean: 10_000_000.0, sd: 5_000_000.0, low: 1, high: 20_000_000 };
+        let range = rescue_range(&m).unwrap();
+        assert_eq!(range.1 - range.0, MAX_RESCUE_SPAN);
+        assert_eq!(range, (10_000_000 - MAX_RESCUE_SPAN / 2, 10_000_000 + MAX_RESCUE_SPAN / 2));
+        for reverse in [false, true] {
+            let (lo, hi) = rescue_window(&hit(30_000_000, reverse), range, 150, 60_000_000).unwrap();
+            assert!(hi - lo <= (MAX_RESCUE_SPAN + 150) as u64, "{lo}-{hi}");
+        }
+        // The range stays inside the model's even when its mean does not.
+        let low_mean = InsertModel { mean: -5.0e18, sd: f64::NAN, low: 1, high: 20_000_000 };
+        assert_eq!(rescue_range(&low_mean), Some((1, 1 + MAX_RESCUE_SPAN)));
+        let nan_mean = InsertModel { mean: f64::NAN, sd: 1.0, low: 500, high: 20_000_000 };
+        assert_eq!(rescue_range(&nan_mean), Some((500, 500 + MAX_RESCUE_SPAN)));
+        let high_mean = InsertModel { mean: 1.0e30, sd: 1.0, low: 1, high: 20_000_000 };
+        assert_eq!(rescue_range(&high_mean), Some((20_000_000 - MAX_RESCUE_SPAN, 20_000_000)));
+        let empty = InsertModel { mean: 400.0, sd: 1.0, low: 700, high: 600 };
+        assert_eq!(rescue_range(&empty), None);
+    }
 }

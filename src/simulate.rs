@@ -35,6 +35,7 @@ pub mod simulator;
 
 use crate::error::{Error, Result};
 use crate::fasta::{self, Contig};
+use crate::output::{self, OutputFile};
 use genome::VariantKind;
 use sequencer::SimRead;
 pub use simulator::{Fragment, Simulator};
@@ -120,7 +121,14 @@ pub fn simulate(reference: &Path, prefix: &Path, options: &SimulateOptions) -> R
         None => vec![with_suffix(".fq")],
     };
     files.push(with_suffix(".truth.tsv"));
-    let mut writers = files.iter().map(|p| create(p)).collect::<Result<Vec<_>>>()?;
+    let variants_path = with_suffix(".variants.tsv");
+    for file in files.iter().chain([&variants_path]) {
+        output::check_not_an_input(file, &[reference])?;
+    }
+    // Every file is written under a temporary name and all are renamed together at the end:
+    // a failed or killed run leaves none of them, rather than a complete-looking FASTQ.
+    let (mut writers, mut guards): (Vec<_>, Vec<_>) =
+        files.iter().map(|p| create(p)).collect::<Result<Vec<_>>>()?.into_iter().unzip();
     let (fastqs, truth) = writers.split_at_mut(files.len() - 1);
     let truth_path = &files[files.len() - 1];
     writeln!(truth[0], "#name\tmate\tcontig\tpos\tstrand\tcigar\tseq_subs\tseq_indels\tsnps\tvariant_indels")
@@ -155,15 +163,18 @@ pub fn simulate(reference: &Path, prefix: &Path, options: &SimulateOptions) -> R
     for (writer, path) in writers.iter_mut().zip(&files) {
         writer.flush().map_err(|e| Error::io(path, e))?;
     }
-    let variants_path = with_suffix(".variants.tsv");
-    write_variants(&variants_path, &contigs, &sim)?;
+    drop(writers);
+    guards.push(write_variants(&variants_path, &contigs, &sim)?);
+    for guard in guards {
+        guard.commit()?;
+    }
     files.push(variants_path);
     let variants = (0..contigs.len()).map(|i| sim.variants(i).len()).sum();
     Ok(SimulationSummary { fragments: options.fragments, reads, variants, files })
 }
 
-fn write_variants(path: &Path, contigs: &[Contig], sim: &Simulator<'_>) -> Result<()> {
-    let mut w = create(path)?;
+fn write_variants(path: &Path, contigs: &[Contig], sim: &Simulator<'_>) -> Result<OutputFile> {
+    let (mut w, guard) = create(path)?;
     let text = |codes: &[u8]| -> String {
         if codes.is_empty() {
             "-".into()
@@ -186,11 +197,13 @@ fn write_variants(path: &Path, contigs: &[Contig], sim: &Simulator<'_>) -> Resul
         }
         w.flush()
     };
-    write().map_err(|e| Error::io(path, e))
+    write().map_err(|e| Error::io(path, e))?;
+    Ok(guard)
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path).map(|f| BufWriter::with_capacity(1 << 16, f)).map_err(|e| Error::io(path, e))
+fn create(path: &Path) -> Result<(BufWriter<File>, OutputFile)> {
+    let (file, guard) = OutputFile::create(path, &[])?;
+    Ok((BufWriter::with_capacity(1 << 16, file), guard))
 }
 
 /// Appends one FASTQ record (qualities as Phred+33).

@@ -28,7 +28,6 @@ fn bad_fastq_is_a_one_line_error_naming_file_and_record() {
     let idx = idx.to_str().unwrap();
     let good = "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n";
     let cases = [
-        ("empty.fq", String::new(), "no reads"),
         ("trunc.fq", format!("{good}@r2\nACGT\n+\n"), "record 2"),
         ("lens.fq", format!("{good}@r2\nACGT\n+\nIII\n"), "4 bases but 3 quality"),
         ("chars.fq", format!("{good}@r2\nAC*T\n+\nIIII\n"), "invalid base '*'"),

@@ -218,3 +218,66 @@ fn backend_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<GpuBackend>();
 }
+
+/// Lavapipe ends an invocation's loops after about 65,535 iterations, silently: these tasks
+/// once came back wrong (a 250-base read in a tandem array as `248S1M`). They must now match
+/// the CPU, whichever side of the limit they fall on.
+#[test]
+fn tasks_past_the_driver_loop_limit_match_cpu() {
+    let Some(gpu) = shared() else { return };
+    let sc = Scoring::default();
+    // Windows of 2,020 and 5,000 bases, and a 7.5 kb mate-rescue window.
+    for (seed, read_len, window) in [(41, 256, 2020), (42, 150, 5000), (43, 150, 7500), (44, 250, 2100)] {
+        assert_same_as_cpu(gpu, &batch(seed, 4, read_len, window, 40), &sc);
+    }
+}
+
+/// One task past the limit inside a batch of ordinary ones: the ordinary ones still run on the
+/// device, the big one on the CPU kernel, and every result matches.
+#[test]
+fn one_oversized_task_among_ordinary_ones_matches_cpu() {
+    let Some(gpu) = shared() else { return };
+    let sc = Scoring::default();
+    let mut b = batch(45, 31, 150, 190, 30);
+    let big = batch(46, 1, 250, 6000, 40);
+    let q = b.push_query(big.query(&big.tasks[0]));
+    b.push_task(q, big.target(&big.tasks[0]));
+    let extra = batch(47, 8, 150, 190, 30);
+    for t in &extra.tasks {
+        let q = b.push_query(extra.query(t));
+        b.push_task(q, extra.target(t));
+    }
+    let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+    assert!(timing.dispatches >= 1, "the ordinary tasks still run on the device");
+    assert_eq!(got, CpuBackend::new().align(&b, &sc).unwrap());
+}
+
+/// A backend that returns a result its task cannot have: the mapper's check turns it into an
+/// error naming the backend and task, never a record.
+#[test]
+fn impossible_backend_result_is_an_error_not_a_record() {
+    struct Broken;
+    impl AlignBackend for Broken {
+        fn describe(&self) -> String {
+            "broken".into()
+        }
+        fn align(&self, batch: &AlignBatch, sc: &Scoring) -> swmap::Result<Vec<swmap::align::Alignment>> {
+            let mut alns = CpuBackend::new().align(batch, sc)?;
+            // What lavapipe once produced: a path of one base for a whole read.
+            let last = alns.last_mut().unwrap();
+            last.query_start = last.query_end - 1;
+            Ok(alns)
+        }
+    }
+    let sc = Scoring::default();
+    let b = batch(48, 6, 150, 190, 30);
+    assert!(swmap::backend::align_checked(&CpuBackend::new(), &b, &sc).is_ok());
+    let err = swmap::backend::align_checked(&Broken, &b, &sc).unwrap_err().to_string();
+    assert!(err.contains("broken backend") && err.contains("task 5"), "{err}");
+    // A wrong score with a well-formed CIGAR is caught too.
+    let mut alns = CpuBackend::new().align(&b, &sc).unwrap();
+    alns[2].score += 1;
+    assert!(b.check_results(&alns, &sc).unwrap_err().contains("task 2"));
+    alns.pop();
+    assert!(b.check_results(&alns, &sc).is_err(), "a missing result");
+}

@@ -5,8 +5,9 @@
 //! A batch is split into dispatches that fit the adapter's per-binding limit and a memory
 //! budget ([`plan`]); buffers persist across batches and grow on demand ([`buffers`]). Tasks
 //! the kernel cannot take are aligned by the CPU backend's code ([`super::cpu::align_tasks`]), so
-//! results stay identical: queries longer than [`GpuBackend::MAX_QUERY`] (they run on rayon
-//! while the GPU works), and tasks whose traceback alone exceeds what one dispatch may hold.
+//! results stay identical: queries longer than [`GpuBackend::MAX_QUERY`] and tasks whose loops
+//! would run past a driver's iteration limit ([`fits_kernel`]; they run on rayon while the GPU
+//! works), and tasks whose traceback alone exceeds what one dispatch may hold.
 
 mod buffers;
 mod context;
@@ -126,8 +127,7 @@ impl GpuBackend {
     /// [`AlignBackend::align`], also saying where the time went (for `swmap bench`).
     pub fn align_timed(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<(Vec<Alignment>, GpuTiming)> {
         let start = Instant::now();
-        let (long, short): (Vec<usize>, Vec<usize>) =
-            (0..batch.len()).partition(|&k| batch.tasks[k].query_len as usize > Self::MAX_QUERY);
+        let (long, short): (Vec<usize>, Vec<usize>) = (0..batch.len()).partition(|&k| !fits_kernel(&batch.tasks[k]));
         let (gpu, cpu) =
             rayon::join(|| self.align_on_gpu(batch, scoring, &short), || align_tasks(batch, scoring, &long));
         let (gpu, kernel_ns, dispatches) = gpu?;
@@ -222,6 +222,24 @@ impl GpuBackend {
             max_tasks: self.max_tasks.min(dispatchable),
         }
     }
+}
+
+/// Loop iterations one invocation may run, summed over its loops. Mesa's lavapipe ends an
+/// invocation's loops after about 65,535 iterations without any error, and the task's result
+/// is then wrong (measured: a 256 x 2,020 task, 64,768 DP rows plus its traceback); no real
+/// GPU driver is known to have such a limit, but the rule is the same on every adapter so
+/// that which tasks run where never depends on it.
+const MAX_LOOP_ITERATIONS: u64 = 60_000;
+
+/// Whether the kernel can align `task`, decided before dispatch: a query of at most
+/// [`GpuBackend::MAX_QUERY`] bases whose loops (a DP row per query base in each 8-column
+/// strip, the per-strip set-up, and a traceback of at most twice `m + n` steps) stay under
+/// [`MAX_LOOP_ITERATIONS`]. Any other task goes to the CPU kernel, with identical results.
+fn fits_kernel(task: &crate::batch::AlignTask) -> bool {
+    let (m, n) = (task.query_len as u64, task.target_len as u64);
+    let strip = crate::align::STRIP as u64;
+    let loops = n.div_ceil(strip) * (m + 2 * strip) + 2 * (m + n) + 2;
+    m as usize <= GpuBackend::MAX_QUERY && loops <= MAX_LOOP_ITERATIONS
 }
 
 /// Largest binding this device takes, kept below 4 GiB so that byte offsets fit the shader's u32.

@@ -93,6 +93,7 @@ pub fn render(r: &BenchReport) -> String {
                 &format!("adapter:    {}, {}, device type {}{kind}\n", g.info.name, g.info.backend, g.info.device_type);
             out += &match (r.gpu_kernel_gcups(), g.kernel_ns) {
                 (Some(k), Some(ns)) => format!("gpu kernel: {k:.2} GCUPS ({:.1} ms, timestamp queries)\n", ms(ns)),
+                _ if g.dispatches == 0 => "gpu kernel: n/a (no task ran on the GPU)\n".to_string(),
                 _ => "gpu kernel: n/a (the adapter has no timestamp queries)\n".to_string(),
             };
             out += &format!(
@@ -102,9 +103,10 @@ pub fn render(r: &BenchReport) -> String {
                 g.dispatches,
                 if g.dispatches == 1 { "" } else { "es" }
             );
-            if o.read_len > GpuBackend::MAX_QUERY {
+            if o.read_len > GpuBackend::MAX_QUERY || g.dispatches == 0 {
                 out += &format!(
-                    "note:       reads over {} bases are aligned by the CPU kernel, so these are not GPU figures\n",
+                    "note:       tasks the kernel cannot take (reads over {} bases, or loops past a driver's \
+                     iteration limit) are aligned by the CPU kernel, so these are not GPU figures\n",
                     GpuBackend::MAX_QUERY
                 );
             }

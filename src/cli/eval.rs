@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, plot, report, EvalOptions, Evaluation};
+use crate::output::{check_not_an_input, OutputFile};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -34,6 +35,11 @@ pub fn run(args: Args) -> Result<()> {
     if args.alignments.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(Error::Options("standard input ('-') can be given only once".into()));
     }
+    let inputs: Vec<&Path> = args.alignments.iter().map(PathBuf::as_path).collect();
+    let outputs = [&args.tsv, &args.wrong, &args.plot];
+    for output in outputs.into_iter().flatten() {
+        check_not_an_input(output, &inputs)?;
+    }
     let options = EvalOptions { tolerance: args.tolerance, expected: args.expected, keep_wrong: args.wrong.is_some() };
     let mut results: Vec<(String, Evaluation)> = Vec::new();
     let stdout = io::stdout();
@@ -61,7 +67,11 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Writes one output file (through a temporary name, see [`crate::output`]).
 fn write_file(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> Result<()> {
-    let mut w = File::create(path).map(BufWriter::new).map_err(|e| Error::io(path, e))?;
-    write(&mut w).and_then(|_| w.flush()).map_err(|e| Error::io(path, e))
+    let (file, guard) = OutputFile::create(path, &[])?;
+    let mut w = BufWriter::new(file);
+    write(&mut w).and_then(|_| w.flush()).map_err(|e| Error::io(path, e))?;
+    drop(w);
+    guard.commit()
 }

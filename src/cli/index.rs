@@ -1,8 +1,11 @@
 //! `swmap index`: build the on-disk index of a reference FASTA.
 
 use crate::error::{Error, Result};
-use crate::fasta::read_fasta;
+use crate::fasta::{parse_fasta, read_fasta, Contig};
+use crate::index::MAGIC;
 use crate::index::{Index, IndexParams};
+use crate::input;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -41,10 +44,17 @@ pub fn default_index_path(reference: &Path) -> PathBuf {
     reference.with_file_name(format!("{name}.swi"))
 }
 
+/// The most worker threads `-t` accepts: far beyond any machine's cores, and low enough that
+/// creating them (twice: the rayon pool and the BAM compressors) takes moments, not minutes.
+pub const MAX_THREADS: usize = 1024;
+
 /// Sets the size of rayon's global pool (once per process; later calls keep the first size).
 pub fn set_threads(threads: Option<usize>) -> Result<usize> {
     let n = match threads {
         Some(0) => return Err(Error::Options("--threads must be at least 1".into())),
+        Some(n) if n > MAX_THREADS => {
+            return Err(Error::Options(format!("--threads {n} is more than swmap runs ({MAX_THREADS} at most)")))
+        }
         Some(n) => n,
         None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     };
@@ -63,7 +73,24 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// Reads a FASTA and builds its index in memory.
 pub fn build_from_fasta(path: &Path, params: IndexParams) -> Result<Index> {
     params.validate().map_err(Error::Options)?;
-    let contigs = read_fasta(path)?;
+    index_contigs(read_fasta(path)?, path, params)
+}
+
+/// Loads an index file, or reads a FASTA (plain or gzip) and indexes it in memory: decided by
+/// the first bytes, and the input is read once, so a pipe (`<(zcat ref.fa.gz)`) works.
+pub fn load_or_build(path: &Path, params: IndexParams) -> Result<Index> {
+    params.validate().map_err(Error::Options)?;
+    let (head, mut input) = input::peek(input::open_raw(path)?, MAGIC.len(), path)?;
+    if head == MAGIC {
+        let mut data = Vec::new();
+        input.read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
+        return Index::from_bytes(&data, path);
+    }
+    let contigs = parse_fasta(input::decompress(head, input), path)?;
+    index_contigs(contigs, path, params)
+}
+
+fn index_contigs(contigs: Vec<Contig>, path: &Path, params: IndexParams) -> Result<Index> {
     let total: u64 = contigs.iter().map(|c| c.seq.len() as u64).sum();
     if total >= u32::MAX as u64 {
         return Err(Error::input(path, "whole file", "references of 4 Gbp or more are not supported"));
@@ -81,9 +108,10 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => default_index_path(&args.reference),
     };
+    crate::output::check_not_an_input(&output, &[&args.reference])?;
     let index = build_from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?;
     index.write(&output)?;
-    eprintln!(
+    super::print_stderr(format_args!(
         "[swmap index] {} contigs, {} bases, {} seeds (k={}, w={}) -> {} in {:.1} s, peak memory {:.0} MiB",
         index.contigs.len(),
         index.total_len(),
@@ -93,6 +121,6 @@ pub fn run(args: Args) -> Result<()> {
         output.display(),
         start.elapsed().as_secs_f64(),
         peak_rss_mib().unwrap_or(0.0)
-    );
+    ));
     Ok(())
 }

@@ -1,16 +1,17 @@
 //! `swmap map`: align reads to SAM or BAM.
 
-use super::index::{build_from_fasta, peak_rss_mib, set_threads};
+use super::index::{load_or_build, peak_rss_mib, set_threads};
 use crate::align::Scoring;
 use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
 use crate::fastq::{FastqReader, ReadSource};
-use crate::index::{is_index_file, Index, IndexParams};
+use crate::index::IndexParams;
 use crate::map::{map_reads, MapOptions};
+use crate::output::{check_not_an_input, same_file};
 use crate::records::OutputOptions;
 use crate::sam::{parse_read_group, HeaderInfo, SamWriter};
 use crate::seed::SeedOptions;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -106,11 +107,18 @@ fn validate(args: &Args) -> Result<MapOptions> {
     if args.interleaved && args.mates.is_some() {
         return Err(Error::Options("--interleaved takes one reads file, but a mates file was given too".into()));
     }
-    if args.mates.as_ref().is_some_and(|m| m == &args.reads) {
+    let inputs: Vec<&Path> = [Some(args.reference.as_path()), Some(args.reads.as_path()), args.mates.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Error::Options("standard input ('-') can be given as only one of the inputs".into()));
+    }
+    if args.mates.as_ref().is_some_and(|m| same_file(m, &args.reads)) {
         return Err(Error::Options("the reads and mates files are the same file".into()));
     }
-    if args.reference.as_os_str() == "-" {
-        return Err(Error::Options("the reference cannot be read from stdin; give an index or FASTA file".into()));
+    if let Some(output) = &args.output {
+        check_not_an_input(output, &inputs)?;
     }
     if args.max_occ == 0 || args.max_candidates == 0 || args.chunk_reads == 0 {
         return Err(Error::Options("--max-occ, --max-candidates and the chunk size must be at least 1".into()));
@@ -137,12 +145,7 @@ pub fn run(args: Args) -> Result<()> {
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
 
-    std::fs::metadata(&args.reference).map_err(|e| Error::io(&args.reference, e))?;
-    let index = if is_index_file(&args.reference) {
-        Index::load(&args.reference)?
-    } else {
-        build_from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?
-    };
+    let index = load_or_build(&args.reference, IndexParams { k: args.k, w: args.w })?;
     let source = match (&args.mates, args.interleaved) {
         (Some(m), _) => ReadSource::Paired(FastqReader::open(&args.reads)?, FastqReader::open(m)?),
         (None, true) => ReadSource::Interleaved(FastqReader::open(&args.reads)?),
@@ -153,7 +156,7 @@ pub fn run(args: Args) -> Result<()> {
         BackendArg::Gpu => BackendChoice::Gpu,
         BackendArg::Cpu => BackendChoice::Cpu,
     })?;
-    eprintln!("[swmap] backend: {backend_line}");
+    super::print_stderr(format_args!("[swmap] backend: {backend_line}"));
 
     let header = HeaderInfo {
         contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
@@ -161,10 +164,16 @@ pub fn run(args: Args) -> Result<()> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let mut writer = SamWriter::create(args.output.as_deref(), &header, threads)?;
-    let stats = map_reads(&index, source, args.reads.clone(), aligner.as_ref(), &opts, &mut writer)?;
+    let stats = map_reads(&index, source, aligner.as_ref(), &opts, &mut writer)?;
+    if stats.reads == 0 {
+        super::print_stderr(format_args!(
+            "[swmap] warning: no reads in {}; the output holds the header only",
+            args.reads.display()
+        ));
+    }
     writer.finish()?;
     let secs = start.elapsed().as_secs_f64();
-    eprintln!(
+    super::print_stderr(format_args!(
         "[swmap] {} reads, {} mapped ({:.2}%), {} alignments, {:.1} s, {:.0} reads/s, peak memory {:.0} MiB{}",
         stats.reads,
         stats.mapped,
@@ -174,6 +183,6 @@ pub fn run(args: Args) -> Result<()> {
         stats.reads as f64 / secs,
         peak_rss_mib().unwrap_or(0.0),
         stats.insert_model.map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})")).unwrap_or_default()
-    );
+    ));
     Ok(())
 }

@@ -17,6 +17,7 @@
 
 use super::{ContigInfo, Index, IndexParams};
 use crate::error::{Error, Result};
+use crate::output::OutputFile;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -46,7 +47,8 @@ pub fn is_index_file(path: &Path) -> bool {
 }
 
 impl Index {
-    /// Writes the index to `path` (through a temporary file renamed at the end).
+    /// Writes the index to `path` (through a temporary file renamed at the end; see
+    /// [`crate::output`] for what is refused).
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut b: Vec<u8> =
             Vec::with_capacity(64 + self.seq.len() / 4 + self.keys.len() * 16 + self.buckets.len() * 4);
@@ -90,24 +92,20 @@ impl Index {
         let sum = checksum(&b);
         b.extend_from_slice(&sum.to_le_bytes());
 
-        let tmp = path.with_file_name(format!(
-            ".{}.swmap-tmp-{}",
-            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            std::process::id()
-        ));
-        let result = fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(&b).and_then(|_| f.sync_all()))
-            .and_then(|_| fs::rename(&tmp, path));
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::io(path, e));
-        }
-        Ok(())
+        let (mut file, guard) = OutputFile::create(path, &[])?;
+        file.write_all(&b).and_then(|_| file.sync_all()).map_err(|e| Error::io(path, e))?;
+        drop(file);
+        guard.commit()
     }
 
     /// Loads and checks an index file.
     pub fn load(path: &Path) -> Result<Index> {
         let data = fs::read(path).map_err(|e| Error::io(path, e))?;
+        Index::from_bytes(&data, path)
+    }
+
+    /// Checks and parses an index file's bytes; `path` names it in errors.
+    pub fn from_bytes(data: &[u8], path: &Path) -> Result<Index> {
         let bad = |msg: String| Error::index(path, msg);
         if data.len() < 12 || &data[..8] != MAGIC {
             return Err(bad("not a swmap index (wrong magic number); build one with `swmap index`".into()));

@@ -1,13 +1,16 @@
 //! The output file: SAM to stdout or a file, BAM to a file, written through noodles.
 //!
-//! A named file is written as `.<name>.swmap-tmp-<pid>` beside it and renamed only by
-//! [`SamWriter::finish`], so an interrupted run never leaves a truncated file under the name
-//! the user asked for; a writer dropped without `finish` removes its temporary file.
+//! A named file is opened by [`crate::output`]: a regular file is written under a temporary
+//! name and renamed only by [`SamWriter::finish`], so an interrupted run never leaves a
+//! truncated file under the name the user asked for (a writer dropped without `finish`
+//! removes its temporary file); a device or FIFO (`/dev/null`) is written in place, never
+//! replaced.
 
 use super::header::build_header;
 use super::{HeaderInfo, SamRecord};
 use crate::align::{Cigar, CigarOp};
 use crate::error::{Error, Result};
+use crate::output::{is_stdout, OutputFile};
 use noodles_bam as bam;
 use noodles_bgzf as bgzf;
 use noodles_sam::alignment::io::Write as _;
@@ -17,7 +20,7 @@ use noodles_sam::alignment::record::{Flags, MappingQuality};
 use noodles_sam::alignment::record_buf::data::field::Value;
 use noodles_sam::alignment::RecordBuf;
 use noodles_sam::{self as sam, Header};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
@@ -46,7 +49,7 @@ const BUFFER_SIZE: usize = 256 * 1024;
 pub struct SamWriter {
     // Declared before `temp` so the file is closed before the temporary name is removed.
     sink: Sink,
-    temp: Option<TempFile>,
+    temp: Option<OutputFile>,
     header: Header,
     /// Reused for every record.
     record: RecordBuf,
@@ -64,27 +67,13 @@ enum Sink {
     BamThreaded(bam::io::Writer<bgzf::io::MultithreadedWriter<BufWriter<File>>>),
 }
 
-/// The temporary file of a named output; removed on drop unless renamed.
-struct TempFile {
-    temp: PathBuf,
-    target: PathBuf,
-    renamed: bool,
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.renamed {
-            let _ = fs::remove_file(&self.temp);
-        }
-    }
-}
-
 impl SamWriter {
-    /// Opens the output and writes the header. `None` or `-` is SAM on stdout, a path ending
-    /// in `.bam` is BAM compressed by `threads` workers, any other path is SAM.
+    /// Opens the output and writes the header. `None`, `-` or `/dev/stdout` is SAM on stdout,
+    /// a path ending in `.bam` is BAM compressed by `threads` workers, any other path is SAM.
+    /// How a named path is written (and what is refused) is [`crate::output`]'s decision.
     pub fn create(path: Option<&Path>, header: &HeaderInfo, threads: usize) -> Result<SamWriter> {
         let (header, read_group) = build_header(header)?;
-        let path = path.filter(|p| p.as_os_str() != "-");
+        let path = path.filter(|p| !is_stdout(p));
         let (sink, temp) = match path {
             None => (Sink::Sam(sam::io::Writer::new(buffered(Box::new(io::stdout())))), None),
             Some(path) => open_file(path, threads)?,
@@ -141,11 +130,10 @@ impl SamWriter {
             Sink::BamThreaded(mut w) => w.get_mut().finish().and_then(|mut file| file.flush()),
         };
         result.map_err(|e| Error::io(&path, e))?;
-        if let Some(mut temp) = temp {
-            fs::rename(&temp.temp, &temp.target).map_err(|e| Error::io(&temp.target, e))?;
-            temp.renamed = true;
+        match temp {
+            Some(temp) => temp.commit(),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn check_not_failed(&self) -> Result<()> {
@@ -173,18 +161,10 @@ fn buffered<W: Write>(inner: W) -> BufWriter<W> {
     BufWriter::with_capacity(BUFFER_SIZE, inner)
 }
 
-/// Creates the temporary file beside `path` and the writer for its format.
-fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<TempFile>)> {
-    let is_dir_error = || io::Error::new(io::ErrorKind::IsADirectory, "is a directory");
-    if path.is_dir() {
-        return Err(Error::io(path, is_dir_error()));
-    }
-    let name = path.file_name().ok_or_else(|| Error::io(path, is_dir_error()))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".swmap-tmp-{}", std::process::id()));
-    let temp = TempFile { temp: path.with_file_name(temp_name), target: path.to_path_buf(), renamed: false };
-    let file = buffered(File::create(&temp.temp).map_err(|e| Error::io(path, e))?);
+/// Opens `path` as [`crate::output`] decides and the writer for its format.
+fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>)> {
+    let (file, temp) = OutputFile::create(path, &[])?;
+    let file = buffered(file);
 
     let is_bam = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("bam"));
     let sink = if !is_bam {
