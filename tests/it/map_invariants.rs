@@ -1,8 +1,8 @@
 //! The invariants of `swmap map`, each checked under every backend: identical output across
 //! backends, thread counts and chunk sizes; every read exactly once; valid SAM/BAM.
 
-mod common;
-use common::*;
+use crate::sam_check::{body, picard_errors, records};
+use crate::support::*;
 use std::collections::HashMap;
 
 fn map_paired(backend: &str, extra: &[&str]) -> Vec<u8> {
@@ -15,19 +15,17 @@ fn map_paired(backend: &str, extra: &[&str]) -> Vec<u8> {
         .args(extra))
 }
 
-/// Drops the @PG line, whose command line differs between runs by design.
-fn body(sam: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(sam);
-    text.lines().filter(|l| !l.starts_with("@PG")).flat_map(|l| [l, "\n"]).collect::<String>().into_bytes()
-}
-
 #[test]
 fn backends_threads_and_chunk_sizes_give_identical_output() {
     let reference = body(&map_paired("cpu", &["-t", "2"]));
     for b in backends() {
         for (t, chunk) in [("1", "1000000"), ("2", "200000"), ("2", "998"), ("1", "7")] {
             let out = body(&map_paired(b, &["-t", t, "--chunk-reads", chunk]));
-            assert_same(&reference, &out, &format!("cpu -t 2 vs {b} -t {t} chunk {chunk}"));
+            assert_same(
+                "bundled pairs",
+                ("cpu -t 2", &reference),
+                (&format!("{b} -t {t} --chunk-reads {chunk}"), &out),
+            );
         }
     }
 }
@@ -58,7 +56,7 @@ fn fasta_reference_gives_the_same_output_as_its_index() {
         .arg(data("reads_1.fq.gz"))
         .arg(data("reads_2.fq.gz"))
         .args(["--backend", "cpu"])));
-    assert_same(&from_index, &from_fasta, "index vs FASTA reference");
+    assert_same("cpu, bundled pairs", ("index", &from_index), ("FASTA reference", &from_fasta));
 }
 
 #[test]
@@ -81,7 +79,7 @@ fn interleaved_input_equals_two_files() {
     let path = dir.join("inter.fq");
     std::fs::write(&path, inter).unwrap();
     let one = body(&ok(swmap().arg("map").arg(test_index()).arg(&path).args(["-p", "--backend", "cpu"])));
-    assert_same(&two, &one, "two files vs interleaved");
+    assert_same("cpu, bundled pairs", ("two files", &two), ("interleaved", &one));
 }
 
 #[test]
@@ -93,13 +91,13 @@ fn single_end_from_stdin_matches_file_input() {
         .arg(format!(
             "gzip -dc {} | {} map {} - --backend cpu",
             data("reads_1.fq.gz").display(),
-            env!("CARGO_BIN_EXE_swmap"),
+            SWMAP,
             test_index().display()
         ))
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_same(&from_file, &body(&out.stdout), "file vs stdin");
+    assert_same("cpu, bundled mate 1 reads", ("file", &from_file), ("stdin", &body(&out.stdout)));
     assert_eq!(records(&from_file).len(), 2000);
 }
 
@@ -120,31 +118,19 @@ fn samtools_accepts_sam_and_bam_and_counts_every_read() {
             assert_eq!(String::from_utf8_lossy(&c).trim(), "4000", "{}", out.display());
             let rg = ok(std::process::Command::new("samtools").args(["view", "-c", "-r", "grp1"]).arg(&out));
             assert_eq!(String::from_utf8_lossy(&rg).trim(), "4000", "RG on every record");
-            let leftovers: Vec<_> = std::fs::read_dir(&dir)
-                .unwrap()
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().contains("swmap-tmp"))
-                .collect();
-            assert!(leftovers.is_empty(), "temporary files left behind");
+            assert!(temp_files(&dir).is_empty(), "{b}: temporary files left behind: {:?}", temp_files(&dir));
         }
     }
 }
 
 #[test]
 fn picard_validates_paired_output() {
-    let jar = ["/usr/share/java/picard.jar"].into_iter().find(|p| std::path::Path::new(p).exists());
-    let Some(jar) = jar else {
-        eprintln!("skipping: picard-tools not installed");
-        return;
-    };
     let dir = scratch("picard");
     let out = dir.join("out.sam");
     map_paired("cpu", &["-o", out.to_str().unwrap(), "-R", "@RG\\tID:g\\tSM:s\\tPL:ILLUMINA"]);
-    let v = run(std::process::Command::new("java")
-        .args(["-jar", jar, "ValidateSamFile", "--MODE", "SUMMARY", "--IGNORE_WARNINGS", "true", "-I"])
-        .arg(&out));
-    let text = String::from_utf8_lossy(&v.stdout).to_string() + &String::from_utf8_lossy(&v.stderr);
-    assert!(v.status.success() && text.contains("No errors found"), "picard:\n{text}");
+    if let Some(errors) = picard_errors(&out) {
+        assert!(errors.is_empty(), "picard:\n{errors}");
+    }
 }
 
 #[test]

@@ -2,11 +2,8 @@
 //! the bundled reference) get one primary and one supplementary record, with SA tags that
 //! point at each other, under every backend, single and paired.
 
-mod common;
-mod sam_check;
-
-use common::*;
-use sam_check::*;
+use crate::sam_check::*;
+use crate::support::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -112,7 +109,7 @@ fn fusion_reads_get_a_primary_and_a_supplementary_record() {
     for b in backends() {
         for chunk in ["1000", "5"] {
             let sam = map(&[&r1], b, &["--chunk-reads", chunk]);
-            assert_same(&expected, &body(&sam), &format!("cpu vs {b} chunk {chunk}"));
+            assert_same("fusion reads", ("cpu", &expected), (&format!("{b} --chunk-reads {chunk}"), &body(&sam)));
         }
         check_split(&expected, false, b);
         let c = check_records(&expected, &reference);
@@ -131,7 +128,7 @@ fn fusion_pairs_carry_mate_fields_on_the_supplementary() {
     let expected = body(&map(&[&r1, &r2], "cpu", &[]));
     for b in backends() {
         let sam = map(&[&r1, &r2], b, &["--chunk-reads", "6"]);
-        assert_same(&expected, &body(&sam), &format!("cpu vs {b}"));
+        assert_same("fusion pairs", ("cpu", &expected), (&format!("{b} --chunk-reads 6"), &body(&sam)));
     }
     check_split(&expected, false, "paired");
     // MC, MQ, RNEXT and PNEXT of every record, the supplementary ones included.

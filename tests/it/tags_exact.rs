@@ -2,11 +2,8 @@
 //! recomputed in the test from the reference FASTA, the CIGAR and the read (see
 //! `sam_check::check_records`), under every backend; and the order tags are written in.
 
-mod common;
-mod sam_check;
-
-use common::*;
-use sam_check::*;
+use crate::sam_check::*;
+use crate::support::*;
 use swmap::align::{Cigar, CigarOp};
 use swmap::sam::{HeaderInfo, SamRecord, SamWriter, Tags};
 

@@ -2,8 +2,6 @@
 //! read straight from FASTA, NM and MD recomputed from the reference, the CIGAR and the read,
 //! and the fields that tie records of one read and of one pair together.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::Path;
@@ -58,20 +56,17 @@ pub struct Line {
     pub pnext: u64,
     pub seq: String,
     pub qual: String,
-    /// `tag -> value` (type dropped), and the tags in the order written.
+    /// `tag -> value` (type dropped).
     pub tags: HashMap<String, String>,
-    pub tag_order: Vec<String>,
 }
 
 impl Line {
     pub fn parse(line: &str) -> Line {
         let f: Vec<&str> = line.split('\t').collect();
         let mut tags = HashMap::new();
-        let mut tag_order = Vec::new();
         for t in &f[11..] {
             let (tag, value) = (&t[..2], &t[5..]);
             tags.insert(tag.to_string(), value.to_string());
-            tag_order.push(tag.to_string());
         }
         Line {
             name: f[0].into(),
@@ -85,7 +80,6 @@ impl Line {
             seq: f[9].into(),
             qual: f[10].into(),
             tags,
-            tag_order,
         }
     }
 
@@ -115,7 +109,12 @@ impl Line {
     }
 }
 
-/// Every body line of a SAM text.
+/// The body lines of a SAM text (no header), as written.
+pub fn records(sam: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(sam).lines().filter(|l| !l.starts_with('@')).map(str::to_string).collect()
+}
+
+/// Every body line of a SAM text, parsed.
 pub fn lines(sam: &[u8]) -> Vec<Line> {
     String::from_utf8_lossy(sam).lines().filter(|l| !l.starts_with('@')).map(Line::parse).collect()
 }

@@ -1,8 +1,7 @@
 //! Bad input: each case is a one-line error naming the file (and record where there is one)
 //! and a non-zero exit, never a panic, and never an output file that looks complete.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::path::Path;
 
 /// Runs swmap with `args`, expects failure, and returns the single stderr line.
@@ -101,7 +100,7 @@ fn broken_pipe_ends_quietly() {
         .arg("-c")
         .arg(format!(
             "set -o pipefail 2>/dev/null; {} map {} {} {} --backend cpu | head -n 3 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\"",
-            env!("CARGO_BIN_EXE_swmap"),
+            SWMAP,
             test_index().display(),
             data("reads_1.fq.gz").display(),
             data("reads_2.fq.gz").display()

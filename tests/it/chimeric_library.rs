@@ -5,39 +5,26 @@
 //! every chimera proper, and mate rescue aligned mates across whole contigs (a 30 GB allocation
 //! on a human genome).
 
-mod common;
-mod sam_check;
-use common::*;
-use sam_check::*;
+use crate::sam_check::*;
+use crate::support::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use swmap::simulate::rng::Rng;
 
 const READ_LEN: usize = 150;
 /// Concordant fragments are `TRUE_INSERT` ± 20.
 const TRUE_INSERT: usize = 400;
 
-/// splitmix64: the test data is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// Uniform in `0..n`.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 /// Two random contigs (no repeats, so every read has one confident placement).
 fn reference(rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
     [("chrA", 400_000), ("chrB", 300_000)]
         .iter()
-        .map(|&(name, len)| (name.to_string(), (0..len).map(|_| b"ACGT"[rng.below(4)]).collect()))
+        .map(|&(name, len)| (name.to_string(), (0..len).map(|_| b"ACGT"[rng.base() as usize]).collect()))
         .collect()
 }
 
@@ -54,7 +41,7 @@ fn write_library(
     concordant: usize,
     chimeric: usize,
 ) -> (PathBuf, PathBuf, PathBuf, Vec<(String, bool, [Truth; 2])>) {
-    let mut rng = Rng(0x5eed_c41e);
+    let mut rng = Rng::new(0x5eed_c41e);
     let contigs = reference(&mut rng);
     let fa = dir.join("ref.fa");
     let mut text = String::new();
@@ -75,25 +62,25 @@ fn write_library(
         let is_chimeric = (i + 1) * concordant / total == i * concordant / total;
         let (c1, p1, c2, p2);
         if !is_chimeric {
-            let frag = TRUE_INSERT - 20 + rng.below(41);
-            c1 = rng.below(2);
-            p1 = rng.below(contigs[c1].1.len() - frag);
+            let frag = TRUE_INSERT - 20 + below(&mut rng, 41);
+            c1 = below(&mut rng, 2);
+            p1 = below(&mut rng, contigs[c1].1.len() - frag);
             c2 = c1;
             p2 = p1 + frag - READ_LEN;
         } else if n_chim % 2 == 0 {
             n_chim += 1;
             // One contig, facing each other, far beyond any library's insert.
-            let dist = 20_000 + rng.below(230_000);
+            let dist = 20_000 + below(&mut rng, 230_000);
             c1 = 0;
-            p1 = rng.below(contigs[0].1.len() - dist);
+            p1 = below(&mut rng, contigs[0].1.len() - dist);
             c2 = 0;
             p2 = p1 + dist - READ_LEN;
         } else {
             n_chim += 1;
             c1 = 0;
-            p1 = rng.below(contigs[0].1.len() - READ_LEN);
+            p1 = below(&mut rng, contigs[0].1.len() - READ_LEN);
             c2 = 1;
-            p2 = rng.below(contigs[1].1.len() - READ_LEN);
+            p2 = below(&mut rng, contigs[1].1.len() - READ_LEN);
         }
         let name = format!("{}{i}", if is_chimeric { "chim" } else { "conc" });
         r1.push_str(&fastq_record(&name, &contigs[c1].1[p1..p1 + READ_LEN]));

@@ -1,36 +1,12 @@
 //! SAM and BAM files written by `SamWriter`: the exact SAM text, samtools' opinion of both
 //! formats, and the temporary-name handling of `-o`.
 
+use crate::support::*;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use swmap::align::{Cigar, CigarOp};
 use swmap::sam::{HeaderInfo, SamRecord, SamWriter, Tags};
-
-/// A fresh directory per test (no tempfile crate in the dependencies); removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("swmap-sam-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> =
-            fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn cigar(ops: &[(CigarOp, u32)]) -> Cigar {
     let mut c = Cigar::default();
@@ -141,7 +117,7 @@ fn write_all(path: &Path, threads: usize) {
 }
 
 fn samtools_available() -> bool {
-    let found = Command::new("samtools").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found = has("samtools");
     if !found {
         eprintln!("samtools not on PATH: skipping the samtools checks");
     }
@@ -156,8 +132,8 @@ fn samtools(args: &[&str], path: &Path) -> String {
 
 #[test]
 fn sam_text_is_exactly_as_expected() {
-    let dir = TempDir::new("text");
-    let path = dir.0.join("out.sam");
+    let dir = scratch("text");
+    let path = dir.join("out.sam");
     write_all(&path, 1);
     let text = fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -170,10 +146,10 @@ fn sam_text_is_exactly_as_expected() {
 
 #[test]
 fn samtools_reads_sam_and_bam_alike() {
-    let dir = TempDir::new("samtools");
-    let sam = dir.0.join("out.sam");
-    let bam = dir.0.join("out.bam");
-    let bam4 = dir.0.join("threads4.bam");
+    let dir = scratch("samtools");
+    let sam = dir.join("out.sam");
+    let bam = dir.join("out.bam");
+    let bam4 = dir.join("threads4.bam");
     write_all(&sam, 1);
     write_all(&bam, 1);
     write_all(&bam4, 4);
@@ -193,34 +169,34 @@ fn samtools_reads_sam_and_bam_alike() {
 
 #[test]
 fn file_appears_under_its_name_only_after_finish() {
-    let dir = TempDir::new("rename");
+    let dir = scratch("rename");
     for name in ["out.sam", "out.bam"] {
-        let path = dir.0.join(name);
+        let path = dir.join(name);
         let mut out = SamWriter::create(Some(&path), &header(), 2).unwrap();
         out.write(&records()[0]).unwrap();
         let temp = format!(".{name}.swmap-tmp-{}", std::process::id());
-        assert_eq!(dir.names(), vec![temp]);
+        assert_eq!(file_names(&dir), vec![temp]);
         out.finish().unwrap();
-        assert_eq!(dir.names(), vec![name.to_string()]);
+        assert_eq!(file_names(&dir), vec![name.to_string()]);
         fs::remove_file(&path).unwrap();
     }
 }
 
 #[test]
 fn dropped_writer_leaves_nothing_behind() {
-    let dir = TempDir::new("drop");
+    let dir = scratch("drop");
     for (name, threads) in [("out.sam", 1), ("out.bam", 1), ("out.bam", 3)] {
-        let mut out = SamWriter::create(Some(&dir.0.join(name)), &header(), threads).unwrap();
+        let mut out = SamWriter::create(Some(&dir.join(name)), &header(), threads).unwrap();
         out.write(&records()[0]).unwrap();
         drop(out);
-        assert!(dir.names().is_empty(), "{name} with {threads} threads: {:?}", dir.names());
+        assert!(file_names(&dir).is_empty(), "{name} with {threads} threads: {:?}", file_names(&dir));
     }
 }
 
 #[test]
 fn existing_file_is_kept_until_finish_replaces_it() {
-    let dir = TempDir::new("replace");
-    let path = dir.0.join("out.sam");
+    let dir = scratch("replace");
+    let path = dir.join("out.sam");
     fs::write(&path, "old contents\n").unwrap();
     let out = SamWriter::create(Some(&path), &header(), 1).unwrap();
     drop(out);
@@ -231,8 +207,8 @@ fn existing_file_is_kept_until_finish_replaces_it() {
 
 #[test]
 fn missing_directory_is_an_io_error_naming_the_output() {
-    let dir = TempDir::new("missing");
-    let path = dir.0.join("no/such/dir/out.bam");
+    let dir = scratch("missing");
+    let path = dir.join("no/such/dir/out.bam");
     let err = SamWriter::create(Some(&path), &header(), 1).err().expect("an error");
     assert!(matches!(&err, swmap::Error::Io { path: p, .. } if *p == path), "{err}");
 }
@@ -263,7 +239,9 @@ fn stdout_child() {
 
 fn stdout_child_command(mode: &str) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "stdout_child", "--nocapture", "--test-threads=1"]).env(STDOUT_CHILD, mode);
+    // The test's name in this binary: its path, less the crate's name.
+    let name = format!("{}::stdout_child", module_path!().split_once("::").unwrap().1);
+    cmd.args(["--exact", &name, "--nocapture", "--test-threads=1"]).env(STDOUT_CHILD, mode);
     cmd
 }
 

@@ -2,10 +2,8 @@
 //! falls in one window) must not look unique: XS sees the copy one period away and MAPQ is 0,
 //! as bwa-mem's tandem sub-score makes it. Regression test for MAPQ 60 on microsatellite reads.
 
-mod common;
-mod sam_check;
-use common::*;
-use sam_check::*;
+use crate::sam_check::*;
+use crate::support::*;
 
 #[test]
 fn reads_inside_a_microsatellite_get_mapq_zero() {

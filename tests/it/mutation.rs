@@ -3,8 +3,9 @@
 //! message naming the file and where in it, or a result that accounts for every line of input
 //! (no silent loss). An index has a checksum: any change must be refused.
 
+use crate::support::*;
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 use swmap::fasta::read_fasta;
@@ -14,17 +15,6 @@ use swmap::simulate::rng::Rng;
 
 /// Mutants per format: about 600 in all, a few seconds.
 const MUTANTS: usize = 200;
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("swmap-mut-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn test_data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data").join(name)
-}
 
 fn gunzip(path: &Path) -> Vec<u8> {
     let mut out = Vec::new();
@@ -83,7 +73,7 @@ fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 fn mutated_fastq_is_refused_with_file_and_record_or_read_whole() {
     let dir = scratch("fastq");
     let original: Vec<u8> =
-        lines_of(&gunzip(&test_data("reads_1.fq.gz"))).take(120).flat_map(|l| [l, b"\n"].concat()).collect();
+        lines_of(&gunzip(&data("reads_1.fq.gz"))).take(120).flat_map(|l| [l, b"\n"].concat()).collect();
     let mut rng = Rng::new(0xf457);
     let (mut refused, mut accepted) = (0, 0);
     for k in 0..MUTANTS {
@@ -123,10 +113,7 @@ fn mutated_fastq_is_refused_with_file_and_record_or_read_whole() {
 
 /// A gzip stream of `plain` with a byte changed or the end cut off.
 fn gzip_then_damage(rng: &mut Rng, plain: &[u8]) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(plain).unwrap();
-    let mut z = e.finish().unwrap();
+    let mut z = gzip(plain);
     let at = 10 + rng.below(z.len() as u64 - 10) as usize;
     if rng.below(2) == 0 {
         z.truncate(at);
@@ -180,7 +167,7 @@ fn mutated_fasta_is_refused_with_file_and_line_or_read_whole() {
 #[test]
 fn any_change_to_an_index_is_refused() {
     let dir = scratch("index");
-    let contigs = read_fasta(&test_data("tandem_arrays.fa")).unwrap();
+    let contigs = read_fasta(&data("tandem_arrays.fa")).unwrap();
     let original_path = dir.join("orig.swi");
     Index::build(contigs, IndexParams::default()).write(&original_path).unwrap();
     let original = std::fs::read(&original_path).unwrap();

@@ -3,8 +3,7 @@
 //! one line naming the right file and record and leaves no output behind, and that a success
 //! writes exactly one primary record per input read.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Stdio;
@@ -44,12 +43,6 @@ fn reads(n: usize) -> Vec<u8> {
     fq(&names.iter().map(|n| (n.as_str(), "ACGTTGCAACGTTGCAACGTTGCA")).collect::<Vec<_>>())
 }
 
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
 fn case(
     name: &'static str,
     files: Vec<(&'static str, Vec<u8>)>,
@@ -67,9 +60,9 @@ fn fastq_cases() -> Vec<Case> {
     let name_255 = format!("@{}\nACGT\n+\nIIII\n", "n".repeat(255));
     let mut name_254 = format!("@{}\nACGT\n+\nIIII\n", "n".repeat(254));
     name_254.push_str(GOOD);
-    let mut truncated_gz = gz(&reads(200));
+    let mut truncated_gz = gzip(&reads(200));
     truncated_gz.truncate(truncated_gz.len() / 2);
-    let two_members = [gz(&reads(3)), gz(&reads(2))].concat();
+    let two_members = [gzip(&reads(3)), gzip(&reads(2))].concat();
     vec![
         case(
             "fastq_truncated_record",
@@ -162,7 +155,7 @@ fn fastq_cases() -> Vec<Case> {
             map,
             Maps(1),
         ),
-        case("fastq_gzip", vec![("r.fq", gz(&reads(5)))], map, Maps(5)),
+        case("fastq_gzip", vec![("r.fq", gzip(&reads(5)))], map, Maps(5)),
         case("fastq_gzip_two_members", vec![("r.fq", two_members)], map, Maps(5)),
         case(
             "fastq_gzip_truncated",
@@ -316,7 +309,7 @@ fn reference_cases() -> Vec<Case> {
             index,
             Succeeds,
         ),
-        case("reference_gzip", vec![("ref.fa", gz(format!(">a\n{seq}\n").as_bytes()))], index, Succeeds),
+        case("reference_gzip", vec![("ref.fa", gzip(format!(">a\n{seq}\n").as_bytes()))], index, Succeeds),
         case("reference_is_a_directory", vec![("ref.fa/x", Vec::new())], index, Fails(&["ref.fa", "directory"])),
         case(
             "reference_fasta_to_map",
@@ -383,10 +376,15 @@ fn primary_records(sam: &Path) -> usize {
         .count()
 }
 
+/// Runs one case in a scratch directory of its own, kept when the case fails.
 fn run_case(c: &Case, backend: Option<&str>) -> Result<(), String> {
-    let label = format!("{} [{}]", c.name, backend.unwrap_or("no backend"));
     let dir = scratch(&format!("cat-{}-{}", c.name, backend.unwrap_or("x")));
-    write_files(&dir, &c.files);
+    run_case_in(c, backend, &dir).map_err(|e| format!("{e}\n  (files kept in {})", dir.keep().display()))
+}
+
+fn run_case_in(c: &Case, backend: Option<&str>, dir: &Path) -> Result<(), String> {
+    let label = format!("{} [{}]", c.name, backend.unwrap_or("no backend"));
+    write_files(dir, &c.files);
     let idx = test_index();
     let reference = data("ref.fa.gz");
     let mut cmd = swmap();
@@ -400,7 +398,7 @@ fn run_case(c: &Case, backend: Option<&str>) -> Result<(), String> {
     if let Some(b) = backend {
         cmd.args(["--backend", b]);
     }
-    cmd.current_dir(&dir).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.current_dir(dir).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.stdin(if c.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     let mut child = cmd.spawn().map_err(|e| format!("{label}: spawn: {e}"))?;
     if let Some(input) = &c.stdin {
@@ -412,12 +410,7 @@ fn run_case(c: &Case, backend: Option<&str>) -> Result<(), String> {
     if err.contains("panicked") || out.status.code() == Some(101) {
         return Err(format!("{label}: panicked:\n{err}"));
     }
-    let leftovers: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("swmap-tmp"))
-        .collect();
+    let leftovers = temp_files(dir);
     if !leftovers.is_empty() {
         return Err(format!("{label}: temporary files left: {leftovers:?}"));
     }
@@ -448,7 +441,6 @@ fn run_case(c: &Case, backend: Option<&str>) -> Result<(), String> {
         }
         Expect::Succeeds => {}
     }
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

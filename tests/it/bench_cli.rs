@@ -1,9 +1,7 @@
 //! `swmap bench` end to end: it runs, and where a GPU adapter works the two backends' results
 //! are identical. Timings are printed but never asserted.
 
-mod common;
-
-use common::{backends, ok, run, swmap};
+use crate::support::{backends, ok, run, swmap};
 
 fn bench(args: &[&str]) -> String {
     let out = ok(swmap().args(["bench", "--pairs", "200", "--repeats", "1"]).args(args));

@@ -3,8 +3,8 @@
 //! read-only files are refused, and neither a failure nor a signal leaves a file behind. No
 //! test here touches the system's `/dev/null`: the device test makes its own node.
 
-mod common;
-use common::*;
+use crate::sam_check::records;
+use crate::support::*;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,13 +20,6 @@ fn sh(script: &str, dir: &Path) -> std::process::Output {
 fn map_args(dir: &Path) -> Vec<String> {
     std::fs::copy(data("reads_1.fq.gz"), dir.join("r1.fq.gz")).unwrap();
     vec!["map".into(), test_index().display().to_string(), "r1.fq.gz".into(), "--backend".into(), "cpu".into()]
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -45,7 +38,7 @@ fn output_onto_a_character_device_writes_through_and_keeps_the_device() {
         assert!(out.status.success(), "{b}: {}", String::from_utf8_lossy(&out.stderr));
         let meta = std::fs::symlink_metadata(dir.join("null")).unwrap();
         assert!(meta.file_type().is_char_device(), "{b}: -o replaced the device node with a regular file");
-        assert!(!names(&dir).iter().any(|n| n.contains("swmap-tmp")), "{b}: {:?}", names(&dir));
+        assert!(temp_files(&dir).is_empty(), "{b}: {:?}", file_names(&dir));
     }
 }
 
@@ -53,10 +46,7 @@ fn output_onto_a_character_device_writes_through_and_keeps_the_device() {
 fn output_onto_a_fifo_is_written_in_place() {
     let dir = scratch("out-fifo");
     let args = map_args(&dir).join(" ");
-    let script = format!(
-        "mkfifo fifo && (wc -l < fifo > count &) && {} {args} -o fifo && sleep 0.2",
-        env!("CARGO_BIN_EXE_swmap")
-    );
+    let script = format!("mkfifo fifo && (wc -l < fifo > count &) && {SWMAP} {args} -o fifo && sleep 0.2");
     let out = sh(&script, &dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::symlink_metadata(dir.join("fifo")).unwrap().file_type().is_fifo());
@@ -140,12 +130,12 @@ fn signals_remove_temporary_files_and_leave_no_final_output() {
             "{} simulate {} -n 20000000 --paired -o sim & pid=$!; \
              for i in $(seq 100); do ls -a | grep -q swmap-tmp && break; sleep 0.05; done; \
              kill -{signal} $pid; wait $pid; echo $?",
-            env!("CARGO_BIN_EXE_swmap"),
+            SWMAP,
             data("ref.fa.gz").display()
         );
         let out = sh(&script, &dir);
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), code.to_string(), "SIG{signal}");
-        assert!(names(&dir).is_empty(), "SIG{signal} left {:?}", names(&dir));
+        assert!(file_names(&dir).is_empty(), "SIG{signal} left {:?}", file_names(&dir));
     }
 }
 
@@ -156,14 +146,14 @@ fn failed_simulate_leaves_no_empty_files() {
     // Reads longer than the genome: the simulator refuses after the files would have opened.
     let out = run(swmap().args(["simulate", "bad.fa", "-n", "10", "-l", "150", "-o", "sim"]).current_dir(&dir));
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(names(&dir), vec!["bad.fa".to_string()]);
+    assert_eq!(file_names(&dir), vec!["bad.fa".to_string()]);
 }
 
 #[test]
 fn closed_or_full_stderr_is_no_reason_to_panic() {
     let dir = scratch("stderr");
     let args = map_args(&dir).join(" ");
-    let bin = env!("CARGO_BIN_EXE_swmap");
+    let bin = SWMAP;
     let out = sh(&format!("{bin} {args} -o out.sam 2>/dev/full; echo $?"), &dir);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
     assert_eq!(records(&std::fs::read(dir.join("out.sam")).unwrap()).len(), 2000);
@@ -177,15 +167,16 @@ fn closed_or_full_stderr_is_no_reason_to_panic() {
 fn reference_through_a_pipe_maps_like_the_file() {
     let dir = scratch("ref-pipe");
     map_args(&dir);
-    let bin = env!("CARGO_BIN_EXE_swmap");
+    let bin = SWMAP;
     let reference = data("ref.fa.gz");
     let r = reference.display();
     let out = sh(&format!("{bin} map <(zcat {r}) r1.fq.gz --backend cpu -o pipe.sam && {bin} map {r} r1.fq.gz --backend cpu -o file.sam"), &dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let body = |name: &str| records(&std::fs::read(dir.join(name)).unwrap()).join("\n").into_bytes();
     assert_same(
-        &records(&std::fs::read(dir.join("pipe.sam")).unwrap()).join("\n").into_bytes(),
-        &records(&std::fs::read(dir.join("file.sam")).unwrap()).join("\n").into_bytes(),
-        "reference from a pipe vs from the file",
+        "cpu, bundled mate 1 reads",
+        ("reference from a pipe", &body("pipe.sam")),
+        ("from the file", &body("file.sam")),
     );
     // An index through a pipe too.
     let out = sh(&format!("{bin} map <(cat {}) r1.fq.gz --backend cpu -o idx.sam", test_index().display()), &dir);

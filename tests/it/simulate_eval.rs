@@ -3,6 +3,8 @@
 //! counted; dwgsim and wgsim names parse to the places bwa (checked-in data) or the reference
 //! itself (when the simulators are installed) puts them.
 
+use crate::sam_check::parse_cigar;
+use crate::support::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,28 +12,14 @@ use swmap::dna;
 use swmap::eval::truth::TrueOrigin;
 use swmap::eval::{evaluate, EvalOptions, ExpectedFrom};
 use swmap::simulate::read_name::SimulatedName;
+use swmap::simulate::rng::Rng;
 use swmap::simulate::sequencer::Strand;
 use swmap::simulate::{simulate, InsertSize, SimulateOptions};
 
-/// A fresh directory for one test.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("swmap-simulate-eval-{}-{test}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Two random contigs with N runs and scattered Ns; names with ':' and '_' on purpose.
 fn write_reference(dir: &Path) -> (PathBuf, Vec<(String, Vec<u8>)>) {
-    let mut x = 12345u64;
-    let mut next = move || {
-        x = x.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^ (z >> 31)
-    };
-    let mut contig = |len: usize| -> Vec<u8> { (0..len).map(|_| b"ACGT"[(next() % 4) as usize]).collect() };
+    let mut rng = Rng::new(12345);
+    let mut contig = |len: usize| -> Vec<u8> { (0..len).map(|_| b"ACGT"[rng.base() as usize]).collect() };
     let mut a = contig(40_000);
     a[10_000..10_400].fill(b'N');
     a[25_000..25_050].fill(b'N');
@@ -82,7 +70,7 @@ struct Truth {
     contig: String,
     pos: u64,
     strand: char,
-    cigar: Vec<(u64, char)>,
+    cigar: Vec<(u32, u8)>,
     seq_subs: u32,
     seq_indels: u32,
     snps: u32,
@@ -125,23 +113,8 @@ fn read_snps(path: &Path) -> std::collections::HashMap<(String, usize), u8> {
         .collect()
 }
 
-fn parse_cigar(text: &str) -> Vec<(u64, char)> {
-    let mut ops = Vec::new();
-    let mut n = 0;
-    for c in text.chars() {
-        match c.to_digit(10) {
-            Some(d) => n = n * 10 + d as u64,
-            None => {
-                ops.push((n, c));
-                n = 0;
-            }
-        }
-    }
-    ops
-}
-
-fn cigar_text(ops: &[(u64, char)]) -> String {
-    ops.iter().map(|(n, c)| format!("{n}{c}")).collect()
+fn cigar_text(ops: &[(u32, u8)]) -> String {
+    ops.iter().map(|&(n, op)| format!("{n}{}", op as char)).collect()
 }
 
 fn simulate_into(dir: &Path, reference: &Path, name: &str, options: &SimulateOptions) -> PathBuf {
@@ -156,7 +129,7 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 
 #[test]
 fn same_seed_gives_the_same_files_and_another_seed_others() {
-    let dir = temp_dir("seed");
+    let dir = scratch("seed");
     let (reference, _) = write_reference(&dir);
     let a = simulate_into(&dir, &reference, "a", &options(true, 1));
     let b = simulate_into(&dir, &reference, "b", &options(true, 1));
@@ -166,12 +139,11 @@ fn same_seed_gives_the_same_files_and_another_seed_others() {
         assert_eq!(read(&a), read(&b), "{suffix} differs with the same seed");
         assert_ne!(read(&a), read(&c), "{suffix} is the same with another seed");
     }
-    let _ = fs::remove_dir_all(dir);
 }
 
 #[test]
 fn read_counts_are_right_and_mates_share_names() {
-    let dir = temp_dir("counts");
+    let dir = scratch("counts");
     let (reference, _) = write_reference(&dir);
     let paired = simulate_into(&dir, &reference, "p", &options(true, 3));
     let r1 = read_fastq(&with_suffix(&paired, "_1.fq"));
@@ -190,12 +162,11 @@ fn read_counts_are_right_and_mates_share_names() {
     assert_eq!(reads.len(), 321);
     assert!(reads.iter().all(|r| SimulatedName::parse(&r.0).is_some_and(|n| n.mate2.is_none())));
     assert_eq!(read_truth(&with_suffix(&single, ".truth.tsv")).len(), 321);
-    let _ = fs::remove_dir_all(dir);
 }
 
 #[test]
 fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
-    let dir = temp_dir("truth");
+    let dir = scratch("truth");
     let (reference, contigs) = write_reference(&dir);
     let prefix = simulate_into(&dir, &reference, "t", &SimulateOptions { fragments: 1500, ..options(true, 4) });
     let truth = read_truth(&with_suffix(&prefix, ".truth.tsv"));
@@ -227,7 +198,7 @@ fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
         for &(n, op) in &t.cigar {
             let n = n as usize;
             match op {
-                'M' => {
+                b'M' => {
                     for k in 0..n {
                         assert_ne!(seq[r + k], b'N', "{} covers an N at {}", t.name, r + k + 1);
                         let alt = snps.get(&(t.contig.clone(), r + k)).copied();
@@ -238,12 +209,12 @@ fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
                     r += n;
                     q += n;
                 }
-                'I' => q += n,
-                'D' => {
+                b'I' => q += n,
+                b'D' => {
                     assert!(!seq[r..r + n].contains(&b'N'), "{} deletes an N", t.name);
                     r += n;
                 }
-                _ => panic!("unexpected op {op} in {}", t.name),
+                _ => panic!("unexpected op {} in {}", op as char, t.name),
             }
         }
         assert_eq!(q, forward.len(), "{}: CIGAR {} does not cover the read", t.name, cigar_text(&t.cigar));
@@ -266,7 +237,6 @@ fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
     let per_read = total_subs as f64 / truth.len() as f64;
     assert!((1.4..2.2).contains(&per_read), "{per_read}");
     assert!(q_start > q_end + 10 * truth.len() as u64, "qualities should fall along the read");
-    let _ = fs::remove_dir_all(dir);
 }
 
 /// SAM text placing every read of `truth` at its true place, `shift` bases to the right,
@@ -289,9 +259,9 @@ fn sam_from_truth(truth: &[Truth], contigs: &[(String, Vec<u8>)], shift: u64, ke
         }
         let mut cigar = t.cigar.clone();
         let mut pos = t.pos + shift;
-        if i % 3 == 0 && cigar[0].1 == 'M' && cigar[0].0 > 10 {
+        if i % 3 == 0 && cigar[0].1 == b'M' && cigar[0].0 > 10 {
             cigar[0].0 -= 4;
-            cigar.insert(0, (4, 'S'));
+            cigar.insert(0, (4, b'S'));
             pos += 4;
         }
         let cigar = cigar_text(&cigar);
@@ -306,7 +276,7 @@ fn sam_from_truth(truth: &[Truth], contigs: &[(String, Vec<u8>)], shift: u64, ke
 
 #[test]
 fn eval_scores_true_places_right_and_shifted_ones_wrong() {
-    let dir = temp_dir("eval");
+    let dir = scratch("eval");
     let (reference, contigs) = write_reference(&dir);
     let prefix = simulate_into(&dir, &reference, "e", &options(true, 5));
     let truth = read_truth(&with_suffix(&prefix, ".truth.tsv"));
@@ -332,8 +302,7 @@ fn eval_scores_true_places_right_and_shifted_ones_wrong() {
     assert!(e.wrong_reads.is_empty(), "wrong reads are listed only when asked");
     // `--wrong` lists each wrong read once, with where it was placed.
     let listed = dir.join("wrong.tsv");
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_swmap")).args(["eval", "--wrong"]).arg(&listed).arg(&sam).output().unwrap();
+    let out = swmap().args(["eval", "--wrong"]).arg(&listed).arg(&sam).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = fs::read_to_string(&listed).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split('\t').collect()).collect();
@@ -345,16 +314,14 @@ fn eval_scores_true_places_right_and_shifted_ones_wrong() {
     let row = rows.iter().find(|r| r[1] == t.name && r[2].parse::<u16>().unwrap() & segment != 0).unwrap();
     assert_eq!(row[4].parse::<u64>().unwrap(), t.pos + opts.tolerance + 1, "{row:?}");
     fs::write(&sam, sam_from_truth(&truth, &contigs, 0, |_| true)).unwrap();
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_swmap")).args(["eval", "--wrong"]).arg(&listed).arg(&sam).output().unwrap();
+    let out = swmap().args(["eval", "--wrong"]).arg(&listed).arg(&sam).output().unwrap();
     assert!(out.status.success());
     assert_eq!(fs::read_to_string(&listed).unwrap().lines().count(), 1, "only the header when nothing is wrong");
-    let _ = fs::remove_dir_all(dir);
 }
 
 #[test]
 fn eval_counts_missing_reads() {
-    let dir = temp_dir("missing");
+    let dir = scratch("missing");
     let (reference, contigs) = write_reference(&dir);
     let prefix = simulate_into(&dir, &reference, "m", &options(true, 6));
     let truth = read_truth(&with_suffix(&prefix, ".truth.tsv"));
@@ -374,7 +341,6 @@ fn eval_counts_missing_reads() {
     let e = evaluate(&sam, &EvalOptions { expected: Some(1000), ..Default::default() }).unwrap();
     assert_eq!((e.reads, e.missing, e.expected_from), (1000, 200 + dropped, ExpectedFrom::Given));
     assert!(evaluate(&sam, &EvalOptions { expected: Some(10), ..Default::default() }).is_err());
-    let _ = fs::remove_dir_all(dir);
 }
 
 /// BAM through noodles, record for record.
@@ -393,16 +359,11 @@ fn sam_to_bam(sam: &Path, bam: &Path) {
 #[test]
 fn checked_in_dwgsim_and_wgsim_names_match_bwa() {
     // test-data/README.md: real dwgsim and wgsim reads on lambda phage, placed by bwa mem.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data");
-    let e = evaluate(&root.join("dwgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, ..Default::default() }).unwrap();
+    let e = evaluate(&data("dwgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, ..Default::default() }).unwrap();
     assert_eq!((e.reads, e.missing, e.random), (160, 0, 2));
     assert_eq!(e.correct, e.records - e.random, "every non-random dwgsim read is where bwa put it");
-    let e = evaluate(&root.join("wgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, ..Default::default() }).unwrap();
+    let e = evaluate(&data("wgsim_lambda_bwa.sam"), &EvalOptions { tolerance: 0, ..Default::default() }).unwrap();
     assert_eq!((e.reads, e.correct, e.missing), (80, 80, 0));
-}
-
-fn installed(program: &str) -> bool {
-    Command::new(program).arg("-h").output().is_ok()
 }
 
 /// The reference bases a read's truth points at, in read orientation.
@@ -426,11 +387,11 @@ fn reference_at(
 
 #[test]
 fn dwgsim_names_point_at_the_reads_bases_when_dwgsim_is_installed() {
-    if !installed("dwgsim") {
+    if !has("dwgsim") {
         eprintln!("dwgsim is not installed: skipping (the checked-in example still runs)");
         return;
     }
-    let dir = temp_dir("dwgsim");
+    let dir = scratch("dwgsim");
     let (reference, contigs) = write_reference(&dir);
     let prefix = dir.join("dw");
     let status = Command::new("dwgsim")
@@ -474,16 +435,15 @@ fn dwgsim_names_point_at_the_reads_bases_when_dwgsim_is_installed() {
     fs::write(&path, &sam).unwrap();
     let e = evaluate(&path, &EvalOptions::default()).unwrap();
     assert_eq!((e.reads, e.records, e.missing, e.unmapped), (600, 600, 0, 600));
-    let _ = fs::remove_dir_all(dir);
 }
 
 #[test]
 fn wgsim_names_point_at_the_reads_bases_when_wgsim_is_installed() {
-    if !installed("wgsim") {
+    if !has("wgsim") {
         eprintln!("wgsim is not installed: skipping (the checked-in example still runs)");
         return;
     }
-    let dir = temp_dir("wgsim");
+    let dir = scratch("wgsim");
     let (reference, contigs) = write_reference(&dir);
     let (fq1, fq2) = (dir.join("w1.fq"), dir.join("w2.fq"));
     let out = Command::new("wgsim")
@@ -503,5 +463,4 @@ fn wgsim_names_point_at_the_reads_bases_when_wgsim_is_installed() {
             assert_eq!(matches, 1, "{name}: exactly one end of the fragment must be this read");
         }
     }
-    let _ = fs::remove_dir_all(dir);
 }

@@ -4,58 +4,15 @@
 //! Vulkan adapter these tests skip, unless `SWMAP_REQUIRE_GPU` is set (CI sets it and runs
 //! them on lavapipe).
 
-use std::sync::OnceLock;
+use crate::support::*;
 use swmap::align::Scoring;
 use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
 use swmap::batch::AlignBatch;
+use swmap::simulate::rng::Rng;
 use swmap::Error;
 
-fn open() -> Option<GpuBackend> {
-    match GpuBackend::new(true) {
-        Ok(gpu) => Some(gpu),
-        Err(e) if std::env::var_os("SWMAP_REQUIRE_GPU").is_none() => {
-            eprintln!("skipping: no GPU adapter ({e}); set SWMAP_REQUIRE_GPU=1 to make this fail");
-            None
-        }
-        Err(e) => panic!("SWMAP_REQUIRE_GPU is set but no GPU adapter works: {e}"),
-    }
-}
-
-/// One backend for the tests that need no settings of their own. Lavapipe compiles the kernel
-/// at its first dispatch, for seconds; done once here, later devices find it in Mesa's cache
-/// instead of every test compiling it at the same time.
-fn shared() -> Option<&'static GpuBackend> {
-    static GPU: OnceLock<Option<GpuBackend>> = OnceLock::new();
-    GPU.get_or_init(|| {
-        let gpu = open()?;
-        let mut b = AlignBatch::new();
-        let q = b.push_query(&[0, 1, 2, 3]);
-        b.push_task(q, &[0, 1, 2, 3]);
-        gpu.align(&b, &Scoring::default()).expect("gpu backend runs");
-        Some(gpu)
-    })
-    .as_ref()
-}
-
-/// A backend of its own, for tests that change its settings.
-fn own() -> Option<GpuBackend> {
-    shared()?;
-    open()
-}
-
-/// splitmix64, so that inputs are the same everywhere.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        (z ^ (z >> 31)) % n
-    }
-    fn bases(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.below(4) as u8).collect()
-    }
+fn bases(rng: &mut Rng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| rng.base()).collect()
 }
 
 /// A read taken from the middle of a window, with an insertion and a deletion every
@@ -69,7 +26,7 @@ fn read_from(rng: &mut Rng, window: &[u8], len: usize, gap_every: usize) -> Vec<
             break;
         }
         if step % gap_every == 0 {
-            read.push(rng.below(4) as u8); // insertion
+            read.push(rng.base()); // insertion
         } else if step % gap_every == gap_every / 2 {
             j += 1; // deletion
         } else {
@@ -83,44 +40,38 @@ fn read_from(rng: &mut Rng, window: &[u8], len: usize, gap_every: usize) -> Vec<
 /// `tasks` reads of `read_len` against windows of `window_len`, each query shared by two
 /// windows as the mapper does (forward and a second candidate).
 fn batch(seed: u64, tasks: usize, read_len: usize, window_len: usize, gap_every: usize) -> AlignBatch {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut b = AlignBatch::new();
     while b.len() < tasks {
-        let window = rng.bases(window_len);
+        let window = bases(&mut rng, window_len);
         let read = read_from(&mut rng, &window, read_len, gap_every);
         let q = b.push_query(&read);
         b.push_task(q, &window);
         if b.len() < tasks {
-            b.push_task(q, &rng.bases(window_len));
+            b.push_task(q, &bases(&mut rng, window_len));
         }
     }
     b
 }
 
 fn assert_same_as_cpu(gpu: &GpuBackend, batch: &AlignBatch, sc: &Scoring) {
+    assert_same_alignments(Engine { name: "gpu", backend: gpu }, engine("cpu").unwrap(), batch, sc);
+}
+
+/// `got` (from the GPU) against the CPU backend's results for `batch`.
+fn assert_cpu_agrees(got: &[swmap::align::Alignment], batch: &AlignBatch, sc: &Scoring) {
     let want = CpuBackend::new().align(batch, sc).expect("cpu backend runs");
-    let got = gpu.align(batch, sc).expect("gpu backend runs");
-    assert_eq!(got.len(), want.len());
-    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-        let t = &batch.tasks[k];
-        assert_eq!(
-            g,
-            w,
-            "task {k} differs (gpu left, cpu right):\nquery  {:?}\ntarget {:?}",
-            batch.query(t),
-            batch.target(t)
-        );
-    }
+    assert_same_items("alignments", ("gpu", got), ("cpu", &want), task_inputs(batch, sc));
 }
 
 #[test]
 fn batch_split_over_many_dispatches_matches_cpu() {
-    let Some(gpu) = own() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     let gpu = gpu.with_max_tasks_per_dispatch(13);
     let b = batch(1, 150, 100, 160, 30);
     let (got, timing) = gpu.align_timed(&b, &Scoring::default()).expect("gpu backend runs");
     assert_eq!(timing.dispatches, 150usize.div_ceil(13));
-    assert_eq!(got, CpuBackend::new().align(&b, &Scoring::default()).unwrap());
+    assert_cpu_agrees(&got, &b, &Scoring::default());
     assert!(timing.total_ns > 0);
     if gpu.info.has_timestamps {
         assert!(timing.kernel_ns.is_some());
@@ -129,25 +80,25 @@ fn batch_split_over_many_dispatches_matches_cpu() {
 
 #[test]
 fn dispatch_spread_over_every_work_buffer_matches_cpu() {
-    let Some(gpu) = own() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     // 150 x 300 tasks take 24 KB of work each: 43 per 1 MiB buffer, about 170 per dispatch.
     let gpu = gpu.with_max_work_buffer_bytes(1 << 20);
     let b = batch(6, 400, 150, 300, 50);
     let (got, timing) = gpu.align_timed(&b, &Scoring::default()).expect("gpu backend runs");
     assert_eq!(timing.dispatches, 3);
-    assert_eq!(got, CpuBackend::new().align(&b, &Scoring::default()).unwrap());
+    assert_cpu_agrees(&got, &b, &Scoring::default());
 }
 
 #[test]
 fn queries_longer_than_the_kernel_takes_go_to_the_cpu() {
-    let Some(gpu) = shared() else { return };
-    let mut rng = Rng(2);
+    let Some(gpu) = shared_gpu() else { return };
+    let mut rng = Rng::new(2);
     let mut b = AlignBatch::new();
     for len in [GpuBackend::MAX_QUERY - 1, GpuBackend::MAX_QUERY, GpuBackend::MAX_QUERY + 1, 700] {
-        let window = rng.bases(len * 5 / 4 + 40);
+        let window = bases(&mut rng, len * 5 / 4 + 40);
         let q = b.push_query(&read_from(&mut rng, &window, len, 90));
         b.push_task(q, &window);
-        let q = b.push_query(&rng.bases(120)); // short ones in between
+        let q = b.push_query(&bases(&mut rng, 120)); // short ones in between
         b.push_task(q, &window);
     }
     let lens: Vec<u32> = b.tasks.iter().step_by(2).map(|t| t.query_len).collect();
@@ -157,7 +108,7 @@ fn queries_longer_than_the_kernel_takes_go_to_the_cpu() {
 
 #[test]
 fn cigars_longer_than_the_first_readback_expects_are_fetched() {
-    let Some(gpu) = shared() else { return };
+    let Some(gpu) = shared_gpu() else { return };
     // With cheap gaps, a gap every 6 bases gives dozens of CIGAR runs per aligned read, far
     // over the initial guess of 4 per task.
     let b = batch(3, 40, 150, 220, 6);
@@ -168,7 +119,7 @@ fn cigars_longer_than_the_first_readback_expects_are_fetched() {
 
 #[test]
 fn buffers_grow_and_are_reused_across_batches_and_threads() {
-    let Some(gpu) = shared() else { return };
+    let Some(gpu) = shared_gpu() else { return };
     let sc = Scoring::default();
     let small = batch(4, 5, 50, 80, 20);
     let large = batch(5, 120, 250, 400, 40);
@@ -182,22 +133,25 @@ fn buffers_grow_and_are_reused_across_batches_and_threads() {
     });
 }
 
+/// Under every engine, the oracle included.
 #[test]
 fn empty_batch_and_empty_tasks() {
-    let Some(gpu) = shared() else { return };
-    assert!(gpu.align(&AlignBatch::new(), &Scoring::default()).unwrap().is_empty());
+    let sc = Scoring::default();
     let mut b = AlignBatch::new();
     let q = b.push_query(&[]);
     b.push_task(q, &[0, 1, 2]);
     let q = b.push_query(&[0, 1, 2]);
     b.push_task(q, &[]);
     b.push_task(q, &[3, 0, 1, 2, 3]);
-    assert_same_as_cpu(gpu, &b, &Scoring::default());
+    for e in engines() {
+        assert!(e.backend.align(&AlignBatch::new(), &sc).unwrap().is_empty(), "{}: results for no tasks", e.name);
+        assert_same_alignments(oracle(), e, &b, &sc);
+    }
 }
 
 #[test]
 fn describe_names_the_adapter() {
-    let Some(gpu) = shared() else { return };
+    let Some(gpu) = shared_gpu() else { return };
     let d = gpu.describe();
     assert!(d.starts_with("gpu (") && d.contains(&gpu.info.name) && d.contains(&gpu.info.device_type), "{d}");
 }
@@ -224,7 +178,7 @@ fn backend_is_send_and_sync() {
 /// the CPU, whichever side of the limit they fall on.
 #[test]
 fn tasks_past_the_driver_loop_limit_match_cpu() {
-    let Some(gpu) = shared() else { return };
+    let Some(gpu) = shared_gpu() else { return };
     let sc = Scoring::default();
     // Windows of 2,020 and 5,000 bases, and a 7.5 kb mate-rescue window.
     for (seed, read_len, window) in [(41, 256, 2020), (42, 150, 5000), (43, 150, 7500), (44, 250, 2100)] {
@@ -236,7 +190,7 @@ fn tasks_past_the_driver_loop_limit_match_cpu() {
 /// device, the big one on the CPU kernel, and every result matches.
 #[test]
 fn one_oversized_task_among_ordinary_ones_matches_cpu() {
-    let Some(gpu) = shared() else { return };
+    let Some(gpu) = shared_gpu() else { return };
     let sc = Scoring::default();
     let mut b = batch(45, 31, 150, 190, 30);
     let big = batch(46, 1, 250, 6000, 40);
@@ -249,7 +203,7 @@ fn one_oversized_task_among_ordinary_ones_matches_cpu() {
     }
     let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
     assert!(timing.dispatches >= 1, "the ordinary tasks still run on the device");
-    assert_eq!(got, CpuBackend::new().align(&b, &sc).unwrap());
+    assert_cpu_agrees(&got, &b, &sc);
 }
 
 /// A backend that returns a result its task cannot have: the mapper's check turns it into an
@@ -271,7 +225,9 @@ fn impossible_backend_result_is_an_error_not_a_record() {
     }
     let sc = Scoring::default();
     let b = batch(48, 6, 150, 190, 30);
-    assert!(swmap::backend::align_checked(&CpuBackend::new(), &b, &sc).is_ok());
+    for e in engines() {
+        assert!(swmap::backend::align_checked(e.backend, &b, &sc).is_ok(), "{}", e.name);
+    }
     let err = swmap::backend::align_checked(&Broken, &b, &sc).unwrap_err().to_string();
     assert!(err.contains("broken backend") && err.contains("task 5"), "{err}");
     // A wrong score with a well-formed CIGAR is caught too.

@@ -1,10 +1,8 @@
 //! Mate rescue: a mate with no usable seed is found by aligning it where the insert-size model
 //! says it must be, next to its confidently placed partner, under every backend.
 
-mod common;
-mod sam_check;
-use common::*;
-use sam_check::*;
+use crate::sam_check::*;
+use crate::support::*;
 use std::path::{Path, PathBuf};
 
 /// Every 12th base changed, so no 19-mer of the read matches the reference exactly (no seed),

@@ -3,8 +3,7 @@
 //! zeros). Each is an error naming the file (and the record), with exit status 1; an ordinary
 //! file is still scored.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::path::Path;
 
 const HEADER: &str = "@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr\tLN:10000\n";
@@ -53,7 +52,6 @@ fn a_second_primary_record_for_a_read_is_an_error_naming_file_and_record() {
         stderr.contains("record 3 (swmap:0:100+:chr): second primary record for read 'swmap:0:100+:chr'"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -77,7 +75,6 @@ fn a_file_with_no_alignment_records_is_an_error() {
     let (code, _, stderr) = eval(&secondary);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("secondary.sam") && stderr.contains("no primary alignment records"), "{stderr}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -105,5 +102,4 @@ fn an_ordinary_file_is_still_scored() {
     let (code, stdout, stderr) = eval(&sam);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.lines().any(|l| l.starts_with("correct ") && l.split_whitespace().nth(1) == Some("2")), "{stdout}");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -2,24 +2,15 @@
 //! none when there are more) and `-a` secondary records, on a small reference written by the
 //! test with a segment present twice and another present seven times.
 
-mod common;
-mod sam_check;
-
-use common::*;
-use sam_check::*;
+use crate::sam_check::*;
+use crate::support::*;
 use std::path::{Path, PathBuf};
+use swmap::simulate::rng::Rng;
 
-/// Seeded random bases (xorshift), so the reference is the same on every run.
+/// Seeded random bases, so the reference is the same on every run.
 fn random_bases(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b"ACGT"[(x % 4) as usize]
-        })
-        .collect()
+    let mut rng = Rng::new(seed);
+    (0..n).map(|_| b"ACGT"[rng.base() as usize]).collect()
 }
 
 /// Start of the two copies of the duplicated segment on `dup`, and of the copies of the unit
@@ -87,7 +78,8 @@ fn xa_lists_the_other_copy_and_only_a_few() {
     let fasta = load_fasta(&reference);
     let expected = body(&map(&reference, &reads, "cpu", &[]));
     for b in backends() {
-        assert_same(&expected, &body(&map(&reference, &reads, b, &["--chunk-reads", "3"])), &format!("cpu vs {b}"));
+        let got = body(&map(&reference, &reads, b, &["--chunk-reads", "3"]));
+        assert_same("default output", ("cpu", &expected), (&format!("{b} --chunk-reads 3"), &got));
     }
     let recs = lines(&expected);
     assert_eq!(recs.len(), READS, "no records beyond the primary ones by default");
@@ -134,11 +126,8 @@ fn all_alignments_adds_secondary_records_only() {
     let fasta = load_fasta(&reference);
     let expected = body(&map(&reference, &reads, "cpu", &["-a"]));
     for b in backends() {
-        assert_same(
-            &expected,
-            &body(&map(&reference, &reads, b, &["-a", "--chunk-reads", "5"])),
-            &format!("cpu vs {b}"),
-        );
+        let got = body(&map(&reference, &reads, b, &["-a", "--chunk-reads", "5"]));
+        assert_same("-a", ("cpu", &expected), (&format!("{b} --chunk-reads 5"), &got));
     }
     let recs = lines(&expected);
     let c = check_records(&expected, &fasta);

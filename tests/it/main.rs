@@ -1,0 +1,28 @@
+//! The integration tests, in one binary (one build, one link, one index of the bundled
+//! reference): one module per subject, and [`support`] with what they share, above all the
+//! backends every test runs under (`support::backends` on the command line,
+//! `support::engines` in the library). [`sam_check`] checks SAM output without swmap's code.
+
+mod sam_check;
+mod support;
+
+mod align_backends;
+mod ambiguous_bases;
+mod bad_input;
+mod bench_cli;
+mod chimeric_library;
+mod eval_input;
+mod gpu_backend;
+mod input_catalogue;
+mod map_invariants;
+mod mate_rescue;
+mod mutation;
+mod output_safety;
+mod repeat_arrays;
+mod sam_output;
+mod secondary_xa;
+mod shaders;
+mod simulate_eval;
+mod split_reads;
+mod tags_exact;
+mod tandem_repeat;
