@@ -43,12 +43,11 @@ mod cigar;
 mod kernel;
 pub(crate) mod lanes;
 mod reference;
-mod scoring;
 
+pub use crate::options::Scoring;
 pub use cigar::{Cigar, CigarOp};
 pub use kernel::{align_task, TracebackScratch};
 pub use reference::align_reference;
-pub use scoring::Scoring;
 
 /// Minus infinity in every DP matrix.
 pub const NEG_INF: i32 = -(1 << 29);

@@ -2,8 +2,8 @@
 //!
 //! Bases are stored one per byte as codes `A=0, C=1, G=2, T=3, N=4`. Every IUPAC ambiguity
 //! code (R, Y, K, M, S, W, B, D, H, V) and N itself become code 4: such a base never takes
-//! part in a seed and scores as an "ambiguous" pair during alignment (see
-//! [`crate::align::Scoring::ambiguous`]). Lower case is upper-cased.
+//! part in a seed and scores as an "ambiguous" pair during alignment (the `ambiguous` score
+//! of the scoring options). Lower case is upper-cased.
 
 /// Code of an ambiguous base.
 pub const N: u8 = 4;

@@ -17,7 +17,7 @@
 mod file;
 pub mod minimizer;
 
-use crate::fasta::Contig;
+use crate::io::fasta::Contig;
 use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 

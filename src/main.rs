@@ -8,7 +8,7 @@ use swmap::cli::{Cli, Command};
 fn main() -> ExitCode {
     // First, while the process has one thread: every thread started later inherits the
     // blocked signals, which one thread of ours receives to remove temporary output files.
-    swmap::output::remove_temporary_files_on_signals();
+    swmap::io::output::remove_temporary_files_on_signals();
     // Mesa's Vulkan drivers probe for a Wayland display while wgpu enumerates adapters, and
     // libwayland prints an "XDG_RUNTIME_DIR is invalid" line on stderr when the variable is
     // unset (as on servers and in CI). Pointing it at the temp directory keeps stderr to our

@@ -1,287 +1,306 @@
-//! The mapping driver: reads stream in chunks, and each chunk goes through the stages in
-//! order — seed (find candidate windows), pack one batch, align it on the backend, collect
-//! hits, pair mates, score MAPQ, build records — and out to the writer in input order.
+//! The mapping driver, and the library's front door: a [`Mapper`] takes reads (from FASTQ
+//! readers or from memory, single or paired) and hands back, in input order, each read's
+//! [`Placement`] and SAM records.
 //!
-//! Every stage runs on its own thread (see [`map_reads`]), so reading, seeding, aligning and
-//! writing overlap. Every decision about a read depends only on that read (and its mate, and for pairs
-//! the insert-size model, fixed from the first pairs of the input), so the output is the same
-//! for any chunk size, thread count or backend.
+//! A chunk of reads goes through the stages in the order of the algorithm ([`Mapper::map_chunk`]):
+//! **seed** (candidate windows, [`crate::seed`]) and **pack** (one [`AlignBatch`]), **align**
+//! (the backend, every result checked against its task), **place** (hits, mate rescue,
+//! pairing, MAPQ, supplementary and secondary choices, [`crate::place`]) and **format**
+//! (SAM records, [`crate::sam::format`]). [`pipeline`] runs consecutive chunks through these
+//! stages on their own threads at the same time; it holds the threads and channels and no
+//! step of the algorithm.
+//!
+//! Pairs wait before placement until the insert-size model is fixed from the first
+//! [`ESTIMATION_PAIRS`] pairs of the input ([`ModelGate`]). Every decision about a read depends
+//! only on that read, its mate and that model, so the output is the same for any chunk size,
+//! thread count or backend.
 
-use crate::align::{Alignment, Scoring};
-use crate::backend::AlignBackend;
+mod pipeline;
+
+use crate::align::Alignment;
+use crate::backend::{align_checked, AlignBackend};
 use crate::batch::AlignBatch;
 use crate::dna;
 use crate::error::{Error, Result};
-use crate::fastq::{Read, ReadSource};
-use crate::hit::ReadHits;
 use crate::index::Index;
-use crate::mapq;
-use crate::pair::{self, InsertModel, ESTIMATION_PAIRS};
-use crate::records;
-use crate::rescue::rescue_mates;
-use crate::sam::{SamRecord, SamWriter};
-use crate::seed::{find_candidates, Candidates, SeedOptions, SeedScratch};
-use crate::split;
+use crate::io::fastq::{Read, ReadSource};
+use crate::options::MapOptions;
+use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
+use crate::place::rescue::rescue_mates;
+use crate::place::{place_pair, place_single, Placement, ReadHits};
+use crate::sam::{format, SamRecord, SamWriter};
+use crate::seed::{find_candidates, Candidates, SeedScratch};
 use rayon::prelude::*;
-use std::sync::mpsc::sync_channel;
-
-/// Options of `swmap map` that shape the output.
-#[derive(Clone, Debug)]
-pub struct MapOptions {
-    pub scoring: Scoring,
-    pub seed: SeedOptions,
-    /// Alignments scoring below this are not reported (`-T`, default 30).
-    pub min_score: i32,
-    /// Reads per chunk (pairs count twice). Changes speed and memory, never the output.
-    pub chunk_reads: usize,
-    /// Supplementary and secondary records, XA (`-Y`, `-a`, `--max-xa-hits`).
-    pub output: records::OutputOptions,
-}
-
-impl Default for MapOptions {
-    fn default() -> Self {
-        MapOptions {
-            scoring: Scoring::default(),
-            seed: SeedOptions::default(),
-            min_score: 30,
-            chunk_reads: 200_000,
-            output: records::OutputOptions::default(),
-        }
-    }
-}
 
 /// Counts reported at the end of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MapStats {
+    /// Reads in (mates count singly).
     pub reads: u64,
+    /// Reads with a primary alignment.
     pub mapped: u64,
+    /// Alignment tasks of the main batches (mate rescue not counted).
     pub alignments: u64,
+    /// Dynamic-programming cells of those tasks.
     pub cells: u64,
+    /// The insert-size model: rounded mean and proper-pair bounds.
     pub insert_model: Option<(i64, i64, i64)>,
 }
 
-/// A chunk after seeding: its reads, what seeding found for each, and the packed batch to align.
-pub struct SeededChunk {
-    pub reads: Vec<Read>,
+/// One read as the mapper hands it back: the read, what was decided for it, and its records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappedRead {
+    pub read: Read,
+    pub placement: Placement,
+    /// The SAM records of the read, in output order (formatted from `placement`).
+    pub records: Vec<SamRecord>,
+}
+
+/// Maps reads against an index on a backend, with fixed options.
+///
+/// # Examples
+///
+/// ```
+/// use swmap::backend::CpuBackend;
+/// use swmap::index::{Index, IndexParams};
+/// use swmap::io::fasta::Contig;
+/// use swmap::io::fastq::Read;
+/// use swmap::map::Mapper;
+/// use swmap::options::MapOptions;
+///
+/// // A random 2 kb reference and a read copied from it.
+/// let mut x = 12345u64;
+/// let seq: Vec<u8> = (0..2000).map(|_| { x = x.wrapping_mul(6364136223846793005).wrapping_add(1); (x >> 62) as u8 }).collect();
+/// let index = Index::build(vec![Contig { name: "chr1".into(), seq: seq.clone() }], IndexParams::default());
+/// let read = Read { name: b"r1".to_vec(), codes: seq[500..600].to_vec(), qual: vec![30; 100] };
+///
+/// let backend = CpuBackend::new();
+/// let mapper = Mapper::new(&index, &backend, MapOptions::default()).unwrap();
+/// let mapped = mapper.map_single(vec![read]).unwrap();
+/// let primary = mapped[0].placement.primary().unwrap();
+/// assert_eq!((primary.contig, primary.pos), (0, 500));
+/// assert_eq!(mapped[0].records[0].cigar.to_string(), "100M");
+/// ```
+pub struct Mapper<'a> {
+    index: &'a Index,
+    backend: &'a dyn AlignBackend,
+    opts: MapOptions,
+}
+
+/// A chunk after seeding: its reads, what seeding found for each, and the packed batch.
+struct SeededChunk {
+    reads: Vec<Read>,
     /// Each read's windows and seeding facts, in read order.
-    pub seeds: Vec<Candidates>,
+    seeds: Vec<Candidates>,
     /// Tasks of read `i` are `first_task[i]..first_task[i + 1]`, one per window, in order.
-    pub first_task: Vec<usize>,
-    pub batch: AlignBatch,
+    first_task: Vec<usize>,
+    batch: AlignBatch,
 }
 
-/// Finds every read's candidate windows and packs them into one batch.
-pub fn seed_chunk(index: &Index, reads: Vec<Read>, opts: &MapOptions) -> SeededChunk {
-    let seeds: Vec<_> = reads
-        .par_iter()
-        .map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, &opts.seed, s))
-        .collect();
-    // Pack the batch: each read's orientations once, then its windows, in read order.
-    let mut batch = AlignBatch::new();
-    let mut first_task = Vec::with_capacity(reads.len() + 1);
-    let mut rc = Vec::new();
-    for (read, c) in reads.iter().zip(&seeds) {
-        first_task.push(batch.len());
-        let mut fwd = None;
-        let mut rev = None;
-        for w in &c.windows {
-            let q = if w.reverse {
-                *rev.get_or_insert_with(|| {
-                    dna::reverse_complement_into(&read.codes, &mut rc);
-                    batch.push_query(&rc)
-                })
-            } else {
-                *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
-            };
-            batch.push_task(q, &index.seq[w.start as usize..w.end as usize]);
-        }
+/// A chunk after alignment: its reads and their hits, ready to be placed.
+struct AlignedChunk {
+    reads: Vec<Read>,
+    hits: Vec<ReadHits>,
+    tasks: u64,
+    cells: u64,
+}
+
+impl<'a> Mapper<'a> {
+    /// A mapper of `index` on `backend`; the options are checked here.
+    pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
+        opts.validate().map_err(Error::Options)?;
+        Ok(Mapper { index, backend, opts })
     }
-    first_task.push(batch.len());
-    SeededChunk { reads, seeds, first_task, batch }
-}
 
-/// Aligns a seeded chunk's batch.
-pub fn align_seeded(chunk: &SeededChunk, backend: &dyn AlignBackend, opts: &MapOptions) -> Result<Vec<Alignment>> {
-    crate::backend::align_checked(backend, &chunk.batch, &opts.scoring)
-}
+    pub fn index(&self) -> &Index {
+        self.index
+    }
 
-/// Every read's hits from its windows' alignments.
-pub fn collect_hits(index: &Index, chunk: &SeededChunk, alns: &[Alignment], opts: &MapOptions) -> Vec<ReadHits> {
-    (0..chunk.reads.len())
-        .into_par_iter()
-        .map(|i| {
-            let r = chunk.first_task[i]..chunk.first_task[i + 1];
-            let (read, seeds) = (&chunk.reads[i].codes, &chunk.seeds[i]);
-            let tasks = &chunk.batch.tasks[r.clone()];
-            let mut hits = ReadHits::from_alignments(index, &chunk.batch, tasks, &seeds.windows, &alns[r], opts);
-            hits.repetitive = (seeds.repetitive as usize * 1000 / read.len().max(1)) as u32;
-            hits.unexamined = seeds.unexamined;
-            hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring);
-            hits
+    pub fn options(&self) -> &MapOptions {
+        &self.opts
+    }
+
+    /// Maps every read of `source` in chunks, handing each chunk's reads to `sink` in input
+    /// order as soon as they are done; `sink` returns `false` to stop early (a closed pipe).
+    /// Memory stays bounded: a few chunks are in flight at a time.
+    pub fn map_source(
+        &self,
+        source: ReadSource,
+        sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+    ) -> Result<MapStats> {
+        pipeline::run(self, source, sink)
+    }
+
+    /// Maps `source` and writes every record to `writer`, in input order.
+    pub fn write_sam(&self, source: ReadSource, writer: &mut SamWriter) -> Result<MapStats> {
+        self.map_source(source, |chunk| {
+            for rec in chunk.iter().flat_map(|m| &m.records) {
+                writer.write(rec)?;
+            }
+            Ok(true)
         })
-        .collect()
-}
+    }
 
-/// Builds the records of a chunk (single reads, or mates adjacent when paired).
-fn chunk_records(
-    index: &Index,
-    reads: &[Read],
-    hits: &[ReadHits],
-    paired: bool,
-    model: Option<&InsertModel>,
-    opts: &MapOptions,
-) -> Vec<SamRecord> {
-    let (sc, out) = (&opts.scoring, &opts.output);
-    if !paired {
-        return reads
-            .par_iter()
-            .zip(hits)
-            .flat_map_iter(|(r, h)| {
-                // The read's other parts (split reads) are no rivals to its primary.
-                let q = h.best().map_or(0, |_| mapq::single_end(&split::competing(h, 0, r.codes.len() as u32), sc));
-                records::single(r, h, q, index, sc, out)
+    /// Maps single-end reads held in memory.
+    pub fn map_single(&self, reads: Vec<Read>) -> Result<Vec<MappedRead>> {
+        self.collect(ReadSource::Reads(Box::new(reads.into_iter())))
+    }
+
+    /// Maps pairs held in memory (mate 1, mate 2); the insert-size model comes from their
+    /// first [`ESTIMATION_PAIRS`]. Mate 1's read is first in each returned pair.
+    pub fn map_pairs(&self, pairs: Vec<(Read, Read)>) -> Result<Vec<[MappedRead; 2]>> {
+        let all = self.collect(ReadSource::Pairs(Box::new(pairs.into_iter()), 0))?;
+        let mut it = all.into_iter();
+        let mut out = Vec::with_capacity(it.len() / 2);
+        while let (Some(a), Some(b)) = (it.next(), it.next()) {
+            out.push([a, b]);
+        }
+        Ok(out)
+    }
+
+    fn collect(&self, source: ReadSource) -> Result<Vec<MappedRead>> {
+        let mut all = Vec::new();
+        self.map_source(source, |chunk| {
+            all.extend(chunk);
+            Ok(true)
+        })?;
+        Ok(all)
+    }
+
+    /// One chunk from reads to records, the steps in order; `model` is the insert-size model
+    /// (pairs: mates adjacent). The pipeline runs the same three steps on separate threads.
+    pub fn map_chunk(&self, reads: Vec<Read>, paired: bool, model: Option<&InsertModel>) -> Result<Vec<MappedRead>> {
+        let seeded = self.seed(reads);
+        let aligned = self.align(seeded)?;
+        self.place(aligned, paired, model)
+    }
+
+    /// Seed: every read's candidate windows; pack: one batch holding each read's orientations
+    /// once and its windows, in read order.
+    fn seed(&self, reads: Vec<Read>) -> SeededChunk {
+        let (index, opts) = (self.index, &self.opts.seed);
+        let seeds: Vec<Candidates> =
+            reads.par_iter().map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, opts, s)).collect();
+        let mut batch = AlignBatch::new();
+        let mut first_task = Vec::with_capacity(reads.len() + 1);
+        let mut rc = Vec::new();
+        for (read, c) in reads.iter().zip(&seeds) {
+            first_task.push(batch.len());
+            let (mut fwd, mut rev) = (None, None);
+            for w in &c.windows {
+                let q = if w.reverse {
+                    *rev.get_or_insert_with(|| {
+                        dna::reverse_complement_into(&read.codes, &mut rc);
+                        batch.push_query(&rc)
+                    })
+                } else {
+                    *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
+                };
+                batch.push_task(q, &index.seq[w.start as usize..w.end as usize]);
+            }
+        }
+        first_task.push(batch.len());
+        SeededChunk { reads, seeds, first_task, batch }
+    }
+
+    /// Align the batch on the backend, and turn each read's results into its hits.
+    fn align(&self, chunk: SeededChunk) -> Result<AlignedChunk> {
+        let alns: Vec<Alignment> = align_checked(self.backend, &chunk.batch, &self.opts.scoring)?;
+        let hits = (0..chunk.reads.len())
+            .into_par_iter()
+            .map(|i| {
+                let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
+                let (read, seeds) = (&chunk.reads[i].codes, &chunk.seeds[i]);
+                ReadHits::new(self.index, read, seeds, &chunk.batch, tasks.clone(), &alns[tasks], &self.opts)
             })
             .collect();
+        let (tasks, cells) = (chunk.batch.len() as u64, chunk.batch.cells());
+        Ok(AlignedChunk { reads: chunk.reads, hits, tasks, cells })
     }
-    reads
-        .par_chunks(2)
-        .zip(hits.par_chunks(2))
-        .flat_map_iter(|(r, h)| {
-            let choice = pair::choose([&h[0], &h[1]], [r[0].codes.len() as u32, r[1].codes.len() as u32], model, sc);
-            records::pair([&r[0], &r[1]], [&h[0], &h[1]], &choice, index, sc, out)
-        })
-        .collect()
-}
 
-/// Maps every read of `source` and writes the records; returns counts for the summary line.
-///
-/// Five stages on their own threads, joined by bounded channels so that each works on a
-/// different chunk at the same time: read, seed (rayon), align (the backend), finish (hits,
-/// pairing, MAPQ and records, rayon) and write. Chunks pass through every stage in input
-/// order.
-pub fn map_reads(
-    index: &Index,
-    mut source: ReadSource,
-    backend: &dyn AlignBackend,
-    opts: &MapOptions,
-    writer: &mut SamWriter,
-) -> Result<MapStats> {
-    let paired = source.is_paired();
-    let chunk_reads = opts.chunk_reads.max(2);
-    let mut stats = MapStats::default();
-    std::thread::scope(|scope| -> Result<MapStats> {
-        let (chunk_tx, chunk_rx) = sync_channel::<Result<Vec<Read>>>(1);
-        let (seeded_tx, seeded_rx) = sync_channel::<Result<SeededChunk>>(1);
-        let (aligned_tx, aligned_rx) = sync_channel::<Result<(SeededChunk, Vec<Alignment>)>>(1);
-        let (rec_tx, rec_rx) = sync_channel::<Vec<SamRecord>>(2);
-        scope.spawn(move || loop {
-            let mut chunk = Vec::with_capacity(chunk_reads);
-            let item = match source.next_chunk(chunk_reads, &mut chunk) {
-                Ok(false) => break,
-                Ok(true) => Ok(chunk),
-                Err(e) => Err(e),
-            };
-            let failed = item.is_err();
-            if chunk_tx.send(item).is_err() || failed {
-                break;
-            }
-        });
-        scope.spawn(move || {
-            for item in chunk_rx {
-                let seeded = item.map(|reads| seed_chunk(index, reads, opts));
-                let failed = seeded.is_err();
-                if seeded_tx.send(seeded).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        scope.spawn(move || {
-            for item in seeded_rx {
-                let aligned = item.and_then(|c| align_seeded(&c, backend, opts).map(|a| (c, a)));
-                let failed = aligned.is_err();
-                if aligned_tx.send(aligned).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        let write_thread = scope.spawn(move || -> Result<()> {
-            for recs in rec_rx {
-                for r in &recs {
-                    writer.write(r)?;
-                }
-            }
-            Ok(())
-        });
-
-        let mut run = || -> Result<()> {
-            // Pairs wait here until the insert-size model is fixed from the first pairs.
-            let mut pending: Vec<(Vec<Read>, Vec<ReadHits>)> = Vec::new();
-            let mut pending_reads = 0usize;
-            let mut model: Option<Option<InsertModel>> = if paired { None } else { Some(None) };
-            let emit = |reads: &[Read], mut hits: Vec<ReadHits>, model: Option<&InsertModel>, stats: &mut MapStats| {
-                if let Some(m) = model {
-                    rescue_mates(index, reads, &mut hits, m, backend, opts)?;
-                }
-                let recs = chunk_records(index, reads, &hits, paired, model, opts);
-                // Primary records only: supplementary and secondary ones are extra lines, not reads.
-                let not_primary_or_unmapped = records::UNMAPPED | records::SECONDARY | records::SUPPLEMENTARY;
-                stats.mapped += recs.iter().filter(|r| r.flags & not_primary_or_unmapped == 0).count() as u64;
-                Ok::<bool, Error>(rec_tx.send(recs).is_ok())
-            };
-            for item in aligned_rx.iter() {
-                let (chunk, alns) = item?;
-                stats.reads += chunk.reads.len() as u64;
-                stats.alignments += chunk.batch.len() as u64;
-                stats.cells += chunk.batch.cells();
-                let hits = collect_hits(index, &chunk, &alns, opts);
-                let reads = chunk.reads;
-                match &model {
-                    Some(m) => {
-                        if !emit(&reads, hits, m.as_ref(), &mut stats)? {
-                            return Ok(());
-                        }
-                    }
-                    None => {
-                        pending_reads += reads.len();
-                        pending.push((reads, hits));
-                        if pending_reads >= 2 * ESTIMATION_PAIRS {
-                            let m = estimate(&pending, &opts.scoring);
-                            for (r, h) in pending.drain(..) {
-                                if !emit(&r, h, m.as_ref(), &mut stats)? {
-                                    return Ok(());
-                                }
-                            }
-                            model = Some(m);
-                        }
-                    }
-                }
-            }
-            if model.is_none() {
-                let m = estimate(&pending, &opts.scoring);
-                for (r, h) in pending.drain(..) {
-                    if !emit(&r, h, m.as_ref(), &mut stats)? {
-                        return Ok(());
-                    }
-                }
-                model = Some(m);
-            }
-            stats.insert_model = model.flatten().map(|m| (m.mean.round() as i64, m.low, m.high));
-            Ok(())
+    /// Rescue mates (pairs with a model), place every read, and format its records.
+    fn place(&self, chunk: AlignedChunk, paired: bool, model: Option<&InsertModel>) -> Result<Vec<MappedRead>> {
+        let AlignedChunk { reads, mut hits, .. } = chunk;
+        let opts = &self.opts;
+        if let Some(m) = model.filter(|_| paired) {
+            rescue_mates(self.index, &reads, &mut hits, m, self.backend, opts)?;
+        }
+        let len = |r: &Read| r.codes.len() as u32;
+        let placements: Vec<Placement> = if paired {
+            let pairs: Vec<[ReadHits; 2]> = pair_up(hits);
+            pairs
+                .into_par_iter()
+                .zip(reads.par_chunks(2))
+                .flat_map_iter(|(h, r)| place_pair(h, [len(&r[0]), len(&r[1])], model, opts))
+                .collect()
+        } else {
+            hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts)).collect()
         };
-        let result = run();
-        drop(rec_tx);
-        // Dropping the receiver unblocks the upstream stages if we stopped early.
-        drop(aligned_rx);
-        let written = write_thread.join().expect("writer thread never panics");
-        result?;
-        written?;
-        Ok(stats.clone())
-    })
+        Ok(reads
+            .into_par_iter()
+            .zip(placements)
+            .map(|(read, placement)| {
+                let records = format::records(&read, &placement, self.index, &opts.output);
+                MappedRead { read, placement, records }
+            })
+            .collect())
+    }
 }
 
-/// The insert-size model from the first `ESTIMATION_PAIRS` pairs of the pending chunks.
-fn estimate(pending: &[(Vec<Read>, Vec<ReadHits>)], sc: &Scoring) -> Option<InsertModel> {
-    let pairs: Vec<(&ReadHits, &ReadHits)> =
-        pending.iter().flat_map(|(_, h)| h.chunks(2).map(|p| (&p[0], &p[1]))).take(ESTIMATION_PAIRS).collect();
-    InsertModel::fit(&pairs, sc).inspect_err(pair::NoModel::warn).ok()
+/// Mates' hits, adjacent in `hits`, as pairs.
+fn pair_up(hits: Vec<ReadHits>) -> Vec<[ReadHits; 2]> {
+    let mut it = hits.into_iter();
+    let mut out = Vec::with_capacity(it.len() / 2);
+    while let (Some(a), Some(b)) = (it.next(), it.next()) {
+        out.push([a, b]);
+    }
+    out
+}
+
+/// Holds aligned chunks of pairs back until the insert-size model is fixed from the first
+/// [`ESTIMATION_PAIRS`] pairs of the input (or all of a shorter input), then lets every
+/// chunk through with it. Single reads pass at once, without a model.
+enum ModelGate {
+    Waiting { chunks: Vec<AlignedChunk>, reads: usize },
+    Fixed(Option<InsertModel>),
+}
+
+impl ModelGate {
+    fn new(paired: bool) -> ModelGate {
+        if paired {
+            ModelGate::Waiting { chunks: Vec::new(), reads: 0 }
+        } else {
+            ModelGate::Fixed(None)
+        }
+    }
+
+    /// Takes a chunk; returns the chunks that may be placed now, in input order.
+    fn push(&mut self, chunk: AlignedChunk, sc: &crate::align::Scoring) -> Vec<AlignedChunk> {
+        let ModelGate::Waiting { chunks, reads } = self else { return vec![chunk] };
+        *reads += chunk.reads.len();
+        chunks.push(chunk);
+        if *reads >= 2 * ESTIMATION_PAIRS {
+            self.fix(sc)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// At the end of the input: fixes the model if still waiting; returns what was held.
+    fn fix(&mut self, sc: &crate::align::Scoring) -> Vec<AlignedChunk> {
+        let ModelGate::Waiting { chunks, .. } = self else { return Vec::new() };
+        let chunks = std::mem::take(chunks);
+        let pairs: Vec<(&ReadHits, &ReadHits)> =
+            chunks.iter().flat_map(|c| c.hits.chunks(2).map(|p| (&p[0], &p[1]))).take(ESTIMATION_PAIRS).collect();
+        let model = InsertModel::fit(&pairs, sc).inspect_err(|no| no.warn()).ok();
+        *self = ModelGate::Fixed(model);
+        chunks
+    }
+
+    fn model(&self) -> Option<&InsertModel> {
+        match self {
+            ModelGate::Fixed(m) => m.as_ref(),
+            ModelGate::Waiting { .. } => None,
+        }
+    }
 }

@@ -1,6 +1,7 @@
-//! SAM/BAM output through noodles: the header (@HD, @SQ, @RG, @PG), records in input order,
-//! the NM and MD tags computed against the reference, and safe file handling (a file named
-//! with `-o` is written under a temporary name and renamed only when complete).
+//! SAM/BAM output through noodles: a [`crate::place::Placement`] formatted as records
+//! ([`format`]), the header (@HD, @SQ, @RG, @PG), the NM and MD tags computed against the
+//! reference, and the writer (a file named with `-o` is opened as [`crate::io::output`]
+//! decides).
 
 use crate::align::Cigar;
 
@@ -56,6 +57,7 @@ pub struct HeaderInfo {
     pub command_line: String,
 }
 
+pub mod format;
 mod header;
 mod tags;
 mod writer;

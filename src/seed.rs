@@ -19,28 +19,7 @@
 
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
-
-/// Seeding options (`swmap map --max-occ ...`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SeedOptions {
-    /// Skip minimizers with more hits than this.
-    pub max_occ: usize,
-    /// Keep at most this many windows per read, or up to [`TIE_FACTOR`] times as many when
-    /// more windows than that have seeds as good as the best one's (copies of a repeat).
-    pub max_candidates: usize,
-    /// Drop groups weighing less than this fraction (in percent) of the best group.
-    pub min_weight_percent: u32,
-    /// Hits whose diagonals differ by at most this much are grouped.
-    pub band: u32,
-    /// Reference bases added on each side of a group's span.
-    pub window_pad: u32,
-}
-
-impl Default for SeedOptions {
-    fn default() -> Self {
-        SeedOptions { max_occ: 500, max_candidates: 8, min_weight_percent: 30, band: 32, window_pad: 20 }
-    }
-}
+use crate::options::SeedOptions;
 
 /// A reference window to align a read (or its reverse complement) against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,8 +277,8 @@ fn push_hits<'a>(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = &'a u64>, m:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fasta::Contig;
     use crate::index::IndexParams;
+    use crate::io::fasta::Contig;
 
     #[test]
     fn finds_both_strands_at_the_true_place() {

@@ -34,8 +34,8 @@ pub mod sequencer;
 pub mod simulator;
 
 use crate::error::{Error, Result};
-use crate::fasta::{self, Contig};
-use crate::output::{self, OutputFile};
+use crate::io::fasta::{self, Contig};
+use crate::io::output::{self, OutputFile};
 use genome::VariantKind;
 use sequencer::SimRead;
 pub use simulator::{Fragment, Simulator};

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, plot, report, EvalOptions, Evaluation};
-use crate::output::{check_not_an_input, OutputFile};
+use crate::io::output::{check_not_an_input, OutputFile};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Writes one output file (through a temporary name, see [`crate::output`]).
+/// Writes one output file (through a temporary name, see [`crate::io::output`]).
 fn write_file(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> Result<()> {
     let (file, guard) = OutputFile::create(path, &[])?;
     let mut w = BufWriter::new(file);

@@ -1,11 +1,7 @@
 //! `swmap index`: build the on-disk index of a reference FASTA.
 
 use crate::error::{Error, Result};
-use crate::fasta::{parse_fasta, read_fasta, Contig};
-use crate::index::MAGIC;
 use crate::index::{Index, IndexParams};
-use crate::input;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -70,34 +66,6 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// Reads a FASTA and builds its index in memory.
-pub fn build_from_fasta(path: &Path, params: IndexParams) -> Result<Index> {
-    params.validate().map_err(Error::Options)?;
-    index_contigs(read_fasta(path)?, path, params)
-}
-
-/// Loads an index file, or reads a FASTA (plain or gzip) and indexes it in memory: decided by
-/// the first bytes, and the input is read once, so a pipe (`<(zcat ref.fa.gz)`) works.
-pub fn load_or_build(path: &Path, params: IndexParams) -> Result<Index> {
-    params.validate().map_err(Error::Options)?;
-    let (head, mut input) = input::peek(input::open_raw(path)?, MAGIC.len(), path)?;
-    if head == MAGIC {
-        let mut data = Vec::new();
-        input.read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
-        return Index::from_bytes(&data, path);
-    }
-    let contigs = parse_fasta(input::decompress(head, input), path)?;
-    index_contigs(contigs, path, params)
-}
-
-fn index_contigs(contigs: Vec<Contig>, path: &Path, params: IndexParams) -> Result<Index> {
-    let total: u64 = contigs.iter().map(|c| c.seq.len() as u64).sum();
-    if total >= u32::MAX as u64 {
-        return Err(Error::input(path, "whole file", "references of 4 Gbp or more are not supported"));
-    }
-    Ok(Index::build(contigs, params))
-}
-
 pub fn run(args: Args) -> Result<()> {
     set_threads(args.threads)?;
     let start = Instant::now();
@@ -108,8 +76,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => default_index_path(&args.reference),
     };
-    crate::output::check_not_an_input(&output, &[&args.reference])?;
-    let index = build_from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?;
+    crate::io::output::check_not_an_input(&output, &[&args.reference])?;
+    let index = Index::from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?;
     index.write(&output)?;
     super::print_stderr(format_args!(
         "[swmap index] {} contigs, {} bases, {} seeds (k={}, w={}) -> {} in {:.1} s, peak memory {:.0} MiB",

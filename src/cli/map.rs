@@ -1,16 +1,14 @@
 //! `swmap map`: align reads to SAM or BAM.
 
-use super::index::{load_or_build, peak_rss_mib, set_threads};
-use crate::align::Scoring;
+use super::index::{peak_rss_mib, set_threads};
 use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
-use crate::fastq::{FastqReader, ReadSource};
-use crate::index::IndexParams;
-use crate::map::{map_reads, MapOptions};
-use crate::output::{check_not_an_input, same_file};
-use crate::records::OutputOptions;
+use crate::index::{Index, IndexParams};
+use crate::io::fastq::{FastqReader, ReadSource};
+use crate::io::output::{check_not_an_input, same_file};
+use crate::map::Mapper;
+use crate::options::{MapOptions, OutputOptions, Scoring, SeedOptions};
 use crate::sam::{parse_read_group, HeaderInfo, SamWriter};
-use crate::seed::SeedOptions;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -103,7 +101,6 @@ fn validate(args: &Args) -> Result<MapOptions> {
         clip: args.clip,
         ..Scoring::default()
     };
-    scoring.validate().map_err(Error::Options)?;
     if args.interleaved && args.mates.is_some() {
         return Err(Error::Options("--interleaved takes one reads file, but a mates file was given too".into()));
     }
@@ -120,13 +117,7 @@ fn validate(args: &Args) -> Result<MapOptions> {
     if let Some(output) = &args.output {
         check_not_an_input(output, &inputs)?;
     }
-    if args.max_occ == 0 || args.max_candidates == 0 || args.chunk_reads == 0 {
-        return Err(Error::Options("--max-occ, --max-candidates and the chunk size must be at least 1".into()));
-    }
-    if args.min_score < 1 {
-        return Err(Error::Options(format!("minimum score -T must be at least 1, got {}", args.min_score)));
-    }
-    Ok(MapOptions {
+    let opts = MapOptions {
         scoring,
         seed: SeedOptions { max_occ: args.max_occ, max_candidates: args.max_candidates, ..SeedOptions::default() },
         min_score: args.min_score,
@@ -136,7 +127,9 @@ fn validate(args: &Args) -> Result<MapOptions> {
             all_alignments: args.all_alignments,
             max_xa_hits: args.max_xa_hits,
         },
-    })
+    };
+    opts.validate().map_err(Error::Options)?;
+    Ok(opts)
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -145,7 +138,7 @@ pub fn run(args: Args) -> Result<()> {
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
 
-    let index = load_or_build(&args.reference, IndexParams { k: args.k, w: args.w })?;
+    let index = Index::load_or_build(&args.reference, IndexParams { k: args.k, w: args.w })?;
     let source = match (&args.mates, args.interleaved) {
         (Some(m), _) => ReadSource::Paired(FastqReader::open(&args.reads)?, FastqReader::open(m)?),
         (None, true) => ReadSource::Interleaved(FastqReader::open(&args.reads)?),
@@ -164,7 +157,7 @@ pub fn run(args: Args) -> Result<()> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let mut writer = SamWriter::create(args.output.as_deref(), &header, threads)?;
-    let stats = map_reads(&index, source, aligner.as_ref(), &opts, &mut writer)?;
+    let stats = Mapper::new(&index, aligner.as_ref(), opts)?.write_sam(source, &mut writer)?;
     if stats.reads == 0 {
         super::print_stderr(format_args!(
             "[swmap] warning: no reads in {}; the output holds the header only",

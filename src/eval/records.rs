@@ -1,9 +1,9 @@
 //! Alignment records from SAM or BAM, reduced to what scoring needs. The format is told by the
-//! content, not the name: after gzip/BGZF decompression ([`crate::input::open`]), BAM starts
+//! content, not the name: after gzip/BGZF decompression ([`crate::io::input::open`]), BAM starts
 //! with the magic `BAM\1`; anything else is read as SAM (plain or gzip).
 
 use crate::error::{Error, Result};
-use crate::input;
+use crate::io::input;
 use noodles_bam as bam;
 use noodles_sam as sam;
 use noodles_sam::alignment::record::cigar::op::{Kind, Op};

@@ -17,7 +17,9 @@
 
 use super::{ContigInfo, Index, IndexParams};
 use crate::error::{Error, Result};
-use crate::output::OutputFile;
+use crate::io::fasta::{parse_fasta, read_fasta, Contig};
+use crate::io::input;
+use crate::io::output::OutputFile;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -48,7 +50,7 @@ pub fn is_index_file(path: &Path) -> bool {
 
 impl Index {
     /// Writes the index to `path` (through a temporary file renamed at the end; see
-    /// [`crate::output`] for what is refused).
+    /// [`crate::io::output`] for what is refused).
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut b: Vec<u8> =
             Vec::with_capacity(64 + self.seq.len() / 4 + self.keys.len() * 16 + self.buckets.len() * 4);
@@ -104,6 +106,26 @@ impl Index {
         Index::from_bytes(&data, path)
     }
 
+    /// Reads a FASTA (plain or gzip) and builds its index in memory.
+    pub fn from_fasta(path: &Path, params: IndexParams) -> Result<Index> {
+        params.validate().map_err(Error::Options)?;
+        index_contigs(read_fasta(path)?, path, params)
+    }
+
+    /// Loads an index file, or reads a FASTA (plain or gzip) and indexes it in memory: decided
+    /// by the first bytes, and the input is read once, so a pipe (`<(zcat ref.fa.gz)`) works.
+    pub fn load_or_build(path: &Path, params: IndexParams) -> Result<Index> {
+        params.validate().map_err(Error::Options)?;
+        let (head, mut input) = input::peek(input::open_raw(path)?, MAGIC.len(), path)?;
+        if head == MAGIC {
+            let mut data = Vec::new();
+            input.read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
+            return Index::from_bytes(&data, path);
+        }
+        let contigs = parse_fasta(input::decompress(head, input), path)?;
+        index_contigs(contigs, path, params)
+    }
+
     /// Checks and parses an index file's bytes; `path` names it in errors.
     pub fn from_bytes(data: &[u8], path: &Path) -> Result<Index> {
         let bad = |msg: String| Error::index(path, msg);
@@ -128,6 +150,14 @@ impl Index {
         parse(body)
             .ok_or_else(|| bad("index file is damaged (inconsistent lengths); rebuild it with `swmap index`".into()))
     }
+}
+
+fn index_contigs(contigs: Vec<Contig>, path: &Path, params: IndexParams) -> Result<Index> {
+    let total: u64 = contigs.iter().map(|c| c.seq.len() as u64).sum();
+    if total >= u32::MAX as u64 {
+        return Err(Error::input(path, "whole file", "references of 4 Gbp or more are not supported"));
+    }
+    Ok(Index::build(contigs, params))
 }
 
 /// Cursor over the checked body; `None` on any inconsistency.

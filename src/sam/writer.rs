@@ -1,6 +1,6 @@
 //! The output file: SAM to stdout or a file, BAM to a file, written through noodles.
 //!
-//! A named file is opened by [`crate::output`]: a regular file is written under a temporary
+//! A named file is opened by [`crate::io::output`]: a regular file is written under a temporary
 //! name and renamed only by [`SamWriter::finish`], so an interrupted run never leaves a
 //! truncated file under the name the user asked for (a writer dropped without `finish`
 //! removes its temporary file); a device or FIFO (`/dev/null`) is written in place, never
@@ -10,7 +10,7 @@ use super::header::build_header;
 use super::{HeaderInfo, SamRecord};
 use crate::align::{Cigar, CigarOp};
 use crate::error::{Error, Result};
-use crate::output::{is_stdout, OutputFile};
+use crate::io::output::{is_stdout, OutputFile};
 use noodles_bam as bam;
 use noodles_bgzf as bgzf;
 use noodles_sam::alignment::io::Write as _;
@@ -70,7 +70,7 @@ enum Sink {
 impl SamWriter {
     /// Opens the output and writes the header. `None`, `-` or `/dev/stdout` is SAM on stdout,
     /// a path ending in `.bam` is BAM compressed by `threads` workers, any other path is SAM.
-    /// How a named path is written (and what is refused) is [`crate::output`]'s decision.
+    /// How a named path is written (and what is refused) is [`crate::io::output`]'s decision.
     pub fn create(path: Option<&Path>, header: &HeaderInfo, threads: usize) -> Result<SamWriter> {
         let (header, read_group) = build_header(header)?;
         let path = path.filter(|p| !is_stdout(p));
@@ -161,7 +161,7 @@ fn buffered<W: Write>(inner: W) -> BufWriter<W> {
     BufWriter::with_capacity(BUFFER_SIZE, inner)
 }
 
-/// Opens `path` as [`crate::output`] decides and the writer for its format.
+/// Opens `path` as [`crate::io::output`] decides and the writer for its format.
 fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>)> {
     let (file, temp) = OutputFile::create(path, &[])?;
     let file = buffered(file);

@@ -7,7 +7,7 @@ use super::rng::Rng;
 use super::sequencer::{Sequencer, SimRead, Strand};
 use super::{InsertSize, SimulateOptions};
 use crate::error::{Error, Result};
-use crate::fasta::Contig;
+use crate::io::fasta::Contig;
 
 /// One fragment's reads: one read, or mate 1 then mate 2.
 #[derive(Clone, Debug, PartialEq, Eq)]

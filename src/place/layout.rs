@@ -1,6 +1,6 @@
-//! What a read's hits become besides its primary record: the other parts of a split
-//! (chimeric) read, written as supplementary records, and the alternatives to each part,
-//! listed in `XA` or, with `-a`, written as secondary records.
+//! The roles of a read's hits around its primary: the other parts of a split (chimeric)
+//! read, and the *rivals* of each part, the one notion of "another placement of the same read
+//! bases" that MAPQ, `XS`, `XA` and secondary records all use.
 //!
 //! The rules go by how much of the read two hits both align, as bwa-mem's do, simplified;
 //! they depend on the hits and their order (best first) alone, so they are deterministic:
@@ -8,19 +8,15 @@
 //!   hit's aligned bases (bwa-mem's `mask_level` 0.5).
 //! - The *parts* are the primary, then, in hit order, every hit that overlaps no part chosen
 //!   so far and aligns at least [`MIN_NEW_BASES`] read bases that no chosen part aligns.
-//! - Every other hit is an *alternative* to the first part (primary first) it overlaps, or to
-//!   none if it overlaps none (it is still a secondary record with `-a`).
-//! - `XS` of a part is the best score among its alternatives, 0 if it has none.
-//! - `XA` of a part lists its alternatives scoring at least [`XA_SCORE_PERCENT`]% of the
-//!   part's score, in hit order; with more than the limit (bwa-mem's `-h`, 5) there is no
-//!   `XA`: the part lies in a repeat and a partial list would mislead.
-//! - A supplementary part's MAPQ is [`mapq::single_end`] of the part against its own
-//!   alternatives, capped at the primary's MAPQ (as bwa-mem does unless given `-q`).
+//! - Every other hit is a *rival* of the first part (primary first) it overlaps, or of none
+//!   if it overlaps none. Parts never overlap the primary, so the primary's rivals are all
+//!   the hits that overlap it.
+//! - `XS` of a part is the best score among its rivals, 0 if it has none.
+//! - `XA` of a part lists its rivals scoring at least [`XA_SCORE_PERCENT`]% of the part's
+//!   score, in hit order; with more than the limit (bwa-mem's `-h`, 5) there is no `XA`: the
+//!   part lies in a repeat and a partial list would mislead.
 
-use crate::align::Scoring;
-use crate::hit::{Hit, ReadHits};
-use crate::mapq;
-use std::borrow::Cow;
+use crate::place::hit::Hit;
 
 /// Read bases a supplementary part must align that no other part aligns (bwa-mem's minimum
 /// seed length is 19; 30 keeps short chance hits of a clipped end from becoming parts).
@@ -35,8 +31,7 @@ pub const XA_SCORE_PERCENT: i64 = 80;
 pub struct ReadLayout {
     /// Indices into the hits: the primary first, then the supplementary parts in hit order.
     pub parts: Vec<usize>,
-    /// Every other hit, in hit order, with the part (an index into `parts`) it is an
-    /// alternative to.
+    /// Every other hit, in hit order, with the part (an index into `parts`) it is a rival of.
     pub others: Vec<(usize, Option<usize>)>,
 }
 
@@ -59,50 +54,27 @@ impl ReadLayout {
         ReadLayout { parts, others }
     }
 
-    /// The alternatives to part `k`, in hit order.
-    pub fn alternatives<'s, 'h>(&'s self, hits: &'h [Hit], k: usize) -> impl Iterator<Item = &'h Hit> + use<'s, 'h> {
-        self.others.iter().filter(move |(_, part)| *part == Some(k)).map(move |&(i, _)| &hits[i])
+    /// The indices of part `k`'s rivals, in hit order.
+    pub fn rivals(&self, k: usize) -> impl Iterator<Item = usize> + '_ {
+        self.others.iter().filter(move |(_, part)| *part == Some(k)).map(|&(i, _)| i)
     }
 
-    /// `XS` of part `k`: the best score among its alternatives, 0 without any.
+    /// `XS` of part `k`: the best score among its rivals, 0 without any.
     pub fn sub_score(&self, hits: &[Hit], k: usize) -> i32 {
-        self.alternatives(hits, k).map(|h| h.score).max().unwrap_or(0)
+        self.rivals(k).map(|i| hits[i].score).max().unwrap_or(0)
     }
 
-    /// The alternatives `XA` lists for part `k`; empty when none qualify or more than `max` do.
-    pub fn xa_hits<'h>(&self, hits: &'h [Hit], k: usize, max: usize) -> Vec<&'h Hit> {
+    /// The rivals `XA` lists for part `k`; empty when none qualify or more than `max` do.
+    pub fn xa_hits(&self, hits: &[Hit], k: usize, max: usize) -> Vec<usize> {
         let score = hits[self.parts[k]].score as i64;
-        let near: Vec<&Hit> =
-            self.alternatives(hits, k).filter(|h| h.score as i64 * 100 >= score * XA_SCORE_PERCENT).collect();
+        let near: Vec<usize> =
+            self.rivals(k).filter(|&i| hits[i].score as i64 * 100 >= score * XA_SCORE_PERCENT).collect();
         if near.len() > max {
             Vec::new()
         } else {
             near
         }
     }
-
-    /// MAPQ of supplementary part `k` (`k >= 1`) of `read` (whatever MAPQ knows of the read
-    /// besides its hits, such as how repetitive it is, carries over).
-    pub fn supplementary_mapq(&self, read: &ReadHits, k: usize, primary_mapq: u8, sc: &Scoring) -> u8 {
-        let mut own = read.clone();
-        own.hits =
-            std::iter::once(&read.hits[self.parts[k]]).chain(self.alternatives(&read.hits, k)).cloned().collect();
-        mapq::single_end(&own, sc).min(primary_mapq)
-    }
-}
-
-/// `hits[primary]` and the hits that are its alternatives, primary first: what the primary's
-/// MAPQ should weigh it against, leaving out the read's other parts. Borrowed when that is
-/// every hit in order, as for nearly every read.
-pub fn competing(read: &ReadHits, primary: usize, read_len: u32) -> Cow<'_, ReadHits> {
-    let p = &read.hits[primary];
-    if primary == 0 && read.hits[1..].iter().all(|h| overlap(p, h, read_len)) {
-        return Cow::Borrowed(read);
-    }
-    let rivals = read.hits.iter().enumerate().filter(|&(i, h)| i != primary && overlap(p, h, read_len));
-    let mut own = read.clone();
-    own.hits = std::iter::once(p).chain(rivals.map(|(_, h)| h)).cloned().collect();
-    Cow::Owned(own)
 }
 
 /// Whether two hits align enough of the same read bases to be alternatives to each other.
@@ -174,28 +146,16 @@ mod tests {
         let l = ReadLayout::new(&hits, 1, 150);
         assert_eq!((l.parts.clone(), l.others.clone()), (vec![1], vec![(0, Some(0)), (2, Some(0))]));
         // 80% of 140 is 112: hit 2 (100) is left out of XA.
-        let xa: Vec<u64> = l.xa_hits(&hits, 0, 5).iter().map(|h| h.pos).collect();
+        let xa: Vec<u64> = l.xa_hits(&hits, 0, 5).iter().map(|&i| hits[i].pos).collect();
         assert_eq!(xa, vec![1000]);
         assert!(l.xa_hits(&hits, 0, 0).is_empty(), "more than the limit: no XA");
     }
 
     #[test]
-    fn competing_leaves_out_the_other_parts() {
+    fn rivals_of_the_primary_leave_out_the_other_parts() {
         let hits = vec![hit(1000, false, 0, 80, 80), hit(50_000, false, 80, 150, 70), hit(9000, true, 70, 150, 78)];
-        let read = ReadHits { hits, ..ReadHits::default() };
-        let c = competing(&read, 0, 150);
-        assert_eq!(c.hits.iter().map(|h| h.pos).collect::<Vec<_>>(), vec![1000, 9000]);
-        let whole =
-            ReadHits { hits: vec![hit(1000, false, 0, 150, 150), hit(9000, true, 0, 150, 140)], ..ReadHits::default() };
-        assert!(matches!(competing(&whole, 0, 150), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn supplementary_mapq_is_capped_by_the_primary() {
-        let hits = [hit(1000, false, 0, 80, 80), hit(50_000, false, 80, 150, 70)];
         let l = ReadLayout::new(&hits, 0, 150);
-        let (read, sc) = (ReadHits { hits: hits.to_vec(), ..ReadHits::default() }, Scoring::default());
-        assert_eq!(l.supplementary_mapq(&read, 1, 60, &sc), 60);
-        assert_eq!(l.supplementary_mapq(&read, 1, 7, &sc), 7);
+        assert_eq!(l.rivals(0).map(|i| hits[i].pos).collect::<Vec<_>>(), vec![9000]);
+        assert_eq!(l.rivals(1).count(), 0);
     }
 }

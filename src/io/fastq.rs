@@ -9,8 +9,8 @@
 
 use crate::dna;
 use crate::error::{Error, Result};
-use crate::fasta::show_byte;
-use crate::input;
+use crate::io::fasta::show_byte;
+use crate::io::input;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -93,7 +93,7 @@ impl FastqReader {
     /// it interrupted.
     fn read_error(&self, e: std::io::Error) -> Error {
         let location = format!("record {} (line {})", self.records + 1, self.line_no + 1);
-        Error::input(&self.path, location, crate::input::describe_read_error(&e))
+        Error::input(&self.path, location, crate::io::input::describe_read_error(&e))
     }
 
     fn error(&self, message: impl Into<String>) -> Error {
@@ -192,16 +192,23 @@ impl FastqReader {
     }
 }
 
-/// Where reads come from: one file, two mate files, or one interleaved file.
+/// Where reads come from: one file, two mate files, one interleaved file, or memory.
 pub enum ReadSource {
     Single(FastqReader),
     Paired(FastqReader, FastqReader),
     Interleaved(FastqReader),
+    /// Single reads held in memory (checked as a FASTQ record would be).
+    Reads(Box<dyn Iterator<Item = Read> + Send>),
+    /// Pairs held in memory, mate 1 then mate 2, and the number taken so far.
+    Pairs(Box<dyn Iterator<Item = (Read, Read)> + Send>, u64),
 }
+
+/// What errors about reads from memory name as their file.
+const MEMORY: &str = "<reads in memory>";
 
 impl ReadSource {
     pub fn is_paired(&self) -> bool {
-        !matches!(self, ReadSource::Single(_))
+        !matches!(self, ReadSource::Single(_) | ReadSource::Reads(_))
     }
 
     /// Fills `out` with up to `max_reads` reads (pairs count as two, mates adjacent: read 2k
@@ -209,57 +216,102 @@ impl ReadSource {
     pub fn next_chunk(&mut self, max_reads: usize, out: &mut Vec<Read>) -> Result<bool> {
         out.clear();
         while out.len() < max_reads.max(2) {
-            match self {
-                ReadSource::Single(r) => {
-                    let mut read = Read::default();
-                    if !r.next_into(&mut read)? {
-                        break;
+            let more = match self {
+                ReadSource::Single(r) => next_single(r, out)?,
+                ReadSource::Paired(r1, r2) => next_mates(r1, r2, out)?,
+                ReadSource::Interleaved(r) => next_interleaved(r, out)?,
+                ReadSource::Reads(it) => match it.next() {
+                    Some(read) => {
+                        check_memory_read(&read, out.len())?;
+                        out.push(read);
+                        true
                     }
-                    out.push(read);
-                }
-                ReadSource::Paired(r1, r2) => {
-                    let (mut a, mut b) = (Read::default(), Read::default());
-                    let got1 = r1.next_into(&mut a)?;
-                    let got2 = r2.next_into(&mut b)?;
-                    match (got1, got2) {
-                        (false, false) => break,
-                        (true, false) | (false, true) => {
-                            let (short, long) = if got1 { (&*r2, &*r1) } else { (&*r1, &*r2) };
-                            return Err(Error::input(
-                                short.path(),
-                                format!("after record {}", short.records()),
-                                format!(
-                                    "mate files differ in length: this file ends while {} has more reads",
-                                    long.path().display()
-                                ),
-                            ));
-                        }
-                        (true, true) => {}
+                    None => false,
+                },
+                ReadSource::Pairs(it, taken) => match it.next() {
+                    Some((a, b)) => {
+                        *taken += 1;
+                        check_memory_read(&a, out.len()).and_then(|_| check_memory_read(&b, out.len() + 1))?;
+                        check_mates(&a, &b, Path::new(MEMORY), *taken)?;
+                        out.extend([a, b]);
+                        true
                     }
-                    check_mates(&a, &b, r2.path(), r2.records())?;
-                    out.push(a);
-                    out.push(b);
-                }
-                ReadSource::Interleaved(r) => {
-                    let (mut a, mut b) = (Read::default(), Read::default());
-                    if !r.next_into(&mut a)? {
-                        break;
-                    }
-                    if !r.next_into(&mut b)? {
-                        return Err(Error::input(
-                            r.path(),
-                            format!("record {}", r.records()),
-                            "interleaved FASTQ has an odd number of records: the last read has no mate",
-                        ));
-                    }
-                    check_mates(&a, &b, r.path(), r.records())?;
-                    out.push(a);
-                    out.push(b);
-                }
+                    None => false,
+                },
+            };
+            if !more {
+                break;
             }
         }
         Ok(!out.is_empty())
     }
+}
+
+fn next_single(r: &mut FastqReader, out: &mut Vec<Read>) -> Result<bool> {
+    let mut read = Read::default();
+    let more = r.next_into(&mut read)?;
+    if more {
+        out.push(read);
+    }
+    Ok(more)
+}
+
+/// The next pair from two mate files, which must end together.
+fn next_mates(r1: &mut FastqReader, r2: &mut FastqReader, out: &mut Vec<Read>) -> Result<bool> {
+    let (mut a, mut b) = (Read::default(), Read::default());
+    let got1 = r1.next_into(&mut a)?;
+    let got2 = r2.next_into(&mut b)?;
+    match (got1, got2) {
+        (false, false) => return Ok(false),
+        (true, false) | (false, true) => {
+            let (short, long) = if got1 { (&*r2, &*r1) } else { (&*r1, &*r2) };
+            return Err(Error::input(
+                short.path(),
+                format!("after record {}", short.records()),
+                format!("mate files differ in length: this file ends while {} has more reads", long.path().display()),
+            ));
+        }
+        (true, true) => {}
+    }
+    check_mates(&a, &b, r2.path(), r2.records())?;
+    out.extend([a, b]);
+    Ok(true)
+}
+
+/// The next pair of an interleaved file, which must hold an even number of records.
+fn next_interleaved(r: &mut FastqReader, out: &mut Vec<Read>) -> Result<bool> {
+    let (mut a, mut b) = (Read::default(), Read::default());
+    if !r.next_into(&mut a)? {
+        return Ok(false);
+    }
+    if !r.next_into(&mut b)? {
+        return Err(Error::input(
+            r.path(),
+            format!("record {}", r.records()),
+            "interleaved FASTQ has an odd number of records: the last read has no mate",
+        ));
+    }
+    check_mates(&a, &b, r.path(), r.records())?;
+    out.extend([a, b]);
+    Ok(true)
+}
+
+/// A read from memory passes the checks a FASTQ record does.
+fn check_memory_read(read: &Read, in_chunk: usize) -> Result<()> {
+    let location = || format!("read '{}'", String::from_utf8_lossy(&read.name));
+    let _ = in_chunk;
+    if read.name.is_empty() {
+        return Err(Error::input(MEMORY, location(), "a read has no name"));
+    }
+    check_read_name(&read.name).map_err(|e| Error::input(MEMORY, location(), e))?;
+    if read.codes.len() > MAX_READ_LEN {
+        let message = format!("{} bases; swmap maps reads of at most {MAX_READ_LEN} bases", read.codes.len());
+        return Err(Error::input(MEMORY, location(), message));
+    }
+    if read.codes.iter().any(|&c| c > 4) || (!read.qual.is_empty() && read.qual.len() != read.codes.len()) {
+        return Err(Error::input(MEMORY, location(), "base codes must be 0-4, and qualities one per base or none"));
+    }
+    Ok(())
 }
 
 fn check_mates(a: &Read, b: &Read, path: &Path, record: u64) -> Result<()> {

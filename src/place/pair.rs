@@ -35,13 +35,13 @@
 //!    (bwa-mem's rule). Since every insert counted is at most [`MAX_INSERT`], the high bound is
 //!    always below `4 * MAX_INSERT`, whatever the input.
 //!
-//! Mate rescue bounds its windows on its own as well (`crate::rescue`), so that no model, not
+//! Mate rescue bounds its windows on its own as well (`crate::place::rescue`), so that no model, not
 //! even one built by hand, makes memory follow contig distances.
 
 use crate::align::Scoring;
-use crate::hit::{Hit, ReadHits};
-use crate::mapq;
-use crate::split;
+use crate::place::hit::{Hit, ReadHits};
+use crate::place::layout::ReadLayout;
+use crate::place::mapq::{self, PairFacts};
 use std::fmt;
 use std::io::Write;
 
@@ -135,7 +135,7 @@ impl InsertModel {
             .iter()
             .filter_map(|(a, b)| {
                 let (ha, hb) = (a.best()?, b.best()?);
-                if mapq::single_end(a, sc) < MIN_MAPQ_FOR_MODEL || mapq::single_end(b, sc) < MIN_MAPQ_FOR_MODEL {
+                if witness_mapq(a, sc) < MIN_MAPQ_FOR_MODEL || witness_mapq(b, sc) < MIN_MAPQ_FOR_MODEL {
                     return None;
                 }
                 fragment_len(ha, hb)
@@ -176,6 +176,14 @@ impl InsertModel {
     }
 }
 
+/// How sure a mate's best hit is, for the model: its single-end MAPQ against *every* other
+/// hit of the read, the other part of a split read included (stricter than the MAPQ written
+/// out, whose rivals are only hits of the same read bases): a mate that splits is no clean
+/// witness of the fragment's length.
+fn witness_mapq(hits: &ReadHits, sc: &Scoring) -> u8 {
+    mapq::single_end(&hits.hits[0], hits.hits[1..].iter(), hits.tandem_sub, sc)
+}
+
 /// What was decided for a pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PairChoice {
@@ -186,11 +194,16 @@ pub struct PairChoice {
 }
 
 /// Chooses both mates' placements. `read_len` is each mate's length: a mate's own MAPQ weighs
-/// its best hit only against hits of the same read bases (the other part of a split read is
-/// no rival, see [`crate::split::competing`]).
+/// its best hit against its rivals only (the other part of a split read is none, see
+/// [`crate::place::layout`]).
 pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>, sc: &Scoring) -> PairChoice {
-    let own =
-        |m: usize| if h[m].hits.is_empty() { 0 } else { mapq::single_end(&split::competing(h[m], 0, read_len[m]), sc) };
+    let own = |m: usize| match h[m].best() {
+        None => 0,
+        Some(best) => {
+            let layout = ReadLayout::new(&h[m].hits, 0, read_len[m]);
+            mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), h[m].tandem_sub, sc)
+        }
+    };
     let se = [own(0), own(1)];
     let single = PairChoice {
         hit: [(!h[0].hits.is_empty()).then_some(0), (!h[1].hits.is_empty()).then_some(0)],
@@ -237,25 +250,30 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
             }
         }
     }
-    let sub = second.max(b0.score + b1.score - UNPAIRED_PENALTY);
-    let mut q_pe = mapq::from_score_gap(score - sub, sc);
-    q_pe -= (4.343 * (n_near as f64).max(1.0).ln() + 0.499) as i32;
-    // A pair made mostly of repeat seeds may have copies that seeding never looked at.
-    let rep = 0.5 * (mapq::repetitive_fraction(h[0]) + mapq::repetitive_fraction(h[1]));
-    let q_pe = (q_pe.clamp(0, 60) as f64 * (1.0 - rep) + 0.499) as i32;
-    // When both mates have copies that were never aligned, pairs of those copies may score
-    // as well as this one: the pair adds no confidence.
-    let q_pe = if h[0].unexamined > 0 && h[1].unexamined > 0 { 0 } else { q_pe };
+    let facts = PairFacts {
+        score,
+        sub: second.max(b0.score + b1.score - UNPAIRED_PENALTY),
+        near: n_near,
+        // A pair made mostly of repeat seeds may have copies that seeding never looked at.
+        repetitive: 0.5 * (repetitive_fraction(h[0]) + repetitive_fraction(h[1])),
+        // When both mates have copies that were never aligned, pairs of those copies may
+        // score as well as this one: the pair adds no confidence.
+        both_unexamined: h[0].unexamined > 0 && h[1].unexamined > 0,
+    };
+    let q_pe = mapq::pair(&facts, sc);
     let mut mq = [0u8; 2];
     for (m, (&idx, &q_se)) in [i, j].iter().zip(&se).enumerate() {
-        let q_se = if idx == 0 { q_se as i32 } else { 0 };
-        let q = if q_se > q_pe { q_se } else { q_pe.min(q_se + 40) };
-        // Never more confident than the gap to the hit's own tandem copies (as bwa-mem).
-        let tandem = if idx == 0 { h[m].tandem_sub } else { 0 };
-        let cap = if tandem > 0 { mapq::from_score_gap(h[m].hits[idx].score - tandem, sc).clamp(0, 60) } else { 60 };
-        mq[m] = q.min(cap) as u8;
+        // Away from its best hit a mate has no confidence of its own; only its best hit has
+        // tandem copies measured.
+        let (q_se, tandem) = if idx == 0 { (q_se as i32, h[m].tandem_sub) } else { (0, 0) };
+        mq[m] = mapq::mate(q_se, q_pe, h[m].hits[idx].score, tandem, sc);
     }
     PairChoice { hit: [Some(i), Some(j)], mapq: mq, proper: true }
+}
+
+/// Share (0 to 1) of a read covered only by over-frequent seeds.
+fn repetitive_fraction(hits: &ReadHits) -> f64 {
+    hits.repetitive.min(1000) as f64 / 1000.0
 }
 
 /// Complementary error function (W. J. Cody's rational approximation as in Numerical Recipes'

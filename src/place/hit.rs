@@ -1,10 +1,16 @@
-//! A read's alignments on the reference, after the backend has aligned its windows.
+//! A read's alignments on the reference, after the backend has aligned its windows: one
+//! [`Hit`] per alignment (made by [`Hit::new`] alone, from windows and from mate rescue
+//! alike), and a read's [`ReadHits`], made once by [`ReadHits::new`] and grown only by
+//! [`ReadHits::merge`].
+//!
+//! Positions: a hit's `pos` is 0-based on its contig. The index's concatenated reference
+//! (where candidate windows live) is never seen past [`Hit::new`].
 
 use crate::align::{Alignment, Cigar, Scoring};
-use crate::batch::{AlignBatch, AlignTask};
+use crate::batch::AlignBatch;
 use crate::index::Index;
-use crate::map::MapOptions;
-use crate::seed::CandidateWindow;
+use crate::options::MapOptions;
+use crate::seed::Candidates;
 
 /// Hits whose diagonals differ by at most this much are one placement. Copies of a tandem
 /// repeat further apart stay separate hits (bwa-mem likewise keeps hits unless they overlap by
@@ -31,6 +37,22 @@ pub struct Hit {
 }
 
 impl Hit {
+    /// The hit of `aln`, an alignment of the read (reverse-complemented when `reverse`) to a
+    /// window of `contig` starting at contig position `window_start`, scored `score` (its best
+    /// stretch, SAM `AS`).
+    pub fn new(contig: usize, window_start: u64, reverse: bool, aln: &Alignment, score: i32) -> Hit {
+        Hit {
+            contig,
+            pos: window_start + aln.target_start as u64,
+            reverse,
+            score,
+            query_start: aln.query_start,
+            query_end: aln.query_end,
+            ref_len: aln.target_end - aln.target_start,
+            cigar: aln.cigar.clone(),
+        }
+    }
+
     pub fn end(&self) -> u64 {
         self.pos + self.ref_len as u64
     }
@@ -89,46 +111,46 @@ pub struct ReadHits {
 }
 
 impl ReadHits {
-    /// Turns the backend's results for a read's windows (the `tasks` of `batch` they were
-    /// packed into, in order) into hits, each scored by its best stretch
-    /// ([`crate::align::best_stretch_score`]): drops alignments scoring below `--min-score`,
-    /// keeps the best of alignments that overlap on the same strand, and orders them by
-    /// score, then position (a total order, so no tie depends on scheduling).
-    pub fn from_alignments(
+    /// A read's hits from the backend's results for its windows: `tasks` are the read's
+    /// tasks in `batch` (one per window of `seeds`, in order), `alns` their results. Each
+    /// alignment is scored by its best stretch ([`crate::align::best_stretch_score`]); those
+    /// below `-T` are dropped, overlapping ones on one strand keep the best, and the rest are
+    /// ordered by score, then position (a total order, so no tie depends on scheduling). What
+    /// seeding learnt of the read's repeats comes along, and its tandem copies are scored.
+    pub fn new(
         index: &Index,
+        read: &[u8],
+        seeds: &Candidates,
         batch: &AlignBatch,
-        tasks: &[AlignTask],
-        windows: &[CandidateWindow],
+        tasks: std::ops::Range<usize>,
         alns: &[Alignment],
         opts: &MapOptions,
     ) -> ReadHits {
-        let all: Vec<Hit> = windows
+        let all: Vec<Hit> = seeds
+            .windows
             .iter()
-            .zip(tasks)
+            .zip(&batch.tasks[tasks])
             .zip(alns)
             .filter(|(_, a)| !a.cigar.is_empty())
             .map(|((w, task), a)| {
-                let c = &index.contigs[w.contig];
-                Hit {
-                    contig: w.contig,
-                    pos: w.start + a.target_start as u64 - c.offset,
-                    reverse: w.reverse,
-                    score: a.best_stretch(batch.query(task), batch.target(task), &opts.scoring),
-                    query_start: a.query_start,
-                    query_end: a.query_end,
-                    ref_len: a.target_end - a.target_start,
-                    cigar: a.cigar.clone(),
-                }
+                let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
+                Hit::new(w.contig, w.start - index.contigs[w.contig].offset, w.reverse, a, score)
             })
             .filter(|h| h.score >= opts.min_score)
             .collect();
-        let mut hits = ReadHits { hits: Vec::with_capacity(all.len()), repetitive: 0, unexamined: 0, tandem_sub: 0 };
+        let mut hits = ReadHits {
+            hits: Vec::with_capacity(all.len()),
+            repetitive: (seeds.repetitive as usize * 1000 / read.len().max(1)) as u32,
+            unexamined: seeds.unexamined,
+            tandem_sub: 0,
+        };
         hits.merge(all);
+        hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring);
         hits
     }
 
     /// Adds alignments (e.g. from mate rescue), keeping the order and the deduplication rule
-    /// of [`ReadHits::from_alignments`].
+    /// of [`ReadHits::new`].
     pub fn merge(&mut self, more: Vec<Hit>) {
         let mut all = std::mem::take(&mut self.hits);
         all.extend(more);
@@ -150,7 +172,7 @@ impl ReadHits {
     /// Scores the read (`codes`, as sequenced) at its best hit's diagonal shifted by each of
     /// `periods` both ways, ungapped: the best-scoring stretch (maximum-sum segment) on each
     /// shifted diagonal, within the contig. Sets [`ReadHits::tandem_sub`] to the best of them.
-    pub fn score_tandem_copies(&mut self, index: &Index, codes: &[u8], periods: &[u32], sc: &Scoring) {
+    fn score_tandem_copies(&mut self, index: &Index, codes: &[u8], periods: &[u32], sc: &Scoring) {
         let Some(best) = self.hits.first() else { return };
         if periods.is_empty() {
             return;
@@ -179,10 +201,5 @@ impl ReadHits {
 
     pub fn best(&self) -> Option<&Hit> {
         self.hits.first()
-    }
-
-    /// Score of the best alignment at another place (SAM `XS`).
-    pub fn second_score(&self) -> Option<i32> {
-        self.hits.get(1).map(|h| h.score)
     }
 }

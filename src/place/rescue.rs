@@ -14,7 +14,7 @@
 //! never longer than [`MAX_RESCUE_SPAN`] (= [`MAX_INSERT`], 10,000): when the model's is
 //! longer, the search covers the `MAX_RESCUE_SPAN` fragment lengths centred on the model's
 //! mean (kept inside `[low, high]`). A window is thus at most `MAX_RESCUE_SPAN` plus the
-//! mate's length long, whatever the model says (a model estimated by `crate::pair` already
+//! mate's length long, whatever the model says (a model estimated by `crate::place::pair` already
 //! keeps `high` below `4 * MAX_INSERT`; one built by hand may hold anything): memory and work
 //! follow read lengths, never contig distances. Windows of ordinary libraries, whose proper
 //! range spans a few hundred bases, are untouched.
@@ -24,11 +24,11 @@ use crate::backend::AlignBackend;
 use crate::batch::AlignBatch;
 use crate::dna;
 use crate::error::Result;
-use crate::fastq::Read;
-use crate::hit::{Hit, ReadHits};
 use crate::index::Index;
-use crate::map::MapOptions;
-use crate::pair::{fragment_len, InsertModel, MAX_INSERT, UNPAIRED_PENALTY};
+use crate::io::fastq::Read;
+use crate::options::MapOptions;
+use crate::place::hit::{Hit, ReadHits};
+use crate::place::pair::{fragment_len, InsertModel, MAX_INSERT, UNPAIRED_PENALTY};
 
 /// Hits of one mate used as anchors, at most.
 pub const MAX_ANCHORS: usize = 32;
@@ -131,16 +131,7 @@ pub fn rescue_mates(
         if score < opts.min_score {
             continue;
         }
-        let hit = Hit {
-            contig: t.contig,
-            pos: t.start + a.target_start as u64,
-            reverse: t.reverse,
-            score,
-            query_start: a.query_start,
-            query_end: a.query_end,
-            ref_len: a.target_end - a.target_start,
-            cigar: a.cigar,
-        };
+        let hit = Hit::new(t.contig, t.start, t.reverse, &a, score);
         hits[t.read].merge(vec![hit]);
     }
     Ok(())

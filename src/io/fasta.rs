@@ -5,7 +5,7 @@
 
 use crate::dna;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::io::input;
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
@@ -32,9 +32,9 @@ pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>>
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::input(path, format!("line {}", line_no + 1), crate::input::describe_read_error(&e)))?;
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| {
+            Error::input(path, format!("line {}", line_no + 1), crate::io::input::describe_read_error(&e))
+        })?;
         if n == 0 {
             break;
         }

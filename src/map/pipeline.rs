@@ -1,0 +1,104 @@
+//! The threads and channels that run [`Mapper`]'s steps on consecutive chunks at the same
+//! time, and nothing of the algorithm: read (FASTQ parsing) → seed and pack → align → place
+//! and format → the caller's sink (on the calling thread). Stages are joined by channels of
+//! one chunk, so at most about six chunks are alive at once; the seeding, placing and
+//! formatting inside a stage run on rayon's pool. Chunks pass every stage in input order.
+//!
+//! A stage that fails sends its error downstream and stops; the sink's thread returns the
+//! first error. A sink that stops early (a closed pipe) drops its receiver, and every stage
+//! upstream stops at its next send.
+
+use super::{AlignedChunk, MapStats, MappedRead, Mapper, ModelGate};
+use crate::error::Result;
+use crate::io::fastq::{Read, ReadSource};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+/// Runs `step` on every item of `input`, sending results on; stops after the first error or
+/// when the next stage is gone.
+fn stage<A, B>(input: Receiver<Result<A>>, output: SyncSender<Result<B>>, mut step: impl FnMut(A) -> Result<B>) {
+    for item in input {
+        let result = item.and_then(&mut step);
+        let failed = result.is_err();
+        if output.send(result).is_err() || failed {
+            break;
+        }
+    }
+}
+
+pub(super) fn run(
+    mapper: &Mapper,
+    mut source: ReadSource,
+    mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+) -> Result<MapStats> {
+    let paired = source.is_paired();
+    let chunk_reads = mapper.opts.chunk_reads.max(2);
+    let sc = mapper.opts.scoring;
+    std::thread::scope(|scope| {
+        let (read_tx, read_rx) = sync_channel::<Result<Vec<Read>>>(1);
+        let (seed_tx, seed_rx) = sync_channel(1);
+        let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(1);
+        let (done_tx, done_rx) = sync_channel::<Result<(Vec<MappedRead>, u64, u64)>>(1);
+        scope.spawn(move || loop {
+            let mut chunk = Vec::with_capacity(chunk_reads);
+            let item = source.next_chunk(chunk_reads, &mut chunk).map(|more| more.then_some(chunk));
+            let (stop, item) = match item {
+                Ok(Some(chunk)) => (false, Ok(chunk)),
+                Ok(None) => break,
+                Err(e) => (true, Err(e)),
+            };
+            if read_tx.send(item).is_err() || stop {
+                break;
+            }
+        });
+        scope.spawn(move || stage(read_rx, seed_tx, |reads| Ok(mapper.seed(reads))));
+        scope.spawn(move || stage(seed_rx, align_tx, |chunk| mapper.align(chunk)));
+        let finisher = scope.spawn(move || {
+            let mut gate = ModelGate::new(paired);
+            let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
+                for chunk in ready {
+                    let (tasks, cells) = (chunk.tasks, chunk.cells);
+                    let placed = mapper.place(chunk, paired, gate.model()).map(|m| (m, tasks, cells));
+                    let failed = placed.is_err();
+                    if done_tx.send(placed).is_err() || failed {
+                        return false;
+                    }
+                }
+                true
+            };
+            for item in align_rx {
+                match item {
+                    Ok(chunk) => {
+                        let ready = gate.push(chunk, &sc);
+                        if !place(ready, &gate) {
+                            return None;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = done_tx.send(Err(e));
+                        return None;
+                    }
+                }
+            }
+            let held = gate.fix(&sc);
+            place(held, &gate);
+            gate.model().copied()
+        });
+
+        let mut stats = MapStats::default();
+        for item in done_rx.iter() {
+            let (mapped, tasks, cells) = item?;
+            stats.reads += mapped.len() as u64;
+            stats.mapped += mapped.iter().filter(|m| m.placement.is_mapped()).count() as u64;
+            stats.alignments += tasks;
+            stats.cells += cells;
+            if !sink(mapped)? {
+                break;
+            }
+        }
+        // Dropping the receiver unblocks every stage upstream if the sink stopped early.
+        drop(done_rx);
+        let model = finisher.join().expect("the placing stage does not panic");
+        stats.insert_model = model.map(|m| (m.mean.round() as i64, m.low, m.high));
+        Ok(stats)
+    })
+}

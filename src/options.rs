@@ -1,0 +1,150 @@
+//! Every option of mapping, in one leaf module that imports nothing of the crate: the stages
+//! (seeding, alignment, placement, output) read their part of [`MapOptions`], and none of them
+//! imports the driver that holds the whole. Defaults are bwa-mem's where bwa-mem has the option.
+//!
+//! Parse, then validate: the CLI builds these values and calls their `validate` before any
+//! work; a library user does the same.
+
+/// Integer scores of the alignment recurrence (stated in the `align` module).
+///
+/// Penalties are stored as positive numbers, as on bwa-mem's command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scoring {
+    /// Score of a match (`-A`, default 1).
+    pub match_score: i32,
+    /// Penalty of a mismatch (`-B`, default 4).
+    pub mismatch: i32,
+    /// Gap open penalty (`-O`, default 6): a gap of length L costs `gap_open + L * gap_extend`.
+    pub gap_open: i32,
+    /// Gap extension penalty (`-E`, default 1).
+    pub gap_extend: i32,
+    /// Penalty for clipping the query at either end (`-L`, default 5).
+    pub clip: i32,
+    /// Score of a pair with an N on either side (default -1, as bwa-mem).
+    pub ambiguous: i32,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring { match_score: 1, mismatch: 4, gap_open: 6, gap_extend: 1, clip: 5, ambiguous: -1 }
+    }
+}
+
+/// Largest value any single score or penalty may take; keeps every DP value far from overflow.
+pub const MAX_SCORE_PARAM: i32 = 1000;
+
+impl Scoring {
+    /// Score of aligning base codes `q` and `t`.
+    #[inline(always)]
+    pub fn pair(&self, q: u8, t: u8) -> i32 {
+        if q > 3 || t > 3 {
+            self.ambiguous
+        } else if q == t {
+            self.match_score
+        } else {
+            -self.mismatch
+        }
+    }
+
+    /// Checks that the parameters make sense; the message names the offending one.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |name: &str, v: i32, min: i32| {
+            if v < min || v > MAX_SCORE_PARAM {
+                Err(format!("{name} must be between {min} and {MAX_SCORE_PARAM}, got {v}"))
+            } else {
+                Ok(())
+            }
+        };
+        check("match score (-A)", self.match_score, 1)?;
+        check("mismatch penalty (-B)", self.mismatch, 0)?;
+        check("gap open penalty (-O)", self.gap_open, 0)?;
+        check("gap extension penalty (-E)", self.gap_extend, 1)?;
+        check("clipping penalty (-L)", self.clip, 0)?;
+        if self.ambiguous.abs() > MAX_SCORE_PARAM || self.ambiguous > self.match_score {
+            return Err(format!(
+                "the score of an ambiguous base must lie between -{MAX_SCORE_PARAM} and the match score, got {}",
+                self.ambiguous
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Seeding options (`swmap map --max-occ ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedOptions {
+    /// Skip minimizers with more hits than this.
+    pub max_occ: usize,
+    /// Keep at most this many windows per read, or up to `TIE_FACTOR` (in `seed`) times as many
+    /// when more windows than that have seeds as good as the best one's (copies of a repeat).
+    pub max_candidates: usize,
+    /// Drop groups weighing less than this fraction (in percent) of the best group.
+    pub min_weight_percent: u32,
+    /// Hits whose diagonals differ by at most this much are grouped.
+    pub band: u32,
+    /// Reference bases added on each side of a group's span.
+    pub window_pad: u32,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        SeedOptions { max_occ: 500, max_candidates: 8, min_weight_percent: 30, band: 32, window_pad: 20 }
+    }
+}
+
+/// Which records a read gets besides its primary one, and how they are clipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// Soft-clip supplementary and secondary records, keeping the whole SEQ (`-Y`).
+    pub soft_clip_supplementary: bool,
+    /// Write every hit that is neither primary nor supplementary as a secondary record
+    /// (`-a`); these replace the `XA` tag, which is then left out.
+    pub all_alignments: bool,
+    /// `XA` lists at most this many alternatives; a part with more gets none.
+    pub max_xa_hits: usize,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions { soft_clip_supplementary: false, all_alignments: false, max_xa_hits: 5 }
+    }
+}
+
+/// Options of `swmap map` that shape the output.
+#[derive(Clone, Debug)]
+pub struct MapOptions {
+    pub scoring: Scoring,
+    pub seed: SeedOptions,
+    /// Alignments scoring below this are not reported (`-T`, default 30).
+    pub min_score: i32,
+    /// Reads per chunk (pairs count twice). Changes speed and memory, never the output.
+    pub chunk_reads: usize,
+    /// Supplementary and secondary records, XA (`-Y`, `-a`, `--max-xa-hits`).
+    pub output: OutputOptions,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions {
+            scoring: Scoring::default(),
+            seed: SeedOptions::default(),
+            min_score: 30,
+            chunk_reads: 200_000,
+            output: OutputOptions::default(),
+        }
+    }
+}
+
+impl MapOptions {
+    /// Checks every value; the message names the option.
+    pub fn validate(&self) -> Result<(), String> {
+        self.scoring.validate()?;
+        if self.seed.max_occ == 0 || self.seed.max_candidates == 0 || self.chunk_reads == 0 {
+            return Err("--max-occ, --max-candidates and the chunk size must be at least 1".into());
+        }
+        if self.min_score < 1 {
+            return Err(format!("minimum score -T must be at least 1, got {}", self.min_score));
+        }
+        Ok(())
+    }
+}
