@@ -34,7 +34,6 @@ fn run_backend(
 }
 
 fn kernels(c: &mut Criterion) {
-    quiet_mesa();
     let batch = synthetic_batch(TASKS, 150, 300, SEED);
     let small = synthetic_batch(REFERENCE_TASKS, 150, 300, SEED);
     let mut group = c.benchmark_group("align_150x300");
@@ -64,14 +63,6 @@ fn kernels(c: &mut Criterion) {
         }
     }
     group.finish();
-}
-
-/// Mesa's Vulkan drivers complain on stderr when `XDG_RUNTIME_DIR` is unset (servers, CI);
-/// `swmap`'s main does the same before any thread starts.
-fn quiet_mesa() {
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-    }
 }
 
 criterion_group!(benches, kernels);

@@ -18,8 +18,10 @@ use swmap::dna;
 use swmap::index::{Index, IndexParams};
 use swmap::io::fasta::{read_fasta, Contig};
 use swmap::io::fastq::{FastqReader, Read, ReadSource};
-use swmap::map::{map_reads, seed_chunk, MapOptions};
+use swmap::map::Mapper;
+use swmap::options::MapOptions;
 use swmap::sam::{HeaderInfo, SamWriter};
+use swmap::seed::{find_candidates, SeedScratch};
 use swmap::simulate::rng::Rng;
 use swmap::simulate::{InsertSize, SimulateOptions, Simulator};
 
@@ -88,13 +90,13 @@ fn map_to_sam(index: &Index, fastq: &[Vec<u8>; 2], backend: &dyn AlignBackend, s
         command_line: "cargo bench --bench pipeline".into(),
     };
     let mut writer = SamWriter::create(Some(sam), &header, 1).expect("SAM opens");
-    let stats = map_reads(index, source, backend, &MapOptions::default(), &mut writer).expect("maps");
+    let mapper = Mapper::new(index, backend, MapOptions::default()).expect("options are valid");
+    let stats = mapper.write_sam(source, &mut writer).expect("maps");
     writer.finish().expect("SAM closes");
     stats.reads
 }
 
 fn pipeline(c: &mut Criterion) {
-    quiet_mesa();
     let (contigs, label) = genome();
     let bases: u64 = contigs.iter().map(|c| c.seq.len() as u64).sum();
 
@@ -112,8 +114,15 @@ fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("seed");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(reads.len() as u64));
-    group.bench_function(format!("seed_chunk_{label}"), |b| {
-        b.iter_batched(|| reads.clone(), |r| seed_chunk(&index, r, &opts), BatchSize::LargeInput)
+    // One thread, read after read: the per-read cost of seeding.
+    group.bench_function(format!("seed_{label}"), |b| {
+        let mut scratch = SeedScratch::default();
+        b.iter(|| {
+            reads
+                .iter()
+                .map(|r| find_candidates(&index, &r.codes, &opts.seed, &mut scratch).windows.len())
+                .sum::<usize>()
+        })
     });
     group.finish();
 
@@ -136,14 +145,6 @@ fn pipeline(c: &mut Criterion) {
     }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Mesa's Vulkan drivers complain on stderr when `XDG_RUNTIME_DIR` is unset (servers, CI);
-/// `swmap`'s main does the same before any thread starts.
-fn quiet_mesa() {
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-    }
 }
 
 criterion_group!(benches, pipeline);

@@ -9,13 +9,6 @@ fn main() -> ExitCode {
     // First, while the process has one thread: every thread started later inherits the
     // blocked signals, which one thread of ours receives to remove temporary output files.
     swmap::io::output::remove_temporary_files_on_signals();
-    // Mesa's Vulkan drivers probe for a Wayland display while wgpu enumerates adapters, and
-    // libwayland prints an "XDG_RUNTIME_DIR is invalid" line on stderr when the variable is
-    // unset (as on servers and in CI). Pointing it at the temp directory keeps stderr to our
-    // own lines. Done first, while the process is single-threaded.
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Index(args) => swmap::cli::index::run(args),

@@ -8,9 +8,9 @@ use std::io::Read as _;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
-use swmap::fasta::read_fasta;
-use swmap::fastq::{FastqReader, Read};
 use swmap::index::{Index, IndexParams};
+use swmap::io::fasta::read_fasta;
+use swmap::io::fastq::{FastqReader, Read};
 use swmap::simulate::rng::Rng;
 
 /// Mutants per format: about 600 in all, a few seconds.

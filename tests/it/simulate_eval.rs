@@ -56,7 +56,7 @@ fn options(paired: bool, seed: u64) -> SimulateOptions {
 /// (name, bases, qualities) of every FASTQ record, plain or gzip.
 fn read_fastq(path: &Path) -> Vec<(String, Vec<u8>, Vec<u8>)> {
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut swmap::input::open(path).unwrap(), &mut text).unwrap();
+    std::io::Read::read_to_string(&mut swmap::io::input::open(path).unwrap(), &mut text).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len() % 4, 0, "{}", path.display());
     lines.chunks(4).map(|r| (r[0][1..].to_string(), r[1].as_bytes().to_vec(), r[3].as_bytes().to_vec())).collect()

@@ -56,8 +56,23 @@ fn is_hardware(t: wgpu::DeviceType) -> bool {
     type_rank(t) <= 2
 }
 
+/// Mesa's Vulkan drivers probe for a Wayland display while adapters are enumerated, and
+/// libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set" on stderr when the
+/// variable is unset (servers, CI), into the output of every program that embeds swmap.
+/// Pointing it at the temporary directory, once, before the first Vulkan instance, keeps
+/// stderr to the caller's own lines. A value already set is left alone.
+fn quiet_wayland_probe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+        }
+    });
+}
+
 /// The best Vulkan adapter: hardware first; software (lavapipe) only when allowed.
 fn pick_adapter(allow_software: bool) -> Result<wgpu::Adapter> {
+    quiet_wayland_probe();
     let desc = wgpu::InstanceDescriptor {
         backends: wgpu::Backends::VULKAN,
         ..wgpu::InstanceDescriptor::new_without_display_handle()
