@@ -62,9 +62,13 @@ pub struct Alignment {
     /// Raw alignment score: matches, mismatches and gaps, clip penalties excluded. (The mapper
     /// scores a hit by its best stretch instead, [`best_stretch_score`], which is SAM `AS`.)
     pub score: i32,
+    /// First aligned query base (0-based).
     pub query_start: u32,
+    /// One past the last aligned query base; `query_len - query_end` bases are clipped at the end.
     pub query_end: u32,
+    /// First aligned window base (0-based, in window coordinates).
     pub target_start: u32,
+    /// One past the last aligned window base.
     pub target_end: u32,
     /// M/I/D operations from `query_start`/`target_start` onwards (no clips).
     pub cigar: Cigar,
@@ -100,18 +104,6 @@ impl Alignment {
         let q = &query[self.query_start as usize..self.query_end as usize];
         let t = &target[self.target_start as usize..self.target_end as usize];
         best_stretch_score(q, t, &self.cigar, sc)
-    }
-
-    /// The raw score less the clip penalties this alignment paid.
-    pub fn clipped_total(&self, query_len: u32, clip: i32) -> i32 {
-        let mut t = self.score;
-        if self.query_start > 0 {
-            t -= clip;
-        }
-        if self.query_end < query_len {
-            t -= clip;
-        }
-        t
     }
 }
 

@@ -2,14 +2,43 @@
 //! task order; all of them compute the recurrence of `crate::align` and must agree exactly.
 
 mod cpu;
+#[cfg(feature = "gpu")]
+mod gpu;
+#[cfg(not(feature = "gpu"))]
+#[path = "backend/no_gpu.rs"]
 mod gpu;
 
 pub use cpu::CpuBackend;
-pub use gpu::{GpuBackend, GpuInfo, GpuTiming};
+pub use gpu::GpuBackend;
 
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
+
+/// Adapter facts for the stderr line and `swmap bench`.
+#[derive(Clone, Debug)]
+pub struct GpuInfo {
+    /// Adapter name, e.g. "NVIDIA H200" or "llvmpipe (LLVM 15.0.6, 256 bits)".
+    pub name: String,
+    /// Graphics API, e.g. "Vulkan".
+    pub backend: String,
+    /// "DiscreteGpu", "IntegratedGpu", "VirtualGpu", "Cpu" or "Other".
+    pub device_type: String,
+    /// Whether kernel time can be measured with timestamp queries.
+    pub has_timestamps: bool,
+}
+
+/// Where the time of one [`GpuBackend::align_timed`] call went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GpuTiming {
+    /// Kernel execution summed over the dispatches, from timestamp queries; `None` where the
+    /// adapter has none.
+    pub kernel_ns: Option<u64>,
+    /// Wall time of the whole call: uploads, kernels, readback, CPU fallbacks.
+    pub total_ns: u64,
+    /// Kernel dispatches the batch took (0 when every task went to the CPU).
+    pub dispatches: usize,
+}
 
 /// What the user asked for with `--backend`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +47,7 @@ pub enum BackendChoice {
     Auto,
     /// Any GPU adapter, software ones (lavapipe) included; an error when none works.
     Gpu,
+    /// The rayon CPU backend, even when a GPU works.
     Cpu,
 }
 

@@ -10,9 +10,13 @@ use bytemuck::{Pod, Zeroable};
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct AlignTask {
+    /// Start of the query in [`AlignBatch::queries`].
     pub query_offset: u32,
+    /// Query length in bases.
     pub query_len: u32,
+    /// Start of the window in [`AlignBatch::targets`].
     pub target_offset: u32,
+    /// Window length in bases.
     pub target_len: u32,
 }
 
@@ -23,10 +27,12 @@ pub struct AlignBatch {
     pub queries: Vec<u8>,
     /// Base codes (0-4) of every reference window, back to back.
     pub targets: Vec<u8>,
+    /// The alignments to compute; results come back in this order.
     pub tasks: Vec<AlignTask>,
 }
 
 impl AlignBatch {
+    /// An empty batch.
     pub fn new() -> AlignBatch {
         AlignBatch::default()
     }
@@ -52,10 +58,12 @@ impl AlignBatch {
         self.tasks.len() - 1
     }
 
+    /// The query bases (codes 0-4) of `task`.
     pub fn query(&self, task: &AlignTask) -> &[u8] {
         &self.queries[task.query_offset as usize..(task.query_offset + task.query_len) as usize]
     }
 
+    /// The window bases (codes 0-4) of `task`.
     pub fn target(&self, task: &AlignTask) -> &[u8] {
         &self.targets[task.target_offset as usize..(task.target_offset + task.target_len) as usize]
     }
@@ -65,23 +73,16 @@ impl AlignBatch {
         self.tasks.iter().map(|t| t.query_len as u64 * t.target_len as u64).sum()
     }
 
+    /// Number of tasks.
     pub fn len(&self) -> usize {
         self.tasks.len()
     }
 
+    /// Whether the batch has no tasks (it may still hold queries).
     pub fn is_empty(&self) -> bool {
         self.tasks.is_empty()
     }
-
-    pub fn clear(&mut self) {
-        self.queries.clear();
-        self.targets.clear();
-        self.tasks.clear();
-    }
 }
-
-/// Results of a batch, one per task, in task order.
-pub type AlignResults = Vec<Alignment>;
 
 impl AlignBatch {
     /// Checks that `alns` can be the results of this batch: one per task; ends inside the

@@ -43,11 +43,15 @@ pub enum BenchBackends {
 /// What to measure. Build it, then [`BenchOptions::validate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BenchOptions {
+    /// Which backends to time.
     pub backends: BenchBackends,
     /// Read/window pairs in the batch, one task each.
     pub pairs: usize,
+    /// Query length in bases (at least 1).
     pub read_len: usize,
+    /// Target (reference window) length in bases; at least `read_len`.
     pub window: usize,
+    /// Seed of [`synthetic_batch`]: the same seed gives the same batch on every platform.
     pub seed: u64,
     /// Timed runs per backend after the warm-up; the best is reported.
     pub repeats: usize,
@@ -129,6 +133,7 @@ fn sample_read(target: &[u8], read_len: usize, rng: &mut Rng, out: &mut Vec<u8>)
 /// The GPU's best times.
 #[derive(Clone, Debug)]
 pub struct GpuMeasurement {
+    /// The adapter that ran.
     pub info: GpuInfo,
     /// Fastest kernel time over the repeats (timestamp queries); `None` where the adapter has
     /// no timestamps.
@@ -146,6 +151,7 @@ pub enum GpuOutcome {
     NotAsked,
     /// `--backend all` found no working adapter; the reason.
     Unavailable(String),
+    /// The GPU ran the batch; its times.
     Measured(GpuMeasurement),
 }
 
@@ -154,6 +160,7 @@ pub enum GpuOutcome {
 pub struct CpuMeasurement {
     /// Threads of the rayon pool it ran on.
     pub threads: usize,
+    /// Fastest whole call over the repeats, in nanoseconds.
     pub ns: u64,
 }
 
@@ -162,11 +169,15 @@ pub struct CpuMeasurement {
 pub enum Agreement {
     /// Only one backend ran.
     NotCompared,
+    /// Both ran and every alignment is equal.
     Identical,
     /// The first task whose results differ, with both results (`None` past a short vector's end).
     Differ {
+        /// Index of the first differing task (or the shorter vector's length).
         task: usize,
+        /// The GPU's result for that task.
         gpu: Option<Alignment>,
+        /// The CPU's result for that task.
         cpu: Option<Alignment>,
     },
 }
@@ -174,12 +185,17 @@ pub enum Agreement {
 /// Everything [`run_bench`] measured.
 #[derive(Clone, Debug)]
 pub struct BenchReport {
+    /// The options it ran with.
     pub options: BenchOptions,
     /// Tasks and DP cells of the batch.
     pub tasks: usize,
+    /// DP cells of the batch (query length x window length, summed): the GCUPS numerator.
     pub cells: u64,
+    /// The GPU side: not asked, unavailable, or its times.
     pub gpu: GpuOutcome,
+    /// The CPU's times; `None` with [`BenchBackends::Gpu`].
     pub cpu: Option<CpuMeasurement>,
+    /// Whether the two backends' results were identical.
     pub agreement: Agreement,
 }
 
@@ -200,6 +216,7 @@ impl BenchReport {
         self.measured_gpu().map(|g| gcups(self.cells, g.total_ns))
     }
 
+    /// GCUPS of the CPU backend's whole call; `None` when the CPU did not run.
     pub fn cpu_gcups(&self) -> Option<f64> {
         self.cpu.map(|c| gcups(self.cells, c.ns))
     }

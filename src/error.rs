@@ -5,15 +5,34 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+/// Everything the library can fail with. `Display` gives the one-line message; `source()`
+/// gives the underlying I/O error of [`Error::Io`].
 #[derive(Debug)]
 pub enum Error {
     /// A file could not be opened, read or written.
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file; `-` for standard input or output.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
     /// Malformed input data: a FASTQ or FASTA record, a SAM line. `location` says where
     /// (e.g. "record 12 (line 45)").
-    Input { path: PathBuf, location: String, message: String },
+    Input {
+        /// The input file; `-` for standard input.
+        path: PathBuf,
+        /// Where in it, e.g. "record 12 (line 45)".
+        location: String,
+        /// What was wrong there.
+        message: String,
+    },
     /// An index file that is not ours, is truncated, damaged or of another format version.
-    Index { path: PathBuf, message: String },
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What was wrong with it.
+        message: String,
+    },
     /// Options that make no sense together, or out of range.
     Options(String),
     /// The GPU backend could not be set up or failed during a batch.
@@ -23,18 +42,22 @@ pub enum Error {
     Backend(String, String),
 }
 
+/// The library's result type: [`Error`] unless another error type is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An [`Error::Io`] for `path` (`-` for standard input or output).
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
         Error::Io { path: path.into(), source }
     }
 
-    pub fn input(path: impl Into<PathBuf>, location: impl Into<String>, message: impl Into<String>) -> Error {
+    /// An [`Error::Input`]: `message` about `location` in `path`.
+    pub(crate) fn input(path: impl Into<PathBuf>, location: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Input { path: path.into(), location: location.into(), message: message.into() }
     }
 
-    pub fn index(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
+    /// An [`Error::Index`]: `message` about the index file `path`.
+    pub(crate) fn index(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
         Error::Index { path: path.into(), message: message.into() }
     }
 

@@ -73,11 +73,16 @@ pub enum ExpectedFrom {
 pub struct Evaluation {
     /// Simulated reads: the denominator of every fraction.
     pub reads: u64,
+    /// Whether `reads` was given or inferred from the names.
     pub expected_from: ExpectedFrom,
     /// Primary records in the file.
     pub records: u64,
+    /// Primary records that are mapped (flag 0x4 clear, with a contig and a position).
     pub mapped: u64,
+    /// Mapped reads on the true contig and strand, within `tolerance` of the true position (see
+    /// the module documentation).
     pub correct: u64,
+    /// Primary records that are not mapped.
     pub unmapped: u64,
     /// Simulated reads with no primary record.
     pub missing: u64,
@@ -97,7 +102,9 @@ pub struct Evaluation {
 pub struct WrongRead {
     /// QNAME, which holds the truth.
     pub name: String,
+    /// SAM FLAG of the record.
     pub flags: u16,
+    /// RNAME it was placed on.
     pub contig: String,
     /// 1-based POS.
     pub pos: u64,
@@ -108,8 +115,11 @@ pub struct WrongRead {
 /// One line of the table: the reads mapped with MAPQ at least `min_mapq`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MapqRow {
+    /// The MAPQ threshold of the row (0 to [`MAX_MAPQ`]).
     pub min_mapq: u8,
+    /// Reads mapped with MAPQ at least `min_mapq`.
     pub mapped: u64,
+    /// Of those, reads that are not correct.
     pub wrong: u64,
     /// `wrong / mapped` (0 when nothing is mapped).
     pub error_rate: f64,

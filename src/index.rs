@@ -21,12 +21,12 @@ use crate::io::fasta::Contig;
 use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 
-pub use file::{is_index_file, FORMAT_VERSION, MAGIC};
+pub use file::{is_index_file, FORMAT_VERSION};
 
 /// Seed parameters, stored in the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IndexParams {
-    /// k-mer length (1..=31).
+    /// k-mer length (10..=31).
     pub k: u32,
     /// Minimizer window, in k-mers.
     pub w: u32,
@@ -40,6 +40,9 @@ impl Default for IndexParams {
 }
 
 impl IndexParams {
+    /// Checks `k` (10..=31) and `w` (1..=64); the error is a sentence naming `-k` or `-w`.
+    /// [`Index::from_fasta`] and [`Index::load_or_build`] call it; [`Index::build`] does not, so
+    /// call it first when building from parameters a user gave.
     pub fn validate(&self) -> Result<(), String> {
         if !(10..=31).contains(&self.k) {
             return Err(format!("k-mer length -k must be between 10 and 31, got {}", self.k));
@@ -54,8 +57,11 @@ impl IndexParams {
 /// A contig's name, length and start in the concatenated reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContigInfo {
+    /// The first word of its FASTA header line.
     pub name: String,
+    /// Length in bases.
     pub len: u64,
+    /// Global position of the contig's first base in [`Index::seq`].
     pub offset: u64,
 }
 
@@ -65,8 +71,13 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// The reference index: contigs, their concatenated bases and the minimizer seed table.
+/// Build it with [`Index::build`] or [`Index::from_fasta`], or read one with [`Index::load`];
+/// see the module documentation for the layout.
 pub struct Index {
+    /// The k-mer length and window it was built with.
     pub params: IndexParams,
+    /// The contigs, in FASTA order; a hit's `contig` indexes this.
     pub contigs: Vec<ContigInfo>,
     /// All contigs' base codes, concatenated.
     pub seq: Vec<u8>,

@@ -1,9 +1,11 @@
 //! The `swmap` command: a thin layer over the library. Arguments are parsed by clap, turned
 //! into validated options by each subcommand, and library errors become one line on stderr.
 
+mod cli;
+
 use clap::Parser;
+use cli::{Cli, Command};
 use std::process::ExitCode;
-use swmap::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // First, while the process has one thread: every thread started later inherits the
@@ -11,17 +13,17 @@ fn main() -> ExitCode {
     swmap::io::output::remove_temporary_files_on_signals();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Index(args) => swmap::cli::index::run(args),
-        Command::Map(args) => swmap::cli::map::run(args),
-        Command::Simulate(args) => swmap::cli::simulate::run(args),
-        Command::Eval(args) => swmap::cli::eval::run(args),
-        Command::Bench(args) => swmap::cli::bench::run(args),
+        Command::Index(args) => cli::index::run(args),
+        Command::Map(args) => cli::map::run(args),
+        Command::Simulate(args) => cli::simulate::run(args),
+        Command::Eval(args) => cli::eval::run(args),
+        Command::Bench(args) => cli::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            swmap::cli::print_stderr(format_args!("swmap: error: {e}"));
+            cli::print_stderr(format_args!("swmap: error: {e}"));
             ExitCode::FAILURE
         }
     }

@@ -6,12 +6,12 @@
 //! **seed** (candidate windows, [`crate::seed`]) and **pack** (one [`AlignBatch`]), **align**
 //! (the backend, every result checked against its task), **place** (hits, mate rescue,
 //! pairing, MAPQ, supplementary and secondary choices, [`crate::place`]) and **format**
-//! (SAM records, [`crate::sam::format`]). [`pipeline`] runs consecutive chunks through these
+//! (SAM records, [`crate::sam::format`]). `map::pipeline` runs consecutive chunks through these
 //! stages on their own threads at the same time; it holds the threads and channels and no
 //! step of the algorithm.
 //!
 //! Pairs wait before placement until the insert-size model is fixed from the first
-//! [`ESTIMATION_PAIRS`] pairs of the input ([`ModelGate`]). Every decision about a read depends
+//! [`ESTIMATION_PAIRS`] pairs of the input (`ModelGate`). Every decision about a read depends
 //! only on that read, its mate and that model, so the output is the same for any chunk size,
 //! thread count or backend.
 
@@ -50,7 +50,9 @@ pub struct MapStats {
 /// One read as the mapper hands it back: the read, what was decided for it, and its records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MappedRead {
+    /// The read as it came in.
     pub read: Read,
+    /// Every decision about the read: its hits, primary and other parts, MAPQs and mate.
     pub placement: Placement,
     /// The SAM records of the read, in output order (formatted from `placement`).
     pub records: Vec<SamRecord>,
@@ -112,10 +114,12 @@ impl<'a> Mapper<'a> {
         Ok(Mapper { index, backend, opts })
     }
 
+    /// The index it maps against.
     pub fn index(&self) -> &Index {
         self.index
     }
 
+    /// The options it maps with (validated by [`Mapper::new`]).
     pub fn options(&self) -> &MapOptions {
         &self.opts
     }

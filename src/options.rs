@@ -113,7 +113,9 @@ impl Default for OutputOptions {
 /// Options of `swmap map` that shape the output.
 #[derive(Clone, Debug)]
 pub struct MapOptions {
+    /// Alignment scores and penalties (`-A`, `-B`, `-O`, `-E`, `-L`).
     pub scoring: Scoring,
+    /// Seeding and candidate windows (`--max-occ` and the like).
     pub seed: SeedOptions,
     /// Alignments scoring below this are not reported (`-T`, default 30).
     pub min_score: i32,

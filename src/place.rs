@@ -48,6 +48,7 @@ pub struct Placement {
 pub struct Part {
     /// Index into [`Placement::hits`].
     pub hit: usize,
+    /// MAPQ of the record (0-60), see [`crate::place::mapq`].
     pub mapq: u8,
     /// `XS`: the best score of another alignment of the same read bases, 0 without one.
     pub xs: i32,
@@ -70,8 +71,11 @@ pub struct Pairing {
 /// (`MC`) and its MAPQ (`MQ`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MateHit {
+    /// The mate's primary hit (RNEXT, PNEXT; TLEN with this read's hit).
     pub hit: Hit,
+    /// The mate's length in bases, to write its CIGAR with clips (`MC`).
     pub read_len: u32,
+    /// The mate's MAPQ (`MQ`).
     pub mapq: u8,
 }
 
@@ -81,6 +85,7 @@ impl Placement {
         self.parts.first().map(|p| &self.hits[p.hit])
     }
 
+    /// Whether the read has a primary part (otherwise it is written unmapped, flag 0x4).
     pub fn is_mapped(&self) -> bool {
         !self.parts.is_empty()
     }
@@ -106,7 +111,7 @@ pub fn place_pair(
         choice.hit[m].map(|i| MateHit { hit: hits[m].hits[i].clone(), read_len: read_len[m], mapq: choice.mapq[m] })
     });
     let [h0, h1] = hits;
-    let placed = [(0, h0), (1, h1)].map(|(m, h)| {
+    [(0, h0), (1, h1)].map(|(m, h)| {
         let mut p = match choice.hit[m] {
             Some(i) => {
                 let layout = ReadLayout::new(&h.hits, i, read_len[m]);
@@ -116,8 +121,7 @@ pub fn place_pair(
         };
         p.pairing = Some(Pairing { first: m == 0, proper: choice.proper, mate: mates[1 - m].clone() });
         p
-    });
-    placed
+    })
 }
 
 /// The parts, their MAPQ, `XS` and `XA`, and the secondary hits of a read laid out around its

@@ -1,5 +1,5 @@
 //! SAM/BAM output through noodles: a [`crate::place::Placement`] formatted as records
-//! ([`format`]), the header (@HD, @SQ, @RG, @PG), the NM and MD tags computed against the
+//! ([`mod@format`]), the header (@HD, @SQ, @RG, @PG), the NM and MD tags computed against the
 //! reference, and the writer (a file named with `-o` is opened as [`crate::io::output`]
 //! decides).
 
@@ -10,21 +10,28 @@ use crate::align::Cigar;
 pub struct SamRecord {
     /// Read name without a trailing `/1` or `/2`.
     pub name: Vec<u8>,
+    /// FLAG bits, as in the SAM specification (0x1 paired ... 0x800 supplementary).
     pub flags: u16,
     /// Index of the contig in the header (`None`: `*`).
     pub ref_id: Option<usize>,
     /// 0-based leftmost reference position (`None`: 0 in SAM).
     pub pos: Option<u64>,
+    /// MAPQ (0 for unmapped records).
     pub mapq: u8,
     /// Full CIGAR including soft clips; empty is `*`.
     pub cigar: Cigar,
+    /// RNEXT: the mate's contig index in the header (`None`: `*`).
     pub mate_ref_id: Option<usize>,
+    /// PNEXT: the mate's 0-based leftmost position (`None`: 0 in SAM).
     pub mate_pos: Option<u64>,
+    /// TLEN: signed template length from the two 5' ends, as bwa-mem computes it; 0 when the
+    /// mates are on different contigs or one is unmapped.
     pub tlen: i64,
     /// Bases as written (ASCII, upper case, reverse-complemented for reverse-strand records).
     pub seq: Vec<u8>,
     /// Raw Phred qualities (not +33), in the same orientation as `seq`; empty is `*`.
     pub qual: Vec<u8>,
+    /// Optional fields.
     pub tags: Tags,
 }
 
@@ -32,12 +39,19 @@ pub struct SamRecord {
 /// record when the header has a read group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tags {
+    /// `NM`: edit distance to the reference over the aligned part (mismatched, inserted and
+    /// deleted bases; an `N` never matches), see [`nm_md`].
     pub nm: Option<u32>,
+    /// `MD`: the reference bases at mismatches and deletions, as samtools calmd writes it.
     pub md: Option<String>,
+    /// `MC`: the mate's CIGAR, clips included, on paired records whose mate is mapped.
     pub mc: Option<String>,
     /// Mate's MAPQ, on paired records whose mate is mapped.
     pub mq: Option<u8>,
+    /// `AS`: the alignment's score (its best stretch, see [`crate::align::best_stretch_score`]).
     pub as_score: Option<i32>,
+    /// `XS`: the best score of another alignment of the same read bases, 0 without one; on
+    /// primary and supplementary records.
     pub xs_score: Option<i32>,
     /// The read's other parts (`rname,pos,strand,CIGAR,mapQ,NM;` each), on every part of a
     /// split read.
@@ -57,6 +71,7 @@ pub struct HeaderInfo {
     pub command_line: String,
 }
 
+mod convert;
 pub mod format;
 mod header;
 mod tags;

@@ -26,9 +26,12 @@ use crate::options::SeedOptions;
 pub struct CandidateWindow {
     /// The reverse-complemented read aligns here.
     pub reverse: bool,
+    /// Index of the contig in [`crate::index::Index::contigs`]; the window never crosses into
+    /// another contig.
     pub contig: usize,
     /// Global start and end (exclusive) in the index's concatenated reference.
     pub start: u64,
+    /// Global end, exclusive.
     pub end: u64,
     /// Read bases covered by the group's seeds.
     pub weight: u32,

@@ -46,7 +46,9 @@ use std::path::{Path, PathBuf};
 /// Fragment-length distribution of paired reads.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InsertSize {
+    /// Mean fragment length in bases (`--insert`); above 0.
     pub mean: f64,
+    /// Standard deviation in bases (`--insert-sd`); a fragment is never shorter than a read.
     pub sd: f64,
 }
 
@@ -55,6 +57,7 @@ pub struct InsertSize {
 pub struct SimulateOptions {
     /// Number of fragments: reads when single, pairs when paired.
     pub fragments: u64,
+    /// Length of every read, in bases (`-l`, at least 1).
     pub read_len: usize,
     /// `Some` for paired reads.
     pub paired: Option<InsertSize>,
@@ -64,6 +67,7 @@ pub struct SimulateOptions {
     pub snp_rate: f64,
     /// Indel-variant rate per reference base.
     pub indel_rate: f64,
+    /// Random seed: the same seed and options give the same reads.
     pub seed: u64,
 }
 
@@ -97,7 +101,9 @@ impl SimulateOptions {
 /// What [`simulate`] wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimulationSummary {
+    /// Fragments drawn (as asked).
     pub fragments: u64,
+    /// Reads written: `fragments`, or twice that when paired.
     pub reads: u64,
     /// Variants put into the haplotype, all contigs together.
     pub variants: usize,

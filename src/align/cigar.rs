@@ -6,15 +6,22 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum CigarOp {
+    /// `M`: an aligned base pair, match or mismatch.
     Match = 0,
+    /// `I`: read bases absent from the reference.
     Insertion = 1,
+    /// `D`: reference bases absent from the read.
     Deletion = 2,
+    /// `S`: read bases left unaligned but kept in SEQ.
     SoftClip = 4,
+    /// `H`: read bases left unaligned and removed from SEQ.
     HardClip = 5,
 }
 
 impl CigarOp {
-    pub fn from_code(code: u32) -> Option<CigarOp> {
+    /// The op of BAM code `code` (the low 4 bits of a CIGAR word); `None` for codes swmap never
+    /// writes (`N`, `P`, `=`, `X`).
+    pub(crate) fn from_code(code: u32) -> Option<CigarOp> {
         match code {
             0 => Some(CigarOp::Match),
             1 => Some(CigarOp::Insertion),
@@ -25,7 +32,8 @@ impl CigarOp {
         }
     }
 
-    pub fn letter(self) -> char {
+    /// The SAM letter of the op (`M`, `I`, `D`, `S`, `H`).
+    pub(crate) fn letter(self) -> char {
         match self {
             CigarOp::Match => 'M',
             CigarOp::Insertion => 'I',
@@ -80,7 +88,8 @@ impl Cigar {
         self.runs().filter(|(op, _)| op.consumes_reference()).map(|(_, l)| l).sum()
     }
 
-    pub fn is_empty(&self) -> bool {
+    /// Whether there are no runs (an unaligned read, written `*`).
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }

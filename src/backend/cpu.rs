@@ -11,9 +11,13 @@ use crate::batch::AlignBatch;
 use crate::error::Result;
 use rayon::prelude::*;
 
+/// The rayon CPU backend: the same alignments as every other backend, on all cores of the
+/// current rayon pool (AVX2 lanes where the CPU has them). Stateless; scratch buffers are
+/// per thread.
 pub struct CpuBackend;
 
 impl CpuBackend {
+    /// The backend. It holds no state, so building one costs nothing.
     pub fn new() -> CpuBackend {
         CpuBackend
     }

@@ -16,7 +16,7 @@ mod plan;
 mod run;
 
 use super::cpu::align_tasks;
-use super::AlignBackend;
+use super::{AlignBackend, GpuInfo, GpuTiming};
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
@@ -27,31 +27,6 @@ use run::Failure;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::Instant;
-
-/// Adapter facts for the stderr line and `swmap bench`.
-#[derive(Clone, Debug)]
-pub struct GpuInfo {
-    /// Adapter name, e.g. "NVIDIA H200" or "llvmpipe (LLVM 15.0.6, 256 bits)".
-    pub name: String,
-    /// Graphics API, e.g. "Vulkan".
-    pub backend: String,
-    /// "DiscreteGpu", "IntegratedGpu", "VirtualGpu", "Cpu" or "Other".
-    pub device_type: String,
-    /// Whether kernel time can be measured with timestamp queries.
-    pub has_timestamps: bool,
-}
-
-/// Where the time of one [`GpuBackend::align_timed`] call went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GpuTiming {
-    /// Kernel execution summed over the dispatches, from timestamp queries; `None` where the
-    /// adapter has none.
-    pub kernel_ns: Option<u64>,
-    /// Wall time of the whole call: uploads, kernels, readback, CPU fallbacks.
-    pub total_ns: u64,
-    /// Kernel dispatches the batch took (0 when every task went to the CPU).
-    pub dispatches: usize,
-}
 
 /// Work buffer memory a discrete GPU may use per dispatch before any out-of-memory error
 /// halves it: with 150 x 300 tasks (23 KB of traceback each) about 370,000 tasks.
@@ -79,6 +54,7 @@ struct State {
 /// The GPU alignment engine. Built once; `Send + Sync`, batches from several threads take
 /// turns on the device.
 pub struct GpuBackend {
+    /// The adapter the backend opened.
     pub info: GpuInfo,
     ctx: Context,
     state: Mutex<State>,

@@ -1,16 +1,16 @@
 //! `swmap map`: align reads to SAM or BAM.
 
 use super::index::{peak_rss_mib, set_threads};
-use crate::backend::{self, BackendChoice};
-use crate::error::{Error, Result};
-use crate::index::{Index, IndexParams};
-use crate::io::fastq::{FastqReader, ReadSource};
-use crate::io::output::{check_not_an_input, same_file};
-use crate::map::Mapper;
-use crate::options::{MapOptions, OutputOptions, Scoring, SeedOptions};
-use crate::sam::{parse_read_group, HeaderInfo, SamWriter};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use swmap::backend::{self, BackendChoice};
+use swmap::error::{Error, Result};
+use swmap::index::{Index, IndexParams};
+use swmap::io::fastq::{FastqReader, ReadSource};
+use swmap::io::output::{check_not_an_input, same_file};
+use swmap::map::Mapper;
+use swmap::options::{MapOptions, OutputOptions, Scoring, SeedOptions};
+use swmap::sam::{parse_read_group, HeaderInfo, SamWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendArg {

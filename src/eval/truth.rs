@@ -24,8 +24,11 @@ use crate::simulate::sequencer::Strand;
 /// Which simulator wrote a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NameFormat {
+    /// `swmap simulate`: `swmap:<index>:<pos1><strand1>[,<pos2><strand2>]:<contig>`.
     Swmap,
+    /// dwgsim 0.1.x, Illumina mode.
     Dwgsim,
+    /// wgsim: the fragment's outer ends, not each read's.
     Wgsim,
 }
 
@@ -41,16 +44,20 @@ pub enum Anchor {
 /// Where one read truly lies. `contig: None` is a random read that lies nowhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadTruth {
+    /// The true contig as named by the simulator; `None` for a random read.
     pub contig: Option<String>,
     /// 1-based.
     pub pos: u64,
+    /// The strand the read was sequenced from (for a random read, the aligner's).
     pub strand: Strand,
+    /// Which end of the alignment `pos` is to be compared with.
     pub anchor: Anchor,
 }
 
 /// Everything a simulated name says about its fragment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrueOrigin {
+    /// The simulator whose format the name is in.
     pub format: NameFormat,
     /// The contig as written (`rand` or `<prefix>_rand` for dwgsim random reads).
     pub contig: String,

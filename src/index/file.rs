@@ -24,7 +24,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 
-pub const MAGIC: &[u8; 8] = b"SWMAPIDX";
+pub(crate) const MAGIC: &[u8; 8] = b"SWMAPIDX";
 /// Bump on any change of the layout above.
 pub const FORMAT_VERSION: u32 = 1;
 

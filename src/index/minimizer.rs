@@ -10,8 +10,12 @@
 /// form is the reverse complement of the sequence at that position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Minimizer {
+    /// [`hash64`] of the canonical k-mer, within `2k` bits.
     pub hash: u64,
+    /// 0-based position of the k-mer's first base, plus the `base` given to [`minimizers`].
     pub pos: u32,
+    /// The canonical form is the reverse complement of the sequence here (false for a
+    /// palindromic k-mer).
     pub reverse: bool,
 }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 pub struct Contig {
     /// The first word of the header line.
     pub name: String,
+    /// Base codes 0-4 (see [`crate::dna`]), in FASTA order.
     pub seq: Vec<u8>,
 }
 

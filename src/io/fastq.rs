@@ -40,6 +40,7 @@ pub fn check_read_name(name: &[u8]) -> Result<(), String> {
 /// One read. `name` has neither the `@`, nor the comment, nor a trailing `/1` or `/2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Read {
+    /// The QNAME: the header's first word, without `@` and without `/1` or `/2`.
     pub name: Vec<u8>,
     /// Base codes (see [`crate::dna`]).
     pub codes: Vec<u8>,
@@ -67,7 +68,8 @@ impl FastqReader {
         FastqReader { inner, path: path.to_path_buf(), line: Vec::new(), line_no: 0, records: 0 }
     }
 
-    pub fn path(&self) -> &Path {
+    /// The file named in error messages (`-` for stdin).
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -194,8 +196,13 @@ impl FastqReader {
 
 /// Where reads come from: one file, two mate files, one interleaved file, or memory.
 pub enum ReadSource {
+    /// Single-end reads from one file.
     Single(FastqReader),
+    /// Mate 1 from the first file, mate 2 from the second, in step. A file ending before the
+    /// other, or mates with different names, is an error.
     Paired(FastqReader, FastqReader),
+    /// Pairs in one file, mate 1 then mate 2. An odd record count, or mates with different
+    /// names, is an error.
     Interleaved(FastqReader),
     /// Single reads held in memory (checked as a FASTQ record would be).
     Reads(Box<dyn Iterator<Item = Read> + Send>),
@@ -207,7 +214,8 @@ pub enum ReadSource {
 const MEMORY: &str = "<reads in memory>";
 
 impl ReadSource {
-    pub fn is_paired(&self) -> bool {
+    /// Whether the reads come in mate pairs.
+    pub(crate) fn is_paired(&self) -> bool {
         !matches!(self, ReadSource::Single(_) | ReadSource::Reads(_))
     }
 

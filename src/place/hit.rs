@@ -20,6 +20,7 @@ const SAME_DIAGONAL: i64 = 8;
 /// One alignment of a read, in reference coordinates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
+    /// Index of the contig in [`crate::index::Index::contigs`].
     pub contig: usize,
     /// 0-based start on the contig.
     pub pos: u64,
@@ -29,6 +30,7 @@ pub struct Hit {
     pub score: i32,
     /// Aligned part of the (oriented) read.
     pub query_start: u32,
+    /// One past the last aligned base of the (oriented) read.
     pub query_end: u32,
     /// Reference bases covered.
     pub ref_len: u32,
@@ -53,7 +55,8 @@ impl Hit {
         }
     }
 
-    pub fn end(&self) -> u64 {
+    /// One past the last reference base covered (0-based on the contig).
+    pub(crate) fn end(&self) -> u64 {
         self.pos + self.ref_len as u64
     }
 
@@ -98,6 +101,8 @@ impl Hit {
 /// Every alignment of one read, best first, with overlapping duplicates removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadHits {
+    /// The hits, best first (by the total order of the module documentation of
+    /// [`crate::place`]).
     pub hits: Vec<Hit>,
     /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
     pub repetitive: u32,
@@ -199,7 +204,8 @@ impl ReadHits {
         self.tandem_sub = sub;
     }
 
-    pub fn best(&self) -> Option<&Hit> {
+    /// The best hit; `None` when the read has none.
+    pub(crate) fn best(&self) -> Option<&Hit> {
         self.hits.first()
     }
 }

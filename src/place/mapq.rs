@@ -82,8 +82,9 @@ pub fn from_score_gap(gap: i32, sc: &Scoring) -> i32 {
 /// What the pair MAPQ is computed from.
 #[derive(Clone, Copy, Debug)]
 pub struct PairFacts {
-    /// The chosen pair's score and the best alternative's (see the module documentation).
+    /// The chosen pair's score `P` (see the module documentation).
     pub score: i32,
+    /// Its best alternative's score, `sub` of the module documentation.
     pub sub: i32,
     /// Proper pairs scoring within a mismatch of the chosen one, itself included.
     pub near: usize,

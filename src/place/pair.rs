@@ -71,12 +71,18 @@ pub const UNPAIRED_PENALTY: i32 = 17;
 /// mate's hits, and pairing always agree.
 const MAX_HITS_PAIRED: usize = 64;
 
+/// The insert-size (fragment-length) model of a library, estimated from the first pairs by the
+/// rules of the module documentation. Lengths are in bases, from the forward mate's leftmost
+/// base to the reverse mate's rightmost.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InsertModel {
+    /// Mean fragment length, after the outlier cut.
     pub mean: f64,
+    /// Standard deviation (population, at least 1), after the outlier cut.
     pub sd: f64,
-    /// Proper-pair bounds on the fragment length, inclusive.
+    /// Proper-pair bounds on the fragment length, inclusive: the shortest proper fragment.
     pub low: i64,
+    /// The longest proper fragment.
     pub high: i64,
 }
 
@@ -189,7 +195,9 @@ fn witness_mapq(hits: &ReadHits, sc: &Scoring) -> u8 {
 pub struct PairChoice {
     /// Index into each mate's hits, `None` for unmapped.
     pub hit: [Option<usize>; 2],
+    /// Each mate's MAPQ (0 for an unmapped mate).
     pub mapq: [u8; 2],
+    /// Both mates placed as a proper pair (SAM flag 0x2).
     pub proper: bool,
 }
 

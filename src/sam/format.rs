@@ -19,16 +19,17 @@ use crate::place::{Hit, Pairing, Placement};
 use crate::sam::{nm_md, SamRecord, Tags};
 use std::fmt::Write as _;
 
-pub const PAIRED: u16 = 0x1;
-pub const PROPER_PAIR: u16 = 0x2;
-pub const UNMAPPED: u16 = 0x4;
-pub const MATE_UNMAPPED: u16 = 0x8;
-pub const REVERSE: u16 = 0x10;
-pub const MATE_REVERSE: u16 = 0x20;
-pub const FIRST: u16 = 0x40;
-pub const LAST: u16 = 0x80;
-pub const SECONDARY: u16 = 0x100;
-pub const SUPPLEMENTARY: u16 = 0x800;
+// SAM FLAG bits, as the SAM specification numbers them.
+pub(crate) const PAIRED: u16 = 0x1;
+pub(crate) const PROPER_PAIR: u16 = 0x2;
+pub(crate) const UNMAPPED: u16 = 0x4;
+pub(crate) const MATE_UNMAPPED: u16 = 0x8;
+pub(crate) const REVERSE: u16 = 0x10;
+pub(crate) const MATE_REVERSE: u16 = 0x20;
+pub(crate) const FIRST: u16 = 0x40;
+pub(crate) const LAST: u16 = 0x80;
+pub(crate) const SECONDARY: u16 = 0x100;
+pub(crate) const SUPPLEMENTARY: u16 = 0x800;
 
 /// The CIGAR of a hit on the whole read: soft clips around the aligned part.
 pub fn full_cigar(hit: &Hit, read_len: usize) -> Cigar {

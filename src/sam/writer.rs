@@ -180,7 +180,7 @@ fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>)> 
 }
 
 /// Copies `rec` into the reused noodles record; an error is a message about the record.
-fn fill(buf: &mut RecordBuf, rec: &SamRecord, read_group: Option<&Value>) -> Result<(), String> {
+pub(super) fn fill(buf: &mut RecordBuf, rec: &SamRecord, read_group: Option<&Value>) -> Result<(), String> {
     let name = buf.name_mut();
     if rec.name.is_empty() {
         *name = None;

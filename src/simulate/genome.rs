@@ -27,6 +27,7 @@ pub enum VariantKind {
 pub struct Variant {
     /// 0-based reference position.
     pub pos: u32,
+    /// What changes there: a SNP, an insertion or a deletion.
     pub kind: VariantKind,
 }
 

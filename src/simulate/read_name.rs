@@ -19,6 +19,7 @@ use std::fmt;
 pub struct MateOrigin {
     /// 1-based leftmost reference position.
     pub pos: u64,
+    /// The strand the read was sequenced from (`+` or `-` in the name).
     pub strand: Strand,
 }
 
@@ -34,7 +35,9 @@ pub struct MateOrigin {
 pub struct SimulatedName {
     /// Fragment number, 0-based and dense.
     pub index: u64,
+    /// The contig's name; the rest of the name after the positions, `:` included.
     pub contig: String,
+    /// The only read of a single fragment, or mate 1 of a pair.
     pub mate1: MateOrigin,
     /// Present for paired reads.
     pub mate2: Option<MateOrigin>,

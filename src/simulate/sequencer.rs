@@ -37,7 +37,9 @@ pub struct ReadErrors {
 /// Which reference strand a read comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Strand {
+    /// The reference as written (`+`; SAM flag 0x10 clear).
     Forward,
+    /// Its reverse complement (`-`; SAM flag 0x10 set).
     Reverse,
 }
 
@@ -66,6 +68,7 @@ pub struct SimRead {
     pub bases: Vec<u8>,
     /// Raw Phred qualities, same orientation.
     pub quals: Vec<u8>,
+    /// The strand the read was sequenced from.
     pub strand: Strand,
     /// 0-based leftmost reference position of the read's aligned part.
     pub pos: u32,
@@ -73,6 +76,7 @@ pub struct SimRead {
     /// reads are reverse-complemented first, as in SAM). Hap insertions and sequencing
     /// insertions are `I`, hap deletions and skipped bases `D`; no clipping.
     pub cigar: Cigar,
+    /// Sequencing errors and haplotype variants inside the read, counted.
     pub errors: ReadErrors,
 }
 
@@ -90,6 +94,7 @@ enum Event {
 /// Error model settings.
 #[derive(Clone, Copy, Debug)]
 pub struct Sequencer {
+    /// Length of every read, in bases.
     pub read_len: usize,
     /// Mean per-base error rate.
     pub error_rate: f64,

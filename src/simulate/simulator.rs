@@ -16,6 +16,7 @@ pub struct Fragment {
     pub index: u64,
     /// Index into the contigs given to [`Simulator::new`].
     pub contig: usize,
+    /// The reads: one, or mate 1 then mate 2.
     pub reads: Vec<SimRead>,
 }
 

@@ -31,16 +31,15 @@ fn reference(rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
 /// Where a mate truly lies: contig, 0-based start, reverse strand.
 type Truth = (usize, usize, bool);
 
+/// A pair of the library: its name, whether it is chimeric, and where its mates lie.
+type PairTruth = (String, bool, [Truth; 2]);
+
 /// The library: `concordant` forward-reverse pairs with `TRUE_INSERT` ± 20 fragments, and
 /// `chimeric` pairs whose mates lie 20-250 kb apart facing each other on one contig (every
 /// other one) or on different contigs. Concordant and chimeric pairs are interleaved, so the
 /// first pairs hold both. Returns the two FASTQ files, the reference file and each pair's
 /// name, whether it is chimeric and where its mates lie.
-fn write_library(
-    dir: &Path,
-    concordant: usize,
-    chimeric: usize,
-) -> (PathBuf, PathBuf, PathBuf, Vec<(String, bool, [Truth; 2])>) {
+fn write_library(dir: &Path, concordant: usize, chimeric: usize) -> (PathBuf, PathBuf, PathBuf, Vec<PairTruth>) {
     let mut rng = Rng::new(0x5eed_c41e);
     let contigs = reference(&mut rng);
     let fa = dir.join("ref.fa");

@@ -14,6 +14,7 @@ mod chimeric_library;
 mod eval_input;
 mod gpu_backend;
 mod input_catalogue;
+mod library;
 mod map_invariants;
 mod mate_rescue;
 mod mutation;
