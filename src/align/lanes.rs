@@ -19,9 +19,12 @@ use super::kernel::{align_task, cell, traceback, TracebackScratch};
 use super::reference::empty_alignment;
 use super::{Alignment, Scoring, NEG_INF, STRIP};
 
-/// Tasks per group: 8 x i32 fill one AVX2 register (16 lanes measured twice slower: the
-/// DP state no longer fits the registers).
+/// Tasks per group: 8 x i32 fill one AVX2 register (16 lanes measured twice slower with
+/// AVX2: the DP state no longer fits the registers).
 pub(crate) const LANES: usize = 8;
+
+/// Tasks per group where the CPU has AVX-512: 16 x i32 fill one of its 32 registers.
+pub(crate) const WIDE_LANES: usize = 16;
 
 /// Query code of an N and of the padding rows: equal to no target code.
 const QUERY_N: i32 = 7;
@@ -194,8 +197,25 @@ pub(crate) fn lanes_pay_off() -> bool {
     }
 }
 
-/// Runs [`dp`] compiled for AVX2 where the CPU has it, else for the baseline target; the
-/// code is the same, so are the results.
+/// Whether the CPU has the AVX-512 subsets [`dp_avx512`] is compiled for: groups of
+/// [`WIDE_LANES`] then pay off. Detected at run time (the development machines' CPU changes
+/// between an AVX2 AMD EPYC and an AVX-512 Intel Xeon).
+pub(crate) fn wide_lanes_pay_off() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Runs [`dp`] compiled for AVX-512 (groups of [`WIDE_LANES`]) or AVX2 where the CPU has it,
+/// else for the baseline target; the code is the same, so are the results.
 #[allow(clippy::too_many_arguments)]
 fn dp_dispatch<const L: usize>(
     q: &[[i32; L]],
@@ -209,11 +229,31 @@ fn dp_dispatch<const L: usize>(
 ) -> Best<L> {
     #[cfg(target_arch = "x86_64")]
     {
+        if L == WIDE_LANES && wide_lanes_pay_off() {
+            // SAFETY: the CPU has every feature `dp_avx512` is compiled for.
+            return unsafe { dp_avx512(q, t, h_left, e_left, trace, m, n, p) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, the only feature `dp_avx2` is compiled for.
             return unsafe { dp_avx2(q, t, h_left, e_left, trace, m, n, p) };
         }
     }
+    dp(q, t, h_left, e_left, trace, m, n, p)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn dp_avx512<const L: usize>(
+    q: &[[i32; L]],
+    t: &[[i32; L]],
+    h_left: &mut [[i32; L]],
+    e_left: &mut [[i32; L]],
+    trace: &mut [[u32; L]],
+    m: &[i32; L],
+    n: &[i32; L],
+    p: &Params,
+) -> Best<L> {
     dp(q, t, h_left, e_left, trace, m, n, p)
 }
 
@@ -461,14 +501,22 @@ mod tests {
     #[test]
     fn lanes_match_the_oracle_on_mixed_sizes() {
         check_groups::<LANES>(7);
+        check_groups::<WIDE_LANES>(9);
         check_groups::<4>(8);
     }
 
     #[test]
     fn baseline_dp_matches_the_dispatched_one() {
+        check_dispatch::<LANES>();
+        check_dispatch::<WIDE_LANES>();
+    }
+
+    /// The portable code path, whatever the CPU: the same words and end cells as dispatch
+    /// (AVX2 for 8 lanes, AVX-512 for 16 where the CPU has them).
+    fn check_dispatch<const L: usize>() {
         // The portable code path, whatever the CPU: the same words and end cells as dispatch.
         let mut rng = Rng(3);
-        let tasks: Vec<(Vec<u8>, Vec<u8>)> = (0..LANES)
+        let tasks: Vec<(Vec<u8>, Vec<u8>)> = (0..L)
             .map(|l| {
                 let (m, n) = (1 + rng.below(150) as usize, 1 + 37 * l + rng.below(100) as usize);
                 task(&mut rng, m, n)
@@ -478,7 +526,7 @@ mod tests {
         for sc in scorings() {
             let p = Params::new(&sc);
             let run = |portable: bool| {
-                let mut s = LaneScratch::<LANES>::default();
+                let mut s = LaneScratch::<L>::default();
                 let (m, n) = load(&refs, &mut s);
                 let best = if portable {
                     dp(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p)

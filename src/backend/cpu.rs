@@ -5,7 +5,7 @@
 //! so neither the grouping nor the CPU ever changes a result.
 
 use super::AlignBackend;
-use crate::align::lanes::{align_lanes, lanes_pay_off, LaneScratch, LANES};
+use crate::align::lanes::{align_lanes, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LANES, WIDE_LANES};
 use crate::align::{align_task, Alignment, Scoring, TracebackScratch};
 use crate::batch::AlignBatch;
 use crate::error::Result;
@@ -31,8 +31,8 @@ impl Default for CpuBackend {
 
 /// Per-thread buffers of both kernels.
 #[derive(Default)]
-struct Scratch {
-    lanes: LaneScratch<LANES>,
+struct Scratch<const L: usize> {
+    lanes: LaneScratch<L>,
     scalar: TracebackScratch,
 }
 
@@ -70,25 +70,41 @@ pub(crate) fn align_tasks(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) 
     // `ids` breaks ties, so the grouping is deterministic.
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_unstable_by_key(|&p| (tasks[ids[p]].query_len, tasks[ids[p]].target_len, p));
-    let groups: Vec<Vec<Alignment>> = order
-        .par_chunks(LANES)
-        .map_init(Scratch::default, |scratch, group| {
+    let groups = if wide_lanes_pay_off() {
+        align_groups::<WIDE_LANES>(batch, scoring, ids, &order)
+    } else {
+        align_groups::<LANES>(batch, scoring, ids, &order)
+    };
+    let mut out: Vec<Option<Alignment>> = vec![None; ids.len()];
+    for (&p, a) in order.iter().zip(groups.into_iter().flatten()) {
+        out[p] = Some(a);
+    }
+    out.into_iter().map(|a| a.expect("every task is in one group")).collect()
+}
+
+/// The tasks `ids[order[..]]` in groups of `L` consecutive ones, each group on the lane
+/// kernel when it fills its lanes well enough, else task by task on the scalar kernel.
+fn align_groups<const L: usize>(
+    batch: &AlignBatch,
+    scoring: &Scoring,
+    ids: &[usize],
+    order: &[usize],
+) -> Vec<Vec<Alignment>> {
+    let tasks = &batch.tasks;
+    order
+        .par_chunks(L)
+        .map_init(Scratch::<L>::default, |scratch, group| {
             let pairs: Vec<(&[u8], &[u8])> =
                 group.iter().map(|&p| (batch.query(&tasks[ids[p]]), batch.target(&tasks[ids[p]]))).collect();
             let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
             let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0) as u64;
             let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0) as u64;
-            let padded = (LANES as u64 * mmax * nmax) as f64;
+            let padded = (L as u64 * mmax * nmax) as f64;
             if group.len() > 1 && cells as f64 >= MIN_LANE_FILL * padded {
                 align_lanes(&pairs, scoring, &mut scratch.lanes)
             } else {
                 pairs.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)).collect()
             }
         })
-        .collect();
-    let mut out: Vec<Option<Alignment>> = vec![None; ids.len()];
-    for (&p, a) in order.iter().zip(groups.into_iter().flatten()) {
-        out[p] = Some(a);
-    }
-    out.into_iter().map(|a| a.expect("every task is in one group")).collect()
+        .collect()
 }
