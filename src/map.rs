@@ -16,6 +16,9 @@
 //! thread count or backend.
 
 mod pipeline;
+mod stats;
+
+pub use stats::{Stage, StageTimes};
 
 use crate::align::Alignment;
 use crate::backend::{align_checked, AlignBackend};
@@ -45,6 +48,8 @@ pub struct MapStats {
     pub cells: u64,
     /// The insert-size model: rounded mean and proper-pair bounds.
     pub insert_model: Option<(i64, i64, i64)>,
+    /// CPU time per stage, from a mapper made [`Mapper::with_stage_times`].
+    pub stage_times: Option<StageTimes>,
 }
 
 /// One read as the mapper hands it back: the read, what was decided for it, and its records.
@@ -87,6 +92,8 @@ pub struct Mapper<'a> {
     index: &'a Index,
     backend: &'a dyn AlignBackend,
     opts: MapOptions,
+    /// Set by [`Mapper::with_stage_times`].
+    times: Option<StageTimes>,
 }
 
 /// A chunk after seeding: its reads, what seeding found for each, and the packed batch.
@@ -111,7 +118,23 @@ impl<'a> Mapper<'a> {
     /// A mapper of `index` on `backend`; the options are checked here.
     pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
         opts.validate().map_err(Error::Options)?;
-        Ok(Mapper { index, backend, opts })
+        Ok(Mapper { index, backend, opts, times: None })
+    }
+
+    /// A mapper that measures the CPU time of every stage ([`MapStats::stage_times`]). It
+    /// runs the stages of a chunk one after the other rather than overlapped (see
+    /// [`StageTimes`]), so it is a little slower; the output is the same.
+    pub fn with_stage_times(mut self) -> Mapper<'a> {
+        self.times = Some(StageTimes::default());
+        self
+    }
+
+    /// Runs `f`, counting its CPU time to `stage` when stages are measured.
+    fn timed<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        match &self.times {
+            Some(t) => t.time(stage, f),
+            None => f(),
+        }
     }
 
     /// The index it maps against.
@@ -183,41 +206,26 @@ impl<'a> Mapper<'a> {
     /// once and its windows, in read order.
     fn seed(&self, reads: Vec<Read>) -> SeededChunk {
         let (index, opts) = (self.index, &self.opts.seed);
-        let seeds: Vec<Candidates> =
-            reads.par_iter().map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, opts, s)).collect();
-        let mut batch = AlignBatch::new();
-        let mut first_task = Vec::with_capacity(reads.len() + 1);
-        let mut rc = Vec::new();
-        for (read, c) in reads.iter().zip(&seeds) {
-            first_task.push(batch.len());
-            let (mut fwd, mut rev) = (None, None);
-            for w in &c.windows {
-                let q = if w.reverse {
-                    *rev.get_or_insert_with(|| {
-                        dna::reverse_complement_into(&read.codes, &mut rc);
-                        batch.push_query(&rc)
-                    })
-                } else {
-                    *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
-                };
-                batch.push_task(q, &index.seq[w.start as usize..w.end as usize]);
-            }
-        }
-        first_task.push(batch.len());
-        SeededChunk { reads, seeds, first_task, batch }
+        let seeds: Vec<Candidates> = self.timed(Stage::Seed, || {
+            reads.par_iter().map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, opts, s)).collect()
+        });
+        self.timed(Stage::Pack, || pack(index, reads, seeds))
     }
 
     /// Align the batch on the backend, and turn each read's results into its hits.
     fn align(&self, chunk: SeededChunk) -> Result<AlignedChunk> {
-        let alns: Vec<Alignment> = align_checked(self.backend, &chunk.batch, &self.opts.scoring)?;
-        let hits = (0..chunk.reads.len())
-            .into_par_iter()
-            .map(|i| {
-                let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
-                let (read, seeds) = (&chunk.reads[i].codes, &chunk.seeds[i]);
-                ReadHits::new(self.index, read, seeds, &chunk.batch, tasks.clone(), &alns[tasks], &self.opts)
-            })
-            .collect();
+        let alns: Vec<Alignment> =
+            self.timed(Stage::Align, || align_checked(self.backend, &chunk.batch, &self.opts.scoring))?;
+        let hits = self.timed(Stage::Hits, || {
+            (0..chunk.reads.len())
+                .into_par_iter()
+                .map(|i| {
+                    let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
+                    let (read, seeds) = (&chunk.reads[i].codes, &chunk.seeds[i]);
+                    ReadHits::new(self.index, read, seeds, &chunk.batch, tasks.clone(), &alns[tasks], &self.opts)
+                })
+                .collect()
+        });
         let (tasks, cells) = (chunk.batch.len() as u64, chunk.batch.cells());
         Ok(AlignedChunk { reads: chunk.reads, hits, tasks, cells })
     }
@@ -227,28 +235,56 @@ impl<'a> Mapper<'a> {
         let AlignedChunk { reads, mut hits, .. } = chunk;
         let opts = &self.opts;
         if let Some(m) = model.filter(|_| paired) {
-            rescue_mates(self.index, &reads, &mut hits, m, self.backend, opts)?;
+            self.timed(Stage::Rescue, || rescue_mates(self.index, &reads, &mut hits, m, self.backend, opts))?;
         }
         let len = |r: &Read| r.codes.len() as u32;
-        let placements: Vec<Placement> = if paired {
-            let pairs: Vec<[ReadHits; 2]> = pair_up(hits);
-            pairs
+        let placements: Vec<Placement> = self.timed(Stage::Place, || {
+            if paired {
+                let pairs: Vec<[ReadHits; 2]> = pair_up(hits);
+                pairs
+                    .into_par_iter()
+                    .zip(reads.par_chunks(2))
+                    .flat_map_iter(|(h, r)| place_pair(h, [len(&r[0]), len(&r[1])], model, opts))
+                    .collect()
+            } else {
+                hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts)).collect()
+            }
+        });
+        Ok(self.timed(Stage::Format, || {
+            reads
                 .into_par_iter()
-                .zip(reads.par_chunks(2))
-                .flat_map_iter(|(h, r)| place_pair(h, [len(&r[0]), len(&r[1])], model, opts))
+                .zip(placements)
+                .map(|(read, placement)| {
+                    let records = format::records(&read, &placement, self.index, &opts.output);
+                    MappedRead { read, placement, records }
+                })
                 .collect()
-        } else {
-            hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts)).collect()
-        };
-        Ok(reads
-            .into_par_iter()
-            .zip(placements)
-            .map(|(read, placement)| {
-                let records = format::records(&read, &placement, self.index, &opts.output);
-                MappedRead { read, placement, records }
-            })
-            .collect())
+        }))
     }
+}
+
+/// Pack: one batch holding each read's orientations once and its windows, in read order.
+fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk {
+    let mut batch = AlignBatch::new();
+    let mut first_task = Vec::with_capacity(reads.len() + 1);
+    let mut rc = Vec::new();
+    for (read, c) in reads.iter().zip(&seeds) {
+        first_task.push(batch.len());
+        let (mut fwd, mut rev) = (None, None);
+        for w in &c.windows {
+            let q = if w.reverse {
+                *rev.get_or_insert_with(|| {
+                    dna::reverse_complement_into(&read.codes, &mut rc);
+                    batch.push_query(&rc)
+                })
+            } else {
+                *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
+            };
+            batch.push_task(q, &index.seq[w.start as usize..w.end as usize]);
+        }
+    }
+    first_task.push(batch.len());
+    SeededChunk { reads, seeds, first_task, batch }
 }
 
 /// Mates' hits, adjacent in `hits`, as pairs.

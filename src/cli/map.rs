@@ -86,6 +86,11 @@ pub struct Args {
     /// with more it is left out.
     #[arg(long, default_value_t = OutputOptions::default().max_xa_hits)]
     pub max_xa_hits: usize,
+    /// Measure the CPU time of every stage (parsing, seeding, alignment kernels, placing,
+    /// formatting, writing) and print it per read at the end. The stages then run one after
+    /// the other instead of overlapped; the output is the same.
+    #[arg(long)]
+    pub stats: bool,
     /// Reads per processing chunk (speed and memory only; output is identical for any value).
     #[arg(long, hide = true, env = "SWMAP_CHUNK_READS", default_value_t = MapOptions::default().chunk_reads)]
     pub chunk_reads: usize,
@@ -157,7 +162,11 @@ pub fn run(args: Args) -> Result<()> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let mut writer = SamWriter::create(args.output.as_deref(), &header, threads)?;
-    let stats = Mapper::new(&index, aligner.as_ref(), opts)?.write_sam(source, &mut writer)?;
+    let mut mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
+    if args.stats {
+        mapper = mapper.with_stage_times();
+    }
+    let stats = mapper.write_sam(source, &mut writer)?;
     if stats.reads == 0 {
         super::print_stderr(format_args!(
             "[swmap] warning: no reads in {}; the output holds the header only",
@@ -177,5 +186,8 @@ pub fn run(args: Args) -> Result<()> {
         peak_rss_mib().unwrap_or(0.0),
         stats.insert_model.map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})")).unwrap_or_default()
     ));
+    if let Some(times) = &stats.stage_times {
+        super::print_stderr(format_args!("[swmap] {}", times.per_read_line(stats.reads)));
+    }
     Ok(())
 }

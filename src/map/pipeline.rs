@@ -8,7 +8,7 @@
 //! first error. A sink that stops early (a closed pipe) drops its receiver, and every stage
 //! upstream stops at its next send.
 
-use super::{AlignedChunk, MapStats, MappedRead, Mapper, ModelGate};
+use super::{AlignedChunk, MapStats, MappedRead, Mapper, ModelGate, Stage};
 use crate::error::Result;
 use crate::io::fastq::{Read, ReadSource};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -26,6 +26,66 @@ fn stage<A, B>(input: Receiver<Result<A>>, output: SyncSender<Result<B>>, mut st
 }
 
 pub(super) fn run(
+    mapper: &Mapper,
+    source: ReadSource,
+    sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+) -> Result<MapStats> {
+    match &mapper.times {
+        Some(times) => run_measured(mapper, times, source, sink),
+        None => run_overlapped(mapper, source, sink),
+    }
+}
+
+/// The stages of each chunk one after the other on this thread (each still parallel inside),
+/// so that each stage's CPU time can be told apart ([`super::StageTimes`]).
+fn run_measured(
+    mapper: &Mapper,
+    times: &super::StageTimes,
+    mut source: ReadSource,
+    mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+) -> Result<MapStats> {
+    let paired = source.is_paired();
+    let chunk_reads = mapper.opts.chunk_reads.max(2);
+    let sc = mapper.opts.scoring;
+    let mut gate = ModelGate::new(paired);
+    let mut stats = MapStats::default();
+    let mut place = |ready: Vec<AlignedChunk>, gate: &ModelGate, stats: &mut MapStats| -> Result<bool> {
+        for chunk in ready {
+            stats.alignments += chunk.tasks;
+            stats.cells += chunk.cells;
+            let mapped = mapper.place(chunk, paired, gate.model())?;
+            stats.reads += mapped.len() as u64;
+            stats.mapped += mapped.iter().filter(|m| m.placement.is_mapped()).count() as u64;
+            if !times.time(Stage::Write, || sink(mapped))? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    loop {
+        let mut reads = Vec::with_capacity(chunk_reads);
+        if !times.time(Stage::Parse, || source.next_chunk(chunk_reads, &mut reads))? {
+            break;
+        }
+        let aligned = mapper.align(mapper.seed(reads))?;
+        let ready = gate.push(aligned, &sc);
+        if !place(ready, &gate, &mut stats)? {
+            return Ok(finish(stats, &gate, times));
+        }
+    }
+    let held = gate.fix(&sc);
+    place(held, &gate, &mut stats)?;
+    Ok(finish(stats, &gate, times))
+}
+
+fn finish(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) -> MapStats {
+    stats.insert_model = gate.model().map(|m| (m.mean.round() as i64, m.low, m.high));
+    stats.stage_times = Some(times.clone());
+    stats
+}
+
+/// The stages on their own threads, consecutive chunks in flight at once.
+fn run_overlapped(
     mapper: &Mapper,
     mut source: ReadSource,
     mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,

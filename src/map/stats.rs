@@ -1,0 +1,135 @@
+//! Where the CPU time goes, stage by stage (`swmap map --stats`): each stage's process CPU
+//! time, summed over the run. Stages run concurrently in the pipeline, so a measuring run
+//! ([`super::Mapper::with_stage_times`]) takes the chunks through the stages one after the
+//! other instead, each stage still using every thread; the process's CPU time over a stage is
+//! then that stage's alone. BGZF compression of BAM output runs on its own threads and is
+//! counted in whichever stage runs meanwhile: measure with SAM output.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The stages, in pipeline order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// FASTQ parsing (and gzip decompression).
+    Parse,
+    /// Minimizer lookup, hit grouping, candidate windows.
+    Seed,
+    /// Packing reads and windows into the batch.
+    Pack,
+    /// The alignment kernels (the backend), result checks included.
+    Align,
+    /// Alignments to hits: best-stretch scores, merging, tandem copies.
+    Hits,
+    /// Mate rescue: its windows and their alignment.
+    Rescue,
+    /// Pairing, MAPQ, supplementary and secondary choices.
+    Place,
+    /// SAM records from placements (NM, MD, tags).
+    Format,
+    /// Handing records to the sink: the SAM/BAM writer.
+    Write,
+}
+
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 9] = [
+        Stage::Parse,
+        Stage::Seed,
+        Stage::Pack,
+        Stage::Align,
+        Stage::Hits,
+        Stage::Rescue,
+        Stage::Place,
+        Stage::Format,
+        Stage::Write,
+    ];
+
+    /// The stage's name in the summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Parse => "parse",
+            Stage::Seed => "seed",
+            Stage::Pack => "pack",
+            Stage::Align => "align",
+            Stage::Hits => "hits",
+            Stage::Rescue => "rescue",
+            Stage::Place => "place",
+            Stage::Format => "format",
+            Stage::Write => "write",
+        }
+    }
+}
+
+/// CPU time per stage over a run.
+#[derive(Debug, Default)]
+pub struct StageTimes {
+    ns: [AtomicU64; 9],
+}
+
+impl Clone for StageTimes {
+    fn clone(&self) -> StageTimes {
+        let t = StageTimes::default();
+        for (a, b) in t.ns.iter().zip(&self.ns) {
+            a.store(b.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        t
+    }
+}
+
+impl PartialEq for StageTimes {
+    fn eq(&self, other: &StageTimes) -> bool {
+        Stage::ALL.iter().all(|&s| self.get(s) == other.get(s))
+    }
+}
+
+impl Eq for StageTimes {}
+
+impl StageTimes {
+    /// CPU time spent in `stage`.
+    pub fn get(&self, stage: Stage) -> Duration {
+        Duration::from_nanos(self.ns[stage as usize].load(Ordering::Relaxed))
+    }
+
+    /// CPU time of every stage but the alignment kernels.
+    pub fn outside_kernels(&self) -> Duration {
+        Stage::ALL.iter().filter(|&&s| s != Stage::Align).map(|&s| self.get(s)).sum()
+    }
+
+    /// Runs `f`, adding the process CPU time it took to `stage`.
+    pub(crate) fn time<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let start = process_cpu();
+        let out = f();
+        let spent = process_cpu().saturating_sub(start);
+        self.ns[stage as usize].fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
+
+    /// One line: microseconds of CPU per read for each stage, as `--stats` prints it.
+    pub fn per_read_line(&self, reads: u64) -> String {
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / reads.max(1) as f64;
+        let stages: Vec<String> = Stage::ALL.iter().map(|&s| format!("{} {:.2}", s.name(), us(self.get(s)))).collect();
+        let total: Duration = Stage::ALL.iter().map(|&s| self.get(s)).sum();
+        format!(
+            "CPU us per read: {}; outside the kernels {:.2}, total {:.2}",
+            stages.join(", "),
+            us(self.outside_kernels()),
+            us(total)
+        )
+    }
+}
+
+/// CPU time of the whole process so far (every thread).
+fn process_cpu() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
+            return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        }
+    }
+    // No process clock: wall time since the first call (exact when one thread works).
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
