@@ -37,11 +37,67 @@ pub struct CandidateWindow {
     pub weight: u32,
 }
 
+/// A seed hit, packed into one integer whose order is that of (strand, diagonal, read
+/// offset): `reverse << 44 | (diag + 2^11) << 11 | qoff`. Read offsets are below 2^11
+/// (reads are at most `MAX_READ_LEN` = 2,000 bases), diagonals at least `-2^11` and below
+/// 2^32 (references under 4 Gbp), so every field fits and sorting the integers sorts the
+/// hits, by radix where there are many ([`sort_hits`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Hit {
-    reverse: bool,
-    diag: i64,
-    qoff: u32,
+struct Hit(u64);
+
+/// Bits of a read offset in [`Hit`], and the bias that makes a diagonal non-negative.
+const QOFF_BITS: u32 = 11;
+const DIAG_BIAS: i64 = 1 << QOFF_BITS;
+const REVERSE_BIT: u32 = 44;
+
+impl Hit {
+    fn new(reverse: bool, diag: i64, qoff: u32) -> Hit {
+        debug_assert!(qoff < 1 << QOFF_BITS && diag >= -DIAG_BIAS && diag + DIAG_BIAS < 1 << 33);
+        Hit((reverse as u64) << REVERSE_BIT | ((diag + DIAG_BIAS) as u64) << QOFF_BITS | qoff as u64)
+    }
+
+    fn reverse(self) -> bool {
+        self.0 >> REVERSE_BIT != 0
+    }
+
+    fn diag(self) -> i64 {
+        ((self.0 & ((1 << REVERSE_BIT) - 1)) >> QOFF_BITS) as i64 - DIAG_BIAS
+    }
+
+    fn qoff(self) -> u32 {
+        (self.0 & ((1 << QOFF_BITS) - 1)) as u32
+    }
+}
+
+/// Sorts hits: a comparison sort for few, else a least-significant-digit radix sort over the
+/// 45 key bits in bytes (a read in a repeat has thousands of hits; skipped are the bytes that
+/// every key shares, as the strand byte usually is).
+fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
+    if hits.len() < 256 {
+        hits.sort_unstable();
+        return;
+    }
+    tmp.clear();
+    tmp.resize(hits.len(), Hit(0));
+    for shift in (0..REVERSE_BIT + 1).step_by(8) {
+        let mut counts = [0usize; 256];
+        for h in hits.iter() {
+            counts[((h.0 >> shift) & 0xff) as usize] += 1;
+        }
+        if counts.contains(&hits.len()) {
+            continue;
+        }
+        let mut at = 0;
+        for c in counts.iter_mut() {
+            (*c, at) = (at, at + *c);
+        }
+        for &h in hits.iter() {
+            let d = ((h.0 >> shift) & 0xff) as usize;
+            tmp[counts[d]] = h;
+            counts[d] += 1;
+        }
+        std::mem::swap(hits, tmp);
+    }
 }
 
 /// What seeding found for a read.
@@ -83,9 +139,15 @@ pub const FALLBACK_OCC: usize = 20;
 pub struct SeedScratch {
     mins: Vec<Minimizer>,
     hits: Vec<Hit>,
+    /// The radix sort's other buffer.
+    sorted: Vec<Hit>,
     spans: Vec<(u32, u32)>,
     rep_spans: Vec<(u32, u32)>,
     rarest: Vec<Minimizer>,
+    /// The minimizers' hashes, and their table entries ([`Index::lookup_many`]): each
+    /// minimizer is looked up once per read.
+    hashes: Vec<u64>,
+    ranges: Vec<(u32, u32)>,
 }
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
@@ -95,8 +157,8 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
     let k = index.params.k;
     s.rep_spans.clear();
     s.spans.clear();
-    for m in &s.mins {
-        let n = index.lookup(m.hash).len();
+    for (m, &(lo, hi)) in s.mins.iter().zip(&s.ranges) {
+        let n = (hi - lo) as usize;
         let span = (m.pos, m.pos + k);
         if n > opts.max_occ {
             s.rep_spans.push(span);
@@ -156,15 +218,19 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     let len = read.len();
     s.mins.clear();
     s.hits.clear();
+    s.ranges.clear();
     if len < k {
         return (Vec::new(), 0);
     }
     minimizers(read, k, index.params.w as usize, 0, &mut s.mins);
+    s.hashes.clear();
+    s.hashes.extend(s.mins.iter().map(|m| m.hash));
+    index.lookup_many(&s.hashes, &mut s.ranges);
     let mut any = false;
     // Occurrences of the rarest seeds left out of the fallback's sample.
     let mut left_out = 0usize;
-    for m in &s.mins {
-        let hits = index.lookup(m.hash);
+    for (m, &range) in s.mins.iter().zip(&s.ranges) {
+        let hits = index.entries_of(range);
         if hits.len() > opts.max_occ {
             continue;
         }
@@ -178,11 +244,12 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         // only, as its other positions give the same diagonals shifted by a period; and at
         // most [`FALLBACK_OCC`] times `max_occ` occurrences are used in all, sampled evenly
         // along the reference, so that the work is bounded however long the repeat.
-        let rarest = s.mins.iter().map(|m| index.lookup(m.hash).len()).filter(|&n| n > 0).min();
+        let count = |r: &(u32, u32)| (r.1 - r.0) as usize;
+        let rarest = s.ranges.iter().map(count).filter(|&n| n > 0).min();
         if let Some(n) = rarest {
             s.rarest.clear();
-            for m in &s.mins {
-                if index.lookup(m.hash).len() == n && !s.rarest.iter().any(|r| r.hash == m.hash) {
+            for (m, r) in s.mins.iter().zip(&s.ranges) {
+                if count(r) == n && !s.rarest.iter().any(|x| x.hash == m.hash) {
                     s.rarest.push(*m);
                 }
             }
@@ -202,18 +269,18 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     if s.hits.is_empty() {
         return (Vec::new(), 0);
     }
-    s.hits.sort_unstable();
+    sort_hits(&mut s.hits, &mut s.sorted);
 
     let mut windows: Vec<CandidateWindow> = Vec::new();
     let mut i = 0;
     while i < s.hits.len() {
         let first = s.hits[i];
-        let contig = index.contig_of((first.diag + first.qoff as i64) as u64);
+        let contig = index.contig_of((first.diag() + first.qoff() as i64) as u64);
         let mut j = i + 1;
         while j < s.hits.len()
-            && s.hits[j].reverse == first.reverse
-            && s.hits[j].diag - s.hits[j - 1].diag <= opts.band as i64
-            && index.contig_of((s.hits[j].diag + s.hits[j].qoff as i64) as u64) == contig
+            && s.hits[j].reverse() == first.reverse()
+            && s.hits[j].diag() - s.hits[j - 1].diag() <= opts.band as i64
+            && index.contig_of((s.hits[j].diag() + s.hits[j].qoff() as i64) as u64) == contig
         {
             j += 1;
         }
@@ -223,7 +290,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         let c = &index.contigs[contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
         let group = &s.hits[i..j];
-        let split = group[group.len() - 1].diag - group[0].diag > opts.band as i64;
+        let split = group[group.len() - 1].diag() - group[0].diag() > opts.band as i64;
         // A cluster is cut where its diagonals would span more than the read's length (a read
         // inside a long microsatellite has seeds on every diagonal of the array): no window is
         // longer than twice the read plus the padding, however long the repeat.
@@ -232,20 +299,20 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         while a < group.len() {
             let mut b = a + 1;
             while b < group.len()
-                && (!split || group[b].diag - group[b - 1].diag <= CLUSTER_GAP)
-                && group[b].diag - group[a].diag <= max_span
+                && (!split || group[b].diag() - group[b - 1].diag() <= CLUSTER_GAP)
+                && group[b].diag() - group[a].diag() <= max_span
             {
                 b += 1;
             }
             let cluster = &group[a..b];
             s.spans.clear();
-            s.spans.extend(cluster.iter().map(|h| (h.qoff, h.qoff + k as u32)));
+            s.spans.extend(cluster.iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
             let weight = covered(&mut s.spans);
-            let start = (cluster[0].diag - opts.window_pad as i64).clamp(cstart, cend);
-            let end = (cluster[cluster.len() - 1].diag + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
+            let start = (cluster[0].diag() - opts.window_pad as i64).clamp(cstart, cend);
+            let end = (cluster[cluster.len() - 1].diag() + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
             if end > start {
                 windows.push(CandidateWindow {
-                    reverse: first.reverse,
+                    reverse: first.reverse(),
                     contig,
                     start: start as u64,
                     end: end as u64,
@@ -273,7 +340,7 @@ fn push_hits<'a>(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = &'a u64>, m:
         let rpos = (v >> 1) as i64;
         let reverse = ((v & 1) == 1) != m.reverse;
         let qoff = if reverse { (len - k) as u32 - m.pos } else { m.pos };
-        out.push(Hit { reverse, diag: rpos - qoff as i64, qoff });
+        out.push(Hit::new(reverse, rpos - qoff as i64, qoff));
     }
 }
 
@@ -282,6 +349,27 @@ mod tests {
     use super::*;
     use crate::index::IndexParams;
     use crate::io::fasta::Contig;
+
+    #[test]
+    fn packed_hits_sort_like_their_fields() {
+        let mut x = 5u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for n in [0usize, 1, 10, 255, 256, 3000] {
+            let fields: Vec<(bool, i64, u32)> =
+                (0..n).map(|_| (next(2) == 1, next(1 << 33) as i64 - 2048, next(2000) as u32)).collect();
+            let mut hits: Vec<Hit> = fields.iter().map(|&(r, d, q)| Hit::new(r, d, q)).collect();
+            sort_hits(&mut hits, &mut Vec::new());
+            let mut want = fields.clone();
+            want.sort_unstable();
+            let got: Vec<(bool, i64, u32)> = hits.iter().map(|h| (h.reverse(), h.diag(), h.qoff())).collect();
+            assert_eq!(got, want, "{n} hits");
+        }
+    }
 
     #[test]
     fn finds_both_strands_at_the_true_place() {

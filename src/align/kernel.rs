@@ -168,7 +168,22 @@ pub fn align_task(query: &[u8], target: &[u8], sc: &Scoring, scratch: &mut Trace
 /// Follows the traceback record from the end cell `(bi, bj)`; shared by the CPU kernel and
 /// the unit tests of the GPU record layout.
 pub(crate) fn traceback(trace: &[u32], m: usize, bi: usize, bj: usize, best: i32, sc: &Scoring) -> Alignment {
-    let code = |i: usize, j: usize| (trace[(j / STRIP) * m + i] >> (4 * (j % STRIP))) & 0xf;
+    traceback_words(|k, i| trace[k * m + i], m, bi, bj, best, sc)
+}
+
+/// [`traceback`] over traceback words however stored: `word(k, i)` is the word of strip `k`,
+/// row `i` (the lane kernel reads its lanes' words in place with it, rather than copying each
+/// lane's out first).
+#[inline(always)]
+pub(crate) fn traceback_words(
+    word: impl Fn(usize, usize) -> u32,
+    m: usize,
+    bi: usize,
+    bj: usize,
+    best: i32,
+    sc: &Scoring,
+) -> Alignment {
+    let code = |i: usize, j: usize| (word(j / STRIP, i) >> (4 * (j % STRIP))) & 0xf;
     let mut rev: Vec<u32> = Vec::new();
     let mut push = |op: CigarOp| match rev.last_mut() {
         Some(w) if *w & 0xf == op as u32 => *w += 1 << 4,
