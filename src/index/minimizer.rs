@@ -42,6 +42,7 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
                             // Ring buffer of the last w k-mers: (hash, pos, reverse).
     let mut ring: Vec<Minimizer> = vec![Minimizer { hash: u64::MAX, pos: 0, reverse: false }; w];
     let mut filled = 0usize; // k-mers in the current N-free run
+    let (mut best, mut best_at) = (ring[0], 0usize); // the window's minimum and its k-mer number
     let mut last_out: Option<u32> = None;
     for (i, &c) in seq.iter().enumerate() {
         if c > 3 {
@@ -57,19 +58,26 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
         }
         let pos = (i + 1 - k) as u32;
         let (canon, reverse) = if fwd <= rev { (fwd, false) } else { (rev, true) };
-        ring[filled % w] = Minimizer { hash: hash64(canon, mask), pos: base + pos, reverse };
+        let m = Minimizer { hash: hash64(canon, mask), pos: base + pos, reverse };
+        ring[filled % w] = m;
+        // The window's leftmost smallest hash, kept as the window slides: a new k-mer takes
+        // over only when strictly smaller (so the leftmost of equals stays), and the window is
+        // scanned again only when its minimum slides out (minimap2's sketch does the same).
+        if filled == 0 || m.hash < best.hash {
+            (best, best_at) = (m, filled);
+        } else if best_at + w <= filled {
+            best_at = filled + 1 - w;
+            best = ring[best_at % w];
+            for d in 1..w {
+                let c = ring[(filled + 1 - w + d) % w];
+                if c.hash < best.hash {
+                    (best, best_at) = (c, filled + 1 - w + d);
+                }
+            }
+        }
         filled += 1;
         if filled < w {
             continue;
-        }
-        // Smallest hash in the window; leftmost on ties. w is small (about 10), so a scan is
-        // as fast as a deque here and obviously correct.
-        let mut best = ring[(filled - w) % w];
-        for d in 1..w {
-            let m = ring[(filled - w + d) % w];
-            if m.hash < best.hash {
-                best = m;
-            }
         }
         if last_out != Some(best.pos) {
             out.push(best);
@@ -98,6 +106,60 @@ mod tests {
         // Ties can pick different members at window edges; the sets must nearly agree.
         let common = ha.iter().filter(|h| hb.binary_search(h).is_ok()).count();
         assert!(common * 10 >= ha.len() * 9, "{common} of {}", ha.len());
+    }
+
+    /// The sliding minimum against the plain definition: every window of `w` consecutive
+    /// k-mers of an N-free run gives its leftmost smallest hash, consecutive repeats once.
+    #[test]
+    fn sliding_minimum_matches_the_definition() {
+        let mut x = 3u64;
+        let seq: Vec<u8> = (0..3000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Runs of one base now and then (ties), and an N every few hundred bases.
+                if x % 397 == 0 {
+                    4
+                } else if x % 5 == 0 {
+                    0
+                } else {
+                    (x % 4) as u8
+                }
+            })
+            .collect();
+        for (k, w) in [(5, 1), (11, 4), (15, 10), (19, 10)] {
+            let mut got = Vec::new();
+            minimizers(&seq, k, w, 7, &mut got);
+            let mask = (1u64 << (2 * k)) - 1;
+            let mut want: Vec<Minimizer> = Vec::new();
+            let kmers: Vec<Option<Minimizer>> = (0..=seq.len() - k)
+                .map(|p| {
+                    let s = &seq[p..p + k];
+                    if s.iter().any(|&c| c > 3) {
+                        return None;
+                    }
+                    let f = s.iter().fold(0u64, |a, &c| (a << 2) | c as u64);
+                    let r = s.iter().rev().fold(0u64, |a, &c| (a << 2) | (3 - c) as u64);
+                    let (canon, reverse) = if f <= r { (f, false) } else { (r, true) };
+                    Some(Minimizer { hash: hash64(canon, mask), pos: 7 + p as u32, reverse })
+                })
+                .collect();
+            for win in kmers.windows(w) {
+                if win.iter().any(Option::is_none) {
+                    continue;
+                }
+                let best = win.iter().flatten().fold(None::<Minimizer>, |b, &m| match b {
+                    Some(b) if b.hash <= m.hash => Some(b),
+                    _ => Some(m),
+                });
+                let best = best.unwrap();
+                if want.last().map(|m| m.pos) != Some(best.pos) {
+                    want.push(best);
+                }
+            }
+            assert_eq!(got, want, "k={k} w={w}");
+        }
     }
 
     #[test]
