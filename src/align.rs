@@ -98,6 +98,12 @@ impl Alignment {
         }
     }
 
+    /// The score the recurrence maximised: the raw score less `clip` for each end of the
+    /// `query_len`-base query left unaligned.
+    pub fn total(&self, query_len: u32, clip: i32) -> i32 {
+        self.score - clip * ((self.query_start > 0) as i32 + (self.query_end < query_len) as i32)
+    }
+
     /// Best score of any stretch of this alignment's path ([`best_stretch_score`]) over the
     /// task's `query` and `target`.
     pub fn best_stretch(&self, query: &[u8], target: &[u8], sc: &Scoring) -> i32 {

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::io::fastq::{Read, ReadSource};
 use crate::options::MapOptions;
+use crate::place::hit::tie_seed;
 use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
 use crate::place::rescue::rescue_mates;
 use crate::place::{place_pair, place_single, Placement, ReadHits};
@@ -221,8 +222,18 @@ impl<'a> Mapper<'a> {
                 .into_par_iter()
                 .map(|i| {
                     let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
-                    let (read, seeds) = (&chunk.reads[i].codes, &chunk.seeds[i]);
-                    ReadHits::new(self.index, read, seeds, &chunk.batch, tasks.clone(), &alns[tasks], &self.opts)
+                    let (read, seeds) = (&chunk.reads[i], &chunk.seeds[i]);
+                    let seed = tie_seed(&read.name);
+                    ReadHits::new(
+                        self.index,
+                        &read.codes,
+                        seed,
+                        seeds,
+                        &chunk.batch,
+                        tasks.clone(),
+                        &alns[tasks],
+                        &self.opts,
+                    )
                 })
                 .collect()
         });

@@ -14,7 +14,9 @@
 //!
 //! Every decision depends on the read, its mate and the insert-size model alone, so output
 //! never depends on chunking, threads or backend. Ties are broken by a total order of hits
-//! (score, then contig, position, strand, CIGAR).
+//! (score, then the score with clip penalties, then a hash of the read name and the hit's place, then
+//! contig, position, strand, CIGAR): equal copies of a repeat are chosen evenly by the
+//! reads that fall in them, and the same read is always placed the same way.
 
 pub mod hit;
 pub mod layout;

@@ -16,6 +16,21 @@
 //! seeded from its rarest ones instead, however frequent (from an even sample of at most
 //! [`FALLBACK_OCC`] times `max_occ` of their hits), so reads inside repeats are still placed
 //! (with MAPQ 0), and the windows kept are capped as for any read ([`TIE_FACTOR`]).
+//!
+//! Two kinds of window are added after the capped set, which they never displace (so every
+//! copy a read's `XA` lists is still aligned):
+//! - **Chains**: consecutive pieces on one strand and contig, at most [`MAX_INDEL`] diagonals
+//!   apart, whose seeds cover different read bases, are chained (the two sides of a deletion
+//!   or an insertion up to 100 bases). A chain whose seeds cover more of the read than the best
+//!   window's is one more window spanning both sides, so the alignment can take the indel
+//!   where that scores more than clipping (at most [`MAX_CHAINS`] per read).
+//! - **Split parts**: when the best window's seeds leave [`MIN_PART_BASES`] or more read
+//!   bases uncovered, the heaviest windows left out (too light or past the cap) whose seeds lie
+//!   mostly there are aligned too (at most [`MAX_PARTS`]): the short side of a fusion junction.
+//!
+//! Work per read is bounded: at most `max_candidates` times [`TIE_FACTOR`] windows, plus
+//! [`MAX_CHAINS`] and [`MAX_PARTS`], each at most twice the read plus the padding long (a
+//! chain's at most the read, [`MAX_INDEL`], the band and twice the padding).
 
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
@@ -270,31 +285,135 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         return (Vec::new(), 0);
     }
     sort_hits(&mut s.hits, &mut s.sorted);
+    let (pieces, chains) = chain_pieces(index, &s.hits, len, opts);
+    let window = |p: &Piece, spans: &mut Vec<(u32, u32)>| {
+        let c = &index.contigs[p.contig];
+        let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
+        let start = (p.diag.0 - opts.window_pad as i64).clamp(cstart, cend);
+        let end = (p.diag.1 + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
+        spans.clear();
+        spans.extend(s.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
+        let weight = covered(spans);
+        let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start: start as u64, end: end as u64, weight };
+        (end > start).then_some((w, p.read))
+    };
+    let mut windows: Vec<(CandidateWindow, (u32, u32))> =
+        pieces.iter().filter_map(|p| window(p, &mut s.spans)).collect();
+    if windows.is_empty() {
+        return (Vec::new(), left_out.min(u32::MAX as usize) as u32);
+    }
+    // Best first; the order is total so results never depend on anything but the read.
+    let order = |a: &(CandidateWindow, (u32, u32)), b: &(CandidateWindow, (u32, u32))| {
+        b.0.weight.cmp(&a.0.weight).then(a.0.reverse.cmp(&b.0.reverse)).then(a.0.start.cmp(&b.0.start))
+    };
+    windows.sort_unstable_by(order);
+    // Read bases a window's seeds span, on the read as sequenced (a reverse window's spans
+    // are on the reverse-complemented read).
+    let sequenced = |w: &(CandidateWindow, (u32, u32))| {
+        if w.0.reverse {
+            (len as u32 - w.1 .1, len as u32 - w.1 .0)
+        } else {
+            w.1
+        }
+    };
+    let (best, best_read) = (windows[0].0.weight, sequenced(&windows[0]));
+    let unaligned = len as u32 - (best_read.1 - best_read.0);
+    let heavy = windows.partition_point(|w| w.0.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
+    let ties = windows.iter().take_while(|w| w.0.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
+    let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR)).min(heavy);
+    let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
+    // Windows left out (too light, or past the cap) whose seeds lie mostly on read bases the
+    // best window's do not cover: the other side of a fusion junction. The
+    // heaviest are added after the capped set, which stays as it was.
+    let mut parts: Vec<(CandidateWindow, (u32, u32))> = Vec::new();
+    if unaligned >= MIN_PART_BASES {
+        parts.extend(windows[keep..].iter().filter(|w| overlap(sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0));
+        parts.truncate(MAX_PARTS);
+    }
+    windows.truncate(keep);
+    // Chains that explain more of the read than any one window (both sides of an indel), best
+    // first, and the heaviest split parts: extra windows, so the capped set above, and with it
+    // every copy a read's XA lists, stays as it was.
+    let mut extra: Vec<(CandidateWindow, (u32, u32))> =
+        chains.iter().filter_map(|p| window(p, &mut s.spans)).filter(|w| w.0.weight > best).collect();
+    extra.sort_unstable_by(order);
+    extra.truncate(MAX_CHAINS);
+    windows.extend(extra);
+    windows.extend(parts);
+    (windows.into_iter().map(|(w, _)| w).collect(), unexamined)
+}
 
-    let mut windows: Vec<CandidateWindow> = Vec::new();
+/// Bases two spans share.
+fn overlap(a: (u32, u32), b: (u32, u32)) -> u32 {
+    a.1.min(b.1).saturating_sub(a.0.max(b.0))
+}
+
+/// A run of sorted seed hits that becomes one window: on one strand of one contig, its
+/// diagonals `diag.0..=diag.1`, the read bases its seeds span, and its hits `hits.0..hits.1`.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    reverse: bool,
+    contig: usize,
+    diag: (i64, i64),
+    read: (u32, u32),
+    hits: (usize, usize),
+}
+
+/// Colinear pieces further apart than this on the diagonal (an indel longer than this) stay
+/// apart: 100 bases, as the issue of long deletions asks (EGFR exon 19, MET exon 14 sizes).
+pub const MAX_INDEL: i64 = 100;
+
+/// When the best window's seeds leave at least this many read bases uncovered, windows left
+/// out whose seeds lie mostly in them are aligned too: the other side of a split read. (A
+/// part needs 30 aligned bases to reach bwa-mem's minimum score, and may share a few with its
+/// neighbour across the junction.)
+pub const MIN_PART_BASES: u32 = 25;
+
+/// Split-part windows aligned per read at most (the heaviest).
+pub const MAX_PARTS: usize = 2;
+
+/// Chain windows aligned per read at most (the heaviest).
+pub const MAX_CHAINS: usize = 2;
+
+/// Groups the sorted hits into pieces, then chains colinear neighbours.
+///
+/// Hits on one strand of one contig whose sorted diagonals are at most `band` apart form a
+/// group. A group wider than the band holds several placements (copies of a tandem array, or
+/// a short tandem repeat inside the read): each cluster of nearby diagonals (at most
+/// [`CLUSTER_GAP`] apart) becomes a piece, so every copy is aligned and seen by XS and MAPQ,
+/// not only the best one; and a cluster is cut where its diagonals would span more than the
+/// read's length (a read inside a long microsatellite has seeds on every diagonal of the
+/// array), so no window is longer than twice the read plus the padding.
+///
+/// Then consecutive pieces on one strand and contig, at most [`MAX_INDEL`] diagonals apart,
+/// whose seeds cover different parts of the read (sharing fewer bases than a seed) are one
+/// chain: the two sides of a deletion (the right side on a higher diagonal) or of an insertion
+/// (on a lower one). Returns the pieces, and the chains of two or more pieces: each is one
+/// more window holding both sides, so the alignment can take the indel; its pieces stay
+/// windows of their own too, since nearby copies of a repeat whose seeds happen to fall on
+/// different read bases chain the same way, and each copy must still be aligned for XS and XA.
+/// Copies whose seeds share read bases are never chained.
+fn chain_pieces(index: &Index, hits: &[Hit], len: usize, opts: &SeedOptions) -> (Vec<Piece>, Vec<Piece>) {
+    let k = index.params.k;
+    let contig_of = |h: &Hit| index.contig_of((h.diag() + h.qoff() as i64) as u64);
+    let max_span = (len as i64).max(opts.band as i64);
+    let mut pieces: Vec<Piece> = Vec::new();
+    // The chain being extended and how many pieces it holds; chains of two or more.
+    let mut chain: Option<(Piece, usize)> = None;
+    let mut chains: Vec<Piece> = Vec::new();
     let mut i = 0;
-    while i < s.hits.len() {
-        let first = s.hits[i];
-        let contig = index.contig_of((first.diag() + first.qoff() as i64) as u64);
+    while i < hits.len() {
+        let (first, contig) = (hits[i], contig_of(&hits[i]));
         let mut j = i + 1;
-        while j < s.hits.len()
-            && s.hits[j].reverse() == first.reverse()
-            && s.hits[j].diag() - s.hits[j - 1].diag() <= opts.band as i64
-            && index.contig_of((s.hits[j].diag() + s.hits[j].qoff() as i64) as u64) == contig
+        while j < hits.len()
+            && hits[j].reverse() == first.reverse()
+            && hits[j].diag() - hits[j - 1].diag() <= opts.band as i64
+            && contig_of(&hits[j]) == contig
         {
             j += 1;
         }
-        // A group wider than the band holds several placements (copies of a tandem array, or
-        // a short tandem repeat inside the read): each cluster of nearby diagonals gets its own
-        // window, so every copy is aligned and seen by XS and MAPQ, not only the best one.
-        let c = &index.contigs[contig];
-        let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
-        let group = &s.hits[i..j];
+        let group = &hits[i..j];
         let split = group[group.len() - 1].diag() - group[0].diag() > opts.band as i64;
-        // A cluster is cut where its diagonals would span more than the read's length (a read
-        // inside a long microsatellite has seeds on every diagonal of the array): no window is
-        // longer than twice the read plus the padding, however long the repeat.
-        let max_span = (len as i64).max(opts.band as i64);
         let mut a = 0;
         while a < group.len() {
             let mut b = a + 1;
@@ -305,34 +424,47 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
                 b += 1;
             }
             let cluster = &group[a..b];
-            s.spans.clear();
-            s.spans.extend(cluster.iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
-            let weight = covered(&mut s.spans);
-            let start = (cluster[0].diag() - opts.window_pad as i64).clamp(cstart, cend);
-            let end = (cluster[cluster.len() - 1].diag() + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
-            if end > start {
-                windows.push(CandidateWindow {
-                    reverse: first.reverse(),
-                    contig,
-                    start: start as u64,
-                    end: end as u64,
-                    weight,
-                });
+            let qlo = cluster.iter().map(|h| h.qoff()).min().unwrap_or(0);
+            let qhi = cluster.iter().map(|h| h.qoff() + k).max().unwrap_or(0);
+            let piece = Piece {
+                reverse: first.reverse(),
+                contig,
+                diag: (cluster[0].diag(), cluster[cluster.len() - 1].diag()),
+                read: (qlo, qhi),
+                hits: (i + a, i + b),
+            };
+            match &mut chain {
+                Some((c, n)) if colinear(c, &piece, k, opts.band) => {
+                    c.diag.1 = piece.diag.1;
+                    c.read = (c.read.0.min(piece.read.0), c.read.1.max(piece.read.1));
+                    c.hits.1 = piece.hits.1;
+                    *n += 1;
+                }
+                _ => {
+                    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
+                    chain = Some((piece, 1));
+                }
             }
+            pieces.push(piece);
             a = b;
         }
         i = j;
     }
-    // Best first; the order is total so results never depend on anything but the read.
-    windows
-        .sort_unstable_by(|a, b| b.weight.cmp(&a.weight).then(a.reverse.cmp(&b.reverse)).then(a.start.cmp(&b.start)));
-    let best = windows[0].weight;
-    windows.retain(|w| w.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
-    let ties = windows.iter().take_while(|w| w.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
-    let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR));
-    let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
-    windows.truncate(keep);
-    (windows, unexamined)
+    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
+    (pieces, chains)
+}
+
+/// Whether `next` (later in diagonal order) continues the chain `last`: same strand and
+/// contig, at most [`MAX_INDEL`] diagonals on, the chain then spanning at most `MAX_INDEL +
+/// band` diagonals (so a chain window is bounded), and other read bases (sharing fewer than
+/// `k`).
+fn colinear(last: &Piece, next: &Piece, k: u32, band: u32) -> bool {
+    last.reverse == next.reverse
+        && last.contig == next.contig
+        && next.diag.0 > last.diag.1
+        && next.diag.0 - last.diag.1 <= MAX_INDEL
+        && next.diag.1 - last.diag.0 <= MAX_INDEL + band as i64
+        && overlap(last.read, next.read) < k
 }
 
 fn push_hits<'a>(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = &'a u64>, m: &Minimizer, len: usize, k: usize) {

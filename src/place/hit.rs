@@ -28,6 +28,11 @@ pub struct Hit {
     pub reverse: bool,
     /// Score of the alignment's best stretch ([`crate::align::best_stretch_score`], SAM `AS`).
     pub score: i32,
+    /// The score the alignment recurrence maximised, clip penalties paid
+    /// ([`Alignment::total`]): of two overlapping alignments, the one kept is the one an
+    /// alignment over both their windows would give (a deletion taken rather than the read
+    /// clipped, where taking it scores more).
+    pub total: i32,
     /// Aligned part of the (oriented) read.
     pub query_start: u32,
     /// One past the last aligned base of the (oriented) read.
@@ -41,13 +46,14 @@ pub struct Hit {
 impl Hit {
     /// The hit of `aln`, an alignment of the read (reverse-complemented when `reverse`) to a
     /// window of `contig` starting at contig position `window_start`, scored `score` (its best
-    /// stretch, SAM `AS`).
-    pub fn new(contig: usize, window_start: u64, reverse: bool, aln: &Alignment, score: i32) -> Hit {
+    /// stretch, SAM `AS`) and `total` ([`Alignment::total`]).
+    pub fn new(contig: usize, window_start: u64, reverse: bool, aln: &Alignment, score: i32, total: i32) -> Hit {
         Hit {
             contig,
             pos: window_start + aln.target_start as u64,
             reverse,
             score,
+            total,
             query_start: aln.query_start,
             query_end: aln.query_end,
             ref_len: aln.target_end - aln.target_start,
@@ -86,15 +92,22 @@ impl Hit {
     }
 
     /// Whether two hits are the same placement: same strand, overlapping on the reference and
-    /// on nearly the same diagonal. Copies of a tandem repeat overlap on the reference but sit
-    /// on diagonals a period apart, and stay separate hits (they are what XS and MAPQ see).
+    /// on nearly the same diagonal (within [`SAME_DIAGONAL`] of the diagonals a hit spans: an
+    /// alignment through a long deletion or insertion spans those of both its sides, so a
+    /// clipped alignment of one side is the same placement). Copies of a tandem repeat overlap
+    /// on the reference but sit on diagonals a period apart, and stay separate hits (they are
+    /// what XS and MAPQ see).
     fn overlaps(&self, other: &Hit) -> bool {
-        let diag = |h: &Hit| h.pos as i64 - h.query_start as i64;
+        let diagonals = |h: &Hit| {
+            let (start, end) = (h.pos as i64 - h.query_start as i64, h.end() as i64 - h.query_end as i64);
+            (start.min(end), start.max(end))
+        };
+        let (a, b) = (diagonals(self), diagonals(other));
         self.contig == other.contig
             && self.reverse == other.reverse
             && self.pos < other.end()
             && other.pos < self.end()
-            && (diag(self) - diag(other)).abs() <= SAME_DIAGONAL
+            && a.0.max(b.0) - a.1.min(b.1) <= SAME_DIAGONAL
     }
 }
 
@@ -113,18 +126,55 @@ pub struct ReadHits {
     /// read has no internal period): copies of a short tandem repeat share one window, so
     /// this is how XS and MAPQ see them (bwa-mem's tandem sub-score).
     pub tandem_sub: i32,
+    /// Hash of the read's name ([`tie_seed`]): orders hits of equal score, so that among
+    /// equal copies each read picks its own, deterministically.
+    pub tie_seed: u64,
+}
+
+/// The seed of a read's tie-breaks: a hash (FNV-1a) of its name. Mates share a name, so a
+/// pair's ties are broken alike.
+pub fn tie_seed(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+/// The order of a read's hits: best score (`AS`) first, then the higher [`Hit::total`], then
+/// by [`tie_key`], then place and CIGAR (a total order).
+fn hit_order(seed: u64, a: &Hit, b: &Hit) -> std::cmp::Ordering {
+    b.score
+        .cmp(&a.score)
+        .then(b.total.cmp(&a.total))
+        .then(tie_key(seed, a).cmp(&tie_key(seed, b)))
+        .then(a.contig.cmp(&b.contig))
+        .then(a.pos.cmp(&b.pos))
+        .then(a.reverse.cmp(&b.reverse))
+        .then(a.cigar.0.cmp(&b.cigar.0))
+}
+
+/// Where a hit falls among others of equal score for a read whose [`tie_seed`] is `seed`:
+/// a mix (splitmix64's finaliser) of the seed and the hit's place.
+fn tie_key(seed: u64, h: &Hit) -> u64 {
+    let mut x = seed ^ (h.contig as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ h.pos ^ (h.reverse as u64) << 63;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 impl ReadHits {
     /// A read's hits from the backend's results for its windows: `tasks` are the read's
     /// tasks in `batch` (one per window of `seeds`, in order), `alns` their results. Each
     /// alignment is scored by its best stretch ([`crate::align::best_stretch_score`]); those
-    /// below `-T` are dropped, overlapping ones on one strand keep the best, and the rest are
-    /// ordered by score, then position (a total order, so no tie depends on scheduling). What
+    /// below `-T` are dropped, of overlapping ones on one strand the one with the highest
+    /// [`Hit::total`] is kept, and the rest are
+    /// ordered by score, then by the score the recurrence maximised ([`Hit::total`]), then by a
+    /// hash of the read's name, `tie_seed`,
+    /// and the hit's place (so equal copies of a repeat are chosen evenly, not always the
+    /// leftmost), then position (a total order, so no tie depends on scheduling). What
     /// seeding learnt of the read's repeats comes along, and its tandem copies are scored.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         index: &Index,
         read: &[u8],
+        tie_seed: u64,
         seeds: &Candidates,
         batch: &AlignBatch,
         tasks: std::ops::Range<usize>,
@@ -139,7 +189,8 @@ impl ReadHits {
             .filter(|(_, a)| !a.cigar.is_empty())
             .map(|((w, task), a)| {
                 let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
-                Hit::new(w.contig, w.start - index.contigs[w.contig].offset, w.reverse, a, score)
+                let total = a.total(read.len() as u32, opts.scoring.clip);
+                Hit::new(w.contig, w.start - index.contigs[w.contig].offset, w.reverse, a, score, total)
             })
             .filter(|h| h.score >= opts.min_score)
             .collect();
@@ -148,6 +199,7 @@ impl ReadHits {
             repetitive: (seeds.repetitive as usize * 1000 / read.len().max(1)) as u32,
             unexamined: seeds.unexamined,
             tandem_sub: 0,
+            tie_seed,
         };
         hits.merge(all);
         hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring);
@@ -155,23 +207,19 @@ impl ReadHits {
     }
 
     /// Adds alignments (e.g. from mate rescue), keeping the order and the deduplication rule
-    /// of [`ReadHits::new`].
+    /// of [`ReadHits::new`]: of overlapping alignments the one with the highest
+    /// [`Hit::total`] stays (then the first in hit order).
     pub fn merge(&mut self, more: Vec<Hit>) {
         let mut all = std::mem::take(&mut self.hits);
         all.extend(more);
-        all.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
-                .then(a.contig.cmp(&b.contig))
-                .then(a.pos.cmp(&b.pos))
-                .then(a.reverse.cmp(&b.reverse))
-                .then(a.cigar.0.cmp(&b.cigar.0))
-        });
+        let seed = self.tie_seed;
+        all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| hit_order(seed, a, b)));
         for h in all {
             if !self.hits.iter().any(|k| k.overlaps(&h)) {
                 self.hits.push(h);
             }
         }
+        self.hits.sort_by(|a, b| hit_order(seed, a, b));
     }
 
     /// Scores the read (`codes`, as sequenced) at its best hit's diagonal shifted by each of

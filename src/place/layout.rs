@@ -18,9 +18,10 @@
 
 use crate::place::hit::Hit;
 
-/// Read bases a supplementary part must align that no other part aligns (bwa-mem's minimum
-/// seed length is 19; 30 keeps short chance hits of a clipped end from becoming parts).
-pub const MIN_NEW_BASES: u32 = 30;
+/// Read bases a supplementary part must align that no other part aligns: bwa-mem's minimum
+/// seed length, 19. (A part also scores at least `-T`, 30, so it aligns 30 bases or more; a
+/// 31-base part across from a 121-base one shares 2 with it, and is reported as bwa-mem does.)
+pub const MIN_NEW_BASES: u32 = 19;
 
 /// Alternatives scoring at least this percentage of their part's score go into `XA`
 /// (bwa-mem's `XA_drop_ratio`, 0.8).
@@ -108,7 +109,7 @@ mod tests {
     fn hit(pos: u64, reverse: bool, qs: u32, qe: u32, score: i32) -> Hit {
         let mut cigar = Cigar::default();
         cigar.push(CigarOp::Match, qe - qs);
-        Hit { contig: 0, pos, reverse, score, query_start: qs, query_end: qe, ref_len: qe - qs, cigar }
+        Hit { contig: 0, pos, reverse, score, total: score, query_start: qs, query_end: qe, ref_len: qe - qs, cigar }
     }
 
     #[test]
@@ -134,10 +135,14 @@ mod tests {
 
     #[test]
     fn too_few_new_bases_is_no_part() {
-        // Overlaps the primary by 20 of its 45 bases (< half) but adds only 25 new bases.
-        let hits = [hit(1000, false, 0, 120, 120), hit(9000, false, 100, 145, 40)];
+        // Overlaps the primary by 16 of its 34 bases (< half) but adds only 18 new bases.
+        let hits = [hit(1000, false, 0, 130, 130), hit(9000, false, 114, 148, 30)];
         let l = ReadLayout::new(&hits, 0, 150);
         assert_eq!((l.parts.clone(), l.others.clone()), (vec![0], vec![(1, None)]));
+        // A 31-base part across the junction from a 121-base primary, sharing 2 bases: a part,
+        // as bwa-mem reports it.
+        let hits = [hit(1000, false, 0, 121, 121), hit(9000, false, 119, 150, 31)];
+        assert_eq!(ReadLayout::new(&hits, 0, 150).parts, vec![0, 1]);
     }
 
     #[test]

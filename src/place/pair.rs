@@ -324,6 +324,7 @@ mod tests {
             pos,
             reverse,
             score: 150,
+            total: 150,
             query_start: 0,
             query_end: 150,
             ref_len: 150,

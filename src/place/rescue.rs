@@ -131,7 +131,8 @@ pub fn rescue_mates(
         if score < opts.min_score {
             continue;
         }
-        let hit = Hit::new(t.contig, t.start, t.reverse, &a, score);
+        let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
+        let hit = Hit::new(t.contig, t.start, t.reverse, &a, score, total);
         hits[t.read].merge(vec![hit]);
     }
     Ok(())
@@ -148,6 +149,7 @@ mod tests {
             pos,
             reverse,
             score: 150,
+            total: 150,
             query_start: 0,
             query_end: 150,
             ref_len: 150,
