@@ -122,6 +122,12 @@ impl<'a> Mapper<'a> {
         Ok(Mapper { index, backend, opts, times: None })
     }
 
+    /// Reads per chunk: the options' choice, else the backend's (at least 2, so a pair
+    /// never straddles chunks).
+    pub(crate) fn chunk_reads(&self) -> usize {
+        self.opts.chunk_reads.unwrap_or_else(|| self.backend.chunk_reads()).max(2)
+    }
+
     /// A mapper that measures the CPU time of every stage ([`MapStats::stage_times`]). It
     /// runs the stages of a chunk one after the other rather than overlapped (see
     /// [`StageTimes`]), so it is a little slower; the output is the same.

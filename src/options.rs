@@ -119,8 +119,10 @@ pub struct MapOptions {
     pub seed: SeedOptions,
     /// Alignments scoring below this are not reported (`-T`, default 30).
     pub min_score: i32,
-    /// Reads per chunk (pairs count twice). Changes speed and memory, never the output.
-    pub chunk_reads: usize,
+    /// Reads per chunk (pairs count twice); `None`: the backend's choice
+    /// ([`crate::backend::AlignBackend::chunk_reads`]). Changes speed and memory, never the
+    /// output.
+    pub chunk_reads: Option<usize>,
     /// Supplementary and secondary records, XA (`-Y`, `-a`, `--max-xa-hits`).
     pub output: OutputOptions,
 }
@@ -131,7 +133,7 @@ impl Default for MapOptions {
             scoring: Scoring::default(),
             seed: SeedOptions::default(),
             min_score: 30,
-            chunk_reads: 200_000,
+            chunk_reads: None,
             output: OutputOptions::default(),
         }
     }
@@ -141,7 +143,7 @@ impl MapOptions {
     /// Checks every value; the message names the option.
     pub fn validate(&self) -> Result<(), String> {
         self.scoring.validate()?;
-        if self.seed.max_occ == 0 || self.seed.max_candidates == 0 || self.chunk_reads == 0 {
+        if self.seed.max_occ == 0 || self.seed.max_candidates == 0 || self.chunk_reads == Some(0) {
             return Err("--max-occ, --max-candidates and the chunk size must be at least 1".into());
         }
         if self.min_score < 1 {

@@ -19,65 +19,153 @@
 use super::kernel::{align_task, cell, traceback_words, TracebackScratch};
 use super::reference::empty_alignment;
 use super::{Alignment, Scoring, NEG_INF, STRIP};
+use std::ops::{Add, BitAnd, BitOr, Not, Shl, Sub};
 
-/// Tasks per group: 8 x i32 fill one AVX2 register (16 lanes measured twice slower with
-/// AVX2: the DP state no longer fits the registers).
+/// Tasks per group of 32-bit lanes: 8 x i32 fill one AVX2 register (16 lanes measured twice
+/// slower with AVX2: the DP state no longer fits the registers).
 pub(crate) const LANES: usize = 8;
 
-/// Tasks per group where the CPU has AVX-512: 16 x i32 fill one of its 32 registers.
+/// Tasks per group of 32-bit lanes where the CPU has AVX-512: 16 x i32 fill one of its 32
+/// registers. Groups of 16-bit lanes hold twice as many tasks in the same registers.
 pub(crate) const WIDE_LANES: usize = 16;
 
 /// Query code of an N and of the padding rows: equal to no target code.
 const QUERY_N: i32 = 7;
 /// Target code of an N and of the padding columns: equal to no query code.
 const TARGET_N: i32 = 6;
-/// Row keys (see [`dp`]) of masked cells: below the key of any real cell, whose H is at
-/// least `-clip + ambiguous`, around -2000.
-const LOW_KEY: i32 = i32::MIN / 2;
+
+/// The integer type of a group's DP values: `i32`, or `i16` (twice the lanes per vector)
+/// where every value of the group fits ([`fits_16`]). Each computes exactly the same values:
+/// a real cell's H, E and F are the same integers, and values that descend from minus
+/// infinity ([`Value::NEG_INF`] less gap costs) stay below every real value in both types, so
+/// every comparison, and with it every traceback code and end cell, comes out the same.
+pub(crate) trait Value:
+    Copy
+    + Ord
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Shl<i32, Output = Self>
+    + BitOr<Output = Self>
+    + BitAnd<Output = Self>
+    + Not<Output = Self>
+    + 'static
+{
+    /// Minus infinity.
+    const NEG_INF: Self;
+    /// Row keys (see [`dp`]) of masked cells: below the key of any real cell.
+    const LOW_KEY: Self;
+    /// Above every key: the cap of a column inside a lane's target.
+    const MAX: Self;
+    /// The value of `v`, which the caller has checked fits.
+    fn of(v: i32) -> Self;
+    /// The value as an i32.
+    fn wide(self) -> i32;
+    /// All bits set where `b`, none where not: selects by masks vectorize in every width
+    /// (a select between a register and a load made LLVM gather 16-bit lanes one by one).
+    fn mask(b: bool) -> Self;
+}
+
+impl Value for i32 {
+    const NEG_INF: i32 = NEG_INF;
+    const LOW_KEY: i32 = i32::MIN / 2;
+    const MAX: i32 = i32::MAX;
+    fn of(v: i32) -> i32 {
+        v
+    }
+    fn wide(self) -> i32 {
+        self
+    }
+    fn mask(b: bool) -> i32 {
+        -(b as i32)
+    }
+}
+
+impl Value for i16 {
+    /// Far enough below every real value of a group that [`fits_16`] accepts, and far enough
+    /// above `i16::MIN` that subtracting its gap costs never wraps.
+    const NEG_INF: i16 = -(1 << 13);
+    const LOW_KEY: i16 = i16::MIN / 2;
+    const MAX: i16 = i16::MAX;
+    fn of(v: i32) -> i16 {
+        v as i16
+    }
+    fn wide(self) -> i32 {
+        self as i32
+    }
+    fn mask(b: bool) -> i16 {
+        -(b as i16)
+    }
+}
+
 /// Largest `H` the group may reach (query length x best pair score) for `H << 3` to stay far from
-/// overflow; larger groups go to the scalar kernel.
+/// overflow in i32; larger groups go to the scalar kernel.
 const MAX_H: i64 = 1 << 26;
+
+/// Whether a group of tasks with queries of at most `mmax` bases and targets of at most `nmax`
+/// can run in 16-bit lanes with the results of 32-bit ones: every key `H << 3` fits (H is at
+/// most `mmax` matches), and the lowest real value (a start, a mismatch, a gap opened and
+/// extended across the whole matrix) stays above [`Value::NEG_INF`] of i16, which itself never
+/// wraps however many gap costs it loses.
+pub(crate) fn fits_16(mmax: usize, nmax: usize, sc: &Scoring) -> bool {
+    let (m, n) = (mmax as i64, nmax as i64);
+    let top = m * sc.match_score.max(sc.ambiguous).max(1) as i64;
+    let worst_pair = (sc.mismatch as i64).max(-sc.ambiguous as i64).max(0);
+    let gaps = (sc.gap_open + sc.gap_extend) as i64 + sc.gap_extend as i64 * (m + n);
+    let low = sc.clip as i64 + worst_pair + gaps;
+    let neg = -(<i16 as Value>::NEG_INF as i64);
+    top < 4000 && low < neg - 64 && neg + gaps < 32_000 && sc.match_score >= 0
+}
 
 /// A pair of values on a cache line (see [`dp`]).
 #[repr(C, align(64))]
 struct Aligned64<T>(T, T);
 
 /// Per-thread buffers reused across groups.
-#[derive(Default)]
-pub(crate) struct LaneScratch<const L: usize> {
+pub(crate) struct LaneScratch<V: Value, const L: usize> {
     /// Query codes per row, [`QUERY_N`] for N and beyond a lane's `m`.
-    q: Vec<[i32; L]>,
+    q: Vec<[V; L]>,
     /// Target codes per column, [`TARGET_N`] for N and beyond a lane's `n`.
-    t: Vec<[i32; L]>,
+    t: Vec<[V; L]>,
     /// H and E of the last column of the previous strip, per row.
-    h_left: Vec<[i32; L]>,
-    e_left: Vec<[i32; L]>,
+    h_left: Vec<[V; L]>,
+    e_left: Vec<[V; L]>,
     /// Traceback words of the group, word `k * mmax + i`.
     trace: Vec<[u32; L]>,
     /// Scalar kernel buffers, for groups the lanes cannot take.
     scalar: TracebackScratch,
 }
 
-/// Scores the DP needs, as plain integers.
-#[derive(Clone, Copy)]
-struct Params {
-    oe: i32,
-    ext: i32,
-    clip: i32,
-    matched: i32,
-    mismatched: i32,
-    ambiguous: i32,
+impl<V: Value, const L: usize> Default for LaneScratch<V, L> {
+    fn default() -> Self {
+        LaneScratch {
+            q: Vec::new(),
+            t: Vec::new(),
+            h_left: Vec::new(),
+            e_left: Vec::new(),
+            trace: Vec::new(),
+            scalar: TracebackScratch::default(),
+        }
+    }
 }
 
-impl Params {
-    fn new(sc: &Scoring) -> Params {
+/// Scores the DP needs, as plain integers.
+#[derive(Clone, Copy)]
+struct Params<V> {
+    oe: V,
+    ext: V,
+    matched: V,
+    mismatched: V,
+    ambiguous: V,
+}
+
+impl<V: Value> Params<V> {
+    fn new(sc: &Scoring) -> Params<V> {
         Params {
-            oe: sc.gap_open + sc.gap_extend,
-            ext: sc.gap_extend,
-            clip: sc.clip,
-            matched: sc.match_score,
-            mismatched: -sc.mismatch,
-            ambiguous: sc.ambiguous,
+            oe: V::of(sc.gap_open + sc.gap_extend),
+            ext: V::of(sc.gap_extend),
+            matched: V::of(sc.match_score),
+            mismatched: V::of(-sc.mismatch),
+            ambiguous: V::of(sc.ambiguous),
         }
     }
 }
@@ -96,12 +184,12 @@ impl<const L: usize> Best<L> {
     /// a smaller `i`. Padding rows and all-padding strips never count. Written with masks so
     /// that it vectorizes.
     #[inline(always)]
-    fn update(&mut self, key: &[i32; L], i: i32, m: &[i32; L], j0: i32, clip: i32) {
+    fn update<V: Value>(&mut self, key: &[V; L], i: i32, m: &[i32; L], j0: i32, clip: i32) {
         for l in 0..L {
-            let key = key[l];
+            let counts = (key[l] != V::LOW_KEY) & (i < m[l]);
+            let key = key[l].wide();
             let clipped = -((i != m[l] - 1) as i32) & clip;
             let total = (key >> 3) - clipped;
-            let counts = (key != LOW_KEY) & (i < m[l]);
             let wins = counts & ((total > self.total[l]) | ((total == self.total[l]) & (i < self.i[l])));
             let w = -(wins as i32);
             self.total[l] = (total & w) | (self.total[l] & !w);
@@ -113,7 +201,7 @@ impl<const L: usize> Best<L> {
 
 /// Query and target lengths per lane (0 for an empty task or an unused lane), after filling
 /// `s.q` and `s.t` and clearing the DP buffers.
-fn load<const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<L>) -> ([i32; L], [i32; L]) {
+fn load<V: Value, const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<V, L>) -> ([i32; L], [i32; L]) {
     let mut m = [0i32; L];
     let mut n = [0i32; L];
     for (l, (q, t)) in tasks.iter().enumerate() {
@@ -126,44 +214,49 @@ fn load<const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<L>) -> ([i
     let nmax = n.iter().copied().max().unwrap_or(0) as usize;
     let strips = nmax.div_ceil(STRIP);
     s.q.clear();
-    s.q.resize(mmax, [QUERY_N; L]);
+    s.q.resize(mmax, [V::of(QUERY_N); L]);
     s.t.clear();
-    s.t.resize(strips * STRIP, [TARGET_N; L]);
+    s.t.resize(strips * STRIP, [V::of(TARGET_N); L]);
     for (l, (q, t)) in tasks.iter().enumerate() {
         if m[l] == 0 {
             continue;
         }
         for (row, &b) in s.q.iter_mut().zip(q.iter()) {
-            row[l] = if b > 3 { QUERY_N } else { b as i32 };
+            row[l] = V::of(if b > 3 { QUERY_N } else { b as i32 });
         }
         for (col, &b) in s.t.iter_mut().zip(t.iter()) {
-            col[l] = if b > 3 { TARGET_N } else { b as i32 };
+            col[l] = V::of(if b > 3 { TARGET_N } else { b as i32 });
         }
     }
     s.h_left.clear();
-    s.h_left.resize(mmax, [NEG_INF; L]);
+    s.h_left.resize(mmax, [V::NEG_INF; L]);
     s.e_left.clear();
-    s.e_left.resize(mmax, [NEG_INF; L]);
+    s.e_left.resize(mmax, [V::NEG_INF; L]);
     s.trace.clear();
     s.trace.resize(strips * mmax, [0; L]);
     (m, n)
 }
 
 /// Aligns up to `L` tasks (query, target) at once; the results are in the order given and
-/// identical to [`super::align_task`] on each.
-pub(crate) fn align_lanes<const L: usize>(
+/// identical to [`super::align_task`] on each. With `V = i16` the caller has checked
+/// [`fits_16`].
+pub(crate) fn align_lanes<V: Value, const L: usize>(
     tasks: &[(&[u8], &[u8])],
     sc: &Scoring,
-    s: &mut LaneScratch<L>,
+    s: &mut LaneScratch<V, L>,
 ) -> Vec<Alignment> {
     assert!(tasks.len() <= L, "{} tasks for {L} lanes", tasks.len());
     let mmax = tasks.iter().map(|(q, _)| q.len()).max().unwrap_or(0);
     if mmax as i64 * sc.match_score.max(sc.ambiguous).max(1) as i64 >= MAX_H {
         return tasks.iter().map(|(q, t)| align_task(q, t, sc, &mut s.scalar)).collect();
     }
+    if std::mem::size_of::<V>() < 4 {
+        let nmax = tasks.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+        assert!(fits_16(mmax, nmax, sc), "a group that does not fit 16-bit lanes");
+    }
     let (m, n) = load(tasks, s);
     let mmax = s.q.len();
-    let best = dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &Params::new(sc));
+    let best = dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &Params::new(sc), sc.clip);
 
     let mut out = Vec::with_capacity(tasks.len());
     for l in 0..tasks.len() {
@@ -213,105 +306,113 @@ pub(crate) fn wide_lanes_pay_off() -> bool {
 /// Runs [`dp`] compiled for AVX-512 (groups of [`WIDE_LANES`]) or AVX2 where the CPU has it,
 /// else for the baseline target; the code is the same, so are the results.
 #[allow(clippy::too_many_arguments)]
-fn dp_dispatch<const L: usize>(
-    q: &[[i32; L]],
-    t: &[[i32; L]],
-    h_left: &mut [[i32; L]],
-    e_left: &mut [[i32; L]],
+fn dp_dispatch<V: Value, const L: usize>(
+    q: &[[V; L]],
+    t: &[[V; L]],
+    h_left: &mut [[V; L]],
+    e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
-    p: &Params,
+    p: &Params<V>,
+    clip: i32,
 ) -> Best<L> {
     #[cfg(target_arch = "x86_64")]
     {
-        if L == WIDE_LANES && wide_lanes_pay_off() {
+        // A group fills 512-bit vectors where it holds 16 x 32 or 32 x 16 bits.
+        if L * std::mem::size_of::<V>() >= 64 && wide_lanes_pay_off() {
             // SAFETY: the CPU has every feature `dp_avx512` is compiled for.
-            return unsafe { dp_avx512(q, t, h_left, e_left, trace, m, n, p) };
+            return unsafe { dp_avx512(q, t, h_left, e_left, trace, m, n, p, clip) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, the only feature `dp_avx2` is compiled for.
-            return unsafe { dp_avx2(q, t, h_left, e_left, trace, m, n, p) };
+            return unsafe { dp_avx2(q, t, h_left, e_left, trace, m, n, p, clip) };
         }
     }
-    dp(q, t, h_left, e_left, trace, m, n, p)
+    dp(q, t, h_left, e_left, trace, m, n, p, clip)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn dp_avx512<const L: usize>(
-    q: &[[i32; L]],
-    t: &[[i32; L]],
-    h_left: &mut [[i32; L]],
-    e_left: &mut [[i32; L]],
+unsafe fn dp_avx512<V: Value, const L: usize>(
+    q: &[[V; L]],
+    t: &[[V; L]],
+    h_left: &mut [[V; L]],
+    e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
-    p: &Params,
+    p: &Params<V>,
+    clip: i32,
 ) -> Best<L> {
-    dp(q, t, h_left, e_left, trace, m, n, p)
+    dp(q, t, h_left, e_left, trace, m, n, p, clip)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn dp_avx2<const L: usize>(
-    q: &[[i32; L]],
-    t: &[[i32; L]],
-    h_left: &mut [[i32; L]],
-    e_left: &mut [[i32; L]],
+unsafe fn dp_avx2<V: Value, const L: usize>(
+    q: &[[V; L]],
+    t: &[[V; L]],
+    h_left: &mut [[V; L]],
+    e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
-    p: &Params,
+    p: &Params<V>,
+    clip: i32,
 ) -> Best<L> {
-    dp(q, t, h_left, e_left, trace, m, n, p)
+    dp(q, t, h_left, e_left, trace, m, n, p, clip)
 }
 
 /// What the cells of one strip column need, per lane.
-struct Column<const L: usize> {
+struct Column<V, const L: usize> {
     /// Target codes.
-    t: [i32; L],
+    t: [V; L],
     /// Score of a pair that is not a match: `ambiguous` for an N (or padding), else
     /// `-mismatch`.
-    other: [i32; L],
-    /// `i32::MAX` inside the lane's target, [`LOW_KEY`] beyond it: the row key is capped by it.
-    cap: [i32; L],
+    other: [V; L],
+    /// [`Value::MAX`] inside the lane's target, [`Value::LOW_KEY`] beyond it: the row key is
+    /// capped by it.
+    cap: [V; L],
 }
 
 /// What the cells of one row need, per lane, and what runs along the row.
-struct Row<const L: usize> {
-    q: [i32; L],
-    /// Where the query base is an N (or padding).
-    q_n: [bool; L],
-    start: i32,
+struct Row<V, const L: usize> {
+    q: [V; L],
+    /// All bits set where the query base is an N (or padding), see [`Value::mask`].
+    q_n: [V; L],
+    start: V,
     /// H(i, j-1), E(i, j-1), H(i-1, j-1).
-    h_left: [i32; L],
-    e_left: [i32; L],
-    d: [i32; L],
-    word: [u32; L],
+    h_left: [V; L],
+    e_left: [V; L],
+    d: [V; L],
+    /// The row's traceback codes: columns 0-3 in the first half-word, 4-7 in the second (two
+    /// u16 rather than one u32, so that 16-bit lanes never widen per cell).
+    word: [[u16; L]; 2],
     /// Best cell of the row so far as `H << 3 | (7 - c)`: the maximum is the highest H and,
     /// among equal ones, the smallest c, as the scalar kernel's strict `>` picks.
-    key: [i32; L],
+    key: [V; L],
 }
 
 /// One cell per lane: column `c` of the strip, in the current row.
 #[inline(always)]
-fn cell<const L: usize>(
+fn cell<V: Value, const L: usize>(
     c: usize,
-    col: &Column<L>,
-    p: Params,
-    r: &mut Row<L>,
-    h_up: &mut [i32; L],
-    f_up: &mut [i32; L],
+    col: &Column<V, L>,
+    p: Params<V>,
+    r: &mut Row<V, L>,
+    h_up: &mut [V; L],
+    f_up: &mut [V; L],
 ) {
     for l in 0..L {
-        let pair = if r.q[l] == col.t[l] { p.matched } else { col.other[l] };
-        let s = if r.q_n[l] { p.ambiguous } else { pair };
+        let eq = V::mask(r.q[l] == col.t[l]);
+        let pair = (p.matched & eq) | (col.other[l] & !eq);
+        let s = (p.ambiguous & r.q_n[l]) | (pair & !r.q_n[l]);
         let (h, e, f, code) = cell!(r.d[l], r.start, s, r.h_left[l], r.e_left[l], h_up[l], f_up[l], p.oe, p.ext);
-        r.word[l] |= code << (4 * c);
-        let key = ((h << 3) | (7 - c as i32)).min(col.cap[l]);
+        r.word[c / 4][l] |= (code as u16) << (4 * (c % 4));
+        let key = ((h << 3) | V::of(7 - c as i32)).min(col.cap[l]);
         r.key[l] = r.key[l].max(key);
         r.d[l] = h_up[l];
         h_up[l] = h;
@@ -326,15 +427,16 @@ fn cell<const L: usize>(
 /// kernel.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn dp<const L: usize>(
-    q: &[[i32; L]],
-    t: &[[i32; L]],
-    h_left: &mut [[i32; L]],
-    e_left: &mut [[i32; L]],
+fn dp<V: Value, const L: usize>(
+    q: &[[V; L]],
+    t: &[[V; L]],
+    h_left: &mut [[V; L]],
+    e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
     m: &[i32; L],
     n: &[i32; L],
-    p: &Params,
+    p: &Params<V>,
+    clip: i32,
 ) -> Best<L> {
     const { assert!(STRIP == 8) };
     let mmax = q.len();
@@ -344,12 +446,12 @@ fn dp<const L: usize>(
     let mut best = Best { total: [i32::MIN; L], i: [0; L], j: [0; L] };
     for k in 0..strips {
         let j0 = (k * STRIP) as i32;
-        let cols: [Column<L>; STRIP] = std::array::from_fn(|c| {
+        let cols: [Column<V, L>; STRIP] = std::array::from_fn(|c| {
             let t = t[k * STRIP + c];
             Column {
                 t,
-                other: t.map(|b| if b == TARGET_N { p.ambiguous } else { p.mismatched }),
-                cap: std::array::from_fn(|l| if j0 + (c as i32) < n[l] { i32::MAX } else { LOW_KEY }),
+                other: t.map(|b| if b == V::of(TARGET_N) { p.ambiguous } else { p.mismatched }),
+                cap: std::array::from_fn(|l| if j0 + (c as i32) < n[l] { V::MAX } else { V::LOW_KEY }),
             }
         });
         // Bits of the columns inside each lane's target: the scalar kernel leaves the others 0.
@@ -367,22 +469,22 @@ fn dp<const L: usize>(
         // callers' stack depth, and unrelated changes anywhere moved the kernel's speed by a
         // quarter (3.8 vs 2.8 GCUPS, identical machine code). This over-aligned local, kept
         // in memory, makes the compiler realign the frame: about 4 GCUPS whatever the caller.
-        let mut up = Aligned64([[NEG_INF; L]; STRIP], [[NEG_INF; L]; STRIP]);
+        let mut up = Aligned64([[V::NEG_INF; L]; STRIP], [[V::NEG_INF; L]; STRIP]);
         // Its address escapes, so it stays in the frame with its alignment.
         std::hint::black_box(&mut up);
         let Aligned64(h_up, f_up) = &mut up;
-        let mut h_diag_left = [NEG_INF; L]; // H(i-1, j0-1)
+        let mut h_diag_left = [V::NEG_INF; L]; // H(i-1, j0-1)
         let trace_k = &mut trace[k * mmax..(k + 1) * mmax];
         for i in 0..mmax {
             let mut r = Row {
                 q: q[i],
-                q_n: q[i].map(|b| b == QUERY_N),
-                start: if i == 0 { 0 } else { -p.clip },
+                q_n: q[i].map(|b| V::mask(b == V::of(QUERY_N))),
+                start: if i == 0 { V::of(0) } else { V::of(-clip) },
                 h_left: h_left[i],
                 e_left: e_left[i],
                 d: h_diag_left,
-                word: [0; L],
-                key: [LOW_KEY; L],
+                word: [[0; L]; 2],
+                key: [V::LOW_KEY; L],
             };
             h_diag_left = h_left[i];
             let [c0, c1, c2, c3, c4, c5, c6, c7] = h_up;
@@ -398,8 +500,8 @@ fn dp<const L: usize>(
             h_left[i] = r.h_left;
             e_left[i] = r.e_left;
             let ii = i as i32;
-            trace_k[i] = std::array::from_fn(|l| r.word[l] & wmask[l]);
-            best.update(&r.key, ii, m, j0, p.clip);
+            trace_k[i] = std::array::from_fn(|l| (r.word[0][l] as u32 | (r.word[1][l] as u32) << 16) & wmask[l]);
+            best.update(&r.key, ii, m, j0, clip);
         }
     }
     best
@@ -461,9 +563,9 @@ mod tests {
         (query, target)
     }
 
-    fn check_groups<const L: usize>(seed: u64) {
+    fn check_groups<V: Value, const L: usize>(seed: u64) {
         let mut rng = Rng(seed);
-        let mut scratch = LaneScratch::<L>::default();
+        let mut scratch = LaneScratch::<V, L>::default();
         for sc in scorings() {
             for group in 0..120 {
                 let lanes = if group % 10 == 0 { 1 + rng.below(L as u64) as usize } else { L };
@@ -475,8 +577,9 @@ mod tests {
                             2 => 0,
                             _ => 1 + rng.below(160) as usize,
                         };
-                        let n = match rng.below(6) {
+                        let n = match rng.below(7) {
                             0 => 1 + rng.below(7) as usize,
+                            6 if group % 4 == 0 => 1000 + rng.below(1000) as usize,
                             1 => 8 * (1 + rng.below(20) as usize),
                             2 if group % 3 == 0 => 0,
                             _ => 1 + rng.below(320) as usize,
@@ -496,20 +599,33 @@ mod tests {
 
     #[test]
     fn lanes_match_the_oracle_on_mixed_sizes() {
-        check_groups::<LANES>(7);
-        check_groups::<WIDE_LANES>(9);
-        check_groups::<4>(8);
+        check_groups::<i32, LANES>(7);
+        check_groups::<i32, WIDE_LANES>(9);
+        check_groups::<i32, 4>(8);
+        check_groups::<i16, { 2 * LANES }>(10);
+        check_groups::<i16, { 2 * WIDE_LANES }>(11);
     }
 
     #[test]
     fn baseline_dp_matches_the_dispatched_one() {
-        check_dispatch::<LANES>();
-        check_dispatch::<WIDE_LANES>();
+        check_dispatch::<i32, LANES>();
+        check_dispatch::<i32, WIDE_LANES>();
+        check_dispatch::<i16, { 2 * LANES }>();
+        check_dispatch::<i16, { 2 * WIDE_LANES }>();
+    }
+
+    #[test]
+    fn sixteen_bits_take_only_groups_whose_values_fit() {
+        let sc = Scoring::default();
+        assert!(fits_16(150, 300, &sc) && fits_16(2000, 2100, &sc));
+        assert!(!fits_16(4000, 4100, &sc), "H << 3 would overflow");
+        let wide_gaps = Scoring { gap_extend: 4, ..Scoring::default() };
+        assert!(!fits_16(1000, 1200, &wide_gaps), "a gap across the matrix would reach minus infinity");
     }
 
     /// The portable code path, whatever the CPU: the same words and end cells as dispatch
     /// (AVX2 for 8 lanes, AVX-512 for 16 where the CPU has them).
-    fn check_dispatch<const L: usize>() {
+    fn check_dispatch<V: Value, const L: usize>() {
         // The portable code path, whatever the CPU: the same words and end cells as dispatch.
         let mut rng = Rng(3);
         let tasks: Vec<(Vec<u8>, Vec<u8>)> = (0..L)
@@ -520,14 +636,14 @@ mod tests {
             .collect();
         let refs: Vec<(&[u8], &[u8])> = tasks.iter().map(|(q, t)| (&q[..], &t[..])).collect();
         for sc in scorings() {
-            let p = Params::new(&sc);
+            let p = Params::<V>::new(&sc);
             let run = |portable: bool| {
-                let mut s = LaneScratch::<L>::default();
+                let mut s = LaneScratch::<V, L>::default();
                 let (m, n) = load(&refs, &mut s);
                 let best = if portable {
-                    dp(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p)
+                    dp(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p, sc.clip)
                 } else {
-                    dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p)
+                    dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p, sc.clip)
                 };
                 (s.trace, best)
             };

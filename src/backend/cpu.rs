@@ -1,11 +1,12 @@
 //! CPU backend: rayon over groups of tasks. Where the CPU has AVX2, tasks are sorted by size
-//! and aligned [`LANES`] at a time by the inter-task kernel of `crate::align::lanes` (one
-//! task per vector lane); groups too ragged for it, and every task on other CPUs, take the
-//! scalar strip kernel task by task. Both compute the recurrence of `crate::align` exactly,
+//! and aligned by the inter-task kernel of `crate::align::lanes` (one task per vector lane):
+//! 16-bit lanes where the group's scores fit (2 x [`LANES`] tasks a group, 2 x [`WIDE_LANES`]
+//! with AVX-512), else 32-bit ones; groups too ragged for it, and every task on other CPUs,
+//! take the scalar strip kernel task by task. Both compute the recurrence of `crate::align` exactly,
 //! so neither the grouping nor the CPU ever changes a result.
 
 use super::AlignBackend;
-use crate::align::lanes::{align_lanes, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LANES, WIDE_LANES};
+use crate::align::lanes::{align_lanes, fits_16, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LANES, WIDE_LANES};
 use crate::align::{align_task, Alignment, Scoring, TracebackScratch};
 use crate::batch::AlignBatch;
 use crate::error::Result;
@@ -29,10 +30,11 @@ impl Default for CpuBackend {
     }
 }
 
-/// Per-thread buffers of both kernels.
+/// Per-thread buffers of the kernels: `L` lanes of 32 bits, `W` (twice as many) of 16.
 #[derive(Default)]
-struct Scratch<const L: usize> {
-    lanes: LaneScratch<L>,
+struct Scratch<const L: usize, const W: usize> {
+    lanes: LaneScratch<i32, L>,
+    narrow: LaneScratch<i16, W>,
     scalar: TracebackScratch,
 }
 
@@ -71,9 +73,9 @@ pub(crate) fn align_tasks(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) 
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_unstable_by_key(|&p| (tasks[ids[p]].query_len, tasks[ids[p]].target_len, p));
     let groups = if wide_lanes_pay_off() {
-        align_groups::<WIDE_LANES>(batch, scoring, ids, &order)
+        align_groups::<WIDE_LANES, { 2 * WIDE_LANES }>(batch, scoring, ids, &order)
     } else {
-        align_groups::<LANES>(batch, scoring, ids, &order)
+        align_groups::<LANES, { 2 * LANES }>(batch, scoring, ids, &order)
     };
     let mut out: Vec<Option<Alignment>> = vec![None; ids.len()];
     for (&p, a) in order.iter().zip(groups.into_iter().flatten()) {
@@ -82,29 +84,49 @@ pub(crate) fn align_tasks(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) 
     out.into_iter().map(|a| a.expect("every task is in one group")).collect()
 }
 
-/// The tasks `ids[order[..]]` in groups of `L` consecutive ones, each group on the lane
-/// kernel when it fills its lanes well enough, else task by task on the scalar kernel.
-fn align_groups<const L: usize>(
+/// The tasks `ids[order[..]]` in groups of `W` consecutive ones: each group on the 16-bit
+/// lane kernel when its values fit ([`fits_16`]: reads up to some 4,000 bases) and it fills
+/// its lanes well enough; else each half of it on the 32-bit lane kernel, or task by task on
+/// the scalar kernel where the half is too ragged.
+fn align_groups<const L: usize, const W: usize>(
     batch: &AlignBatch,
     scoring: &Scoring,
     ids: &[usize],
     order: &[usize],
 ) -> Vec<Vec<Alignment>> {
+    const { assert!(W == 2 * L) };
     let tasks = &batch.tasks;
+    // Whether the lanes of a group of `lanes` compute enough real cells to pay off.
+    let fills = |pairs: &[(&[u8], &[u8])], lanes: usize| {
+        let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
+        let (mmax, nmax) = extent(pairs);
+        pairs.len() > 1 && cells as f64 >= MIN_LANE_FILL * (lanes * mmax * nmax) as f64
+    };
     order
-        .par_chunks(L)
-        .map_init(Scratch::<L>::default, |scratch, group| {
+        .par_chunks(W)
+        .map_init(Scratch::<L, W>::default, |scratch, group| {
             let pairs: Vec<(&[u8], &[u8])> =
                 group.iter().map(|&p| (batch.query(&tasks[ids[p]]), batch.target(&tasks[ids[p]]))).collect();
-            let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
-            let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0) as u64;
-            let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0) as u64;
-            let padded = (L as u64 * mmax * nmax) as f64;
-            if group.len() > 1 && cells as f64 >= MIN_LANE_FILL * padded {
-                align_lanes(&pairs, scoring, &mut scratch.lanes)
-            } else {
-                pairs.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)).collect()
+            let (mmax, nmax) = extent(&pairs);
+            if fits_16(mmax, nmax, scoring) && fills(&pairs, W) {
+                return align_lanes(&pairs, scoring, &mut scratch.narrow);
             }
+            let mut out = Vec::with_capacity(pairs.len());
+            for half in pairs.chunks(L) {
+                if fills(half, L) {
+                    out.extend(align_lanes(half, scoring, &mut scratch.lanes));
+                } else {
+                    out.extend(half.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)));
+                }
+            }
+            out
         })
         .collect()
+}
+
+/// The longest query and the longest target of a group.
+fn extent(pairs: &[(&[u8], &[u8])]) -> (usize, usize) {
+    let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0);
+    let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+    (mmax, nmax)
 }

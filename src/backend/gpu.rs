@@ -233,6 +233,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl AlignBackend for GpuBackend {
+    fn chunk_reads(&self) -> usize {
+        super::GPU_CHUNK_READS
+    }
+
     fn describe(&self) -> String {
         format!("gpu ({}, {}, {})", self.info.name, self.info.backend, self.info.device_type)
     }

@@ -92,8 +92,9 @@ pub struct Args {
     #[arg(long)]
     pub stats: bool,
     /// Reads per processing chunk (speed and memory only; output is identical for any value).
-    #[arg(long, hide = true, env = "SWMAP_CHUNK_READS", default_value_t = MapOptions::default().chunk_reads)]
-    pub chunk_reads: usize,
+    /// (default: 10,000 on the CPU, 200,000 on a GPU)
+    #[arg(long, hide = true, env = "SWMAP_CHUNK_READS")]
+    pub chunk_reads: Option<usize>,
 }
 
 /// The options checked before any work starts.

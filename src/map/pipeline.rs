@@ -45,7 +45,7 @@ fn run_measured(
     mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
 ) -> Result<MapStats> {
     let paired = source.is_paired();
-    let chunk_reads = mapper.opts.chunk_reads.max(2);
+    let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
     let mut gate = ModelGate::new(paired);
     let mut stats = MapStats::default();
@@ -91,7 +91,7 @@ fn run_overlapped(
     mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
 ) -> Result<MapStats> {
     let paired = source.is_paired();
-    let chunk_reads = mapper.opts.chunk_reads.max(2);
+    let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
     std::thread::scope(|scope| {
         let (read_tx, read_rx) = sync_channel::<Result<Vec<Read>>>(1);

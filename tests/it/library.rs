@@ -68,7 +68,7 @@ fn records_from_the_library_are_the_cli_records_under_every_engine() {
 fn reads_and_pairs_from_memory_map_like_files() {
     let index = bundled_index();
     let backend = swmap::backend::CpuBackend::new();
-    let mapper = Mapper::new(&index, &backend, MapOptions { chunk_reads: 300, ..MapOptions::default() }).unwrap();
+    let mapper = Mapper::new(&index, &backend, MapOptions { chunk_reads: Some(300), ..MapOptions::default() }).unwrap();
     let read_all = |name: &str| {
         let mut r = FastqReader::open(&data(name)).unwrap();
         let mut v = Vec::new();
