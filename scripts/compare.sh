@@ -18,6 +18,12 @@
 # swmap runs twice on one index: `--backend cpu`, and `--backend gpu` where a Vulkan adapter
 # works. Its row is labelled from swmap's stderr backend line, so lavapipe (Mesa's software
 # Vulkan, which runs the kernels on the CPU) is never mistaken for a GPU.
+#
+# READS=dwgsim simulates with Debian's dwgsim instead (-e 0.01 -E 0.01 -r 0.001 -y 0
+# -d 400 -s 50 -z $SEED). REPEAT=N maps N times: after the first pass, N-1 more rounds run
+# every tool's mapping again in turn (interleaved, so load on a shared machine falls on all
+# alike), and the table gives the median wall time. SKIP="bowtie2 swmap-gpu" leaves those
+# rows out (keys: swmap-cpu swmap-gpu bwa minimap2 bowtie2).
 set -euo pipefail
 
 if [ $# -ne 4 ]; then
@@ -25,7 +31,7 @@ if [ $# -ne 4 ]; then
     exit 2
 fi
 ref=$1 threads=$2 pairs=$3 out=$4
-SEED=${SEED:-11}
+SEED=${SEED:-11} READS=${READS:-swmap} REPEAT=${REPEAT:-1} SKIP=${SKIP:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${SWMAP:-}" ]; then
     SWMAP=swmap
@@ -65,11 +71,25 @@ wall_s() {
 version() { if have "$1"; then "$@" 2>&1 || true; fi; }
 rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 
-echo "compare.sh: plain FASTA and $pairs simulated pairs into $out" >&2
+echo "compare.sh: plain FASTA and $pairs pairs simulated by $READS into $out" >&2
 zcat -f "$ref" >"$out/ref.fa"
-"$SWMAP" simulate "$out/ref.fa" -n "$pairs" --paired -l 150 --insert 400 --insert-sd 50 \
-    --error 0.01 --snp 0.001 --indel 0.0002 --seed "$SEED" -o "$out/reads" 2>"$out/logs/simulate.err"
+case $READS in
+    swmap)
+        "$SWMAP" simulate "$out/ref.fa" -n "$pairs" --paired -l 150 --insert 400 --insert-sd 50 \
+            --error 0.01 --snp 0.001 --indel 0.0002 --seed "$SEED" -o "$out/reads" 2>"$out/logs/simulate.err"
+        ;;
+    dwgsim)
+        have dwgsim || die "READS=dwgsim: dwgsim not found (apt-get install dwgsim)"
+        dwgsim -N "$pairs" -1 150 -2 150 -e 0.01 -E 0.01 -r 0.001 -y 0 -d 400 -s 50 -z "$SEED" \
+            "$out/ref.fa" "$out/dwgsim" >"$out/logs/simulate.err" 2>&1
+        zcat "$out/dwgsim.bwa.read1.fastq.gz" >"$out/reads_1.fq"
+        zcat "$out/dwgsim.bwa.read2.fastq.gz" >"$out/reads_2.fq"
+        ;;
+    *) die "READS must be swmap or dwgsim, not $READS" ;;
+esac
 r1=$out/reads_1.fq r2=$out/reads_2.fq
+skipped() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
+reruns=() # keys whose mapping runs again (REPEAT); the command is in logs/KEY.cmd
 
 rows=()    # "label|index time file|map time file|sam" or "label|status text"
 sams=()
@@ -83,6 +103,7 @@ run_tool() {
     while [ "$1" != -- ]; do index_cmd+=("$1"); shift; done
     shift
     map_cmd=("$@")
+    skipped "$key" && return
     if ! have "$tool"; then
         rows+=("$label|not installed ($tool)")
         return
@@ -97,24 +118,30 @@ run_tool() {
         rows+=("$label|failed to map (see logs/$key.map.err)")
         return
     fi
-    rows+=("$label|$out/logs/$key.index.time|$out/logs/$key.map.time|$key.sam")
+    rows+=("$label|$out/logs/$key.index.time|$key|$key.sam")
     sams+=("$key.sam")
+    printf '%q ' "${map_cmd[@]}" >"$out/logs/$key.cmd"
+    reruns+=("$key")
 }
 
 swi=$out/index/ref.swi
 run_tool "swmap --backend cpu" swmap-cpu "$SWMAP" "$SWMAP" index "$out/ref.fa" -o "$swi" -t "$threads" -- \
     "$SWMAP" map "$swi" "$r1" "$r2" -t "$threads" --backend cpu
 # Same index as the CPU row: only the mapping runs again, and its time file is reused.
-echo "compare.sh: swmap --backend gpu: map" >&2
-if timed swmap-gpu.map "$out/sam/swmap-gpu.sam" "$SWMAP" map "$swi" "$r1" "$r2" -t "$threads" --backend gpu; then
+gpu_cmd=("$SWMAP" map "$swi" "$r1" "$r2" -t "$threads" --backend gpu)
+if skipped swmap-gpu; then
+    :
+elif echo "compare.sh: swmap --backend gpu: map" >&2 && timed swmap-gpu.map "$out/sam/swmap-gpu.sam" "${gpu_cmd[@]}"; then
     line=$(grep -m1 'backend:' "$out/logs/swmap-gpu.map.err" || true)
     label="swmap --backend gpu"
     case $line in
         *", Cpu)"*) label="$label on lavapipe (software Vulkan on the CPU)" ;;
         *) label="$label on $(echo "$line" | sed -E 's/.*backend: gpu \((.*), Vulkan.*/\1/')" ;;
     esac
-    rows+=("$label|$out/logs/swmap-cpu.index.time|$out/logs/swmap-gpu.map.time|swmap-gpu.sam")
+    rows+=("$label|$out/logs/swmap-cpu.index.time|swmap-gpu|swmap-gpu.sam")
     sams+=("swmap-gpu.sam")
+    printf '%q ' "${gpu_cmd[@]}" >"$out/logs/swmap-gpu.cmd"
+    reruns+=("swmap-gpu")
 else
     why=$(grep -m1 'error:' "$out/logs/swmap-gpu.map.err" | sed 's/^swmap: error: GPU backend: //' | cut -c1-60)
     rows+=("swmap --backend gpu|did not run: $why... (logs/swmap-gpu.map.err)")
@@ -127,6 +154,21 @@ bt2=$BOWTIE2
 have "$BOWTIE2" && bt2=$BOWTIE2_BUILD # both are needed; the missing one is named
 run_tool "bowtie2 -X 1000" bowtie2 "$bt2" "$BOWTIE2_BUILD" --threads "$threads" "$out/ref.fa" "$out/index/bt2" -- \
     "$BOWTIE2" -p "$threads" -X 1000 -x "$out/index/bt2" -1 "$r1" -2 "$r2"
+
+# Further rounds of every mapping, tools in turn; their SAMs are dropped.
+for ((round = 2; round <= REPEAT; round++)); do
+    for key in "${reruns[@]}"; do
+        echo "compare.sh: $key: map, round $round of $REPEAT" >&2
+        eval "timed $key.map.$round $(printf '%q' "$out/sam/rerun.sam") $(cat "$out/logs/$key.cmd")" ||
+            die "$key failed in round $round (logs/$key.map.$round.err)"
+    done
+done
+rm -f "$out/sam/rerun.sam"
+# Median wall seconds and the largest peak RSS of KEY's mapping rounds.
+median_wall() {
+    for f in "$out/logs/$1.map.time" "$out/logs/$1".map.[0-9]*.time; do [ -e "$f" ] && wall_s "$f" && echo; done |
+        sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 # samtools must read every record of every SAM (what the README promises for swmap's).
 if have "$SAMTOOLS"; then
@@ -153,7 +195,7 @@ eval_cols() {
 }
 
 {
-    echo "| tool | index (s) | map (s) | reads/s (map) | index RSS (MiB) | map RSS (MiB) | mapped % | correct % | correct % MAPQ≥20 | error rate MAPQ≥20 | correct % MAPQ≥60 | error rate MAPQ≥60 |"
+    echo "| tool | index (s) | map (s, median of $REPEAT) | reads/s (map) | index RSS (MiB) | map RSS (MiB) | mapped % | correct % | correct % MAPQ≥20 | error rate MAPQ≥20 | correct % MAPQ≥60 | error rate MAPQ≥60 |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for row in "${rows[@]}"; do
         IFS='|' read -r label a b sam <<<"$row"
@@ -161,15 +203,20 @@ eval_cols() {
             echo "| $label | $a | | | | | | | | | | |"
             continue
         fi
-        map=$(wall_s "$b")
+        map=$(median_wall "$b")
         rate=$(awk -v r="$reads" -v s="$map" 'BEGIN { printf "%.0f", (s > 0 ? r / s : 0) }')
-        echo "| $label | $(wall_s "$a") | $map | $rate | $(rss_mib "$a") | $(rss_mib "$b") | $(eval_cols "$sam") |"
+        echo "| $label | $(wall_s "$a") | $map | $rate | $(rss_mib "$a") | $(rss_mib "$out/logs/$b.map.time") | $(eval_cols "$sam") |"
     done
 } | tee "$out/table.md"
+# swmap's speed against minimap2's, from the medians.
+if [ -e "$out/logs/swmap-cpu.cmd" ] && [ -e "$out/logs/minimap2.cmd" ]; then
+    awk -v a="$(median_wall swmap-cpu)" -v b="$(median_wall minimap2)" \
+        'BEGIN { printf "\nswmap --backend cpu reads/s over minimap2 -ax sr reads/s: %.2fx\n", b / a }' | tee -a "$out/table.md"
+fi
 
 {
     echo
-    echo "$(basename "$ref"): $pairs pairs (2x150, seed $SEED), $threads threads, $(date -u +%Y-%m-%d)," \
+    echo "$(basename "$ref"): $pairs pairs (2x150, $READS, seed $SEED), $threads threads, map times median of $REPEAT interleaved rounds, $(date -u +%Y-%m-%d)," \
         "$(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p')), $(free -m | awk '/^Mem:/ { printf "%.0f", $2 / 1024 }') GiB"
     bwa_v=$(version "$BWA" | sed -n 's/^Version: //p')
     bt2_v=$(version "$BOWTIE2" --version | awk 'NR == 1 { print $NF }')
