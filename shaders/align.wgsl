@@ -12,6 +12,8 @@
 //   F(i,j)   = max(H(i-1,j) - (open+ext), F(i-1,j) - ext)   ties: open   (CIGAR I)
 //   H(i,j)   = max(diag, E, F)                             ties: diag, then E, then F
 //   Boundaries: H(i,-1) = E(i,-1) = H(-1,j) = F(-1,j) = -inf (NEG_INF = -(1 << 29)).
+//   Band: cells with j - i outside diag_lo..=diag_hi have H = E = F = -inf (code 0). A strip
+//   computes only the rows that meet the band, and masks the cells outside it.
 //
 // End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the smaller i
 // (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip penalties the alignment paid.
@@ -59,17 +61,17 @@ struct Params {
     cigar_base: u32,
 }
 
-// The first four fields are `AlignTask` (src/batch.rs), offsets rebased to this dispatch's
+// The first six fields are `AlignTask` (src/batch.rs), offsets rebased to this dispatch's
 // slices of the query and target arrays; the host adds where the task's work region lives.
 struct Task {
     query_offset: u32,
     query_len: u32,
     target_offset: u32,
     target_len: u32,
+    diag_lo: i32,
+    diag_hi: i32,
     work_offset: u32,
     work_buffer: u32,
-    pad0: u32,
-    pad1: u32,
 }
 
 struct Out {
@@ -157,6 +159,13 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_QUERY_TOO_LONG);
         return;
     }
+    // The band clamped to the matrix's diagonals; one that meets no cell is an empty task.
+    let lo = max(task.diag_lo, 1 - i32(m));
+    let hi = min(task.diag_hi, i32(n) - 1);
+    if (lo > hi) {
+        write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_OK);
+        return;
+    }
     let oe = params.gap_open + params.gap_extend;
     let ext = params.gap_extend;
     let strips = (n + STRIP - 1u) / STRIP;
@@ -185,9 +194,17 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             h_up[c] = NEG_INF;
             f_up[c] = NEG_INF;
         }
+        // The rows that meet the band in this strip; the previous strip computed rows up to
+        // `prev_end` (exclusive), the row above `first` among them.
+        let first = min(u32(max(i32(j0) - hi, 0)), m);
+        let end = u32(clamp(i32(j0 + width) - lo, i32(first), i32(m)));
+        let prev_end = u32(clamp(i32(j0) - lo, 0, i32(m)));
         var h_diag_left = NEG_INF; // H(i-1, j0-1)
+        if (k > 0u && first > 0u) {
+            h_diag_left = h_col[first - 1u];
+        }
         let row0 = task.work_offset + k * m;
-        for (var i = 0u; i < m; i++) {
+        for (var i = first; i < end; i++) {
             let qi = query_base(task.query_offset + i);
             let start = select(-params.clip, 0, i == 0u);
             let end_pen = select(params.clip, 0, i == m - 1u);
@@ -196,7 +213,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             // with those (measured 12 s -> 7.5 s), and the kernel ran faster there too.
             var h_left = NEG_INF; // H(i, j-1)
             var e_left = NEG_INF; // E(i, j-1)
-            if (k > 0u) {
+            if (k > 0u && i < prev_end) {
                 h_left = h_col[i];
                 e_left = e_col[i];
             }
@@ -213,15 +230,17 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 let f_ext = f_up[c] - ext;
                 let f = max(f_open, f_ext);
                 let diag_wins = diag >= e && diag >= f;
-                let h = select(max(e, f), diag, diag_wins);
                 let hcode = select(select(3u, 2u, e >= f), select(0u, 1u, dstart), diag_wins);
-                let bits = hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext);
+                let dg = i32(j0 + c) - i32(i);
+                let inside = dg >= lo && dg <= hi;
+                let h = select(NEG_INF, select(max(e, f), diag, diag_wins), inside);
+                let bits = select(0u, hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext), inside);
                 word |= bits << (4u * c);
                 d = h_up[c];
                 h_up[c] = h;
-                f_up[c] = f;
+                f_up[c] = select(NEG_INF, f, inside);
                 h_left = h;
-                e_left = e;
+                e_left = select(NEG_INF, e, inside);
             }
             h_col[i] = h_left;
             e_col[i] = e_left;

@@ -23,6 +23,14 @@
 //! query exists only through `start(0) = 0`). In `E` and `F` ties go to the *open* move.
 //! `-inf` is [`NEG_INF`], far enough from `i32::MIN` that subtracting gap costs never wraps.
 //!
+//! # Band
+//! A task may confine the alignment to a band of diagonals, `band.lo <= j - i <= band.hi`
+//! (the mapper's band is the diagonals of a window's seeds plus the padding, see
+//! `crate::seed`). Cells outside it do not exist: their `H`, `E` and `F` are `-inf` (so no
+//! alignment starts, passes or ends there, and `start(i)` counts only inside the band). The
+//! full band ([`Band::full`]) leaves the recurrence as above. Every backend computes only
+//! the strips' rows that meet the band and masks the cells outside it, with the same results.
+//!
 //! # End cell and score
 //! The alignment ends at the cell maximising `total(i,j) = H(i,j) - (i == m-1 ? 0 : clip)`.
 //! Ties go to the smaller `i` (clipping rather than extending for nothing, as bwa-mem does at
@@ -46,8 +54,54 @@ mod reference;
 
 pub use crate::options::Scoring;
 pub use cigar::{Cigar, CigarOp};
-pub use kernel::{align_task, TracebackScratch};
-pub use reference::align_reference;
+pub use kernel::{align_task, align_task_banded, TracebackScratch};
+pub use reference::{align_reference, align_reference_banded};
+
+/// The diagonals (`j - i`, window position minus query position) a task's alignment may use,
+/// `lo..=hi`; see the module documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Band {
+    /// Lowest diagonal.
+    pub lo: i32,
+    /// Highest diagonal.
+    pub hi: i32,
+}
+
+impl Band {
+    /// Every cell of an `m x n` matrix.
+    pub fn full(m: usize, n: usize) -> Band {
+        Band { lo: -(m.min(i32::MAX as usize) as i32), hi: n.min(i32::MAX as usize) as i32 }
+    }
+
+    /// The band clamped to the diagonals an `m x n` matrix has; `None` when it meets none of
+    /// its cells (then the task has no alignment).
+    pub fn clamp(self, m: usize, n: usize) -> Option<Band> {
+        let full = Band::full(m, n);
+        let band = Band { lo: self.lo.max(full.lo + 1), hi: self.hi.min(full.hi - 1) };
+        (m > 0 && n > 0 && band.lo <= band.hi).then_some(band)
+    }
+
+    /// Whether cell `(i, j)` lies in the band.
+    #[inline(always)]
+    pub fn contains(&self, i: usize, j: usize) -> bool {
+        let d = j as i64 - i as i64;
+        self.lo as i64 <= d && d <= self.hi as i64
+    }
+
+    /// Cells of an `m x n` matrix in the band.
+    pub fn cells(&self, m: usize, n: usize) -> u64 {
+        let Some(b) = self.clamp(m, n) else { return 0 };
+        (0..m as i64).map(|i| ((i + b.hi as i64).min(n as i64 - 1) - (i + b.lo as i64).max(0) + 1).max(0) as u64).sum()
+    }
+
+    /// The rows of an `m`-row matrix that meet the band in columns `j0..j0 + width`.
+    #[inline(always)]
+    pub(crate) fn rows(&self, j0: usize, width: usize, m: usize) -> std::ops::Range<usize> {
+        let first = (j0 as i64 - self.hi as i64).clamp(0, m as i64);
+        let end = (j0 as i64 + width as i64 - self.lo as i64).clamp(first, m as i64);
+        (first as usize)..(end as usize)
+    }
+}
 
 /// Minus infinity in every DP matrix.
 pub const NEG_INF: i32 = -(1 << 29);

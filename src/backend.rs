@@ -96,7 +96,7 @@ impl AlignBackend for ReferenceBackend {
         Ok(batch
             .tasks
             .iter()
-            .map(|t| crate::align::align_reference(batch.query(t), batch.target(t), scoring))
+            .map(|t| crate::align::align_reference_banded(batch.query(t), batch.target(t), t.band(), scoring))
             .collect())
     }
 }

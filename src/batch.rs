@@ -2,11 +2,12 @@
 //! flat arrays of base codes, and a list of tasks that point into them. A query is stored once
 //! per orientation and shared by all of its windows.
 
-use crate::align::{Alignment, CigarOp, Scoring};
+use crate::align::{Alignment, Band, CigarOp, Scoring};
 use bytemuck::{Pod, Zeroable};
 
 /// One alignment to compute: `queries[query_offset..+query_len]` against
-/// `targets[target_offset..+target_len]`. The layout is the GPU's `Task` struct.
+/// `targets[target_offset..+target_len]`, within the diagonals `diag_lo..=diag_hi` (see
+/// [`Band`]). The layout is the first six words of the GPU's `Task` struct.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct AlignTask {
@@ -18,6 +19,17 @@ pub struct AlignTask {
     pub target_offset: u32,
     /// Window length in bases.
     pub target_len: u32,
+    /// Lowest diagonal (`j - i`) of the band.
+    pub diag_lo: i32,
+    /// Highest diagonal of the band.
+    pub diag_hi: i32,
+}
+
+impl AlignTask {
+    /// The task's band.
+    pub fn band(&self) -> Band {
+        Band { lo: self.diag_lo, hi: self.diag_hi }
+    }
 }
 
 /// Packed queries, windows and tasks of one batch.
@@ -44,9 +56,14 @@ impl AlignBatch {
         (off, codes.len() as u32)
     }
 
-    /// Appends a window for the query at `query` (from [`AlignBatch::push_query`]) and returns
-    /// the task's index.
+    /// Appends a window for the query at `query` (from [`AlignBatch::push_query`]), the whole
+    /// matrix open to the alignment, and returns the task's index.
     pub fn push_task(&mut self, query: (u32, u32), window: &[u8]) -> usize {
+        self.push_banded_task(query, window, Band::full(query.1 as usize, window.len()))
+    }
+
+    /// [`AlignBatch::push_task`] with the alignment confined to `band`.
+    pub fn push_banded_task(&mut self, query: (u32, u32), window: &[u8], band: Band) -> usize {
         let target_offset = self.targets.len() as u32;
         self.targets.extend_from_slice(window);
         self.tasks.push(AlignTask {
@@ -54,6 +71,8 @@ impl AlignBatch {
             query_len: query.1,
             target_offset,
             target_len: window.len() as u32,
+            diag_lo: band.lo,
+            diag_hi: band.hi,
         });
         self.tasks.len() - 1
     }
@@ -68,9 +87,9 @@ impl AlignBatch {
         &self.targets[task.target_offset as usize..(task.target_offset + task.target_len) as usize]
     }
 
-    /// DP cells of the whole batch (query length x window length, summed).
+    /// DP cells of the whole batch: the cells of each task's band, summed.
     pub fn cells(&self) -> u64 {
-        self.tasks.iter().map(|t| t.query_len as u64 * t.target_len as u64).sum()
+        self.tasks.iter().map(|t| t.band().cells(t.query_len as usize, t.target_len as usize)).sum()
     }
 
     /// Number of tasks.
@@ -96,17 +115,17 @@ impl AlignBatch {
             return Err(format!("{} results for {} tasks", alns.len(), self.len()));
         }
         for (k, (task, aln)) in self.tasks.iter().zip(alns).enumerate() {
-            check_one(self.query(task), self.target(task), aln, sc)
+            check_one(self.query(task), self.target(task), task.band(), aln, sc)
                 .map_err(|e| format!("task {k} ({} x {} bases): {e}", task.query_len, task.target_len))?;
         }
         Ok(())
     }
 }
 
-fn check_one(query: &[u8], target: &[u8], aln: &Alignment, sc: &Scoring) -> Result<(), String> {
+fn check_one(query: &[u8], target: &[u8], band: Band, aln: &Alignment, sc: &Scoring) -> Result<(), String> {
     let (qs, qe, ts, te) =
         (aln.query_start as usize, aln.query_end as usize, aln.target_start as usize, aln.target_end as usize);
-    if query.is_empty() || target.is_empty() {
+    if band.clamp(query.len(), target.len()).is_none() {
         // The empty alignment of an empty task (see `align::reference`).
         return match aln.cigar.is_empty() && qe == 0 && te == 0 {
             true => Ok(()),
@@ -117,6 +136,11 @@ fn check_one(query: &[u8], target: &[u8], aln: &Alignment, sc: &Scoring) -> Resu
         return Err(format!("ends {qs}..{qe} x {ts}..{te} outside the task"));
     }
     let (mut i, mut j, mut score) = (qs, ts, 0i64);
+    // The path's diagonal is extreme at the first cell and at the last cell of each run.
+    let outside = |i: usize, j: usize| !band.contains(i, j);
+    if outside(qs, ts) {
+        return Err(format!("the alignment starts at {qs} x {ts}, outside the band {band:?}"));
+    }
     for &word in &aln.cigar.0 {
         let len = (word >> 4) as usize;
         let op = CigarOp::from_code(word & 0xf).filter(|_| len > 0);
@@ -132,6 +156,9 @@ fn check_one(query: &[u8], target: &[u8], aln: &Alignment, sc: &Scoring) -> Resu
             _ => -(sc.gap_open as i64 + len as i64 * sc.gap_extend as i64),
         };
         (i, j) = (i + di, j + dj);
+        if outside(i - 1, j - 1) {
+            return Err(format!("CIGAR {} leaves the band {band:?}", aln.cigar));
+        }
     }
     if (i, j) != (qe, te) {
         return Err(format!("CIGAR {} spans {} x {} bases, not {} x {}", aln.cigar, i - qs, j - ts, qe - qs, te - ts));

@@ -297,7 +297,7 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
             } else {
                 *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
             };
-            batch.push_task(q, &index.seq[w.start as usize..w.end as usize]);
+            batch.push_banded_task(q, &index.seq[w.start as usize..w.end as usize], w.band);
         }
     }
     first_task.push(batch.len());

@@ -32,6 +32,7 @@
 //! [`MAX_CHAINS`] and [`MAX_PARTS`], each at most twice the read plus the padding long (a
 //! chain's at most the read, [`MAX_INDEL`], the band and twice the padding).
 
+use crate::align::Band;
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
 use crate::options::SeedOptions;
@@ -50,6 +51,10 @@ pub struct CandidateWindow {
     pub end: u64,
     /// Read bases covered by the group's seeds.
     pub weight: u32,
+    /// The diagonals (window position minus read position, on the read in the window's
+    /// orientation) the alignment may use: those of the seeds, widened by the padding on
+    /// each side. The DP computes only this band of the window.
+    pub band: Band,
 }
 
 /// A seed hit, packed into one integer whose order is that of (strand, diagonal, read
@@ -294,7 +299,10 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         spans.clear();
         spans.extend(s.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
         let weight = covered(spans);
-        let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start: start as u64, end: end as u64, weight };
+        let pad = opts.window_pad as i64;
+        let band = Band { lo: (p.diag.0 - pad - start) as i32, hi: (p.diag.1 + pad - start) as i32 };
+        let (start, end) = (start as u64, end as u64);
+        let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start, end, weight, band };
         (end > start).then_some((w, p.read))
     };
     let mut windows: Vec<(CandidateWindow, (u32, u32))> =

@@ -3,7 +3,7 @@
 //! same traceback record as `shaders/align.wgsl`, so the two can be read side by side.
 
 use super::reference::empty_alignment;
-use super::{Alignment, Cigar, CigarOp, Scoring, NEG_INF, STRIP};
+use super::{Alignment, Band, Cigar, CigarOp, Scoring, NEG_INF, STRIP};
 
 /// Per-thread buffers reused across tasks.
 #[derive(Default)]
@@ -63,19 +63,27 @@ struct Strip<'a> {
     clip: i32,
     profile: &'a [[i32; 5]; 5],
     query: &'a [u8],
+    band: Band,
 }
 
 impl Strip<'_> {
-    /// Runs rows 0..m over `width` columns, updating the left boundary (`h_left`, `e_left`:
-    /// H and E of the strip's last column per row), the strip's traceback words and the best
-    /// end cell.
+    /// Runs the rows that meet the band over `width` columns, updating the left boundary
+    /// (`h_left`, `e_left`: H and E of the strip's last column per row), the strip's
+    /// traceback words and the best end cell. Rows above the band's rows here were its rows
+    /// in earlier strips only and are never read again; rows below have never been computed
+    /// and still hold minus infinity. Cells of these rows outside the band are masked to
+    /// minus infinity, with traceback code 0.
     #[inline(always)]
     fn run(&self, width: usize, h_left_col: &mut [i32], e_left_col: &mut [i32], trace: &mut [u32], best: &mut Best) {
         let mut h_up = [NEG_INF; STRIP]; // H(i-1, j0+c)
         let mut f_up = [NEG_INF; STRIP]; // F(i-1, j0+c)
-        let mut h_diag_left = NEG_INF; // H(i-1, j0-1)
         let m = self.m;
-        for i in 0..m {
+        let rows = self.band.rows(self.j0, width, m);
+        // H(i-1, j0-1): the previous strip computed that row (it meets the band there).
+        let mut h_diag_left = if rows.start > 0 { h_left_col[rows.start - 1] } else { NEG_INF };
+        // Column c of row i lies on diagonal j0 + c - i.
+        let (lo, hi) = (self.band.lo as i64, self.band.hi as i64);
+        for i in rows {
             let prof = &self.profile[self.query[i] as usize];
             let start = if i == 0 { 0 } else { -self.clip };
             let mut h_left = h_left_col[i]; // H(i, j-1)
@@ -84,9 +92,14 @@ impl Strip<'_> {
             h_diag_left = h_left;
             let mut word = 0u32;
             let (mut row_max, mut row_c) = (i32::MIN, 0usize);
+            let d0 = self.j0 as i64 - i as i64;
             for c in 0..width {
-                let (h, e, f, code) =
+                let (mut h, mut e, mut f, mut code) =
                     cell!(d, start, prof[self.t[c] as usize], h_left, e_left, h_up[c], f_up[c], self.oe, self.ext);
+                let diagonal = d0 + c as i64;
+                if diagonal < lo || diagonal > hi {
+                    (h, e, f, code) = (NEG_INF, NEG_INF, NEG_INF, 0);
+                }
                 word |= code << (4 * c);
                 if h > row_max {
                     row_max = h;
@@ -114,10 +127,22 @@ impl Strip<'_> {
 
 /// Aligns `query` to `target`; identical results to [`super::align_reference`].
 pub fn align_task(query: &[u8], target: &[u8], sc: &Scoring, scratch: &mut TracebackScratch) -> Alignment {
+    align_task_banded(query, target, Band::full(query.len(), target.len()), sc, scratch)
+}
+
+/// Aligns `query` to `target` within `band`; identical results to
+/// [`super::align_reference_banded`].
+pub fn align_task_banded(
+    query: &[u8],
+    target: &[u8],
+    band: Band,
+    sc: &Scoring,
+    scratch: &mut TracebackScratch,
+) -> Alignment {
     let (m, n) = (query.len(), target.len());
-    if m == 0 || n == 0 {
+    let Some(band) = band.clamp(m, n) else {
         return empty_alignment();
-    }
+    };
     let strips = n.div_ceil(STRIP);
     let oe = sc.gap_open + sc.gap_extend;
     let ext = sc.gap_extend;
@@ -141,7 +166,7 @@ pub fn align_task(query: &[u8], target: &[u8], sc: &Scoring, scratch: &mut Trace
         let width = STRIP.min(n - j0);
         let mut t = [0u8; STRIP];
         t[..width].copy_from_slice(&target[j0..j0 + width]);
-        let strip = Strip { t, j0, m, oe, ext, clip: sc.clip, profile: &profile, query };
+        let strip = Strip { t, j0, m, oe, ext, clip: sc.clip, profile: &profile, query, band };
         // Full strips take the constant-width path, which the compiler unrolls.
         if width == STRIP {
             strip.run(

@@ -16,9 +16,9 @@
 //! words where the group left them (copying each lane's words out first took a quarter of the
 //! kernel's time).
 
-use super::kernel::{align_task, cell, traceback_words, TracebackScratch};
+use super::kernel::{align_task_banded, cell, traceback_words, TracebackScratch};
 use super::reference::empty_alignment;
-use super::{Alignment, Scoring, NEG_INF, STRIP};
+use super::{Alignment, Band, Scoring, NEG_INF, STRIP};
 use std::ops::{Add, BitAnd, BitOr, Not, Shl, Sub};
 
 /// Tasks per group of 32-bit lanes: 8 x i32 fill one AVX2 register (16 lanes measured twice
@@ -199,17 +199,56 @@ impl<const L: usize> Best<L> {
     }
 }
 
-/// Query and target lengths per lane (0 for an empty task or an unused lane), after filling
-/// `s.q` and `s.t` and clearing the DP buffers.
-fn load<V: Value, const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<V, L>) -> ([i32; L], [i32; L]) {
-    let mut m = [0i32; L];
-    let mut n = [0i32; L];
-    for (l, (q, t)) in tasks.iter().enumerate() {
-        if !q.is_empty() && !t.is_empty() {
-            m[l] = q.len() as i32;
-            n[l] = t.len() as i32;
+/// A lane's task: its query, its window and its band.
+pub(crate) type LaneTask<'a> = (&'a [u8], &'a [u8], Band);
+
+/// The shape of each lane's task: query and target lengths (0 for an empty task, one whose
+/// band meets no cell, or an unused lane) and band (clamped to the matrix).
+#[derive(Clone, Copy)]
+struct Shape<const L: usize> {
+    m: [i32; L],
+    n: [i32; L],
+    lo: [i32; L],
+    hi: [i32; L],
+}
+
+impl<const L: usize> Shape<L> {
+    /// The lowest `hi` of the lanes in use.
+    fn min_hi(&self) -> i32 {
+        (0..L).filter(|&l| self.m[l] > 0).map(|l| self.hi[l]).min().unwrap_or(i32::MAX / 2)
+    }
+
+    /// The highest `lo` of the lanes in use.
+    fn max_lo(&self) -> i32 {
+        (0..L).filter(|&l| self.m[l] > 0).map(|l| self.lo[l]).max().unwrap_or(i32::MIN / 2)
+    }
+
+    /// The rows that meet some lane's band in columns `j0..j0 + STRIP`, within `0..mmax`.
+    /// Both ends only grow from one strip to the next.
+    fn rows(&self, j0: usize, mmax: usize) -> std::ops::Range<usize> {
+        let (mut first, mut end) = (mmax, 0);
+        for l in 0..L {
+            if self.m[l] > 0 {
+                let r = Band { lo: self.lo[l], hi: self.hi[l] }.rows(j0, STRIP, self.m[l] as usize);
+                first = first.min(r.start);
+                end = end.max(r.end);
+            }
+        }
+        first.min(end)..end
+    }
+}
+
+/// The shape of every lane, after filling `s.q` and `s.t` and clearing the DP buffers.
+fn load<V: Value, const L: usize>(tasks: &[LaneTask], s: &mut LaneScratch<V, L>) -> Shape<L> {
+    let mut shape = Shape { m: [0; L], n: [0; L], lo: [0; L], hi: [0; L] };
+    for (l, (q, t, band)) in tasks.iter().enumerate() {
+        if let Some(b) = band.clamp(q.len(), t.len()) {
+            shape.m[l] = q.len() as i32;
+            shape.n[l] = t.len() as i32;
+            (shape.lo[l], shape.hi[l]) = (b.lo, b.hi);
         }
     }
+    let (m, n) = (shape.m, shape.n);
     let mmax = m.iter().copied().max().unwrap_or(0) as usize;
     let nmax = n.iter().copied().max().unwrap_or(0) as usize;
     let strips = nmax.div_ceil(STRIP);
@@ -217,7 +256,7 @@ fn load<V: Value, const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<
     s.q.resize(mmax, [V::of(QUERY_N); L]);
     s.t.clear();
     s.t.resize(strips * STRIP, [V::of(TARGET_N); L]);
-    for (l, (q, t)) in tasks.iter().enumerate() {
+    for (l, (q, t, _)) in tasks.iter().enumerate() {
         if m[l] == 0 {
             continue;
         }
@@ -234,29 +273,30 @@ fn load<V: Value, const L: usize>(tasks: &[(&[u8], &[u8])], s: &mut LaneScratch<
     s.e_left.resize(mmax, [V::NEG_INF; L]);
     s.trace.clear();
     s.trace.resize(strips * mmax, [0; L]);
-    (m, n)
+    shape
 }
 
-/// Aligns up to `L` tasks (query, target) at once; the results are in the order given and
-/// identical to [`super::align_task`] on each. With `V = i16` the caller has checked
-/// [`fits_16`].
+/// Aligns up to `L` tasks (query, target, band) at once; the results are in the order given
+/// and identical to [`super::align_task_banded`] on each. With `V = i16` the caller has
+/// checked [`fits_16`].
 pub(crate) fn align_lanes<V: Value, const L: usize>(
-    tasks: &[(&[u8], &[u8])],
+    tasks: &[LaneTask],
     sc: &Scoring,
     s: &mut LaneScratch<V, L>,
 ) -> Vec<Alignment> {
     assert!(tasks.len() <= L, "{} tasks for {L} lanes", tasks.len());
-    let mmax = tasks.iter().map(|(q, _)| q.len()).max().unwrap_or(0);
+    let mmax = tasks.iter().map(|(q, _, _)| q.len()).max().unwrap_or(0);
     if mmax as i64 * sc.match_score.max(sc.ambiguous).max(1) as i64 >= MAX_H {
-        return tasks.iter().map(|(q, t)| align_task(q, t, sc, &mut s.scalar)).collect();
+        return tasks.iter().map(|&(q, t, b)| align_task_banded(q, t, b, sc, &mut s.scalar)).collect();
     }
     if std::mem::size_of::<V>() < 4 {
-        let nmax = tasks.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+        let nmax = tasks.iter().map(|(_, t, _)| t.len()).max().unwrap_or(0);
         assert!(fits_16(mmax, nmax, sc), "a group that does not fit 16-bit lanes");
     }
-    let (m, n) = load(tasks, s);
+    let shape = load(tasks, s);
+    let m = shape.m;
     let mmax = s.q.len();
-    let best = dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &Params::new(sc), sc.clip);
+    let best = dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &shape, &Params::new(sc), sc.clip);
 
     let mut out = Vec::with_capacity(tasks.len());
     for l in 0..tasks.len() {
@@ -312,8 +352,7 @@ fn dp_dispatch<V: Value, const L: usize>(
     h_left: &mut [[V; L]],
     e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
-    m: &[i32; L],
-    n: &[i32; L],
+    shape: &Shape<L>,
     p: &Params<V>,
     clip: i32,
 ) -> Best<L> {
@@ -322,14 +361,14 @@ fn dp_dispatch<V: Value, const L: usize>(
         // A group fills 512-bit vectors where it holds 16 x 32 or 32 x 16 bits.
         if L * std::mem::size_of::<V>() >= 64 && wide_lanes_pay_off() {
             // SAFETY: the CPU has every feature `dp_avx512` is compiled for.
-            return unsafe { dp_avx512(q, t, h_left, e_left, trace, m, n, p, clip) };
+            return unsafe { dp_avx512(q, t, h_left, e_left, trace, shape, p, clip) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, the only feature `dp_avx2` is compiled for.
-            return unsafe { dp_avx2(q, t, h_left, e_left, trace, m, n, p, clip) };
+            return unsafe { dp_avx2(q, t, h_left, e_left, trace, shape, p, clip) };
         }
     }
-    dp(q, t, h_left, e_left, trace, m, n, p, clip)
+    dp(q, t, h_left, e_left, trace, shape, p, clip)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -341,12 +380,11 @@ unsafe fn dp_avx512<V: Value, const L: usize>(
     h_left: &mut [[V; L]],
     e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
-    m: &[i32; L],
-    n: &[i32; L],
+    shape: &Shape<L>,
     p: &Params<V>,
     clip: i32,
 ) -> Best<L> {
-    dp(q, t, h_left, e_left, trace, m, n, p, clip)
+    dp(q, t, h_left, e_left, trace, shape, p, clip)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -358,12 +396,11 @@ unsafe fn dp_avx2<V: Value, const L: usize>(
     h_left: &mut [[V; L]],
     e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
-    m: &[i32; L],
-    n: &[i32; L],
+    shape: &Shape<L>,
     p: &Params<V>,
     clip: i32,
 ) -> Best<L> {
-    dp(q, t, h_left, e_left, trace, m, n, p, clip)
+    dp(q, t, h_left, e_left, trace, shape, p, clip)
 }
 
 /// What the cells of one strip column need, per lane.
@@ -396,13 +433,23 @@ struct Row<V, const L: usize> {
     key: [V; L],
 }
 
-/// One cell per lane: column `c` of the strip, in the current row.
+/// The columns of a row inside each lane's band: `c` from `first` to `last` (clamped to
+/// -1..=8, so they fit any width); what cells that mask need.
+struct RowBand<V, const L: usize> {
+    first: [V; L],
+    last: [V; L],
+}
+
+/// One cell per lane: column `c` of the strip, in the current row. With `MASK`, a lane's cell
+/// outside its band becomes minus infinity with code 0 (rows wholly inside every band skip
+/// that work).
 #[inline(always)]
-fn cell<V: Value, const L: usize>(
+fn cell<V: Value, const L: usize, const MASK: bool>(
     c: usize,
     col: &Column<V, L>,
     p: Params<V>,
     r: &mut Row<V, L>,
+    band: &RowBand<V, L>,
     h_up: &mut [V; L],
     f_up: &mut [V; L],
 ) {
@@ -410,9 +457,21 @@ fn cell<V: Value, const L: usize>(
         let eq = V::mask(r.q[l] == col.t[l]);
         let pair = (p.matched & eq) | (col.other[l] & !eq);
         let s = (p.ambiguous & r.q_n[l]) | (pair & !r.q_n[l]);
-        let (h, e, f, code) = cell!(r.d[l], r.start, s, r.h_left[l], r.e_left[l], h_up[l], f_up[l], p.oe, p.ext);
+        let (mut h, mut e, mut f, mut code) =
+            cell!(r.d[l], r.start, s, r.h_left[l], r.e_left[l], h_up[l], f_up[l], p.oe, p.ext);
+        let mut cap = col.cap[l];
+        if MASK {
+            let c = V::of(c as i32);
+            let inside = V::mask((c >= band.first[l]) & (c <= band.last[l]));
+            let outside = V::NEG_INF & !inside;
+            h = (h & inside) | outside;
+            e = (e & inside) | outside;
+            f = (f & inside) | outside;
+            code &= inside.wide() as u32;
+            cap = (cap & inside) | (V::LOW_KEY & !inside);
+        }
         r.word[c / 4][l] |= (code as u16) << (4 * (c % 4));
-        let key = ((h << 3) | V::of(7 - c as i32)).min(col.cap[l]);
+        let key = ((h << 3) | V::of(7 - c as i32)).min(cap);
         r.key[l] = r.key[l].max(key);
         r.d[l] = h_up[l];
         h_up[l] = h;
@@ -420,6 +479,28 @@ fn cell<V: Value, const L: usize>(
         r.h_left[l] = h;
         r.e_left[l] = e;
     }
+}
+
+/// The 8 cells of a row, on all lanes.
+#[inline(always)]
+fn row<V: Value, const L: usize, const MASK: bool>(
+    cols: &[Column<V, L>; STRIP],
+    p: &Params<V>,
+    r: &mut Row<V, L>,
+    band: &RowBand<V, L>,
+    h_up: &mut [[V; L]; STRIP],
+    f_up: &mut [[V; L]; STRIP],
+) {
+    let [c0, c1, c2, c3, c4, c5, c6, c7] = h_up;
+    let [g0, g1, g2, g3, g4, g5, g6, g7] = f_up;
+    cell::<V, L, MASK>(0, &cols[0], *p, r, band, c0, g0);
+    cell::<V, L, MASK>(1, &cols[1], *p, r, band, c1, g1);
+    cell::<V, L, MASK>(2, &cols[2], *p, r, band, c2, g2);
+    cell::<V, L, MASK>(3, &cols[3], *p, r, band, c3, g3);
+    cell::<V, L, MASK>(4, &cols[4], *p, r, band, c4, g4);
+    cell::<V, L, MASK>(5, &cols[5], *p, r, band, c5, g5);
+    cell::<V, L, MASK>(6, &cols[6], *p, r, band, c6, g6);
+    cell::<V, L, MASK>(7, &cols[7], *p, r, band, c7, g7);
 }
 
 /// The DP of a group: strips left to right, rows top to bottom, the 8 columns of a strip
@@ -433,8 +514,7 @@ fn dp<V: Value, const L: usize>(
     h_left: &mut [[V; L]],
     e_left: &mut [[V; L]],
     trace: &mut [[u32; L]],
-    m: &[i32; L],
-    n: &[i32; L],
+    shape: &Shape<L>,
     p: &Params<V>,
     clip: i32,
 ) -> Best<L> {
@@ -444,6 +524,7 @@ fn dp<V: Value, const L: usize>(
     let h_left = &mut h_left[..mmax];
     let e_left = &mut e_left[..mmax];
     let mut best = Best { total: [i32::MIN; L], i: [0; L], j: [0; L] };
+    let no_band = RowBand { first: [V::of(0); L], last: [V::of(7); L] };
     for k in 0..strips {
         let j0 = (k * STRIP) as i32;
         let cols: [Column<V, L>; STRIP] = std::array::from_fn(|c| {
@@ -451,12 +532,12 @@ fn dp<V: Value, const L: usize>(
             Column {
                 t,
                 other: t.map(|b| if b == V::of(TARGET_N) { p.ambiguous } else { p.mismatched }),
-                cap: std::array::from_fn(|l| if j0 + (c as i32) < n[l] { V::MAX } else { V::LOW_KEY }),
+                cap: std::array::from_fn(|l| if j0 + (c as i32) < shape.n[l] { V::MAX } else { V::LOW_KEY }),
             }
         });
         // Bits of the columns inside each lane's target: the scalar kernel leaves the others 0.
         let wmask: [u32; L] = std::array::from_fn(|l| {
-            let w = (n[l] - j0).clamp(0, STRIP as i32);
+            let w = (shape.n[l] - j0).clamp(0, STRIP as i32);
             if w as usize == STRIP {
                 u32::MAX
             } else {
@@ -473,9 +554,14 @@ fn dp<V: Value, const L: usize>(
         // Its address escapes, so it stays in the frame with its alignment.
         std::hint::black_box(&mut up);
         let Aligned64(h_up, f_up) = &mut up;
-        let mut h_diag_left = [V::NEG_INF; L]; // H(i-1, j0-1)
         let trace_k = &mut trace[k * mmax..(k + 1) * mmax];
-        for i in 0..mmax {
+        // The rows that meet some lane's band; the previous strip computed the row above
+        // them (see `Shape::rows`), whose H(i-1, j0-1) the first row needs.
+        let rows = shape.rows(j0 as usize, mmax);
+        // The rows whose 8 cells lie inside every lane's band, which need no masking.
+        let whole = j0 + 7 - shape.min_hi()..=j0 - shape.max_lo();
+        let mut h_diag_left = if rows.start > 0 { h_left[rows.start - 1] } else { [V::NEG_INF; L] };
+        for i in rows {
             let mut r = Row {
                 q: q[i],
                 q_n: q[i].map(|b| V::mask(b == V::of(QUERY_N))),
@@ -487,21 +573,21 @@ fn dp<V: Value, const L: usize>(
                 key: [V::LOW_KEY; L],
             };
             h_diag_left = h_left[i];
-            let [c0, c1, c2, c3, c4, c5, c6, c7] = h_up;
-            let [g0, g1, g2, g3, g4, g5, g6, g7] = f_up;
-            cell(0, &cols[0], *p, &mut r, c0, g0);
-            cell(1, &cols[1], *p, &mut r, c1, g1);
-            cell(2, &cols[2], *p, &mut r, c2, g2);
-            cell(3, &cols[3], *p, &mut r, c3, g3);
-            cell(4, &cols[4], *p, &mut r, c4, g4);
-            cell(5, &cols[5], *p, &mut r, c5, g5);
-            cell(6, &cols[6], *p, &mut r, c6, g6);
-            cell(7, &cols[7], *p, &mut r, c7, g7);
+            if whole.contains(&(i as i32)) {
+                row::<V, L, false>(&cols, p, &mut r, &no_band, h_up, f_up);
+            } else {
+                // Columns of this row inside each lane's band: j0 + c - i from lo to hi.
+                let band = RowBand {
+                    first: std::array::from_fn(|l| V::of((shape.lo[l] - j0 + i as i32).clamp(-1, 8))),
+                    last: std::array::from_fn(|l| V::of((shape.hi[l] - j0 + i as i32).clamp(-1, 8))),
+                };
+                row::<V, L, true>(&cols, p, &mut r, &band, h_up, f_up);
+            }
             h_left[i] = r.h_left;
             e_left[i] = r.e_left;
             let ii = i as i32;
             trace_k[i] = std::array::from_fn(|l| (r.word[0][l] as u32 | (r.word[1][l] as u32) << 16) & wmask[l]);
-            best.update(&r.key, ii, m, j0, clip);
+            best.update(&r.key, ii, &shape.m, j0, clip);
         }
     }
     best
@@ -510,7 +596,7 @@ fn dp<V: Value, const L: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::align::align_reference;
+    use crate::align::align_reference_banded;
 
     /// splitmix64, so the inputs are the same everywhere.
     struct Rng(u64);
@@ -563,6 +649,25 @@ mod tests {
         (query, target)
     }
 
+    /// The full band a third of the time, else a random band (around the diagonals a window
+    /// is cut for, sometimes off the matrix or meeting none of it).
+    fn random_band(rng: &mut Rng, m: usize, n: usize) -> Band {
+        let (m, n) = (m as i64, n as i64);
+        match rng.below(6) {
+            0 | 1 => Band::full(m as usize, n as usize),
+            2 => {
+                let lo = rng.below((m + n + 2) as u64) as i64 - m - 1;
+                let hi = lo + rng.below(64) as i64;
+                Band { lo: lo as i32, hi: hi as i32 }
+            }
+            _ => {
+                let spread = (n - m).max(0);
+                let lo = rng.below(8) as i64 - 4;
+                Band { lo: lo as i32, hi: (spread + rng.below(8) as i64 - 4).max(lo) as i32 }
+            }
+        }
+    }
+
     fn check_groups<V: Value, const L: usize>(seed: u64) {
         let mut rng = Rng(seed);
         let mut scratch = LaneScratch::<V, L>::default();
@@ -587,11 +692,13 @@ mod tests {
                         task(&mut rng, m, n)
                     })
                     .collect();
-                let refs: Vec<(&[u8], &[u8])> = tasks.iter().map(|(q, t)| (&q[..], &t[..])).collect();
+                let refs: Vec<LaneTask> =
+                    tasks.iter().map(|(q, t)| (&q[..], &t[..], random_band(&mut rng, q.len(), t.len()))).collect();
                 let got = align_lanes(&refs, &sc, &mut scratch);
                 assert_eq!(got.len(), tasks.len());
-                for ((q, t), a) in tasks.iter().zip(&got) {
-                    assert_eq!(a, &align_reference(q, t, &sc), "{sc:?}\nquery  {q:?}\ntarget {t:?}");
+                for (&(q, t, band), a) in refs.iter().zip(&got) {
+                    let want = align_reference_banded(q, t, band, &sc);
+                    assert_eq!(a, &want, "{sc:?} {band:?}\nquery  {q:?}\ntarget {t:?}");
                 }
             }
         }
@@ -634,16 +741,17 @@ mod tests {
                 task(&mut rng, m, n)
             })
             .collect();
-        let refs: Vec<(&[u8], &[u8])> = tasks.iter().map(|(q, t)| (&q[..], &t[..])).collect();
+        let refs: Vec<LaneTask> =
+            tasks.iter().map(|(q, t)| (&q[..], &t[..], random_band(&mut rng, q.len(), t.len()))).collect();
         for sc in scorings() {
             let p = Params::<V>::new(&sc);
             let run = |portable: bool| {
                 let mut s = LaneScratch::<V, L>::default();
-                let (m, n) = load(&refs, &mut s);
+                let shape = load(&refs, &mut s);
                 let best = if portable {
-                    dp(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p, sc.clip)
+                    dp(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &shape, &p, sc.clip)
                 } else {
-                    dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &m, &n, &p, sc.clip)
+                    dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &shape, &p, sc.clip)
                 };
                 (s.trace, best)
             };

@@ -2,7 +2,7 @@
 //! kernel, the GPU kernel) must match it exactly; see the module `crate::align` for the
 //! recurrence it spells out.
 
-use super::{Alignment, Cigar, CigarOp, Scoring, NEG_INF};
+use super::{Alignment, Band, Cigar, CigarOp, Scoring, NEG_INF};
 
 #[derive(Clone, Copy, PartialEq)]
 enum State {
@@ -12,10 +12,15 @@ enum State {
 }
 
 /// Aligns `query` to `target` by full dynamic programming over three `m x n` matrices.
-#[allow(clippy::needless_range_loop)] // indices mirror the equations on purpose
 pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
+    align_reference_banded(query, target, Band::full(query.len(), target.len()), sc)
+}
+
+/// [`align_reference`] with the alignment confined to `band`: cells outside it stay `-inf`.
+#[allow(clippy::needless_range_loop)] // indices mirror the equations on purpose
+pub fn align_reference_banded(query: &[u8], target: &[u8], band: Band, sc: &Scoring) -> Alignment {
     let (m, n) = (query.len(), target.len());
-    if m == 0 || n == 0 {
+    if band.clamp(m, n).is_none() {
         return empty_alignment();
     }
     let oe = sc.gap_open + sc.gap_extend;
@@ -31,6 +36,9 @@ pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
     };
     for i in 0..m {
         for j in 0..n {
+            if !band.contains(i, j) {
+                continue;
+            }
             let (ii, jj) = (i as isize, j as isize);
             let start = if i == 0 { 0 } else { -sc.clip };
             let diag = at(&h, ii - 1, jj - 1).max(start) + sc.pair(query[i], target[j]);
@@ -42,7 +50,7 @@ pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
     // End cell: max total, then smaller i, then smaller j.
     let (mut bi, mut bj, mut best) = (0usize, 0usize, i32::MIN);
     for i in 0..m {
-        for j in 0..n {
+        for j in (0..n).filter(|&j| band.contains(i, j)) {
             let total = h[i][j] - if i == m - 1 { 0 } else { sc.clip };
             if total > best || (total == best && (i < bi || (i == bi && j < bj))) {
                 (bi, bj, best) = (i, j, total);

@@ -6,8 +6,10 @@
 //! so neither the grouping nor the CPU ever changes a result.
 
 use super::AlignBackend;
-use crate::align::lanes::{align_lanes, fits_16, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LANES, WIDE_LANES};
-use crate::align::{align_task, Alignment, Scoring, TracebackScratch};
+use crate::align::lanes::{
+    align_lanes, fits_16, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LaneTask, LANES, WIDE_LANES,
+};
+use crate::align::{align_task_banded, Alignment, Scoring, TracebackScratch};
 use crate::batch::AlignBatch;
 use crate::error::Result;
 use rayon::prelude::*;
@@ -64,7 +66,7 @@ pub(crate) fn align_tasks(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) 
             .with_min_len(16)
             .map_init(TracebackScratch::default, |scratch, &k| {
                 let t = &tasks[k];
-                align_task(batch.query(t), batch.target(t), scoring, scratch)
+                align_task_banded(batch.query(t), batch.target(t), t.band(), scoring, scratch)
             })
             .collect();
     }
@@ -97,16 +99,21 @@ fn align_groups<const L: usize, const W: usize>(
     const { assert!(W == 2 * L) };
     let tasks = &batch.tasks;
     // Whether the lanes of a group of `lanes` compute enough real cells to pay off.
-    let fills = |pairs: &[(&[u8], &[u8])], lanes: usize| {
-        let cells: u64 = pairs.iter().map(|(q, t)| q.len() as u64 * t.len() as u64).sum();
+    let fills = |pairs: &[LaneTask], lanes: usize| {
+        let cells: u64 = pairs.iter().map(|(q, t, _)| q.len() as u64 * t.len() as u64).sum();
         let (mmax, nmax) = extent(pairs);
         pairs.len() > 1 && cells as f64 >= MIN_LANE_FILL * (lanes * mmax * nmax) as f64
     };
     order
         .par_chunks(W)
         .map_init(Scratch::<L, W>::default, |scratch, group| {
-            let pairs: Vec<(&[u8], &[u8])> =
-                group.iter().map(|&p| (batch.query(&tasks[ids[p]]), batch.target(&tasks[ids[p]]))).collect();
+            let pairs: Vec<LaneTask> = group
+                .iter()
+                .map(|&p| {
+                    let t = &tasks[ids[p]];
+                    (batch.query(t), batch.target(t), t.band())
+                })
+                .collect();
             let (mmax, nmax) = extent(&pairs);
             if fits_16(mmax, nmax, scoring) && fills(&pairs, W) {
                 return align_lanes(&pairs, scoring, &mut scratch.narrow);
@@ -116,7 +123,7 @@ fn align_groups<const L: usize, const W: usize>(
                 if fills(half, L) {
                     out.extend(align_lanes(half, scoring, &mut scratch.lanes));
                 } else {
-                    out.extend(half.iter().map(|(q, t)| align_task(q, t, scoring, &mut scratch.scalar)));
+                    out.extend(half.iter().map(|&(q, t, b)| align_task_banded(q, t, b, scoring, &mut scratch.scalar)));
                 }
             }
             out
@@ -125,8 +132,8 @@ fn align_groups<const L: usize, const W: usize>(
 }
 
 /// The longest query and the longest target of a group.
-fn extent(pairs: &[(&[u8], &[u8])]) -> (usize, usize) {
-    let mmax = pairs.iter().map(|(q, _)| q.len()).max().unwrap_or(0);
-    let nmax = pairs.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+fn extent(pairs: &[LaneTask]) -> (usize, usize) {
+    let mmax = pairs.iter().map(|(q, _, _)| q.len()).max().unwrap_or(0);
+    let nmax = pairs.iter().map(|(_, t, _)| t.len()).max().unwrap_or(0);
     (mmax, nmax)
 }

@@ -64,7 +64,6 @@ pub struct GpuTask {
     pub work_offset: u32,
     /// Which of the [`WORK_BUFFERS`] holds the region.
     pub work_buffer: u32,
-    pub pad: [u32; 2],
 }
 
 /// Words a task needs in a work buffer: its traceback record, then room for its CIGAR runs.

@@ -76,12 +76,7 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
                 break;
             }
         }
-        chunk.tasks.push(GpuTask {
-            task: *t,
-            work_offset: chunk.work_used[buf] as u32,
-            work_buffer: buf as u32,
-            pad: [0; 2],
-        });
+        chunk.tasks.push(GpuTask { task: *t, work_offset: chunk.work_used[buf] as u32, work_buffer: buf as u32 });
         chunk.work_used[buf] += need;
         chunk.out_words = out_words;
         chunk.query_span = query_span;
@@ -90,7 +85,7 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
     }
     let (q0, t0) = (chunk.query_span.start as u32, chunk.target_span.start as u32);
     for g in &mut chunk.tasks {
-        let AlignTask { query_offset, query_len, target_offset, target_len } = &mut g.task;
+        let AlignTask { query_offset, query_len, target_offset, target_len, .. } = &mut g.task;
         *query_offset = if *query_len == 0 { 0 } else { *query_offset - q0 };
         *target_offset = if *target_len == 0 { 0 } else { *target_offset - t0 };
     }
