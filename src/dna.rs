@@ -9,7 +9,7 @@
 pub const N: u8 = 4;
 
 /// ASCII byte to base code; `None` for a byte that is not a nucleotide letter at all.
-pub fn encode(byte: u8) -> Option<u8> {
+pub const fn encode(byte: u8) -> Option<u8> {
     match byte {
         b'A' | b'a' => Some(0),
         b'C' | b'c' => Some(1),

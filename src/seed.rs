@@ -296,9 +296,13 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
         let start = (p.diag.0 - opts.window_pad as i64).clamp(cstart, cend);
         let end = (p.diag.1 + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
-        spans.clear();
-        spans.extend(s.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
-        let weight = covered(spans);
+        let weight = if p.hits.1 - p.hits.0 == 1 {
+            k as u32 // a lone seed (most pieces of a read with repetitive seeds)
+        } else {
+            spans.clear();
+            spans.extend(s.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
+            covered(spans)
+        };
         let pad = opts.window_pad as i64;
         let band = Band { lo: (p.diag.0 - pad - start) as i32, hi: (p.diag.1 + pad - start) as i32 };
         let (start, end) = (start as u64, end as u64);
@@ -310,10 +314,22 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     if windows.is_empty() {
         return (Vec::new(), left_out.min(u32::MAX as usize) as u32);
     }
-    // Best first; the order is total so results never depend on anything but the read.
+    // Best first; the order is total so results never depend on anything but the read. Only
+    // the heavy windows (at least `min_weight_percent` of the best) are sorted: a read with
+    // repetitive seeds has hundreds of light ones, sorted only when split parts are sought.
     let order = |a: &(CandidateWindow, (u32, u32)), b: &(CandidateWindow, (u32, u32))| {
         b.0.weight.cmp(&a.0.weight).then(a.0.reverse.cmp(&b.0.reverse)).then(a.0.start.cmp(&b.0.start))
     };
+    let top = windows.iter().map(|w| w.0.weight).max().unwrap_or(0) as u64;
+    let is_heavy = |w: &(CandidateWindow, (u32, u32))| w.0.weight as u64 * 100 >= top * opts.min_weight_percent as u64;
+    let mut light: Vec<(CandidateWindow, (u32, u32))> = Vec::new();
+    windows.retain(|w| {
+        let heavy = is_heavy(w);
+        if !heavy {
+            light.push(*w);
+        }
+        heavy
+    });
     windows.sort_unstable_by(order);
     // Read bases a window's seeds span, on the read as sequenced (a reverse window's spans
     // are on the reverse-complemented read).
@@ -326,7 +342,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     };
     let (best, best_read) = (windows[0].0.weight, sequenced(&windows[0]));
     let unaligned = len as u32 - (best_read.1 - best_read.0);
-    let heavy = windows.partition_point(|w| w.0.weight as u64 * 100 >= best as u64 * opts.min_weight_percent as u64);
+    let heavy = windows.len();
     let ties = windows.iter().take_while(|w| w.0.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
     let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR)).min(heavy);
     let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
@@ -335,8 +351,9 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     // heaviest are added after the capped set, which stays as it was.
     let mut parts: Vec<(CandidateWindow, (u32, u32))> = Vec::new();
     if unaligned >= MIN_PART_BASES {
-        parts.extend(windows[keep..].iter().filter(|w| overlap(sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0));
-        parts.truncate(MAX_PARTS);
+        light.sort_unstable_by(order);
+        let part = |w: &&(CandidateWindow, (u32, u32))| overlap(sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
+        parts.extend(windows[keep..].iter().chain(&light).filter(part).take(MAX_PARTS));
     }
     windows.truncate(keep);
     // Chains that explain more of the read than any one window (both sides of an indel), best

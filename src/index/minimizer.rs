@@ -32,15 +32,21 @@ pub fn hash64(key: u64, mask: u64) -> u64 {
     key
 }
 
+/// Largest window `w` ([`crate::index::IndexParams::validate`] allows up to 64).
+const MAX_W: usize = 64;
+
 /// Appends the minimizers of `seq` to `out`, positions offset by `base`.
 pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minimizer>) {
-    assert!((1..=31).contains(&k) && w >= 1);
+    assert!((1..=31).contains(&k) && (1..=MAX_W).contains(&w));
     let mask = (1u64 << (2 * k)) - 1;
     let shift = 2 * (k as u64 - 1);
     let (mut fwd, mut rev) = (0u64, 0u64);
     let mut valid = 0usize; // consecutive non-N bases ending here
-                            // Ring buffer of the last w k-mers: (hash, pos, reverse).
-    let mut ring: Vec<Minimizer> = vec![Minimizer { hash: u64::MAX, pos: 0, reverse: false }; w];
+                            // Ring of the last w k-mers; `slot` is where k-mer number `filled` goes (a counter that
+                            // wraps rather than `filled % w`, a division per base).
+    let mut ring = [Minimizer { hash: u64::MAX, pos: 0, reverse: false }; MAX_W];
+    let next = |slot: usize| if slot + 1 == w { 0 } else { slot + 1 };
+    let mut slot = 0usize;
     let mut filled = 0usize; // k-mers in the current N-free run
     let (mut best, mut best_at) = (ring[0], 0usize); // the window's minimum and its k-mer number
     let mut last_out: Option<u32> = None;
@@ -48,6 +54,7 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
         if c > 3 {
             valid = 0;
             filled = 0;
+            slot = 0;
             continue;
         }
         fwd = ((fwd << 2) | c as u64) & mask;
@@ -59,23 +66,26 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
         let pos = (i + 1 - k) as u32;
         let (canon, reverse) = if fwd <= rev { (fwd, false) } else { (rev, true) };
         let m = Minimizer { hash: hash64(canon, mask), pos: base + pos, reverse };
-        ring[filled % w] = m;
+        ring[slot] = m;
         // The window's leftmost smallest hash, kept as the window slides: a new k-mer takes
         // over only when strictly smaller (so the leftmost of equals stays), and the window is
         // scanned again only when its minimum slides out (minimap2's sketch does the same).
         if filled == 0 || m.hash < best.hash {
             (best, best_at) = (m, filled);
         } else if best_at + w <= filled {
+            // The oldest k-mer of the window sits in the slot after this one.
+            let mut at = next(slot);
             best_at = filled + 1 - w;
-            best = ring[best_at % w];
+            best = ring[at];
             for d in 1..w {
-                let c = ring[(filled + 1 - w + d) % w];
-                if c.hash < best.hash {
-                    (best, best_at) = (c, filled + 1 - w + d);
+                at = next(at);
+                if ring[at].hash < best.hash {
+                    (best, best_at) = (ring[at], filled + 1 - w + d);
                 }
             }
         }
         filled += 1;
+        slot = next(slot);
         if filled < w {
             continue;
         }

@@ -37,6 +37,23 @@ pub fn check_read_name(name: &[u8]) -> Result<(), String> {
     }
 }
 
+/// Marks a byte that is no base in [`CODES`].
+const INVALID: u8 = 0xff;
+
+/// Base code of every byte ([`dna::encode`]), [`INVALID`] where it has none: one table load
+/// per base instead of a chain of comparisons.
+static CODES: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(c) = dna::encode(b as u8) {
+            table[b] = c;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// One read. `name` has neither the `@`, nor the comment, nor a trailing `/1` or `/2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Read {
@@ -150,18 +167,14 @@ impl FastqReader {
             )));
         }
         read.codes.clear();
-        for (col, &b) in self.line.iter().enumerate() {
-            match dna::encode(b) {
-                Some(c) => read.codes.push(c),
-                None => {
-                    return Err(self.error(format!(
-                        "invalid base {} at position {} of read '{}'",
-                        show_byte(b),
-                        col + 1,
-                        String::from_utf8_lossy(&read.name)
-                    )))
-                }
-            }
+        read.codes.extend(self.line.iter().map(|&b| CODES[b as usize]));
+        if let Some(col) = read.codes.iter().position(|&c| c == INVALID) {
+            return Err(self.error(format!(
+                "invalid base {} at position {} of read '{}'",
+                show_byte(self.line[col]),
+                col + 1,
+                String::from_utf8_lossy(&read.name)
+            )));
         }
 
         if !self.read_line()? {
@@ -182,13 +195,14 @@ impl FastqReader {
                 self.line.len()
             )));
         }
-        read.qual.clear();
-        for &b in &self.line {
-            if !(b'!'..=b'~').contains(&b) {
-                return Err(self.error(format!("invalid quality character {}", show_byte(b))));
-            }
-            read.qual.push(b - 33);
+        // One pass that vectorizes to find whether any character is out of range, then the
+        // conversion; the slow search runs only for the error message.
+        if !self.line.iter().fold(true, |ok, &b| ok & (b'!'..=b'~').contains(&b)) {
+            let &b = self.line.iter().find(|&&b| !(b'!'..=b'~').contains(&b)).expect("a bad character");
+            return Err(self.error(format!("invalid quality character {}", show_byte(b))));
         }
+        read.qual.clear();
+        read.qual.extend(self.line.iter().map(|&b| b - 33));
         self.records += 1;
         Ok(true)
     }
