@@ -20,7 +20,7 @@ mod stats;
 
 pub use stats::{Stage, StageTimes};
 
-use crate::align::Alignment;
+use crate::align::{Alignment, Band};
 use crate::backend::{align_checked, AlignBackend};
 use crate::batch::AlignBatch;
 use crate::dna;
@@ -297,7 +297,8 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
             } else {
                 *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
             };
-            batch.push_banded_task(q, &index.seq[w.start as usize..w.end as usize], w.band);
+            let band = Band { lo: w.band.0, hi: w.band.1 };
+            batch.push_banded_task(q, &index.seq[w.start as usize..w.end as usize], band);
         }
     }
     first_task.push(batch.len());

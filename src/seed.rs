@@ -32,7 +32,6 @@
 //! [`MAX_CHAINS`] and [`MAX_PARTS`], each at most twice the read plus the padding long (a
 //! chain's at most the read, [`MAX_INDEL`], the band and twice the padding).
 
-use crate::align::Band;
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
 use crate::options::SeedOptions;
@@ -51,10 +50,11 @@ pub struct CandidateWindow {
     pub end: u64,
     /// Read bases covered by the group's seeds.
     pub weight: u32,
-    /// The diagonals (window position minus read position, on the read in the window's
-    /// orientation) the alignment may use: those of the seeds, widened by the padding on
-    /// each side. The DP computes only this band of the window.
-    pub band: Band,
+    /// The diagonals, lowest and highest (window position minus read position, on the read in
+    /// the window's orientation), the alignment may use: those of the seeds, widened by the
+    /// padding on each side. The DP computes only this band of the window
+    /// (`crate::align::Band`).
+    pub band: (i32, i32),
 }
 
 /// A seed hit, packed into one integer whose order is that of (strand, diagonal, read
@@ -304,7 +304,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             covered(spans)
         };
         let pad = opts.window_pad as i64;
-        let band = Band { lo: (p.diag.0 - pad - start) as i32, hi: (p.diag.1 + pad - start) as i32 };
+        let band = ((p.diag.0 - pad - start) as i32, (p.diag.1 + pad - start) as i32);
         let (start, end) = (start as u64, end as u64);
         let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start, end, weight, band };
         (end > start).then_some((w, p.read))
