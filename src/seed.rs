@@ -168,6 +168,12 @@ pub struct SeedScratch {
     /// minimizer is looked up once per read.
     hashes: Vec<u64>,
     ranges: Vec<(u32, u32)>,
+    /// Pieces and chains of the sorted hits ([`chain_pieces`]).
+    pieces: Vec<Piece>,
+    chains: Vec<Piece>,
+    /// Candidate windows with the read bases their seeds span, and the light ones set aside.
+    cands: Vec<(CandidateWindow, (u32, u32))>,
+    light: Vec<(CandidateWindow, (u32, u32))>,
 }
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
@@ -290,7 +296,8 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         return (Vec::new(), 0);
     }
     sort_hits(&mut s.hits, &mut s.sorted);
-    let (pieces, chains) = chain_pieces(index, &s.hits, len, opts);
+    let SeedScratch { hits, spans, pieces, chains, cands, light, .. } = s;
+    chain_pieces(index, hits, len, opts, pieces, chains);
     let window = |p: &Piece, spans: &mut Vec<(u32, u32)>| {
         let c = &index.contigs[p.contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
@@ -300,7 +307,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             k as u32 // a lone seed (most pieces of a read with repetitive seeds)
         } else {
             spans.clear();
-            spans.extend(s.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
+            spans.extend(hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
             covered(spans)
         };
         let pad = opts.window_pad as i64;
@@ -309,8 +316,9 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start, end, weight, band };
         (end > start).then_some((w, p.read))
     };
-    let mut windows: Vec<(CandidateWindow, (u32, u32))> =
-        pieces.iter().filter_map(|p| window(p, &mut s.spans)).collect();
+    let windows = cands;
+    windows.clear();
+    windows.extend(pieces.iter().filter_map(|p| window(p, spans)));
     if windows.is_empty() {
         return (Vec::new(), left_out.min(u32::MAX as usize) as u32);
     }
@@ -322,7 +330,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     };
     let top = windows.iter().map(|w| w.0.weight).max().unwrap_or(0) as u64;
     let is_heavy = |w: &(CandidateWindow, (u32, u32))| w.0.weight as u64 * 100 >= top * opts.min_weight_percent as u64;
-    let mut light: Vec<(CandidateWindow, (u32, u32))> = Vec::new();
+    light.clear();
     windows.retain(|w| {
         let heavy = is_heavy(w);
         if !heavy {
@@ -353,19 +361,18 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     if unaligned >= MIN_PART_BASES {
         light.sort_unstable_by(order);
         let part = |w: &&(CandidateWindow, (u32, u32))| overlap(sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
-        parts.extend(windows[keep..].iter().chain(&light).filter(part).take(MAX_PARTS));
+        parts.extend(windows[keep..].iter().chain(light.iter()).filter(part).take(MAX_PARTS));
     }
     windows.truncate(keep);
     // Chains that explain more of the read than any one window (both sides of an indel), best
     // first, and the heaviest split parts: extra windows, so the capped set above, and with it
     // every copy a read's XA lists, stays as it was.
     let mut extra: Vec<(CandidateWindow, (u32, u32))> =
-        chains.iter().filter_map(|p| window(p, &mut s.spans)).filter(|w| w.0.weight > best).collect();
+        chains.iter().filter_map(|p| window(p, spans)).filter(|w| w.0.weight > best).collect();
     extra.sort_unstable_by(order);
     extra.truncate(MAX_CHAINS);
-    windows.extend(extra);
-    windows.extend(parts);
-    (windows.into_iter().map(|(w, _)| w).collect(), unexamined)
+    let chosen = windows.iter().chain(&extra).chain(&parts);
+    (chosen.map(|&(w, _)| w).collect(), unexamined)
 }
 
 /// Bases two spans share.
@@ -413,19 +420,26 @@ pub const MAX_CHAINS: usize = 2;
 /// Then consecutive pieces on one strand and contig, at most [`MAX_INDEL`] diagonals apart,
 /// whose seeds cover different parts of the read (sharing fewer bases than a seed) are one
 /// chain: the two sides of a deletion (the right side on a higher diagonal) or of an insertion
-/// (on a lower one). Returns the pieces, and the chains of two or more pieces: each is one
+/// (on a lower one). Fills `pieces`, and `chains` with the chains of two or more pieces: each is one
 /// more window holding both sides, so the alignment can take the indel; its pieces stay
 /// windows of their own too, since nearby copies of a repeat whose seeds happen to fall on
 /// different read bases chain the same way, and each copy must still be aligned for XS and XA.
 /// Copies whose seeds share read bases are never chained.
-fn chain_pieces(index: &Index, hits: &[Hit], len: usize, opts: &SeedOptions) -> (Vec<Piece>, Vec<Piece>) {
+fn chain_pieces(
+    index: &Index,
+    hits: &[Hit],
+    len: usize,
+    opts: &SeedOptions,
+    pieces: &mut Vec<Piece>,
+    chains: &mut Vec<Piece>,
+) {
     let k = index.params.k;
     let contig_of = |h: &Hit| index.contig_of((h.diag() + h.qoff() as i64) as u64);
     let max_span = (len as i64).max(opts.band as i64);
-    let mut pieces: Vec<Piece> = Vec::new();
+    pieces.clear();
+    chains.clear();
     // The chain being extended and how many pieces it holds; chains of two or more.
     let mut chain: Option<(Piece, usize)> = None;
-    let mut chains: Vec<Piece> = Vec::new();
     let mut i = 0;
     while i < hits.len() {
         let (first, contig) = (hits[i], contig_of(&hits[i]));
@@ -476,7 +490,6 @@ fn chain_pieces(index: &Index, hits: &[Hit], len: usize, opts: &SeedOptions) -> 
         i = j;
     }
     chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
-    (pieces, chains)
 }
 
 /// Whether `next` (later in diagonal order) continues the chain `last`: same strand and
