@@ -168,9 +168,8 @@ impl<'a> Mapper<'a> {
     /// Maps `source` and writes every record to `writer`, in input order.
     pub fn write_sam(&self, source: ReadSource, writer: &mut SamWriter) -> Result<MapStats> {
         self.map_source(source, |chunk| {
-            for rec in chunk.iter().flat_map(|m| &m.records) {
-                writer.write(rec)?;
-            }
+            let recs: Vec<&SamRecord> = chunk.iter().flat_map(|m| &m.records).collect();
+            writer.write_all(&recs)?;
             Ok(true)
         })
     }
