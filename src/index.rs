@@ -3,10 +3,14 @@
 //!
 //! # In memory
 //! Contigs are concatenated into one array of base codes; a *global position* is an offset
-//! into it. The seed table is sorted by minimizer hash: `keys[i]` is a hash, `vals[i]` is
-//! `(global_pos << 1) | reverse` where `reverse` says the canonical k-mer is the reverse
-//! complement of the forward reference there. `buckets` maps the top `bucket_bits` bits of a
-//! hash to the range of entries holding it. Minimizers that occur too often are not removed
+//! into it. The seed table has one entry per (minimizer, place), sorted by hash, then position:
+//! `buckets` maps the top `bucket_bits` bits of a hash to the range of entries holding it;
+//! within it, `keys[i]` holds the hash's remaining `2k - bucket_bits` bits (16 bits or fewer
+//! where the table is large enough, else 32), `pos[i]` the global position (references are
+//! under 4 Gbp) and bit `i` of `strand` whether the canonical k-mer is the reverse complement
+//! of the forward reference there. An *occurrence* is the packed `(global_pos << 1) |
+//! reverse`. About 7.6 bytes per seed on human chr20 (2 + 4 + 1/8, and 1.5 for the bucket
+//! starts), against 16 in the first layout. Minimizers that occur too often are not removed
 //! here; the mapper skips those above its `--max-occ` cut-off, so the cut-off can change
 //! without rebuilding.
 //!
@@ -40,17 +44,54 @@ impl Default for IndexParams {
 }
 
 impl IndexParams {
-    /// Checks `k` (10..=31) and `w` (1..=64); the error is a sentence naming `-k` or `-w`.
+    /// Checks `k` (10..=28, as minimap2 allows) and `w` (1..=64); the error is a sentence
+    /// naming `-k` or `-w`.
     /// [`Index::from_fasta`] and [`Index::load_or_build`] call it; [`Index::build`] does not, so
     /// call it first when building from parameters a user gave.
     pub fn validate(&self) -> Result<(), String> {
-        if !(10..=31).contains(&self.k) {
-            return Err(format!("k-mer length -k must be between 10 and 31, got {}", self.k));
+        if !(10..=MAX_K).contains(&self.k) {
+            return Err(format!("k-mer length -k must be between 10 and {MAX_K}, got {}", self.k));
         }
         if !(1..=64).contains(&self.w) {
             return Err(format!("minimizer window -w must be between 1 and 64, got {}", self.w));
         }
         Ok(())
+    }
+}
+
+/// Longest k-mer: a hash's bits below the largest bucket directory (2^26 starts) then fit a
+/// 32-bit key.
+pub const MAX_K: u32 = 28;
+
+/// The hash bits each entry keeps, below the bucket's: 16-bit where they fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Keys {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Keys {
+    /// The entries of `lo..hi` (one bucket, sorted) whose key is `key`.
+    #[inline(always)]
+    fn find(&self, lo: usize, hi: usize, key: u64) -> (usize, usize) {
+        fn run<T: Copy + Into<u64>>(keys: &[T], key: u64) -> (usize, usize) {
+            let first = keys.partition_point(|&x| x.into() < key);
+            (first, first + keys[first..].partition_point(|&x| x.into() == key))
+        }
+        let (a, b) = match self {
+            Keys::Narrow(k) => run(&k[lo..hi], key),
+            Keys::Wide(k) => run(&k[lo..hi], key),
+        };
+        (lo + a, lo + b)
+    }
+
+    /// Asks for the cache line of entry `i`.
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        match self {
+            Keys::Narrow(k) => prefetch(&k[i]),
+            Keys::Wide(k) => prefetch(&k[i]),
+        }
     }
 }
 
@@ -67,7 +108,7 @@ pub struct ContigInfo {
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Index({} contigs, {} bases, {} seeds)", self.contigs.len(), self.seq.len(), self.keys.len())
+        write!(f, "Index({} contigs, {} bases, {} seeds)", self.contigs.len(), self.seq.len(), self.pos.len())
     }
 }
 
@@ -83,8 +124,9 @@ pub struct Index {
     pub seq: Vec<u8>,
     bucket_bits: u32,
     buckets: Vec<u32>,
-    keys: Vec<u64>,
-    vals: Vec<u64>,
+    keys: Keys,
+    pos: Vec<u32>,
+    strand: Vec<u64>,
 }
 
 impl Index {
@@ -119,20 +161,40 @@ impl Index {
             .collect();
         entries.par_sort_unstable();
         entries.dedup();
+        Index::from_entries(params, infos, seq, &entries)
+    }
+
+    /// The index of sorted, distinct `(hash, occurrence)` entries.
+    fn from_entries(params: IndexParams, contigs: Vec<ContigInfo>, seq: Vec<u8>, entries: &[(u64, u64)]) -> Index {
         let bucket_bits = bucket_bits_for(entries.len(), params.k);
-        let (keys, vals): (Vec<u64>, Vec<u64>) = entries.into_iter().unzip();
-        let buckets = bucket_directory(&keys, bucket_bits, params.k);
-        Index { params, contigs: infos, seq, bucket_bits, buckets, keys, vals }
+        let low = (1u64 << (2 * params.k - bucket_bits)) - 1;
+        let keys = if 2 * params.k - bucket_bits <= 16 {
+            Keys::Narrow(entries.iter().map(|&(h, _)| (h & low) as u16).collect())
+        } else {
+            Keys::Wide(entries.iter().map(|&(h, _)| (h & low) as u32).collect())
+        };
+        let pos = entries.iter().map(|&(_, v)| (v >> 1) as u32).collect();
+        let mut strand = vec![0u64; entries.len().div_ceil(64)];
+        for (i, &(_, v)) in entries.iter().enumerate() {
+            strand[i / 64] |= (v & 1) << (i % 64);
+        }
+        let buckets = bucket_directory(entries.iter().map(|&(h, _)| h), bucket_bits, params.k);
+        Index { params, contigs, seq, bucket_bits, buckets, keys, pos, strand }
+    }
+
+    /// Occurrence `i` of the table: `(global_pos << 1) | reverse`.
+    #[inline(always)]
+    pub fn occurrence(&self, i: usize) -> u64 {
+        (self.pos[i] as u64) << 1 | (self.strand[i / 64] >> (i % 64)) & 1
     }
 
     /// Table entries (`(global_pos << 1) | reverse`) of a minimizer hash.
-    pub fn lookup(&self, hash: u64) -> &[u64] {
-        let b = (hash >> (2 * self.params.k - self.bucket_bits)) as usize;
+    pub fn lookup(&self, hash: u64) -> (u32, u32) {
+        let shift = 2 * self.params.k - self.bucket_bits;
+        let b = (hash >> shift) as usize;
         let (lo, hi) = (self.buckets[b] as usize, self.buckets[b + 1] as usize);
-        let keys = &self.keys[lo..hi];
-        let first = keys.partition_point(|&x| x < hash);
-        let last = first + keys[first..].partition_point(|&x| x == hash);
-        &self.vals[lo + first..lo + last]
+        let (first, last) = self.keys.find(lo, hi, hash & ((1 << shift) - 1));
+        (first as u32, last as u32)
     }
 
     /// Looks up every hash of `hashes` at once: `out[i]` becomes the range of table entries of
@@ -151,23 +213,22 @@ impl Index {
             let b = (h >> shift) as usize;
             let (lo, hi) = (self.buckets[b], self.buckets[b + 1]);
             if lo < hi {
-                prefetch(&self.keys[lo as usize]);
-                prefetch(&self.vals[lo as usize]);
+                self.keys.prefetch(lo as usize);
+                prefetch(&self.pos[lo as usize]);
             }
             out.push((lo, hi));
         }
+        let low = (1u64 << shift) - 1;
         for (range, &h) in out.iter_mut().zip(hashes) {
-            let (lo, hi) = (range.0 as usize, range.1 as usize);
-            let keys = &self.keys[lo..hi];
-            let first = keys.partition_point(|&x| x < h);
-            let last = first + keys[first..].partition_point(|&x| x == h);
-            *range = ((lo + first) as u32, (lo + last) as u32);
+            let (first, last) = self.keys.find(range.0 as usize, range.1 as usize, h & low);
+            *range = (first as u32, last as u32);
         }
     }
 
-    /// The table entries (`(global_pos << 1) | reverse`) of a range from [`Index::lookup_many`].
-    pub fn entries_of(&self, range: (u32, u32)) -> &[u64] {
-        &self.vals[range.0 as usize..range.1 as usize]
+    /// The occurrences (`(global_pos << 1) | reverse`) of a range from [`Index::lookup`] or
+    /// [`Index::lookup_many`].
+    pub fn entries_of(&self, range: (u32, u32)) -> impl ExactSizeIterator<Item = u64> + '_ {
+        (range.0 as usize..range.1 as usize).map(|i| self.occurrence(i))
     }
 
     /// Contig holding a global position.
@@ -177,7 +238,16 @@ impl Index {
 
     /// Number of seed-table entries.
     pub fn entries(&self) -> usize {
-        self.keys.len()
+        self.pos.len()
+    }
+
+    /// Bytes the seed table takes in memory (keys, positions, strands, bucket starts).
+    pub fn table_bytes(&self) -> usize {
+        let keys = match &self.keys {
+            Keys::Narrow(k) => 2 * k.len(),
+            Keys::Wide(k) => 4 * k.len(),
+        };
+        keys + 4 * self.pos.len() + 8 * self.strand.len() + 4 * self.buckets.len()
     }
 
     /// Total reference length.
@@ -201,15 +271,17 @@ fn prefetch<T>(x: &T) {
 
 /// About one bucket per two entries, between 2^8 and 2^26 buckets, never more bits than the hash.
 fn bucket_bits_for(entries: usize, k: u32) -> u32 {
-    let bits = (usize::BITS - entries.max(1).leading_zeros()).saturating_sub(1);
-    bits.clamp(8, 26).min(2 * k)
+    // About two entries per bucket (a 16-bit key below the bucket for k = 19 on human chr20),
+    // and never more than 32 bits of key below it.
+    let bits = (usize::BITS - entries.max(1).leading_zeros()).saturating_sub(2);
+    bits.max((2 * k).saturating_sub(32)).clamp(8, 26).min(2 * k)
 }
 
-fn bucket_directory(keys: &[u64], bits: u32, k: u32) -> Vec<u32> {
+fn bucket_directory(hashes: impl Iterator<Item = u64>, bits: u32, k: u32) -> Vec<u32> {
     let shift = 2 * k - bits;
     let mut buckets = vec![0u32; (1usize << bits) + 1];
-    for &key in keys {
-        buckets[(key >> shift) as usize + 1] += 1;
+    for hash in hashes {
+        buckets[(hash >> shift) as usize + 1] += 1;
     }
     for i in 1..buckets.len() {
         buckets[i] += buckets[i - 1];
@@ -240,16 +312,24 @@ mod tests {
 
     #[test]
     fn every_reference_kmer_minimizer_is_found_by_lookup() {
-        let idx = Index::build(test_contigs(), IndexParams { k: 15, w: 5 });
-        assert_eq!(idx.contigs[1].offset, 5000);
-        let mut mins = Vec::new();
-        minimizers(&idx.seq[5000..8000], 15, 5, 5000, &mut mins);
-        assert!(!mins.is_empty());
-        for m in mins {
-            let hits = idx.lookup(m.hash);
-            assert!(hits.contains(&(((m.pos as u64) << 1) | m.reverse as u64)));
-            assert_eq!(idx.contig_of(m.pos as u64), 1);
+        // k = 15: 32-bit keys below the bucket; k = 10: 16-bit keys.
+        for (k, w, narrow) in [(15, 5, false), (10, 3, true)] {
+            let idx = Index::build(test_contigs(), IndexParams { k, w });
+            assert_eq!(matches!(idx.keys, Keys::Narrow(_)), narrow, "k = {k}");
+            assert_eq!(idx.contigs[1].offset, 5000);
+            let mut mins = Vec::new();
+            minimizers(&idx.seq[5000..8000], k as usize, w as usize, 5000, &mut mins);
+            assert!(!mins.is_empty());
+            for m in mins {
+                let hits: Vec<u64> = idx.entries_of(idx.lookup(m.hash)).collect();
+                assert!(hits.contains(&(((m.pos as u64) << 1) | m.reverse as u64)));
+                assert!(hits.windows(2).all(|h| h[0] < h[1]), "occurrences in position order");
+                assert_eq!(idx.contig_of(m.pos as u64), 1);
+                let mut many = Vec::new();
+                idx.lookup_many(&[m.hash, m.hash ^ 1], &mut many);
+                assert_eq!(many[0], idx.lookup(m.hash));
+            }
+            assert_eq!(idx.contig_of(4999), 0);
         }
-        assert_eq!(idx.contig_of(4999), 0);
     }
 }

@@ -260,7 +260,7 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         if hits.len() > opts.max_occ {
             continue;
         }
-        any |= !hits.is_empty();
+        any |= hits.len() > 0;
         push_hits(&mut s.hits, hits, m, len, k);
     }
     if !any {
@@ -281,12 +281,13 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             }
             let quota = (opts.max_occ.saturating_mul(FALLBACK_OCC) / s.rarest.len()).max(1);
             for m in &s.rarest {
-                let hits = index.lookup(m.hash);
+                let range = index.lookup(m.hash);
                 if n <= quota {
-                    push_hits(&mut s.hits, hits, m, len, k);
+                    push_hits(&mut s.hits, index.entries_of(range), m, len, k);
                 } else {
                     left_out += n - quota;
-                    let sampled = (0..quota).map(|i| &hits[(i as u128 * n as u128 / quota as u128) as usize]);
+                    let at = |i: usize| range.0 as usize + (i as u128 * n as u128 / quota as u128) as usize;
+                    let sampled = (0..quota).map(|i| index.occurrence(at(i)));
                     push_hits(&mut s.hits, sampled, m, len, k);
                 }
             }
@@ -505,8 +506,8 @@ fn colinear(last: &Piece, next: &Piece, k: u32, band: u32) -> bool {
         && overlap(last.read, next.read) < k
 }
 
-fn push_hits<'a>(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = &'a u64>, m: &Minimizer, len: usize, k: usize) {
-    for &v in hits {
+fn push_hits(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = u64>, m: &Minimizer, len: usize, k: usize) {
+    for v in hits {
         let rpos = (v >> 1) as i64;
         let reverse = ((v & 1) == 1) != m.reverse;
         let qoff = if reverse { (len - k) as u32 - m.pos } else { m.pos };

@@ -80,10 +80,11 @@ pub fn run(args: Args) -> Result<()> {
     let index = Index::from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?;
     index.write(&output)?;
     super::print_stderr(format_args!(
-        "[swmap index] {} contigs, {} bases, {} seeds (k={}, w={}) -> {} in {:.1} s, peak memory {:.0} MiB",
+        "[swmap index] {} contigs, {} bases, {} seeds ({:.1} bytes each) (k={}, w={}) -> {} in {:.1} s, peak memory {:.0} MiB",
         index.contigs.len(),
         index.total_len(),
         index.entries(),
+        index.table_bytes() as f64 / index.entries().max(1) as f64,
         args.k,
         args.w,
         output.display(),

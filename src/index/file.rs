@@ -9,13 +9,14 @@
 //!            the low bits; an N is stored as A), then u64 count of N runs, each (u64 start,
 //!            u64 length)
 //! seed table u32 bucket_bits, u64 entries, (2^bucket_bits + 1) u32 bucket starts,
-//!            entries u64 keys, entries u64 values
+//!            u32 key width (2 or 4 bytes: 2 when 2k - bucket_bits <= 16), entries keys of
+//!            that width, entries u32 positions, ceil(entries / 64) u64 strand words
 //! checksum   u64      over every byte before it
 //! ```
 //! The whole file is read and checked before any of it is used, so a truncated, damaged or
 //! foreign file is refused with a message rather than mapped against.
 
-use super::{ContigInfo, Index, IndexParams};
+use super::{ContigInfo, Index, IndexParams, Keys};
 use crate::error::{Error, Result};
 use crate::io::fasta::{parse_fasta, read_fasta, Contig};
 use crate::io::input;
@@ -25,8 +26,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 pub(crate) const MAGIC: &[u8; 8] = b"SWMAPIDX";
-/// Bump on any change of the layout above.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bump on any change of the layout above (2: 16- or 32-bit keys, 32-bit positions and a
+/// strand bit per entry, instead of 64-bit keys and values).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A fast 64-bit checksum over 8-byte words (corruption detection, not cryptography).
 fn checksum(data: &[u8]) -> u64 {
@@ -42,6 +44,12 @@ fn checksum(data: &[u8]) -> u64 {
     h ^ (h >> 29)
 }
 
+/// Appends `words` little-endian.
+fn extend_le(b: &mut Vec<u8>, words: &[u32]) {
+    b.reserve(4 * words.len());
+    words.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+}
+
 /// True when the file at `path` starts with the index magic number (it is not a FASTA).
 pub fn is_index_file(path: &Path) -> bool {
     let mut head = [0u8; 8];
@@ -52,8 +60,7 @@ impl Index {
     /// Writes the index to `path` (through a temporary file renamed at the end; see
     /// [`crate::io::output`] for what is refused).
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut b: Vec<u8> =
-            Vec::with_capacity(64 + self.seq.len() / 4 + self.keys.len() * 16 + self.buckets.len() * 4);
+        let mut b: Vec<u8> = Vec::with_capacity(64 + self.seq.len() / 4 + self.table_bytes());
         b.extend_from_slice(MAGIC);
         b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         b.extend_from_slice(&self.params.k.to_le_bytes());
@@ -87,10 +94,20 @@ impl Index {
             b.extend_from_slice(&l.to_le_bytes());
         }
         b.extend_from_slice(&self.bucket_bits.to_le_bytes());
-        b.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
-        b.extend_from_slice(bytemuck::cast_slice(&self.buckets));
-        b.extend_from_slice(bytemuck::cast_slice(&self.keys));
-        b.extend_from_slice(bytemuck::cast_slice(&self.vals));
+        b.extend_from_slice(&(self.pos.len() as u64).to_le_bytes());
+        extend_le(&mut b, &self.buckets);
+        match &self.keys {
+            Keys::Narrow(k) => {
+                b.extend_from_slice(&2u32.to_le_bytes());
+                k.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+            }
+            Keys::Wide(k) => {
+                b.extend_from_slice(&4u32.to_le_bytes());
+                extend_le(&mut b, k);
+            }
+        }
+        extend_le(&mut b, &self.pos);
+        self.strand.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
         let sum = checksum(&b);
         b.extend_from_slice(&sum.to_le_bytes());
 
@@ -181,6 +198,12 @@ impl<'a> Cursor<'a> {
     fn vec_u64(&mut self, n: usize) -> Option<Vec<u64>> {
         Some(self.take(n.checked_mul(8)?)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect())
     }
+    fn vec_u32(&mut self, n: usize) -> Option<Vec<u32>> {
+        Some(self.take(n.checked_mul(4)?)?.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect())
+    }
+    fn vec_u16(&mut self, n: usize) -> Option<Vec<u16>> {
+        Some(self.take(n.checked_mul(2)?)?.chunks_exact(2).map(|c| u16::from_le_bytes(c.try_into().unwrap())).collect())
+    }
 }
 
 fn parse(body: &[u8]) -> Option<Index> {
@@ -225,12 +248,18 @@ fn parse(body: &[u8]) -> Option<Index> {
     if *buckets.last()? as usize != entries || buckets.windows(2).any(|p| p[0] > p[1]) {
         return None;
     }
-    let keys = c.vec_u64(entries)?;
-    let vals = c.vec_u64(entries)?;
-    if !c.0.is_empty() || vals.iter().any(|&v| (v >> 1) >= total) {
+    let low_bits = 2 * params.k - bucket_bits;
+    let keys = match c.u32()? {
+        2 if low_bits <= 16 => Keys::Narrow(c.vec_u16(entries)?),
+        4 if low_bits <= 32 => Keys::Wide(c.vec_u32(entries)?),
+        _ => return None,
+    };
+    let pos = c.vec_u32(entries)?;
+    let strand = c.vec_u64(entries.div_ceil(64))?;
+    if !c.0.is_empty() || pos.iter().any(|&p| p as u64 >= total) {
         return None;
     }
-    Some(Index { params, contigs, seq, bucket_bits, buckets, keys, vals })
+    Some(Index { params, contigs, seq, bucket_bits, buckets, keys, pos, strand })
 }
 
 #[cfg(test)]
@@ -243,12 +272,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("swmap-index-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.swi");
-        let idx = Index::build(test_contigs(), IndexParams { k: 15, w: 5 });
-        idx.write(&path).unwrap();
-        let back = Index::load(&path).unwrap();
-        assert_eq!(back.seq, idx.seq);
-        assert_eq!(back.contigs, idx.contigs);
-        assert_eq!((back.keys.clone(), back.vals.clone()), (idx.keys.clone(), idx.vals.clone()));
+        // 16-bit keys (k = 10) and 32-bit keys (k = 15) round-trip.
+        for k in [10, 15] {
+            let idx = Index::build(test_contigs(), IndexParams { k, w: 5 });
+            idx.write(&path).unwrap();
+            let back = Index::load(&path).unwrap();
+            assert_eq!(back.seq, idx.seq);
+            assert_eq!(back.contigs, idx.contigs);
+            assert_eq!((&back.keys, &back.pos, &back.strand), (&idx.keys, &idx.pos, &idx.strand));
+        }
         assert!(is_index_file(&path));
 
         let data = fs::read(&path).unwrap();

@@ -87,7 +87,7 @@ fn nonsense_options_are_refused() {
         (vec!["map", idx, "reads.fq", "reads.fq"], "same file"),
         (vec!["map", idx, "reads.fq", "reads.fq", "-p"], "--interleaved"),
         (vec!["map", idx, "reads.fq", "-R", "ID:x"], "@RG"),
-        (vec!["index", "x.fa", "-k", "40"], "between 10 and 31"),
+        (vec!["index", "x.fa", "-k", "40"], "between 10 and 28"),
     ] {
         let e = fails(&args, &dir);
         assert!(e.contains(want), "{args:?}: {e}");
