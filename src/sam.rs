@@ -75,6 +75,7 @@ mod convert;
 pub mod format;
 mod header;
 mod tags;
+mod text;
 mod writer;
 
 pub use header::{parse_read_group, ReadGroup};

@@ -57,6 +57,10 @@ pub struct SamWriter {
     /// Reused for every record.
     record: RecordBuf,
     read_group: Option<Value>,
+    /// The header's reference names by index, and the read group's ID, for the SAM text
+    /// written without noodles ([`super::text`]).
+    names: Vec<Vec<u8>>,
+    read_group_id: Option<Vec<u8>>,
     /// What errors name: the final path, or `-` for stdout.
     path: PathBuf,
     written: u64,
@@ -81,11 +85,15 @@ impl SamWriter {
             None => (Sink::Sam(sam::io::Writer::new(buffered(Box::new(io::stdout())))), None),
             Some(path) => open_file(path, threads)?,
         };
+        let names = header.reference_sequences().keys().map(|n| n.to_vec()).collect();
+        let read_group_id = read_group.as_ref().map(|rg| rg.id.as_bytes().to_vec());
         let mut writer = SamWriter {
             sink,
             temp,
             header,
             record: RecordBuf::default(),
+            names,
+            read_group_id,
             read_group: read_group.map(|rg| Value::from(rg.id)),
             path: path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf),
             written: 0,
@@ -120,10 +128,12 @@ impl SamWriter {
         Ok(())
     }
 
-    /// Writes records in order: SAM text is formatted on the rayon pool, in runs of
-    /// [`FORMAT_RUN`] records each into its own buffer, and only the bytes are written here
-    /// (noodles formats every record, so the bytes are those of [`SamWriter::write`]); BAM
-    /// records go one by one (their BGZF blocks are compressed by the writer's own workers).
+    /// Writes records in order: SAM text is formatted on the rayon pool, in runs of 512
+    /// records each into its own buffer, and only the bytes are written here. A record's line
+    /// is written directly, the bytes noodles writes for it (what [`SamWriter::write`] gives),
+    /// or by noodles itself where a field is one noodles refuses (noodles then names the
+    /// problem); BAM records go one by one (their BGZF blocks are compressed by the writer's
+    /// own workers).
     pub fn write_all(&mut self, recs: &[&SamRecord]) -> Result<()> {
         use rayon::prelude::*;
         if !matches!(self.sink, Sink::Sam(_)) || recs.len() < 2 * FORMAT_RUN {
@@ -131,6 +141,7 @@ impl SamWriter {
         }
         self.check_not_failed()?;
         let (header, read_group) = (&self.header, self.read_group.as_ref());
+        let (names, rg_id) = (&self.names[..], self.read_group_id.as_deref());
         // Each run's bytes, or the index in the run of its first record that cannot be
         // written and why.
         let runs: Vec<std::result::Result<Vec<u8>, (usize, String)>> = recs
@@ -139,6 +150,9 @@ impl SamWriter {
                 let mut out = sam::io::Writer::new(Vec::with_capacity(run.len() * 400));
                 let mut record = RecordBuf::default();
                 for (i, rec) in run.iter().enumerate() {
+                    if super::text::write_line(out.get_mut(), rec, names, rg_id) {
+                        continue;
+                    }
                     fill(&mut record, rec, read_group).map_err(|m| (i, m))?;
                     out.write_alignment_record(header, &record)
                         .map_err(|e| (i, format!("cannot be written as SAM/BAM: {e}")))?;
@@ -337,6 +351,8 @@ mod tests {
         SamWriter {
             sink: Sink::Sam(sam::io::Writer::new(BufWriter::with_capacity(16, out))),
             temp: None,
+            names: header.reference_sequences().keys().map(|n| n.to_vec()).collect(),
+            read_group_id: read_group.as_ref().map(|rg| rg.id.as_bytes().to_vec()),
             header,
             record: RecordBuf::default(),
             read_group: read_group.map(|rg| Value::from(rg.id)),
