@@ -317,9 +317,19 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
         let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start, end, weight, band };
         (end > start).then_some((w, p.read))
     };
+    // Windows of pieces of two seeds or more first. A lone seed's window weighs k; when the
+    // heaviest of those outweighs it more than `min_weight_percent` allows, no lone-seed window
+    // can be heavy (or the best), so they are made only if split parts are sought (a read
+    // with repetitive seeds has hundreds of them; chains already took them into account).
+    let lone = |p: &&Piece| p.hits.1 - p.hits.0 == 1;
     let windows = cands;
     windows.clear();
-    windows.extend(pieces.iter().filter_map(|p| window(p, spans)));
+    windows.extend(pieces.iter().filter(|p| !lone(p)).filter_map(|p| window(p, spans)));
+    let top = windows.iter().map(|w| w.0.weight as u64).max().unwrap_or(0);
+    let lone_light = top * opts.min_weight_percent as u64 > k as u64 * 100;
+    if !lone_light {
+        windows.extend(pieces.iter().filter(lone).filter_map(|p| window(p, spans)));
+    }
     if windows.is_empty() {
         return (Vec::new(), left_out.min(u32::MAX as usize) as u32);
     }
@@ -360,6 +370,9 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     // heaviest are added after the capped set, which stays as it was.
     let mut parts: Vec<(CandidateWindow, (u32, u32))> = Vec::new();
     if unaligned >= MIN_PART_BASES {
+        if lone_light {
+            light.extend(pieces.iter().filter(lone).filter_map(|p| window(p, spans)));
+        }
         light.sort_unstable_by(order);
         let part = |w: &&(CandidateWindow, (u32, u32))| overlap(sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
         parts.extend(windows[keep..].iter().chain(light.iter()).filter(part).take(MAX_PARTS));
