@@ -88,10 +88,22 @@ impl Band {
         self.lo as i64 <= d && d <= self.hi as i64
     }
 
-    /// Cells of an `m x n` matrix in the band.
+    /// Cells of an `m x n` matrix in the band: the diagonals' lengths summed in closed form
+    /// (diagonal `d` has `min(m, n - d) - max(0, -d)` cells).
     pub fn cells(&self, m: usize, n: usize) -> u64 {
         let Some(b) = self.clamp(m, n) else { return 0 };
-        (0..m as i64).map(|i| ((i + b.hi as i64).min(n as i64 - 1) - (i + b.lo as i64).max(0) + 1).max(0) as u64).sum()
+        let (m, n, lo, hi) = (m as i64, n as i64, b.lo as i64, b.hi as i64);
+        // Sum of an arithmetic run of `count` terms from `first` to `last`.
+        let run = |first: i64, last: i64, count: i64| (first + last) * count / 2;
+        // min(m, n - d): m up to d = n - m, then n - d.
+        let turn = n - m;
+        let flat = (hi.min(turn) - lo + 1).max(0) * m;
+        let from = lo.max(turn + 1);
+        let sloped = if from <= hi { run(n - from, n - hi, hi - from + 1) } else { 0 };
+        // max(0, -d): -d for the negative diagonals.
+        let top = hi.min(-1);
+        let below = if lo <= top { run(-lo, -top, top - lo + 1) } else { 0 };
+        (flat + sloped - below) as u64
     }
 
     /// The rows of an `m`-row matrix that meet the band in columns `j0..j0 + width`.
@@ -216,6 +228,26 @@ mod tests {
             c.push(op, len);
         }
         c
+    }
+
+    #[test]
+    fn band_cells_count_the_cells_in_the_band() {
+        for m in 1..12 {
+            for n in 1..12 {
+                for lo in -14..14 {
+                    for hi in lo - 1..15 {
+                        let band = Band { lo, hi };
+                        let mut count = 0;
+                        for i in 0..m {
+                            for j in 0..n {
+                                count += band.contains(i, j) as u64;
+                            }
+                        }
+                        assert_eq!(band.cells(m, n), count, "{m} x {n} {band:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

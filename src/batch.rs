@@ -109,16 +109,21 @@ impl AlignBatch {
     /// query and window bases; a raw score equal to the path's. Whatever a backend computes,
     /// a result that fails here is an error naming the task, never a SAM record (on lavapipe a
     /// kernel cut short by the driver's loop limit once produced `248S1M` for a 250-base read).
-    /// Costs one pass over each CIGAR, next to the task's full DP.
+    /// Costs one pass over each CIGAR, next to the task's DP.
     pub fn check_results(&self, alns: &[Alignment], sc: &Scoring) -> Result<(), String> {
         if alns.len() != self.len() {
             return Err(format!("{} results for {} tasks", alns.len(), self.len()));
         }
-        for (k, (task, aln)) in self.tasks.iter().zip(alns).enumerate() {
-            check_one(self.query(task), self.target(task), task.band(), aln, sc)
-                .map_err(|e| format!("task {k} ({} x {} bases): {e}", task.query_len, task.target_len))?;
-        }
-        Ok(())
+        // On the rayon pool (it runs on a pipeline stage's thread otherwise); the error named
+        // is the first failing task's, whatever the scheduling.
+        use rayon::prelude::*;
+        let first_bad =
+            self.tasks.par_iter().zip(alns).enumerate().with_min_len(1024).find_map_first(|(k, (task, aln))| {
+                check_one(self.query(task), self.target(task), task.band(), aln, sc)
+                    .err()
+                    .map(|e| format!("task {k} ({} x {} bases): {e}", task.query_len, task.target_len))
+            });
+        first_bad.map_or(Ok(()), Err)
     }
 }
 
