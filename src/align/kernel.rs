@@ -247,6 +247,7 @@ pub(crate) fn traceback_words(
             }
         }
     }
-    let cigar = Cigar(rev.into_iter().rev().collect());
+    rev.reverse();
+    let cigar = Cigar(rev);
     Alignment::from_traceback(best, (i, j), (bi, bj), m, cigar, sc.clip)
 }

@@ -42,8 +42,9 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
     let shift = 2 * (k as u64 - 1);
     let (mut fwd, mut rev) = (0u64, 0u64);
     let mut valid = 0usize; // consecutive non-N bases ending here
-                            // Ring of the last w k-mers; `slot` is where k-mer number `filled` goes (a counter that
-                            // wraps rather than `filled % w`, a division per base).
+
+    // Ring of the last w k-mers; `slot` is where k-mer number `filled` goes (a counter that
+    // wraps rather than `filled % w`, a division per base).
     let mut ring = [Minimizer { hash: u64::MAX, pos: 0, reverse: false }; MAX_W];
     let next = |slot: usize| if slot + 1 == w { 0 } else { slot + 1 };
     let mut slot = 0usize;
