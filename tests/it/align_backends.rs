@@ -91,3 +91,34 @@ fn gpu_backend_matches_oracle() {
         check_engine(gpu);
     }
 }
+
+/// Reads too long for 16-bit lanes (2,000 bases and more: H << 3 passes i16 with match 2) and ones
+/// just inside them, banded and not, in groups big enough for the lane kernels: the CPU
+/// backend takes 32-bit lanes for groups holding the first (and 16-bit lanes where a group
+/// holds only the second), the GPU backend its CPU fallback (queries over 512 bases); all
+/// must equal the oracle.
+#[test]
+fn long_reads_in_32_bit_lanes_match_the_oracle() {
+    let mut rng = Rng::new(77);
+    let sc = Scoring { match_score: 2, mismatch: 3, gap_open: 5, gap_extend: 2, clip: 5, ambiguous: -1 };
+    let mut batch = AlignBatch::new();
+    for t in 0..40 {
+        let m = if t % 2 == 0 { 2_000 + rng.below(10) as usize } else { 1_900 + rng.below(50) as usize };
+        let n = m + 40 + rng.below(20) as usize;
+        let target: Vec<u8> = (0..n).map(|_| rng.base()).collect();
+        let mut query: Vec<u8> = target[20..20 + m].to_vec();
+        for _ in 0..m / 50 {
+            let i = rng.below(m as u64) as usize;
+            query[i] = rng.base();
+        }
+        let q = batch.push_query(&query);
+        if t % 3 == 0 {
+            batch.push_banded_task(q, &target, Band { lo: 0, hi: 45 });
+        } else {
+            batch.push_task(q, &target);
+        }
+    }
+    for e in engines().into_iter().skip(1) {
+        assert_same_alignments(oracle(), e, &batch, &sc);
+    }
+}
