@@ -166,7 +166,11 @@ done
 rm -f "$out/sam/rerun.sam"
 # Median wall seconds and the largest peak RSS of KEY's mapping rounds.
 median_wall() {
-    for f in "$out/logs/$1.map.time" "$out/logs/$1".map.[0-9]*.time; do [ -e "$f" ] && wall_s "$f" && echo; done |
+    for f in "$out/logs/$1.map.time" "$out/logs/$1".map.[0-9]*.time; do
+        [ -e "$f" ] || continue # with REPEAT=1 the pattern of the later rounds matches nothing
+        wall_s "$f"
+        echo
+    done |
         sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
