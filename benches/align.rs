@@ -34,8 +34,8 @@ fn run_backend(
 }
 
 fn kernels(c: &mut Criterion) {
-    let batch = synthetic_batch(TASKS, 150, 300, SEED);
-    let small = synthetic_batch(REFERENCE_TASKS, 150, 300, SEED);
+    let batch = synthetic_batch(TASKS, 150, 300, SEED, false);
+    let small = synthetic_batch(REFERENCE_TASKS, 150, 300, SEED, false);
     let mut group = c.benchmark_group("align_150x300");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
 

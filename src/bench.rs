@@ -11,7 +11,7 @@
 //! [`run_bench`] measures and returns a [`BenchReport`]; printing is the CLI's business, and
 //! tests assert on the results it carries, never on its timings.
 
-use crate::align::{Alignment, Scoring};
+use crate::align::{Alignment, Band, Scoring};
 use crate::backend::{AlignBackend, CpuBackend, GpuBackend, GpuInfo};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
@@ -51,6 +51,10 @@ pub struct BenchOptions {
     pub read_len: usize,
     /// Target (reference window) length in bases; at least `read_len`.
     pub window: usize,
+    /// Confine each task to the band of diagonals `0..=window - read_len`, as the mapper does
+    /// its windows (the read anywhere inside the window, never hanging off an end); otherwise
+    /// the whole matrix.
+    pub banded: bool,
     /// Seed of [`synthetic_batch`]: the same seed gives the same batch on every platform.
     pub seed: u64,
     /// Timed runs per backend after the warm-up; the best is reported.
@@ -60,7 +64,15 @@ pub struct BenchOptions {
 impl Default for BenchOptions {
     /// 20,000 pairs of 150 x 300: a few seconds per backend on a 2-core CPU.
     fn default() -> Self {
-        BenchOptions { backends: BenchBackends::All, pairs: 20_000, read_len: 150, window: 300, seed: 1, repeats: 3 }
+        BenchOptions {
+            backends: BenchBackends::All,
+            pairs: 20_000,
+            read_len: 150,
+            window: 300,
+            banded: false,
+            seed: 1,
+            repeats: 3,
+        }
     }
 }
 
@@ -88,8 +100,9 @@ impl BenchOptions {
 /// target. Nine in ten reads are copied from a random place in their window with
 /// substitutions and small indels (a read running off the window's end is filled with random
 /// bases, i.e. clipped); one in ten is unrelated. The same arguments give the same batch on
-/// every platform, and a smaller `pairs` gives a prefix of a larger one.
-pub fn synthetic_batch(pairs: usize, read_len: usize, window: usize, seed: u64) -> AlignBatch {
+/// every platform, and a smaller `pairs` gives a prefix of a larger one. With `banded`, every
+/// task has the band of diagonals `0..=window - read_len`.
+pub fn synthetic_batch(pairs: usize, read_len: usize, window: usize, seed: u64, banded: bool) -> AlignBatch {
     let mut rng = Rng::new(seed);
     let mut batch = AlignBatch::new();
     let (mut target, mut read) = (Vec::with_capacity(window), Vec::with_capacity(read_len));
@@ -103,7 +116,11 @@ pub fn synthetic_batch(pairs: usize, read_len: usize, window: usize, seed: u64) 
             sample_read(&target, read_len, &mut rng, &mut read);
         }
         let q = batch.push_query(&read);
-        batch.push_task(q, &target);
+        if banded {
+            batch.push_banded_task(q, &target, Band { lo: 0, hi: (window - read_len) as i32 });
+        } else {
+            batch.push_task(q, &target);
+        }
     }
     batch
 }
@@ -189,7 +206,8 @@ pub struct BenchReport {
     pub options: BenchOptions,
     /// Tasks and DP cells of the batch.
     pub tasks: usize,
-    /// DP cells of the batch (query length x window length, summed): the GCUPS numerator.
+    /// DP cells of the batch (each task's band, the whole matrix unless banded, summed): the
+    /// GCUPS numerator.
     pub cells: u64,
     /// The GPU side: not asked, unavailable, or its times.
     pub gpu: GpuOutcome,
@@ -233,7 +251,7 @@ impl BenchReport {
 /// default scoring. The CPU runs on rayon's current pool.
 pub fn run_bench(options: &BenchOptions) -> Result<BenchReport> {
     options.validate()?;
-    let batch = synthetic_batch(options.pairs, options.read_len, options.window, options.seed);
+    let batch = synthetic_batch(options.pairs, options.read_len, options.window, options.seed, options.banded);
     let scoring = Scoring::default();
     let (gpu, gpu_results) = match options.backends {
         BenchBackends::Cpu => (GpuOutcome::NotAsked, None),
@@ -310,22 +328,22 @@ mod tests {
 
     #[test]
     fn synthetic_batch_is_deterministic_per_seed() {
-        let a = synthetic_batch(300, 150, 300, 7);
-        let b = synthetic_batch(300, 150, 300, 7);
+        let a = synthetic_batch(300, 150, 300, 7, false);
+        let b = synthetic_batch(300, 150, 300, 7, false);
         assert_eq!((&a.queries, &a.targets, &a.tasks), (&b.queries, &b.targets, &b.tasks));
-        let c = synthetic_batch(300, 150, 300, 8);
+        let c = synthetic_batch(300, 150, 300, 8, false);
         assert_ne!(a.queries, c.queries);
         assert_ne!(a.targets, c.targets);
     }
 
     #[test]
     fn synthetic_batch_has_the_asked_shape_and_a_smaller_one_is_a_prefix() {
-        let big = synthetic_batch(500, 150, 300, 3);
+        let big = synthetic_batch(500, 150, 300, 3, false);
         assert_eq!(big.len(), 500);
         assert!(big.tasks.iter().all(|t| t.query_len == 150 && t.target_len == 300));
         assert_eq!(big.cells(), 500 * 150 * 300);
         assert!(big.queries.iter().chain(&big.targets).all(|&c| c <= 4));
-        let small = synthetic_batch(100, 150, 300, 3);
+        let small = synthetic_batch(100, 150, 300, 3, false);
         assert_eq!(small.tasks[..], big.tasks[..100]);
         assert_eq!(small.queries[..], big.queries[..small.queries.len()]);
     }
@@ -334,7 +352,7 @@ mod tests {
     fn most_reads_align_well_to_their_windows() {
         // Guards the mutation model: reads taken from their window should score near their
         // length, as in mapping, not like random pairs.
-        let batch = synthetic_batch(200, 150, 300, 5);
+        let batch = synthetic_batch(200, 150, 300, 5, false);
         let results = CpuBackend::new().align(&batch, &Scoring::default()).unwrap();
         let good = results.iter().filter(|a| a.score >= 100).count();
         assert!((150..=195).contains(&good), "{good} of 200 reads align with score >= 100");
@@ -342,7 +360,7 @@ mod tests {
 
     #[test]
     fn compare_names_the_first_differing_task() {
-        let batch = synthetic_batch(20, 50, 80, 1);
+        let batch = synthetic_batch(20, 50, 80, 1, false);
         let a = CpuBackend::new().align(&batch, &Scoring::default()).unwrap();
         assert_eq!(compare(&a, &a), Agreement::Identical);
         let mut b = a.clone();

@@ -31,6 +31,11 @@ pub struct Args {
     /// Reference window (target) length.
     #[arg(long, default_value_t = BenchOptions::default().window)]
     pub window: usize,
+    /// Align each read only within the band of diagonals the mapper gives a window of this
+    /// size (0 to window - read length), not the whole matrix; e.g. `--window 190 --banded`
+    /// is an ordinary 150-base read's task.
+    #[arg(long)]
+    pub banded: bool,
     /// Random seed of the batch; the same seed gives the same batch everywhere.
     #[arg(long, default_value_t = BenchOptions::default().seed)]
     pub seed: u64,
@@ -53,6 +58,7 @@ pub fn run(args: Args) -> Result<()> {
         pairs: args.pairs,
         read_len: args.read_len,
         window: args.window,
+        banded: args.banded,
         seed: args.seed,
         repeats: args.repeats,
     };
@@ -72,10 +78,11 @@ pub fn run(args: Args) -> Result<()> {
 pub fn render(r: &BenchReport) -> String {
     let o = &r.options;
     let mut out = format!(
-        "batch:      {} alignments of {} x {} (seed {}), {:.3} G cells; best of {} after one warm-up\n",
+        "batch:      {} alignments of {} x {}{} (seed {}), {:.3} G cells; best of {} after one warm-up\n",
         r.tasks,
         o.read_len,
         o.window,
+        if o.banded { format!(" in a band of {} diagonals", o.window - o.read_len + 1) } else { String::new() },
         o.seed,
         r.cells as f64 / 1e9,
         o.repeats

@@ -24,6 +24,10 @@ fn bench_finds_the_gpu_and_cpu_results_identical() {
     let out = bench(&["--backend", "all", "--read-len", "100", "--window", "180"]);
     assert!(out.contains("adapter:") && out.contains("gpu total:"), "{out}");
     assert!(out.contains("identical:  yes (all 200 alignments)"), "{out}");
+    // The mapper's band: 150-base reads in 190-base windows, 41 diagonals.
+    let out = bench(&["--backend", "all", "--window", "190", "--banded"]);
+    assert!(out.contains("150 x 190 in a band of 41 diagonals"), "{out}");
+    assert!(out.contains("identical:  yes (all 200 alignments)"), "{out}");
 }
 
 #[test]
