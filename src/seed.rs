@@ -240,13 +240,25 @@ fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
 
 /// The windows, best first, and how many windows as good as the best the caps left out.
 fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> (Vec<CandidateWindow>, u32) {
+    let Some(left_out) = collect_hits(index, read, opts, s) else { return (Vec::new(), 0) };
+    sort_hits(&mut s.hits, &mut s.sorted);
+    let SeedScratch { hits, spans, pieces, chains, cands, light, .. } = s;
+    chain_pieces(index, hits, read.len(), opts, pieces, chains);
+    let maker = WindowMaker { index, hits, len: read.len(), opts };
+    choose_windows(&maker, (pieces, chains), (cands, light), spans, left_out)
+}
+
+/// Fills `s.hits` with the read's seed hits (`s.mins` and `s.ranges` with its minimizers and
+/// their table entries). Returns how many occurrences of the rarest seeds the fallback left
+/// out of its sample, or `None` when the read has no hit at all.
+fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Option<usize> {
     let k = index.params.k as usize;
     let len = read.len();
     s.mins.clear();
     s.hits.clear();
     s.ranges.clear();
     if len < k {
-        return (Vec::new(), 0);
+        return None;
     }
     minimizers(read, k, index.params.w as usize, 0, &mut s.mins);
     s.hashes.clear();
@@ -293,96 +305,121 @@ fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             }
         }
     }
-    if s.hits.is_empty() {
-        return (Vec::new(), 0);
-    }
-    sort_hits(&mut s.hits, &mut s.sorted);
-    let SeedScratch { hits, spans, pieces, chains, cands, light, .. } = s;
-    chain_pieces(index, hits, len, opts, pieces, chains);
-    let window = |p: &Piece, spans: &mut Vec<(u32, u32)>| {
-        let c = &index.contigs[p.contig];
+    (!s.hits.is_empty()).then_some(left_out)
+}
+
+/// A candidate window and the read bases its seeds span (on the read in the window's
+/// orientation).
+type Cand = (CandidateWindow, (u32, u32));
+
+/// Makes the window of a piece (or chain) of one read's sorted hits.
+struct WindowMaker<'a> {
+    index: &'a Index,
+    hits: &'a [Hit],
+    len: usize,
+    opts: &'a SeedOptions,
+}
+
+impl WindowMaker<'_> {
+    /// The piece's diagonals widened by the padding, within its contig; its weight (read
+    /// bases its seeds cover) and band. `None` for an empty window.
+    fn window(&self, p: &Piece, spans: &mut Vec<(u32, u32)>) -> Option<Cand> {
+        let (k, pad) = (self.index.params.k, self.opts.window_pad as i64);
+        let c = &self.index.contigs[p.contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
-        let start = (p.diag.0 - opts.window_pad as i64).clamp(cstart, cend);
-        let end = (p.diag.1 + len as i64 + opts.window_pad as i64).clamp(cstart, cend);
+        let start = (p.diag.0 - pad).clamp(cstart, cend);
+        let end = (p.diag.1 + self.len as i64 + pad).clamp(cstart, cend);
         let weight = if p.hits.1 - p.hits.0 == 1 {
-            k as u32 // a lone seed (most pieces of a read with repetitive seeds)
+            k // a lone seed (most pieces of a read with repetitive seeds)
         } else {
             spans.clear();
-            spans.extend(hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k as u32)));
+            spans.extend(self.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k)));
             covered(spans)
         };
-        let pad = opts.window_pad as i64;
         let band = ((p.diag.0 - pad - start) as i32, (p.diag.1 + pad - start) as i32);
         let (start, end) = (start as u64, end as u64);
         let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start, end, weight, band };
         (end > start).then_some((w, p.read))
-    };
+    }
+
+    /// Read bases a window's seeds span, on the read as sequenced (a reverse window's spans
+    /// are on the reverse-complemented read).
+    fn sequenced(&self, w: &Cand) -> (u32, u32) {
+        let len = self.len as u32;
+        if w.0.reverse {
+            (len - w.1 .1, len - w.1 .0)
+        } else {
+            w.1
+        }
+    }
+}
+
+/// Best first; the order is total so results never depend on anything but the read.
+fn order(a: &Cand, b: &Cand) -> std::cmp::Ordering {
+    b.0.weight.cmp(&a.0.weight).then(a.0.reverse.cmp(&b.0.reverse)).then(a.0.start.cmp(&b.0.start))
+}
+
+/// The windows of a read's pieces: the heavy ones, best first and capped, then the heaviest
+/// chains and split parts (see the module documentation), and how many windows as good as
+/// the best the caps left out (`left_out` more from the fallback's sample).
+fn choose_windows(
+    maker: &WindowMaker,
+    (pieces, chains): (&[Piece], &[Piece]),
+    (windows, light): (&mut Vec<Cand>, &mut Vec<Cand>),
+    spans: &mut Vec<(u32, u32)>,
+    left_out: usize,
+) -> (Vec<CandidateWindow>, u32) {
+    let (opts, pct) = (maker.opts, maker.opts.min_weight_percent as u64);
     // Windows of pieces of two seeds or more first. A lone seed's window weighs k; when the
     // heaviest of those outweighs it more than `min_weight_percent` allows, no lone-seed window
     // can be heavy (or the best), so they are made only if split parts are sought (a read
     // with repetitive seeds has hundreds of them; chains already took them into account).
     let lone = |p: &&Piece| p.hits.1 - p.hits.0 == 1;
-    let windows = cands;
     windows.clear();
-    windows.extend(pieces.iter().filter(|p| !lone(p)).filter_map(|p| window(p, spans)));
+    windows.extend(pieces.iter().filter(|p| !lone(p)).filter_map(|p| maker.window(p, spans)));
     let top = windows.iter().map(|w| w.0.weight as u64).max().unwrap_or(0);
-    let lone_light = top * opts.min_weight_percent as u64 > k as u64 * 100;
+    let lone_light = top * pct > maker.index.params.k as u64 * 100;
     if !lone_light {
-        windows.extend(pieces.iter().filter(lone).filter_map(|p| window(p, spans)));
+        windows.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
     }
     if windows.is_empty() {
         return (Vec::new(), left_out.min(u32::MAX as usize) as u32);
     }
-    // Best first; the order is total so results never depend on anything but the read. Only
-    // the heavy windows (at least `min_weight_percent` of the best) are sorted: a read with
-    // repetitive seeds has hundreds of light ones, sorted only when split parts are sought.
-    let order = |a: &(CandidateWindow, (u32, u32)), b: &(CandidateWindow, (u32, u32))| {
-        b.0.weight.cmp(&a.0.weight).then(a.0.reverse.cmp(&b.0.reverse)).then(a.0.start.cmp(&b.0.start))
-    };
+    // Only the heavy windows (at least `min_weight_percent` of the best) are sorted: a read
+    // with repetitive seeds has hundreds of light ones, sorted only when split parts are sought.
     let top = windows.iter().map(|w| w.0.weight).max().unwrap_or(0) as u64;
-    let is_heavy = |w: &(CandidateWindow, (u32, u32))| w.0.weight as u64 * 100 >= top * opts.min_weight_percent as u64;
     light.clear();
     windows.retain(|w| {
-        let heavy = is_heavy(w);
+        let heavy = w.0.weight as u64 * 100 >= top * pct;
         if !heavy {
             light.push(*w);
         }
         heavy
     });
     windows.sort_unstable_by(order);
-    // Read bases a window's seeds span, on the read as sequenced (a reverse window's spans
-    // are on the reverse-complemented read).
-    let sequenced = |w: &(CandidateWindow, (u32, u32))| {
-        if w.0.reverse {
-            (len as u32 - w.1 .1, len as u32 - w.1 .0)
-        } else {
-            w.1
-        }
-    };
-    let (best, best_read) = (windows[0].0.weight, sequenced(&windows[0]));
-    let unaligned = len as u32 - (best_read.1 - best_read.0);
-    let heavy = windows.len();
+    let (best, best_read) = (windows[0].0.weight, maker.sequenced(&windows[0]));
+    let unaligned = maker.len as u32 - (best_read.1 - best_read.0);
     let ties = windows.iter().take_while(|w| w.0.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
-    let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR)).min(heavy);
+    let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR)).min(windows.len());
     let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
     // Windows left out (too light, or past the cap) whose seeds lie mostly on read bases the
-    // best window's do not cover: the other side of a fusion junction. The
-    // heaviest are added after the capped set, which stays as it was.
-    let mut parts: Vec<(CandidateWindow, (u32, u32))> = Vec::new();
+    // best window's do not cover: the other side of a fusion junction. The heaviest are added
+    // after the capped set, which stays as it was.
+    let mut parts: Vec<Cand> = Vec::new();
     if unaligned >= MIN_PART_BASES {
         if lone_light {
-            light.extend(pieces.iter().filter(lone).filter_map(|p| window(p, spans)));
+            light.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
         }
         light.sort_unstable_by(order);
-        let part = |w: &&(CandidateWindow, (u32, u32))| overlap(sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
+        let part = |w: &&Cand| overlap(maker.sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
         parts.extend(windows[keep..].iter().chain(light.iter()).filter(part).take(MAX_PARTS));
     }
     windows.truncate(keep);
     // Chains that explain more of the read than any one window (both sides of an indel), best
     // first, and the heaviest split parts: extra windows, so the capped set above, and with it
     // every copy a read's XA lists, stays as it was.
-    let mut extra: Vec<(CandidateWindow, (u32, u32))> =
-        chains.iter().filter_map(|p| window(p, spans)).filter(|w| w.0.weight > best).collect();
+    let mut extra: Vec<Cand> =
+        chains.iter().filter_map(|p| maker.window(p, spans)).filter(|w| w.0.weight > best).collect();
     extra.sort_unstable_by(order);
     extra.truncate(MAX_CHAINS);
     let chosen = windows.iter().chain(&extra).chain(&parts);

@@ -4,7 +4,7 @@
 //! on the fields swmap writes is made here first; a record that fails one is left to noodles,
 //! which then reports it (see [`super::writer`]).
 
-use super::SamRecord;
+use super::{SamRecord, Tags};
 use crate::align::CigarOp;
 
 /// Appends `rec`'s SAM line (with its newline) to `out`, as noodles writes it; `names` are the
@@ -21,6 +21,14 @@ pub(super) fn write_line(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>], 
 }
 
 fn line(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>], read_group: Option<&[u8]>) -> Option<()> {
+    mandatory(out, rec, names)?;
+    tags(out, &rec.tags, read_group)?;
+    out.push(b'\n');
+    Some(())
+}
+
+/// The eleven mandatory fields, tab-separated.
+fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>]) -> Option<()> {
     // QNAME: 1-254 graphic characters other than '@', not "*"; '*' when absent.
     let name = &rec.name[..];
     if name.is_empty() {
@@ -95,8 +103,11 @@ fn line(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>], read_group: Optio
         }
         out.extend(rec.qual.iter().map(|&q| q + b'!'));
     }
-    // Tags in the order `writer::fill` inserts them.
-    let t = &rec.tags;
+    Some(())
+}
+
+/// The optional fields, each after a tab, in the order `writer::fill` inserts them.
+fn tags(out: &mut Vec<u8>, t: &Tags, read_group: Option<&[u8]>) -> Option<()> {
     if let Some(n) = t.nm {
         int_tag(out, b"NM", n as i64);
     }
@@ -124,7 +135,6 @@ fn line(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>], read_group: Optio
     if let Some(rg) = read_group {
         str_tag(out, b"RG", std::str::from_utf8(rg).ok()?)?;
     }
-    out.push(b'\n');
     Some(())
 }
 
