@@ -51,10 +51,10 @@ pub enum BackendChoice {
     Cpu,
 }
 
-/// Reads per chunk on the CPU: 10,000 keeps the chunks in flight small (about 700 MB peak
-/// for 2x150 reads on human chr20, including the index, against 1.6 GB at 200,000) and their
-/// memory out of the kernel's page-fault path (system time 0.45 s instead of 0.9 s for 100k
-/// pairs), at no cost in CPU time.
+/// Reads per chunk on the CPU: 10,000 keeps the chunks in flight small (measured with the
+/// format-1 index: about 700 MB peak for 100k 2x150 pairs on human chr20, index included,
+/// against 1.6 GB at 200,000) and their memory out of the kernel's page-fault path (system
+/// time 0.45 s instead of 0.9 s), at no cost in CPU time.
 pub const CPU_CHUNK_READS: usize = 10_000;
 
 /// Reads per chunk on a GPU: a hardware GPU needs large batches to be filled.
@@ -68,8 +68,9 @@ pub trait AlignBackend: Send + Sync {
     /// Aligns every task of `batch`.
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>>;
 
-    /// Reads per chunk this backend works best with, when [`crate::options::MapOptions::chunk_reads`]
-    /// leaves it open: [`CPU_CHUNK_READS`] unless the backend says otherwise.
+    /// Reads per chunk this backend works best with, when
+    /// [`crate::options::MapOptions::chunk_reads`] leaves it open: [`CPU_CHUNK_READS`] unless
+    /// the backend says otherwise.
     fn chunk_reads(&self) -> usize {
         CPU_CHUNK_READS
     }

@@ -9,7 +9,7 @@
 //! where the table is large enough, else 32), `pos[i]` the global position (references are
 //! under 4 Gbp) and bit `i` of `strand` whether the canonical k-mer is the reverse complement
 //! of the forward reference there. An *occurrence* is the packed `(global_pos << 1) |
-//! reverse`. About 7.6 bytes per seed on human chr20 (2 + 4 + 1/8, and 1.5 for the bucket
+//! reverse`. About 7.7 bytes per seed on human chr20 (2 + 4 + 1/8, and 1.5 for the bucket
 //! starts), against 16 in the first layout. Minimizers that occur too often are not removed
 //! here; the mapper skips those above its `--max-occ` cut-off, so the cut-off can change
 //! without rebuilding.

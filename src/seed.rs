@@ -329,7 +329,7 @@ impl WindowMaker<'_> {
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
         let start = (p.diag.0 - pad).clamp(cstart, cend);
         let end = (p.diag.1 + self.len as i64 + pad).clamp(cstart, cend);
-        let weight = if p.hits.1 - p.hits.0 == 1 {
+        let weight = if p.lone() {
             k // a lone seed (most pieces of a read with repetitive seeds)
         } else {
             spans.clear();
@@ -374,7 +374,7 @@ fn choose_windows(
     // heaviest of those outweighs it more than `min_weight_percent` allows, no lone-seed window
     // can be heavy (or the best), so they are made only if split parts are sought (a read
     // with repetitive seeds has hundreds of them; chains already took them into account).
-    let lone = |p: &&Piece| p.hits.1 - p.hits.0 == 1;
+    let lone = |p: &&Piece| p.lone();
     windows.clear();
     windows.extend(pieces.iter().filter(|p| !lone(p)).filter_map(|p| maker.window(p, spans)));
     let top = windows.iter().map(|w| w.0.weight as u64).max().unwrap_or(0);
@@ -440,6 +440,13 @@ struct Piece {
     diag: (i64, i64),
     read: (u32, u32),
     hits: (usize, usize),
+}
+
+impl Piece {
+    /// A piece of one seed hit.
+    fn lone(&self) -> bool {
+        self.hits.1 - self.hits.0 == 1
+    }
 }
 
 /// Colinear pieces further apart than this on the diagonal (an indel longer than this) stay

@@ -343,8 +343,9 @@ pub(crate) fn wide_lanes_pay_off() -> bool {
     }
 }
 
-/// Runs [`dp`] compiled for AVX-512 (groups of [`WIDE_LANES`]) or AVX2 where the CPU has it,
-/// else for the baseline target; the code is the same, so are the results.
+/// Runs [`dp`] compiled for AVX-512 (groups that fill 512 bits: [`WIDE_LANES`] x i32 or twice
+/// as many i16) or AVX2 where the CPU has it, else for the baseline target; the code is the
+/// same, so are the results.
 #[allow(clippy::too_many_arguments)]
 fn dp_dispatch<V: Value, const L: usize>(
     q: &[[V; L]],
@@ -525,6 +526,9 @@ fn dp<V: Value, const L: usize>(
     let e_left = &mut e_left[..mmax];
     let mut best = Best { total: [i32::MIN; L], i: [0; L], j: [0; L] };
     let no_band = RowBand { first: [V::of(0); L], last: [V::of(7); L] };
+    // Row i of the strip at j0 lies wholly inside every lane's band when j0 + 7 - i <= the
+    // lowest hi and j0 - i >= the highest lo.
+    let (min_hi, max_lo) = (shape.min_hi(), shape.max_lo());
     for k in 0..strips {
         let j0 = (k * STRIP) as i32;
         let cols: [Column<V, L>; STRIP] = std::array::from_fn(|c| {
@@ -559,7 +563,7 @@ fn dp<V: Value, const L: usize>(
         // them (see `Shape::rows`), whose H(i-1, j0-1) the first row needs.
         let rows = shape.rows(j0 as usize, mmax);
         // The rows whose 8 cells lie inside every lane's band, which need no masking.
-        let whole = j0 + 7 - shape.min_hi()..=j0 - shape.max_lo();
+        let whole = j0 + 7 - min_hi..=j0 - max_lo;
         let mut h_diag_left = if rows.start > 0 { h_left[rows.start - 1] } else { [V::NEG_INF; L] };
         for i in rows {
             let mut r = Row {

@@ -2,8 +2,8 @@
 //! and aligned by the inter-task kernel of `crate::align::lanes` (one task per vector lane):
 //! 16-bit lanes where the group's scores fit (2 x [`LANES`] tasks a group, 2 x [`WIDE_LANES`]
 //! with AVX-512), else 32-bit ones; groups too ragged for it, and every task on other CPUs,
-//! take the scalar strip kernel task by task. Both compute the recurrence of `crate::align` exactly,
-//! so neither the grouping nor the CPU ever changes a result.
+//! take the scalar strip kernel task by task. All compute the recurrence of `crate::align`
+//! exactly, so neither the grouping nor the CPU ever changes a result.
 
 use super::AlignBackend;
 use crate::align::lanes::{

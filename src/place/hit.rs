@@ -163,13 +163,12 @@ impl ReadHits {
     /// A read's hits from the backend's results for its windows: `tasks` are the read's
     /// tasks in `batch` (one per window of `seeds`, in order), `alns` their results. Each
     /// alignment is scored by its best stretch ([`crate::align::best_stretch_score`]); those
-    /// below `-T` are dropped, of overlapping ones on one strand the one with the highest
-    /// [`Hit::total`] is kept, and the rest are
-    /// ordered by score, then by the score the recurrence maximised ([`Hit::total`]), then by a
-    /// hash of the read's name, `tie_seed`,
-    /// and the hit's place (so equal copies of a repeat are chosen evenly, not always the
-    /// leftmost), then position (a total order, so no tie depends on scheduling). What
-    /// seeding learnt of the read's repeats comes along, and its tandem copies are scored.
+    /// below `-T` are dropped; of overlapping ones on one strand the one with the highest
+    /// [`Hit::total`] is kept; the rest are ordered by score, then by [`Hit::total`], then by a
+    /// hash of the read's name (`tie_seed`) and the hit's place (so equal copies of a repeat
+    /// are chosen evenly, not always the leftmost), then position (a total order, so no tie
+    /// depends on scheduling). What seeding learnt of the read's repeats comes along, and its
+    /// tandem copies are scored.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         index: &Index,

@@ -6,29 +6,37 @@
 
 use super::{SamRecord, Tags};
 use crate::align::CigarOp;
+use noodles_sam::alignment::record_buf::data::field::Value;
+use noodles_sam::Header;
 
-/// Appends `rec`'s SAM line (with its newline) to `out`, as noodles writes it; `names` are the
-/// header's reference names by index, `read_group` the `RG` value every record gets. Returns
+/// Appends `rec`'s SAM line (with its newline) to `out`, as noodles writes it under `header`;
+/// `read_group` is the `RG` value every record gets. Returns
 /// false, with `out` as it was, when a field is one noodles would refuse (or one this does not
 /// cover), so the caller lets noodles write (or refuse) it.
-pub(super) fn write_line(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>], read_group: Option<&[u8]>) -> bool {
+pub(super) fn write_line(out: &mut Vec<u8>, rec: &SamRecord, header: &Header, read_group: Option<&Value>) -> bool {
     let mark = out.len();
-    let ok = line(out, rec, names, read_group).is_some();
+    let ok = line(out, rec, header, read_group).is_some();
     if !ok {
         out.truncate(mark);
     }
     ok
 }
 
-fn line(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>], read_group: Option<&[u8]>) -> Option<()> {
-    mandatory(out, rec, names)?;
+fn line(out: &mut Vec<u8>, rec: &SamRecord, header: &Header, read_group: Option<&Value>) -> Option<()> {
+    mandatory(out, rec, header)?;
+    let read_group = match read_group {
+        Some(Value::String(id)) => Some(std::str::from_utf8(id).ok()?),
+        Some(_) => return None,
+        None => None,
+    };
     tags(out, &rec.tags, read_group)?;
     out.push(b'\n');
     Some(())
 }
 
 /// The eleven mandatory fields, tab-separated.
-fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>]) -> Option<()> {
+fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, header: &Header) -> Option<()> {
+    let name_of = |id: usize| header.reference_sequences().get_index(id).map(|(name, _)| &name[..]);
     // QNAME: 1-254 graphic characters other than '@', not "*"; '*' when absent.
     let name = &rec.name[..];
     if name.is_empty() {
@@ -42,7 +50,7 @@ fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>]) -> Option<()
     number(out, rec.flags as u64);
     out.push(b'\t');
     let rname = match rec.ref_id {
-        Some(id) => Some(&names.get(id)?[..]),
+        Some(id) => Some(name_of(id)?),
         None => None,
     };
     out.extend_from_slice(rname.unwrap_or(b"*"));
@@ -69,7 +77,7 @@ fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>]) -> Option<()
     // RNEXT: '=' when both names are known and equal (noodles compares the names).
     match rec.mate_ref_id {
         Some(id) => {
-            let mate = &names.get(id)?[..];
+            let mate = name_of(id)?;
             out.extend_from_slice(if rname == Some(mate) { b"=" } else { mate });
         }
         None => out.push(b'*'),
@@ -107,7 +115,7 @@ fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, names: &[Vec<u8>]) -> Option<()
 }
 
 /// The optional fields, each after a tab, in the order `writer::fill` inserts them.
-fn tags(out: &mut Vec<u8>, t: &Tags, read_group: Option<&[u8]>) -> Option<()> {
+fn tags(out: &mut Vec<u8>, t: &Tags, read_group: Option<&str>) -> Option<()> {
     if let Some(n) = t.nm {
         int_tag(out, b"NM", n as i64);
     }
@@ -133,7 +141,7 @@ fn tags(out: &mut Vec<u8>, t: &Tags, read_group: Option<&[u8]>) -> Option<()> {
         str_tag(out, b"XA", s)?;
     }
     if let Some(rg) = read_group {
-        str_tag(out, b"RG", std::str::from_utf8(rg).ok()?)?;
+        str_tag(out, b"RG", rg)?;
     }
     Some(())
 }
@@ -184,7 +192,6 @@ mod tests {
     use crate::sam::{HeaderInfo, Tags};
     use crate::simulate::rng::Rng;
     use noodles_sam::alignment::io::Write as _;
-    use noodles_sam::alignment::record_buf::data::field::Value;
     use noodles_sam::alignment::RecordBuf;
 
     /// A record with each field drawn from ordinary values, edge values and values noodles
@@ -274,8 +281,6 @@ mod tests {
             command_line: String::new(),
         };
         let (header, rg) = build_header(&info).unwrap();
-        let names: Vec<Vec<u8>> = header.reference_sequences().keys().map(|n| n.to_vec()).collect();
-        let rg_id = rg.as_ref().map(|r| r.id.as_bytes().to_vec());
         let rg_value = rg.map(|r| Value::from(r.id));
         let mut rng = Rng::new(2026);
         let (mut fast, mut total) = (0, 0);
@@ -283,7 +288,7 @@ mod tests {
         for _ in 0..20_000 {
             let rec = random_record(&mut rng);
             let mut ours = b"prefix".to_vec();
-            let took = write_line(&mut ours, &rec, &names, rg_id.as_deref());
+            let took = write_line(&mut ours, &rec, &header, rg_value.as_ref());
             let theirs = fill(&mut buf, &rec, rg_value.as_ref()).ok().and_then(|()| {
                 let mut w = noodles_sam::io::Writer::new(b"prefix".to_vec());
                 w.write_alignment_record(&header, &buf).ok().map(|()| w.into_inner())

@@ -57,10 +57,6 @@ pub struct SamWriter {
     /// Reused for every record.
     record: RecordBuf,
     read_group: Option<Value>,
-    /// The header's reference names by index, and the read group's ID, for the SAM text
-    /// written without noodles ([`super::text`]).
-    names: Vec<Vec<u8>>,
-    read_group_id: Option<Vec<u8>>,
     /// What errors name: the final path, or `-` for stdout.
     path: PathBuf,
     written: u64,
@@ -85,15 +81,11 @@ impl SamWriter {
             None => (Sink::Sam(sam::io::Writer::new(buffered(Box::new(io::stdout())))), None),
             Some(path) => open_file(path, threads)?,
         };
-        let names = header.reference_sequences().keys().map(|n| n.to_vec()).collect();
-        let read_group_id = read_group.as_ref().map(|rg| rg.id.as_bytes().to_vec());
         let mut writer = SamWriter {
             sink,
             temp,
             header,
             record: RecordBuf::default(),
-            names,
-            read_group_id,
             read_group: read_group.map(|rg| Value::from(rg.id)),
             path: path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf),
             written: 0,
@@ -141,7 +133,6 @@ impl SamWriter {
         }
         self.check_not_failed()?;
         let (header, read_group) = (&self.header, self.read_group.as_ref());
-        let (names, rg_id) = (&self.names[..], self.read_group_id.as_deref());
         // Each run's bytes, or the index in the run of its first record that cannot be
         // written and why.
         let runs: Vec<std::result::Result<Vec<u8>, (usize, String)>> = recs
@@ -150,7 +141,7 @@ impl SamWriter {
                 let mut out = sam::io::Writer::new(Vec::with_capacity(run.len() * 400));
                 let mut record = RecordBuf::default();
                 for (i, rec) in run.iter().enumerate() {
-                    if super::text::write_line(out.get_mut(), rec, names, rg_id) {
+                    if super::text::write_line(out.get_mut(), rec, header, read_group) {
                         continue;
                     }
                     fill(&mut record, rec, read_group).map_err(|m| (i, m))?;
@@ -351,8 +342,6 @@ mod tests {
         SamWriter {
             sink: Sink::Sam(sam::io::Writer::new(BufWriter::with_capacity(16, out))),
             temp: None,
-            names: header.reference_sequences().keys().map(|n| n.to_vec()).collect(),
-            read_group_id: read_group.as_ref().map(|rg| rg.id.as_bytes().to_vec()),
             header,
             record: RecordBuf::default(),
             read_group: read_group.map(|rg| Value::from(rg.id)),
