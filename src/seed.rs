@@ -89,20 +89,28 @@ impl Hit {
     }
 }
 
-/// Sorts hits: a comparison sort for few, else a least-significant-digit radix sort over the
-/// 45 key bits in bytes (a read in a repeat has thousands of hits; skipped are the bytes that
-/// every key shares, as the strand byte usually is).
+/// Sorts hits: a comparison sort for few, else a least-significant-digit radix sort in bytes
+/// (a read in a repeat has thousands of hits; bytes that every key shares are skipped).
+///
+/// The radix sort orders by strand and diagonal only, on a key of just the bits the hits use
+/// (the strand above the highest diagonal bit: 27 bits on a 63 Mbp chromosome, four passes).
+/// That sorts the whole key because the sort is stable and [`collect_hits`] hands over the
+/// hits of each strand and diagonal with their read offsets ascending.
 fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
     if hits.len() < 256 {
         hits.sort_unstable();
         return;
     }
+    const DIAG_MASK: u64 = (1 << REVERSE_BIT) - (1 << QOFF_BITS);
+    let used = hits.iter().fold(0, |a, h| a | (h.0 & DIAG_MASK)) >> QOFF_BITS;
+    let diag_bits = u64::BITS - used.leading_zeros();
+    let key = |h: &Hit| (h.0 >> REVERSE_BIT) << diag_bits | (h.0 & DIAG_MASK) >> QOFF_BITS;
     tmp.clear();
     tmp.resize(hits.len(), Hit(0));
-    for shift in (0..REVERSE_BIT + 1).step_by(8) {
+    for shift in (0..diag_bits + 1).step_by(8) {
         let mut counts = [0usize; 256];
         for h in hits.iter() {
-            counts[((h.0 >> shift) & 0xff) as usize] += 1;
+            counts[(key(h) >> shift & 0xff) as usize] += 1;
         }
         if counts.contains(&hits.len()) {
             continue;
@@ -111,9 +119,9 @@ fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
         for c in counts.iter_mut() {
             (*c, at) = (at, at + *c);
         }
-        for &h in hits.iter() {
-            let d = ((h.0 >> shift) & 0xff) as usize;
-            tmp[counts[d]] = h;
+        for h in hits.iter() {
+            let d = (key(h) >> shift & 0xff) as usize;
+            tmp[counts[d]] = *h;
             counts[d] += 1;
         }
         std::mem::swap(hits, tmp);
@@ -159,6 +167,8 @@ pub const FALLBACK_OCC: usize = 20;
 pub struct SeedScratch {
     mins: Vec<Minimizer>,
     hits: Vec<Hit>,
+    /// Reverse-strand hits while they are collected, in minimizer order.
+    rev_hits: Vec<Hit>,
     /// The radix sort's other buffer.
     sorted: Vec<Hit>,
     spans: Vec<(u32, u32)>,
@@ -199,6 +209,18 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
 /// Distances between occurrences of one minimizer within a read: a read inside a tandem repeat
 /// contains the same k-mer once per period.
 fn internal_periods(mins: &[Minimizer]) -> Vec<u32> {
+    // Most reads have no repeated minimizer: one bit per hash (its low bits) finds that
+    // without sorting; only a read where two hashes share a bit is sorted.
+    let mut seen = [0u64; 16];
+    let mut repeat = false;
+    for m in mins {
+        let (word, bit) = ((m.hash >> 6) as usize & 15, m.hash & 63);
+        repeat |= seen[word] >> bit & 1 == 1;
+        seen[word] |= 1 << bit;
+    }
+    if !repeat {
+        return Vec::new();
+    }
     let mut by_hash: Vec<(u64, u32)> = mins.iter().map(|m| (m.hash, m.pos)).collect();
     by_hash.sort_unstable();
     let mut periods: Vec<u32> = by_hash.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1 - w[0].1).collect();
@@ -256,6 +278,7 @@ fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     let len = read.len();
     s.mins.clear();
     s.hits.clear();
+    s.rev_hits.clear();
     s.ranges.clear();
     if len < k {
         return None;
@@ -273,7 +296,7 @@ fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             continue;
         }
         any |= hits.len() > 0;
-        push_hits(&mut s.hits, hits, m, len, k);
+        push_hits((&mut s.hits, &mut s.rev_hits), hits, m, len, k);
     }
     if !any {
         // Every seed is repetitive: fall back to the rarest ones, however frequent (bwa-mem
@@ -295,16 +318,19 @@ fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             for m in &s.rarest {
                 let range = index.lookup(m.hash);
                 if n <= quota {
-                    push_hits(&mut s.hits, index.entries_of(range), m, len, k);
+                    push_hits((&mut s.hits, &mut s.rev_hits), index.entries_of(range), m, len, k);
                 } else {
                     left_out += n - quota;
                     let at = |i: usize| range.0 as usize + (i as u128 * n as u128 / quota as u128) as usize;
                     let sampled = (0..quota).map(|i| index.occurrence(at(i)));
-                    push_hits(&mut s.hits, sampled, m, len, k);
+                    push_hits((&mut s.hits, &mut s.rev_hits), sampled, m, len, k);
                 }
             }
         }
     }
+    // Minimizers come in read order, so forward hits of one diagonal have ascending read
+    // offsets and reverse ones descending: reversed, they ascend too ([`sort_hits`]).
+    s.hits.extend(s.rev_hits.iter().rev());
     (!s.hits.is_empty()).then_some(left_out)
 }
 
@@ -563,12 +589,21 @@ fn colinear(last: &Piece, next: &Piece, k: u32, band: u32) -> bool {
         && overlap(last.read, next.read) < k
 }
 
-fn push_hits(out: &mut Vec<Hit>, hits: impl IntoIterator<Item = u64>, m: &Minimizer, len: usize, k: usize) {
+fn push_hits(
+    (fwd, rev): (&mut Vec<Hit>, &mut Vec<Hit>),
+    hits: impl IntoIterator<Item = u64>,
+    m: &Minimizer,
+    len: usize,
+    k: usize,
+) {
     for v in hits {
         let rpos = (v >> 1) as i64;
-        let reverse = ((v & 1) == 1) != m.reverse;
-        let qoff = if reverse { (len - k) as u32 - m.pos } else { m.pos };
-        out.push(Hit::new(reverse, rpos - qoff as i64, qoff));
+        if ((v & 1) == 1) != m.reverse {
+            let qoff = (len - k) as u32 - m.pos;
+            rev.push(Hit::new(true, rpos - qoff as i64, qoff));
+        } else {
+            fwd.push(Hit::new(false, rpos - m.pos as i64, m.pos));
+        }
     }
 }
 
@@ -587,10 +622,22 @@ mod tests {
             x ^= x << 17;
             x % n
         };
-        for n in [0usize, 1, 10, 255, 256, 3000] {
+        for (n, span) in [
+            (0usize, 1 << 33),
+            (1, 1 << 33),
+            (10, 1 << 33),
+            (255, 1 << 33),
+            (256, 1 << 33),
+            (3000, 1 << 33),
+            (3000, 1 << 26),
+            (3000, 3000),
+        ] {
             let fields: Vec<(bool, i64, u32)> =
-                (0..n).map(|_| (next(2) == 1, next(1 << 33) as i64 - 2048, next(2000) as u32)).collect();
-            let mut hits: Vec<Hit> = fields.iter().map(|&(r, d, q)| Hit::new(r, d, q)).collect();
+                (0..n).map(|_| (next(2) == 1, next(span) as i64 - 2048, next(2000) as u32)).collect();
+            // As collect_hits hands them over: read offsets ascending within a diagonal.
+            let mut given = fields.clone();
+            given.sort_by_key(|f| f.2);
+            let mut hits: Vec<Hit> = given.iter().map(|&(r, d, q)| Hit::new(r, d, q)).collect();
             sort_hits(&mut hits, &mut Vec::new());
             let mut want = fields.clone();
             want.sort_unstable();

@@ -35,65 +35,89 @@ pub fn hash64(key: u64, mask: u64) -> u64 {
 /// Largest window `w` ([`crate::index::IndexParams::validate`] allows up to 64).
 const MAX_W: usize = 64;
 
+/// K-mers handled at a time: a k-mer's place in its chunk fits the 8 bits below its hash
+/// (at most 2 x 28 bits, [`crate::index::MAX_K`]) in one sortable key.
+const CHUNK: usize = 256;
+
 /// Appends the minimizers of `seq` to `out`, positions offset by `base`.
+///
+/// Each N-free run is cut into chunks of up to [`CHUNK`] k-mers (consecutive chunks share
+/// `w - 1`), and a chunk is done in passes that have no branch on the data: the canonical
+/// k-mers, their keys (`hash << 8 | place in the chunk`, so the smaller key is the smaller
+/// hash and, of equal hashes, the one on the left), then every window's minimum by van Herk
+/// and Gil-Werman's method: cut into blocks of `w`, a window is the end of one block and the
+/// start of the next, and its minimum is the smaller of the minimum from its start to the
+/// end of its first block (a backward scan per block) and the minimum from the next block's
+/// start to its end (a forward scan).
 pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minimizer>) {
-    assert!((1..=31).contains(&k) && (1..=MAX_W).contains(&w));
+    assert!((1..=crate::index::MAX_K as usize).contains(&k) && (1..=MAX_W).contains(&w));
+    let mut last = u64::MAX; // position of the last minimizer written
+    let mut at = 0usize;
+    while at < seq.len() {
+        let end = seq[at..].iter().position(|&c| c > 3).map_or(seq.len(), |n| at + n);
+        if end - at + 1 >= k + w {
+            minimizers_of_run(&seq[at..end], k, w, base as u64 + at as u64, &mut last, out);
+        }
+        at = end + 1;
+    }
+}
+
+/// [`minimizers`] of an N-free run of at least `k + w - 1` bases starting at `base`.
+fn minimizers_of_run(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
     let mask = (1u64 << (2 * k)) - 1;
     let shift = 2 * (k as u64 - 1);
-    let (mut fwd, mut rev) = (0u64, 0u64);
-    let mut valid = 0usize; // consecutive non-N bases ending here
-
-    // Ring of the last w k-mers; `slot` is where k-mer number `filled` goes (a counter that
-    // wraps rather than `filled % w`, a division per base).
-    let mut ring = [Minimizer { hash: u64::MAX, pos: 0, reverse: false }; MAX_W];
-    let next = |slot: usize| if slot + 1 == w { 0 } else { slot + 1 };
-    let mut slot = 0usize;
-    let mut filled = 0usize; // k-mers in the current N-free run
-    let (mut best, mut best_at) = (ring[0], 0usize); // the window's minimum and its k-mer number
-    let mut last_out: Option<u32> = None;
-    for (i, &c) in seq.iter().enumerate() {
-        if c > 3 {
-            valid = 0;
-            filled = 0;
-            slot = 0;
-            continue;
+    let windows = run.len() + 2 - k - w;
+    let mut canon = [0u64; CHUNK];
+    let mut reverse = [false; CHUNK];
+    let mut key = [0u64; CHUNK];
+    let (mut suffix, mut prefix) = ([0u64; CHUNK], [0u64; CHUNK]);
+    let mut first = 0usize; // the chunk's first window (and k-mer)
+    while first < windows {
+        let n_win = (windows - first).min(CHUNK + 1 - w);
+        let n = n_win + w - 1; // k-mers in the chunk
+        let bases = &run[first..first + n + k - 1];
+        let (mut fwd, mut rev) = (0u64, 0u64);
+        for &c in &bases[..k - 1] {
+            fwd = (fwd << 2) | c as u64;
+            rev = (rev >> 2) | ((3 - c as u64) << shift);
         }
-        fwd = ((fwd << 2) | c as u64) & mask;
-        rev = (rev >> 2) | ((3 - c as u64) << shift);
-        valid += 1;
-        if valid < k {
-            continue;
+        for ((&c, canon), reverse) in bases[k - 1..].iter().zip(&mut canon[..n]).zip(&mut reverse[..n]) {
+            fwd = ((fwd << 2) | c as u64) & mask;
+            rev = (rev >> 2) | ((3 - c as u64) << shift);
+            *reverse = rev < fwd;
+            *canon = fwd.min(rev);
         }
-        let pos = (i + 1 - k) as u32;
-        let (canon, reverse) = if fwd <= rev { (fwd, false) } else { (rev, true) };
-        let m = Minimizer { hash: hash64(canon, mask), pos: base + pos, reverse };
-        ring[slot] = m;
-        // The window's leftmost smallest hash, kept as the window slides: a new k-mer takes
-        // over only when strictly smaller (so the leftmost of equals stays), and the window is
-        // scanned again only when its minimum slides out (minimap2's sketch does the same).
-        if filled == 0 || m.hash < best.hash {
-            (best, best_at) = (m, filled);
-        } else if best_at + w <= filled {
-            // The oldest k-mer of the window sits in the slot after this one.
-            let mut at = next(slot);
-            best_at = filled + 1 - w;
-            best = ring[at];
-            for d in 1..w {
-                at = next(at);
-                if ring[at].hash < best.hash {
-                    (best, best_at) = (ring[at], filled + 1 - w + d);
-                }
+        for (i, (key, &canon)) in key[..n].iter_mut().zip(&canon[..n]).enumerate() {
+            *key = hash64(canon, mask) << 8 | i as u64;
+        }
+        for b in (0..n).step_by(w) {
+            let e = (b + w).min(n);
+            let mut m = u64::MAX;
+            for (p, &x) in prefix[b..e].iter_mut().zip(&key[b..e]) {
+                m = m.min(x);
+                *p = m;
+            }
+            m = u64::MAX;
+            for (s, &x) in suffix[b..e].iter_mut().zip(&key[b..e]).rev() {
+                m = m.min(x);
+                *s = m;
             }
         }
-        filled += 1;
-        slot = next(slot);
-        if filled < w {
-            continue;
+        // Each window's minimum, kept when it is not the last one's again (the slot is
+        // written either way; the count moves only for a new one).
+        let mut kept = 0usize;
+        for s in 0..n_win {
+            let best = suffix[s].min(prefix[s + w - 1]);
+            let pos = base + first as u64 + (best & 0xff);
+            key[kept] = best;
+            kept += (pos != *last) as usize;
+            *last = pos;
         }
-        if last_out != Some(best.pos) {
-            out.push(best);
-            last_out = Some(best.pos);
-        }
+        out.extend(key[..kept].iter().map(|&best| {
+            let i = (best & 0xff) as usize;
+            Minimizer { hash: best >> 8, pos: (base + (first + i) as u64) as u32, reverse: reverse[i] }
+        }));
+        first += n_win;
     }
 }
 
@@ -139,7 +163,7 @@ mod tests {
                 }
             })
             .collect();
-        for (k, w) in [(5, 1), (11, 4), (15, 10), (19, 10)] {
+        for (k, w) in [(5, 1), (11, 4), (15, 10), (19, 10), (28, 10), (10, 64), (28, 64)] {
             let mut got = Vec::new();
             minimizers(&seq, k, w, 7, &mut got);
             let mask = (1u64 << (2 * k)) - 1;

@@ -37,7 +37,7 @@ pub fn full_cigar(hit: &Hit, read_len: usize) -> Cigar {
 }
 
 fn clipped_cigar(hit: &Hit, read_len: usize, clip: CigarOp) -> Cigar {
-    let mut c = Cigar::default();
+    let mut c = Cigar(Vec::with_capacity(hit.cigar.0.len() + 2));
     c.push(clip, hit.query_start);
     for &w in &hit.cigar.0 {
         c.0.push(w);
@@ -85,16 +85,22 @@ fn aligned_record(seq: &Oriented, hit: &Hit, clip: CigarOp, with_seq: bool, inde
         (true, CigarOp::HardClip) => hit.query_start as usize..hit.query_end as usize,
         (true, _) => 0..oriented.len(),
     };
-    let qual: Vec<u8> = if hit.reverse { read.qual.iter().rev().copied().collect() } else { read.qual.clone() };
+    // QUAL in the record's orientation, over the bases shown; a read without qualities
+    // keeps `*`.
+    let n = read.qual.len();
+    let qual: Vec<u8> = match n >= shown.end {
+        false => Vec::new(),
+        true if hit.reverse => read.qual[n - shown.end..n - shown.start].iter().rev().copied().collect(),
+        true => read.qual[shown.clone()].to_vec(),
+    };
     SamRecord {
         name: read.name.clone(),
         flags: if hit.reverse { REVERSE } else { 0 },
         ref_id: Some(hit.contig),
         pos: Some(hit.pos),
         cigar: clipped_cigar(hit, oriented.len(), clip),
-        seq: oriented[shown.clone()].iter().map(|&c| dna::decode(c)).collect(),
-        // A read without qualities keeps `*`.
-        qual: qual.get(shown).map(<[u8]>::to_vec).unwrap_or_default(),
+        seq: oriented[shown].iter().map(|&c| dna::decode(c)).collect(),
+        qual,
         tags: Tags { nm: Some(nm), md: Some(md), as_score: Some(hit.score), ..Tags::default() },
         ..SamRecord::default()
     }
@@ -194,7 +200,9 @@ fn set_mate_fields(rec: &mut SamRecord, me: Option<&Hit>, own: Option<&Hit>, pai
         }
         rec.mate_ref_id = Some(hit.contig);
         rec.mate_pos = Some(hit.pos);
-        rec.tags.mc = Some(full_cigar(hit, read_len).to_string());
+        let mut mc = String::with_capacity(16);
+        let _ = write!(mc, "{}", full_cigar(hit, read_len));
+        rec.tags.mc = Some(mc);
         rec.tags.mq = Some(mate.mapq);
         match me {
             Some(me) => rec.tlen = if me.contig == hit.contig { tlen(me, hit) } else { 0 },

@@ -33,7 +33,7 @@ use std::fmt::Write as _;
 /// assert_eq!((nm, md.as_str()), (1, "1G2"));
 /// ```
 pub fn nm_md(cigar: &Cigar, query: &[u8], reference: &[u8]) -> (u32, String) {
-    let mut md = String::new();
+    let mut md = String::with_capacity(16);
     let mut nm = 0u32;
     // Matching bases since the last MD event, written before the next event and at the end.
     let mut run = 0u32;
