@@ -66,3 +66,8 @@ pub mod seed;
 pub mod simulate;
 
 pub use error::{Error, Result};
+
+/// The version and the commit it was built from, as `swmap --version` and `@PG VN` give it
+/// (semantic-versioning build metadata, no spaces): `0.1.0+git.0123456789ab`, with `.dirty`
+/// when tracked files had uncommitted changes, or `0.1.0+built-without-git`.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("SWMAP_BUILD_COMMIT"));

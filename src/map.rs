@@ -11,7 +11,8 @@
 //! step of the algorithm.
 //!
 //! Pairs wait before placement until the insert-size model is fixed from the first
-//! [`ESTIMATION_PAIRS`] pairs of the input (`ModelGate`). Every decision about a read depends
+//! [`ESTIMATION_PAIRS`] pairs of the input (`ModelGate`), unless the options give the model
+//! ([`MapOptions::insert_model`], bwa-mem's `-I`). Every decision about a read depends
 //! only on that read, its mate and that model, so the output is the same for any chunk size,
 //! thread count or backend.
 
@@ -323,11 +324,12 @@ enum ModelGate {
 }
 
 impl ModelGate {
-    fn new(paired: bool) -> ModelGate {
-        if paired {
-            ModelGate::Waiting { chunks: Vec::new(), reads: 0 }
-        } else {
-            ModelGate::Fixed(None)
+    /// A gate for pairs (`paired`) whose model is `given`, or to be estimated.
+    fn new(paired: bool, given: Option<InsertModel>) -> ModelGate {
+        match (paired, given) {
+            (true, Some(model)) => ModelGate::Fixed(Some(model)),
+            (true, None) => ModelGate::Waiting { chunks: Vec::new(), reads: 0 },
+            (false, _) => ModelGate::Fixed(None),
         }
     }
 

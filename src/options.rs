@@ -92,6 +92,45 @@ impl Default for SeedOptions {
     }
 }
 
+/// The insert-size (fragment-length) model of a library: estimated from the first pairs by the
+/// rules of `crate::place::pair`'s documentation (which also holds its methods), or given.
+/// Lengths are in bases, from the forward mate's leftmost base to the reverse mate's rightmost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InsertModel {
+    /// Mean fragment length, after the outlier cut.
+    pub mean: f64,
+    /// Standard deviation (population, at least 1), after the outlier cut.
+    pub sd: f64,
+    /// Proper-pair bounds on the fragment length, inclusive: the shortest proper fragment.
+    pub low: i64,
+    /// The longest proper fragment.
+    pub high: i64,
+}
+
+impl InsertModel {
+    /// bwa-mem's `-I mean[,sd[,max[,min]]]`: the standard deviation 10% of the mean when not
+    /// given, the proper bounds 4 standard deviations either side (the low one at least 1),
+    /// rounded as bwa-mem rounds them.
+    pub fn given(mean: f64, sd: Option<f64>, high: Option<i64>, low: Option<i64>) -> InsertModel {
+        let sd = sd.unwrap_or(mean * 0.1);
+        let high = high.unwrap_or((mean + 4.0 * sd + 0.499) as i64);
+        let low = low.unwrap_or(((mean - 4.0 * sd + 0.499) as i64).max(1));
+        InsertModel { mean, sd, low, high }
+    }
+
+    /// Checks a model made by hand.
+    pub fn validate(&self) -> Result<(), String> {
+        let finite = self.mean.is_finite() && self.sd.is_finite();
+        if !finite || self.mean < 1.0 || self.sd < 1.0 || self.low < 1 || self.high < self.low {
+            return Err(format!(
+                "insert-size model -I needs mean >= 1, sd >= 1 and 1 <= min <= max, got mean {}, sd {}, max {}, min {}",
+                self.mean, self.sd, self.high, self.low
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Which records a read gets besides its primary one, and how they are clipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutputOptions {
@@ -102,11 +141,20 @@ pub struct OutputOptions {
     pub all_alignments: bool,
     /// `XA` lists at most this many alternatives; a part with more gets none.
     pub max_xa_hits: usize,
+    /// Flag the parts of a split read after the primary as secondary (0x100) instead of
+    /// supplementary (0x800), bwa-mem's `-M` for tools that predate supplementary records;
+    /// nothing else about them changes.
+    pub mark_split_secondary: bool,
 }
 
 impl Default for OutputOptions {
     fn default() -> Self {
-        OutputOptions { soft_clip_supplementary: false, all_alignments: false, max_xa_hits: 5 }
+        OutputOptions {
+            soft_clip_supplementary: false,
+            all_alignments: false,
+            max_xa_hits: 5,
+            mark_split_secondary: false,
+        }
     }
 }
 
@@ -123,8 +171,11 @@ pub struct MapOptions {
     /// ([`crate::backend::AlignBackend::chunk_reads`]). Changes speed and memory, never the
     /// output.
     pub chunk_reads: Option<usize>,
-    /// Supplementary and secondary records, XA (`-Y`, `-a`, `--max-xa-hits`).
+    /// Supplementary and secondary records, XA (`-Y`, `-a`, `-h`, `-M`).
     pub output: OutputOptions,
+    /// The insert-size model of pairs, given (`-I`) rather than estimated from the first
+    /// pairs of the input; also how the shards of one input share one model.
+    pub insert_model: Option<InsertModel>,
 }
 
 impl Default for MapOptions {
@@ -135,6 +186,7 @@ impl Default for MapOptions {
             min_score: 30,
             chunk_reads: None,
             output: OutputOptions::default(),
+            insert_model: None,
         }
     }
 }
@@ -148,6 +200,9 @@ impl MapOptions {
         }
         if self.min_score < 1 {
             return Err(format!("minimum score -T must be at least 1, got {}", self.min_score));
+        }
+        if let Some(m) = &self.insert_model {
+            m.validate()?;
         }
         Ok(())
     }

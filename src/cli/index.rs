@@ -79,7 +79,7 @@ pub fn run(args: Args) -> Result<()> {
     swmap::io::output::check_not_an_input(&output, &[&args.reference])?;
     let index = Index::from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?;
     index.write(&output)?;
-    super::print_stderr(format_args!(
+    super::message(format_args!(
         "[swmap index] {} contigs, {} bases, {} seeds ({:.1} bytes each) (k={}, w={}) -> {} in {:.1} s, peak memory {:.0} MiB",
         index.contigs.len(),
         index.total_len(),

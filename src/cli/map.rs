@@ -9,8 +9,8 @@ use swmap::index::{Index, IndexParams};
 use swmap::io::fastq::{FastqReader, ReadSource};
 use swmap::io::output::{check_not_an_input, same_file};
 use swmap::map::Mapper;
-use swmap::options::{MapOptions, OutputOptions, Scoring, SeedOptions};
-use swmap::sam::{parse_read_group, HeaderInfo, SamWriter};
+use swmap::options::{InsertModel, MapOptions, OutputOptions, Scoring, SeedOptions};
+use swmap::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendArg {
@@ -30,7 +30,8 @@ pub struct Args {
     pub reads: PathBuf,
     /// Mates of the reads, for paired-end data (same order and names).
     pub mates: Option<PathBuf>,
-    /// Output file; '.bam' writes BAM, anything else SAM [default: SAM on stdout].
+    /// Output file: '.bam' writes BAM, '.sam' or a name without an extension SAM; other
+    /// extensions are refused [default: SAM on stdout].
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
     /// Worker threads [default: all cores].
@@ -51,14 +52,15 @@ pub struct Args {
     /// Mismatch penalty.
     #[arg(short = 'B', default_value_t = Scoring::default().mismatch)]
     pub mismatch: i32,
-    /// Gap open penalty (a gap of length L costs O + L*E).
-    #[arg(short = 'O', default_value_t = Scoring::default().gap_open)]
+    /// Gap open penalty (a gap of length L costs O + L*E); bwa's 'DEL,INS' form is accepted
+    /// when both are equal (swmap scores insertions and deletions alike).
+    #[arg(short = 'O', default_value_t = Scoring::default().gap_open, value_parser = one_or_equal_pair)]
     pub gap_open: i32,
-    /// Gap extension penalty.
-    #[arg(short = 'E', default_value_t = Scoring::default().gap_extend)]
+    /// Gap extension penalty (or 'DEL,INS', equal).
+    #[arg(short = 'E', default_value_t = Scoring::default().gap_extend, value_parser = one_or_equal_pair)]
     pub gap_extend: i32,
-    /// Penalty for clipping either end of a read.
-    #[arg(short = 'L', default_value_t = Scoring::default().clip)]
+    /// Penalty for clipping either end of a read (or bwa's '5END,3END', equal).
+    #[arg(short = 'L', default_value_t = Scoring::default().clip, value_parser = one_or_equal_pair)]
     pub clip: i32,
     /// Minimum alignment score to report a read as mapped.
     #[arg(short = 'T', default_value_t = MapOptions::default().min_score)]
@@ -83,9 +85,29 @@ pub struct Args {
     #[arg(short = 'a')]
     pub all_alignments: bool,
     /// XA lists at most this many alternative hits (score at least 80% of the alignment's);
-    /// with more it is left out.
-    #[arg(long, default_value_t = OutputOptions::default().max_xa_hits)]
+    /// with more it is left out. bwa's '-h INT,INT' is accepted: its second number is bwa's
+    /// limit for ALT contigs, which swmap does not treat apart, so it has no effect.
+    #[arg(short = 'h', long, default_value_t = OutputOptions::default().max_xa_hits, value_parser = xa_limit)]
     pub max_xa_hits: usize,
+    /// Flag the parts of a split read after the primary secondary (0x100) instead of
+    /// supplementary (0x800), as bwa mem -M does for Picard's older tools.
+    #[arg(short = 'M')]
+    pub mark_split_secondary: bool,
+    /// Insert size given instead of estimated: 'MEAN[,SD[,MAX[,MIN]]]' as bwa mem -I (SD 10%
+    /// of the mean, MAX and MIN 4 SD either side when left out).
+    #[arg(short = 'I', value_parser = insert_size)]
+    pub insert_size: Option<InsertModel>,
+    /// bwa mem's bases per batch, accepted so that its command lines run: swmap's output never
+    /// depends on how the input is batched, so the number changes nothing.
+    #[arg(short = 'K', value_name = "INT")]
+    pub batch_bases: Option<u64>,
+    /// Verbosity, as bwa mem -v: 1 errors only, 2 warnings too, 3 messages too (errors are
+    /// always printed).
+    #[arg(short = 'v', default_value_t = 3)]
+    pub verbosity: u8,
+    /// Print help (-h is bwa's XA limit).
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
     /// Measure the CPU time of every stage (parsing, seeding, alignment kernels, placing,
     /// formatting, writing) and print it per read at the end. The stages then run one after
     /// the other instead of overlapped; the output is the same.
@@ -95,6 +117,48 @@ pub struct Args {
     /// (default: 10,000 on the CPU, 200,000 on a GPU)
     #[arg(long, hide = true, env = "SWMAP_CHUNK_READS")]
     pub chunk_reads: Option<usize>,
+}
+
+/// `N`, or bwa's `N,N` form of an option swmap has one value for (both must be equal).
+fn one_or_equal_pair(s: &str) -> std::result::Result<i32, String> {
+    let values: Vec<i32> = s
+        .split(',')
+        .map(|v| v.trim().parse::<i32>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| format!("expected an integer or two integers separated by a comma, got '{s}'"))?;
+    match values[..] {
+        [v] => Ok(v),
+        [a, b] if a == b => Ok(a),
+        [a, b] => Err(format!(
+            "swmap has one value for both ({a} and {b} given): it scores insertions and deletions, and both read ends, alike"
+        )),
+        _ => Err(format!("expected one or two integers, got '{s}'")),
+    }
+}
+
+/// bwa's `-h INT[,INT]`: the XA limit, and its limit for ALT contigs (checked, unused).
+fn xa_limit(s: &str) -> std::result::Result<usize, String> {
+    let bad = || format!("expected INT or INT,INT (the XA limit, as bwa mem -h), got '{s}'");
+    let mut parts = s.split(',');
+    let limit = parts.next().and_then(|v| v.trim().parse::<usize>().ok()).ok_or_else(bad)?;
+    match (parts.next().map(|v| v.trim().parse::<usize>()), parts.next()) {
+        (None, _) | (Some(Ok(_)), None) => Ok(limit),
+        _ => Err(bad()),
+    }
+}
+
+/// bwa's `-I MEAN[,SD[,MAX[,MIN]]]`.
+fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
+    let bad = || format!("expected MEAN[,SD[,MAX[,MIN]]] (as bwa mem -I), got '{s}'");
+    let fields: Vec<&str> = s.split(',').map(str::trim).collect();
+    if fields.len() > 4 {
+        return Err(bad());
+    }
+    let float = |i: usize| fields.get(i).map(|v| v.parse::<f64>().map_err(|_| bad())).transpose();
+    let int = |i: usize| float(i).map(|v| v.map(|x| (x + 0.499) as i64));
+    let model = InsertModel::given(float(0)?.ok_or_else(bad)?, float(1)?, int(2)?, int(3)?);
+    model.validate()?;
+    Ok(model)
 }
 
 /// The options checked before any work starts.
@@ -122,6 +186,7 @@ fn validate(args: &Args) -> Result<MapOptions> {
     }
     if let Some(output) = &args.output {
         check_not_an_input(output, &inputs)?;
+        OutputFormat::of(output)?;
     }
     let opts = MapOptions {
         scoring,
@@ -132,13 +197,16 @@ fn validate(args: &Args) -> Result<MapOptions> {
             soft_clip_supplementary: args.soft_clip_supplementary,
             all_alignments: args.all_alignments,
             max_xa_hits: args.max_xa_hits,
+            mark_split_secondary: args.mark_split_secondary,
         },
+        insert_model: args.insert_size,
     };
     opts.validate().map_err(Error::Options)?;
     Ok(opts)
 }
 
 pub fn run(args: Args) -> Result<()> {
+    swmap::io::log::set_verbosity(args.verbosity);
     let opts = validate(&args)?;
     let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?;
     let threads = set_threads(args.threads)?;
@@ -155,7 +223,7 @@ pub fn run(args: Args) -> Result<()> {
         BackendArg::Gpu => BackendChoice::Gpu,
         BackendArg::Cpu => BackendChoice::Cpu,
     })?;
-    super::print_stderr(format_args!("[swmap] backend: {backend_line}"));
+    super::message(format_args!("[swmap] backend: {backend_line}"));
 
     let header = HeaderInfo {
         contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
@@ -169,14 +237,14 @@ pub fn run(args: Args) -> Result<()> {
     }
     let stats = mapper.write_sam(source, &mut writer)?;
     if stats.reads == 0 {
-        super::print_stderr(format_args!(
+        super::warning(format_args!(
             "[swmap] warning: no reads in {}; the output holds the header only",
             args.reads.display()
         ));
     }
     writer.finish()?;
     let secs = start.elapsed().as_secs_f64();
-    super::print_stderr(format_args!(
+    super::message(format_args!(
         "[swmap] {} reads, {} mapped ({:.2}%), {} alignments, {:.1} s, {:.0} reads/s, peak memory {:.0} MiB{}",
         stats.reads,
         stats.mapped,
@@ -188,7 +256,7 @@ pub fn run(args: Args) -> Result<()> {
         stats.insert_model.map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})")).unwrap_or_default()
     ));
     if let Some(times) = &stats.stage_times {
-        super::print_stderr(format_args!("[swmap] {}", times.per_read_line(stats.reads)));
+        super::message(format_args!("[swmap] {}", times.per_read_line(stats.reads)));
     }
     Ok(())
 }

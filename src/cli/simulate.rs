@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<()> {
     let options = args.options()?;
     let summary = simulate(&args.reference, &args.prefix, &options)?;
     let files: Vec<String> = summary.files.iter().map(|p| p.display().to_string()).collect();
-    super::print_stderr(format_args!(
+    super::message(format_args!(
         "swmap simulate: {} reads from {} fragments, {} variants in the haplotype; wrote {}",
         summary.reads,
         summary.fragments,

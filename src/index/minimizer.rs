@@ -41,7 +41,7 @@ const CHUNK: usize = 256;
 
 /// Appends the minimizers of `seq` to `out`, positions offset by `base`.
 ///
-/// Each N-free run is cut into chunks of up to [`CHUNK`] k-mers (consecutive chunks share
+/// Each N-free run is cut into chunks of up to 256 k-mers (consecutive chunks share
 /// `w - 1`), and a chunk is done in passes that have no branch on the data: the canonical
 /// k-mers, their keys (`hash << 8 | place in the chunk`, so the smaller key is the smaller
 /// hash and, of equal hashes, the one on the left), then every window's minimum by van Herk
@@ -154,9 +154,9 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 // Runs of one base now and then (ties), and an N every few hundred bases.
-                if x % 397 == 0 {
+                if x.is_multiple_of(397) {
                     4
-                } else if x % 5 == 0 {
+                } else if x.is_multiple_of(5) {
                     0
                 } else {
                     (x % 4) as u8

@@ -47,7 +47,7 @@ fn run_measured(
     let paired = source.is_paired();
     let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
-    let mut gate = ModelGate::new(paired);
+    let mut gate = ModelGate::new(paired, mapper.opts.insert_model);
     let mut stats = MapStats::default();
     let mut place = |ready: Vec<AlignedChunk>, gate: &ModelGate, stats: &mut MapStats| -> Result<bool> {
         for chunk in ready {
@@ -113,7 +113,7 @@ fn run_overlapped(
         scope.spawn(move || stage(read_rx, seed_tx, |reads| Ok(mapper.seed(reads))));
         scope.spawn(move || stage(seed_rx, align_tx, |chunk| mapper.align(chunk)));
         let finisher = scope.spawn(move || {
-            let mut gate = ModelGate::new(paired);
+            let mut gate = ModelGate::new(paired, mapper.opts.insert_model);
             let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
                 for chunk in ready {
                     let (tasks, cells) = (chunk.tasks, chunk.cells);

@@ -39,11 +39,11 @@
 //! even one built by hand, makes memory follow contig distances.
 
 use crate::align::Scoring;
+pub use crate::options::InsertModel;
 use crate::place::hit::{Hit, ReadHits};
 use crate::place::layout::ReadLayout;
 use crate::place::mapq::{self, PairFacts};
 use std::fmt;
-use std::io::Write;
 
 /// Pairs the insert-size model is estimated from.
 pub const ESTIMATION_PAIRS: usize = 50_000;
@@ -70,21 +70,6 @@ pub const UNPAIRED_PENALTY: i32 = 17;
 /// `--max-candidates` windows plus its rescues), so that mate rescue, which looks at all of a
 /// mate's hits, and pairing always agree.
 const MAX_HITS_PAIRED: usize = 64;
-
-/// The insert-size (fragment-length) model of a library, estimated from the first pairs by the
-/// rules of the module documentation. Lengths are in bases, from the forward mate's leftmost
-/// base to the reverse mate's rightmost.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct InsertModel {
-    /// Mean fragment length, after the outlier cut.
-    pub mean: f64,
-    /// Standard deviation (population, at least 1), after the outlier cut.
-    pub sd: f64,
-    /// Proper-pair bounds on the fragment length, inclusive: the shortest proper fragment.
-    pub low: i64,
-    /// The longest proper fragment.
-    pub high: i64,
-}
 
 /// Fragment length of two hits facing each other (forward one first), if they do.
 pub fn fragment_len(a: &Hit, b: &Hit) -> Option<i64> {
@@ -122,7 +107,7 @@ impl NoModel {
     /// to flag). A closed or broken stderr is ignored: a warning never stops the mapping.
     pub fn warn(&self) {
         if self.pairs > 0 {
-            let _ = writeln!(std::io::stderr(), "[swmap] warning: {self}");
+            crate::io::log::line(crate::io::log::WARNING, format_args!("[swmap] warning: {self}"));
         }
     }
 }

@@ -137,7 +137,7 @@ pub fn records(read: &Read, placement: &Placement, index: &Index, opts: &OutputO
         let h = &all[part.hit];
         let mut rec = aligned_record(&seq, h, if k == 0 { CigarOp::SoftClip } else { clip }, true, index);
         if k > 0 {
-            rec.flags |= SUPPLEMENTARY;
+            rec.flags |= if opts.mark_split_secondary { SECONDARY } else { SUPPLEMENTARY };
         }
         rec.mapq = part.mapq;
         rec.tags.xs_score = Some(part.xs);

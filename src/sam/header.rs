@@ -128,7 +128,7 @@ pub(super) fn build_header(info: &HeaderInfo) -> Result<(Header, Option<ReadGrou
 
     let mut pg = Map::<map::Program>::builder()
         .insert(program::tag::NAME, "swmap")
-        .insert(program::tag::VERSION, env!("CARGO_PKG_VERSION"));
+        .insert(program::tag::VERSION, crate::VERSION);
     if !info.command_line.is_empty() {
         // A tab or line break would end the field or the header line.
         let cl = info.command_line.replace(['\t', '\n', '\r'], " ");
@@ -192,7 +192,7 @@ mod tests {
              @SQ\tSN:chr2\tLN:50\n\
              @RG\tID:g1\tSM:s1\n\
              @PG\tID:swmap\tPN:swmap\tVN:{}\tCL:swmap map ref.fa r.fq\n",
-            env!("CARGO_PKG_VERSION")
+            crate::VERSION
         );
         assert_eq!(String::from_utf8(text).unwrap(), expected);
     }

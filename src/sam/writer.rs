@@ -72,7 +72,8 @@ enum Sink {
 
 impl SamWriter {
     /// Opens the output and writes the header. `None`, `-` or `/dev/stdout` is SAM on stdout,
-    /// a path ending in `.bam` is BAM compressed by `threads` workers, any other path is SAM.
+    /// a path ending in `.bam` is BAM compressed by `threads` workers, one ending in `.sam` or
+    /// without an extension SAM; any other extension is an error ([`OutputFormat::of`]).
     /// How a named path is written (and what is refused) is [`crate::io::output`]'s decision.
     pub fn create(path: Option<&Path>, header: &HeaderInfo, threads: usize) -> Result<SamWriter> {
         let (header, read_group) = build_header(header)?;
@@ -220,13 +221,42 @@ fn buffered<W: Write>(inner: W) -> BufWriter<W> {
     BufWriter::with_capacity(BUFFER_SIZE, inner)
 }
 
+/// What a named output is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// SAM text: a name ending in `.sam`, or with no extension (`/dev/stdout`, a FIFO).
+    Sam,
+    /// BGZF-compressed BAM: a name ending in `.bam`.
+    Bam,
+}
+
+impl OutputFormat {
+    /// The format a name asks for, or an error for an extension swmap does not write
+    /// (`.cram`, `.sam.gz`, ...), so that the file is never something else than its name says.
+    pub fn of(path: &Path) -> Result<OutputFormat> {
+        let Some(ext) = path.extension() else { return Ok(OutputFormat::Sam) };
+        if ext.eq_ignore_ascii_case("sam") {
+            Ok(OutputFormat::Sam)
+        } else if ext.eq_ignore_ascii_case("bam") {
+            Ok(OutputFormat::Bam)
+        } else {
+            Err(Error::Options(format!(
+                "cannot write {}: swmap writes SAM (a name ending in .sam, or without an extension) or BAM (.bam), \
+                 not .{}",
+                path.display(),
+                ext.to_string_lossy()
+            )))
+        }
+    }
+}
+
 /// Opens `path` as [`crate::io::output`] decides and the writer for its format.
 fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>)> {
+    let format = OutputFormat::of(path)?;
     let (file, temp) = OutputFile::create(path, &[])?;
     let file = buffered(file);
 
-    let is_bam = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("bam"));
-    let sink = if !is_bam {
+    let sink = if format == OutputFormat::Sam {
         Sink::Sam(sam::io::Writer::new(buffered(Box::new(file))))
     } else if threads <= 1 {
         Sink::Bam(bam::io::Writer::new(file))

@@ -10,6 +10,7 @@ mod align_backends;
 mod ambiguous_bases;
 mod bad_input;
 mod bench_cli;
+mod bwa_options;
 mod chaining;
 mod chimeric_library;
 mod eval_input;

@@ -4,8 +4,6 @@
 //! (no silent loss). An index has a checksum: any change must be refused.
 
 use crate::support::*;
-use std::io::Read as _;
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 use swmap::index::{Index, IndexParams};
@@ -15,12 +13,6 @@ use swmap::simulate::rng::Rng;
 
 /// Mutants per format: about 600 in all, a few seconds.
 const MUTANTS: usize = 200;
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
-    out
-}
 
 /// One random change: a byte replaced (often by a character that means something to a
 /// parser), bytes deleted, a stretch duplicated, bytes inserted, the end cut off, or a line

@@ -88,7 +88,7 @@ fn records() -> Vec<SamRecord> {
 }
 
 fn expected_sam() -> Vec<String> {
-    let version = env!("CARGO_PKG_VERSION");
+    let version = swmap::VERSION;
     [
         "@HD\tVN:1.6\tSO:unsorted\tGO:query",
         "@SQ\tSN:chr1\tLN:1000",

@@ -17,7 +17,7 @@ fn origin(j: usize) -> (usize, usize) {
 
 /// Junction reads (80 + 70 bp; odd ones reverse-complemented) and, as their mates, 150 bp
 /// reads from lambda downstream of the junction, reverse strand (so the pair faces inwards).
-fn write_reads(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn write_reads(dir: &Path) -> (PathBuf, PathBuf) {
     let reference = load_fasta(&data("ref.fa.gz"));
     let (ecoli, lambda) = (&reference[ECOLI], &reference["lambda"]);
     let (mut r1, mut r2) = (String::new(), String::new());

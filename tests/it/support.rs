@@ -3,7 +3,7 @@
 //! that say which backends disagree and show both outputs.
 
 use std::fmt::Debug;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -48,6 +48,13 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
+}
+
+/// A gzip (or plain concatenated gzip) file's bytes, decompressed.
+pub fn gunzip(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
+    out
 }
 
 /// A scratch directory of its own, empty, under the system's temporary directory. Removed when

@@ -1,0 +1,186 @@
+//! bwa mem's command lines run unchanged, with bwa's meaning: `-M`, `-K`, `-v`, `-I`, `-h`
+//! and the comma forms of `-O`/`-E`/`-L`; GATK's own command line; output names swmap does not
+//! write are refused; `--version` and `@PG VN` name the build. Every mapping under every
+//! backend.
+
+use crate::sam_check::*;
+use crate::support::*;
+use std::path::Path;
+
+fn map(backend: &str, args: &[&str], reads: &[&Path]) -> std::process::Output {
+    run(swmap().arg("map").arg(test_index()).args(reads).args(["--backend", backend, "-t", "2"]).args(args))
+}
+
+/// The records of a run that must succeed (header left out: its @PG CL differs).
+fn records(backend: &str, args: &[&str], reads: &[&Path]) -> Vec<String> {
+    let out = map(backend, args, reads);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('@')).map(str::to_string).collect()
+}
+
+fn pairs() -> [std::path::PathBuf; 2] {
+    [data("reads_1.fq.gz"), data("reads_2.fq.gz")]
+}
+
+/// `-M` changes exactly the supplementary flag of split parts into the secondary one.
+#[test]
+fn mark_split_secondary_flips_only_the_supplementary_flag() {
+    let dir = scratch("bwa-M");
+    let (r1, r2) = crate::split_reads::write_reads(&dir);
+    for backend in backends() {
+        let plain = records(backend, &[], &[&r1, &r2]);
+        let marked = records(backend, &["-M"], &[&r1, &r2]);
+        assert_eq!(plain.len(), marked.len());
+        let mut flipped = 0;
+        for (a, b) in plain.iter().zip(&marked) {
+            let (la, lb) = (Line::parse(a), Line::parse(b));
+            if la.flag & 0x800 != 0 {
+                assert_eq!(lb.flag, la.flag & !0x800 | 0x100, "{backend}: {a}\n{b}");
+                assert_eq!(a.split('\t').skip(2).collect::<Vec<_>>(), b.split('\t').skip(2).collect::<Vec<_>>());
+                flipped += 1;
+            } else {
+                assert_eq!(a, b, "{backend}: only supplementary records change");
+            }
+        }
+        assert!(flipped >= 20, "{backend}: {flipped} split parts");
+    }
+}
+
+/// GATK's documented command line (`bwa mem -K 100000000 -p -v 3 -t 16 -Y -R ...`), with
+/// the binary's name changed, maps an interleaved file as the plain options do.
+#[test]
+fn gatk_command_line_runs() {
+    let dir = scratch("bwa-gatk");
+    let [r1, r2] = pairs();
+    let (a, b) = (String::from_utf8(gunzip(&r1)).unwrap(), String::from_utf8(gunzip(&r2)).unwrap());
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let mut inter = String::new();
+    for (x, y) in a.chunks(4).zip(b.chunks(4)) {
+        inter += &(x.join("\n") + "\n" + &y.join("\n") + "\n");
+    }
+    let path = dir.join("interleaved.fq");
+    std::fs::write(&path, inter).unwrap();
+    let rg = r"@RG\tID:lane1\tSM:tumour\tPL:ILLUMINA";
+    for backend in backends() {
+        let gatk = records(backend, &["-K", "100000000", "-p", "-v", "3", "-Y", "-R", rg], &[&path]);
+        let plain = records(backend, &["-Y", "-R", rg], &[&r1, &r2]);
+        assert_eq!(gatk, plain, "{backend}");
+        assert!(gatk.iter().all(|l| l.ends_with("RG:Z:lane1")));
+    }
+}
+
+/// `-v 1` prints nothing on a good run, `-v 2` warnings only, the default messages too;
+/// errors are printed at every level.
+#[test]
+fn verbosity_levels() {
+    let dir = scratch("bwa-v");
+    // Pairs whose mates never face each other (each read twice, interleaved): no
+    // insert-size model, a warning.
+    let reads = dir.join("r.fq");
+    let [r1, _] = pairs();
+    let text = String::from_utf8(gunzip(&r1)).unwrap();
+    let lines: Vec<&str> = text.lines().take(400).collect();
+    let doubled: String = lines.chunks(4).map(|r| format!("{0}\n{0}\n", r.join("\n"))).collect();
+    std::fs::write(&reads, doubled).unwrap();
+    for backend in backends() {
+        let stderr = |v: &str| {
+            let out = map(backend, &["-v", v, "-p"], &[&reads]);
+            assert!(out.status.success());
+            String::from_utf8_lossy(&out.stderr).to_string()
+        };
+        assert_eq!(stderr("1"), "", "{backend}");
+        let warn = stderr("2");
+        assert!(warn.contains("warning: insert-size model") && !warn.contains("backend:"), "{backend}: {warn}");
+        let all = stderr("3");
+        assert!(all.contains("warning") && all.contains("backend:") && all.contains("reads/s"), "{backend}: {all}");
+    }
+    let out = run(swmap().args(["map", "-v", "0"]).arg(test_index()).arg(dir.join("missing.fq")));
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("missing.fq"));
+}
+
+/// bwa's comma forms of `-O`, `-E` and `-L` with equal values mean the single value; unequal
+/// ones are refused, saying why; `-h` is the XA limit (its second number accepted).
+#[test]
+fn comma_forms_and_xa_limit() {
+    let [r1, r2] = pairs();
+    for backend in backends() {
+        let base = records(backend, &[], &[&r1, &r2]);
+        assert_eq!(records(backend, &["-O", "6,6", "-E", "1,1", "-L", "5,5", "-h", "5,200"], &[&r1, &r2]), base);
+        assert_eq!(
+            records(backend, &["-h", "1"], &[&r1, &r2]),
+            records(backend, &["--max-xa-hits", "1"], &[&r1, &r2]),
+            "{backend}"
+        );
+    }
+    for (opt, value, want) in [
+        ("-O", "6,7", "one value for both"),
+        ("-L", "5,10", "one value for both"),
+        ("-E", "1,x", "integer"),
+        ("-h", "5,x", "INT,INT"),
+        ("-I", "400,50,300,350,1", "MEAN[,SD[,MAX[,MIN]]]"),
+        ("-I", "400,50,300,350", "1 <= min <= max"),
+        ("-I", "0", "mean >= 1"),
+    ] {
+        let out = run(swmap().arg("map").arg(opt).arg(value).arg(test_index()).arg(&r1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{opt} {value}: {err}");
+        assert!(out.stdout.is_empty(), "{opt} {value}: refused before any output");
+    }
+    let help = String::from_utf8_lossy(&ok(swmap().args(["map", "--help"]))).to_string();
+    assert!(help.contains("-h, --max-xa-hits") && help.contains("-M") && help.contains("-K <INT>"), "{help}");
+}
+
+/// `-I` gives the model instead of estimating it: pairs are proper by the given bounds.
+#[test]
+fn insert_size_given() {
+    let [r1, r2] = pairs();
+    for backend in backends() {
+        let proper = |args: &[&str]| {
+            let out = map(backend, args, &[&r1, &r2]);
+            assert!(out.status.success());
+            let recs = lines(&out.stdout);
+            let n = recs.iter().filter(|r| r.flag & 0x900 == 0 && r.flag & 0x2 != 0).count();
+            (n, String::from_utf8_lossy(&out.stderr).to_string())
+        };
+        let (estimated, _) = proper(&[]);
+        let (wide, log) = proper(&["-I", "400,50"]);
+        assert!(log.contains("insert size mean 400 (proper 200-600)"), "{backend}: {log}");
+        assert!(wide * 100 >= estimated * 98, "{backend}: {wide} vs {estimated} proper");
+        let (narrow, log) = proper(&["-I", "150,5,151,149"]);
+        assert!(log.contains("insert size mean 150 (proper 149-151)"), "{backend}: {log}");
+        assert!(narrow * 10 < estimated, "{backend}: {narrow} proper of {estimated} with a 149-151 model");
+    }
+}
+
+/// Output names: an extension swmap does not write is refused before any work (nothing
+/// created); `.sam`, `.bam` and a name without an extension are written.
+#[test]
+fn output_extension_decides_or_refuses() {
+    let dir = scratch("bwa-ext");
+    let [r1, r2] = pairs();
+    for name in ["out.cram", "out.sam.gz", "out.txt"] {
+        let out = run(swmap().arg("map").arg(test_index()).arg(&r1).arg(&r2).arg("-o").arg(dir.join(name)));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("swmap writes SAM") && err.contains(name), "{name}: {err}");
+        assert!(file_names(&dir).is_empty(), "{name}: {:?}", file_names(&dir));
+    }
+    for name in ["out", "out.SAM", "out.bam"] {
+        ok(swmap().arg("map").arg(test_index()).arg(&r1).arg(&r2).arg("-o").arg(dir.join(name)));
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let bgzf = bytes.starts_with(&[0x1f, 0x8b]);
+        assert_eq!(bgzf, name.ends_with(".bam"), "{name}");
+        assert!(bgzf || bytes.starts_with(b"@HD"), "{name}");
+    }
+}
+
+/// `--version` names the commit (or says there was no git), and `@PG VN` says the same.
+#[test]
+fn version_names_the_build() {
+    let v = String::from_utf8(ok(swmap().arg("--version"))).unwrap();
+    let version = v.trim().strip_prefix("swmap ").expect("swmap VERSION").to_string();
+    assert!(version.starts_with(env!("CARGO_PKG_VERSION")), "{version}");
+    assert!(version.contains("+git.") || version.ends_with("+built-without-git"), "{version}");
+    let out = ok(swmap().arg("map").arg(test_index()).arg(data("reads_1.fq.gz")));
+    let pg = String::from_utf8_lossy(&out).lines().find(|l| l.starts_with("@PG")).unwrap().to_string();
+    assert!(pg.contains(&format!("\tVN:{version}\t")), "{pg} vs {version}");
+}
