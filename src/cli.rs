@@ -42,7 +42,7 @@ pub struct Cli {
 pub enum Command {
     /// Build an on-disk index from a reference FASTA (plain or gzip).
     Index(index::Args),
-    /// Align single or paired reads (FASTQ, plain or gzip, or stdin) to SAM or BAM.
+    /// Align single or paired reads (FASTQ or FASTA, plain or gzip, or stdin) to SAM or BAM.
     #[command(disable_help_flag = true)]
     Map(map::Args),
     /// Simulate Illumina-like reads with their true origin in the read names.

@@ -26,7 +26,7 @@ pub enum BackendArg {
 pub struct Args {
     /// Index from `swmap index`, or a reference FASTA (plain or gzip) to index in memory.
     pub reference: PathBuf,
-    /// Reads: FASTQ, plain or gzip; '-' for stdin.
+    /// Reads: FASTQ (or FASTA, without qualities), plain or gzip; '-' for stdin.
     pub reads: PathBuf,
     /// Mates of the reads, for paired-end data (same order and names).
     pub mates: Option<PathBuf>,

@@ -65,13 +65,17 @@ pub struct Read {
     pub qual: Vec<u8>,
 }
 
-/// Streams records from one FASTQ file.
+/// Streams records from one FASTQ file. FASTA records (`>name`, then sequence lines, as bwa
+/// and minimap2 accept them) are read too, without qualities (QUAL `*` in the output).
 pub struct FastqReader {
     inner: Box<dyn BufRead + Send>,
     path: PathBuf,
     line: Vec<u8>,
     line_no: u64,
     records: u64,
+    /// `line` already holds the next record's header (read while looking for a FASTA
+    /// record's end).
+    pending: bool,
 }
 
 impl FastqReader {
@@ -82,7 +86,7 @@ impl FastqReader {
 
     /// Reads from any reader; `path` names it in error messages.
     pub fn new(inner: Box<dyn BufRead + Send>, path: &Path) -> FastqReader {
-        FastqReader { inner, path: path.to_path_buf(), line: Vec::new(), line_no: 0, records: 0 }
+        FastqReader { inner, path: path.to_path_buf(), line: Vec::new(), line_no: 0, records: 0, pending: false }
     }
 
     /// The file named in error messages (`-` for stdin).
@@ -130,7 +134,7 @@ impl FastqReader {
     /// Reads the next record into `read`; `Ok(false)` at a clean end of file.
     pub fn next_into(&mut self, read: &mut Read) -> Result<bool> {
         // Header, skipping blank lines between records.
-        loop {
+        while !std::mem::take(&mut self.pending) {
             if !self.read_line()? {
                 return Ok(false);
             }
@@ -138,44 +142,36 @@ impl FastqReader {
                 break;
             }
         }
-        if self.line.first() != Some(&b'@') {
-            return Err(self.error(format!(
-                "expected a FASTQ header starting with '@', found {}",
-                self.line.first().map_or("an empty line".into(), |&b| show_byte(b))
-            )));
-        }
+        let kind = match self.line.first() {
+            Some(b'@') => "FASTQ",
+            Some(b'>') => "FASTA",
+            other => {
+                return Err(self.error(format!(
+                    "expected a FASTQ header starting with '@' (or a FASTA one with '>'), found {}",
+                    other.map_or("an empty line".into(), |&b| show_byte(b))
+                )))
+            }
+        };
         let name_end = self.line.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(self.line.len());
         let mut name = &self.line[1..name_end];
         if name.len() > 2 && (name.ends_with(b"/1") || name.ends_with(b"/2")) {
             name = &name[..name.len() - 2];
         }
         if name.is_empty() {
-            return Err(self.error("FASTQ header has no read name"));
+            return Err(self.error(format!("{kind} header has no read name")));
         }
         check_read_name(name).map_err(|e| self.error(e))?;
         read.name.clear();
         read.name.extend_from_slice(name);
+        read.codes.clear();
+        if kind == "FASTA" {
+            return self.fasta_sequence(read);
+        }
 
         if !self.read_line()? {
             return Err(self.truncated("sequence"));
         }
-        if self.line.len() > MAX_READ_LEN {
-            return Err(self.error(format!(
-                "read '{}' has {} bases; swmap maps reads of at most {MAX_READ_LEN} bases (use a long-read aligner such as minimap2)",
-                String::from_utf8_lossy(&read.name),
-                self.line.len()
-            )));
-        }
-        read.codes.clear();
-        read.codes.extend(self.line.iter().map(|&b| CODES[b as usize]));
-        if let Some(col) = read.codes.iter().position(|&c| c == INVALID) {
-            return Err(self.error(format!(
-                "invalid base {} at position {} of read '{}'",
-                show_byte(self.line[col]),
-                col + 1,
-                String::from_utf8_lossy(&read.name)
-            )));
-        }
+        self.append_bases(read)?;
 
         if !self.read_line()? {
             return Err(self.truncated("'+' separator"));
@@ -205,6 +201,50 @@ impl FastqReader {
         read.qual.extend(self.line.iter().map(|&b| b - 33));
         self.records += 1;
         Ok(true)
+    }
+
+    /// The sequence lines of a FASTA record, up to the next header, `>` or `@` (kept for the
+    /// next call), or the end of the file; blank lines are skipped.
+    fn fasta_sequence(&mut self, read: &mut Read) -> Result<bool> {
+        while self.read_line()? {
+            if matches!(self.line.first(), Some(b'>' | b'@')) {
+                self.pending = true;
+                break;
+            }
+            if !self.line.iter().all(|b| b.is_ascii_whitespace()) {
+                self.append_bases(read)?;
+            }
+        }
+        if read.codes.is_empty() {
+            return Err(self.error(format!("FASTA read '{}' has no sequence", String::from_utf8_lossy(&read.name))));
+        }
+        read.qual.clear();
+        self.records += 1;
+        Ok(true)
+    }
+
+    /// Appends the line's bases to `read`, refusing an invalid base or a read too long.
+    fn append_bases(&mut self, read: &mut Read) -> Result<()> {
+        let len = read.codes.len() + self.line.len();
+        if len > MAX_READ_LEN {
+            // A FASTA read is refused at the line that takes it past the limit.
+            let more = if read.codes.is_empty() { "" } else { "at least " };
+            return Err(self.error(format!(
+                "read '{}' has {more}{len} bases; swmap maps reads of at most {MAX_READ_LEN} bases (use a long-read aligner such as minimap2)",
+                String::from_utf8_lossy(&read.name),
+            )));
+        }
+        let start = read.codes.len();
+        read.codes.extend(self.line.iter().map(|&b| CODES[b as usize]));
+        if let Some(col) = read.codes[start..].iter().position(|&c| c == INVALID) {
+            return Err(self.error(format!(
+                "invalid base {} at position {} of read '{}'",
+                show_byte(self.line[col]),
+                start + col + 1,
+                String::from_utf8_lossy(&read.name)
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -377,6 +417,18 @@ mod tests {
         assert_eq!(v[0].codes, vec![0, 1, 2, 3, 4]);
         assert_eq!(v[0].qual, vec![40, 40, 40, 40, 2]);
         assert_eq!(v[1].qual, vec![0, 93]);
+    }
+
+    #[test]
+    fn fasta_records_span_lines_and_have_no_qualities() {
+        let reads = read_all(">r1/1 comment\nACGT\nTTGA\n\n>r2\nGGCC\n").unwrap();
+        assert_eq!(reads.len(), 2);
+        assert_eq!((reads[0].name.as_slice(), reads[0].codes.len(), reads[0].qual.len()), (&b"r1"[..], 8, 0));
+        assert_eq!((reads[1].name.as_slice(), reads[1].codes.len()), (&b"r2"[..], 4));
+        // FASTQ and FASTA records may follow each other.
+        assert_eq!(read_all("@a\nACGT\n+\nIIII\n>b\nACGT\n@c\nACGT\n+\nIIII\n").unwrap().len(), 3);
+        let e = read_all(">r1\nACGT\n>r2\n").unwrap_err().to_string();
+        assert!(e.contains("record 2") && e.contains("no sequence"), "{e}");
     }
 
     #[test]

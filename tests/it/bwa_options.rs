@@ -184,3 +184,32 @@ fn version_names_the_build() {
     let pg = String::from_utf8_lossy(&out).lines().find(|l| l.starts_with("@PG")).unwrap().to_string();
     assert!(pg.contains(&format!("\tVN:{version}\t")), "{pg} vs {version}");
 }
+
+/// FASTA reads (as bwa and minimap2 take them) map as their FASTQ records do, with QUAL `*`.
+#[test]
+fn fasta_reads_map_like_fastq() {
+    let dir = scratch("bwa-fasta");
+    let [r1, r2] = pairs();
+    let fasta = |fq: &Path, name: &str| {
+        let text = String::from_utf8(gunzip(fq)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // Sequences over two lines, to be read as one.
+        let out: String =
+            lines.chunks(4).map(|r| format!(">{}\n{}\n{}\n", &r[0][1..], &r[1][..60], &r[1][60..])).collect();
+        let path = dir.join(name);
+        std::fs::write(&path, out).unwrap();
+        path
+    };
+    let (f1, f2) = (fasta(&r1, "r1.fa"), fasta(&r2, "r2.fa"));
+    for backend in backends() {
+        let fq = records(backend, &[], &[&r1, &r2]);
+        let fa = records(backend, &[], &[&f1, &f2]);
+        assert_eq!(fq.len(), fa.len(), "{backend}");
+        for (q, a) in fq.iter().zip(&fa) {
+            let (mut q, a): (Vec<&str>, Vec<&str>) = (q.split('\t').collect(), a.split('\t').collect());
+            assert_eq!(a[10], "*", "{backend}: {a:?}");
+            q[10] = "*";
+            assert_eq!(q, a, "{backend}");
+        }
+    }
+}

@@ -175,7 +175,25 @@ fn fastq_cases() -> Vec<Case> {
             map,
             Fails(&["r.fq", "record 1", "expected a FASTQ header"]),
         ),
-        case("fastq_fasta_given", vec![("r.fq", t(">r1\nACGT\n"))], map, Fails(&["r.fq", "record 1", "found '>'"])),
+        // FASTA reads, as bwa and minimap2 take them: one or several sequence lines, QUAL `*`.
+        case(
+            "fasta_reads",
+            vec![("r.fq", t(">r1 x\nACGTTGCAACGTTG\nCAACGTTGCA\n\n>r2\nACGTTGCAACGTTGCA\n"))],
+            map,
+            Maps(2),
+        ),
+        case(
+            "fasta_read_without_sequence",
+            vec![("r.fq", t(">r1\n>r2\nACGT\n"))],
+            map,
+            Fails(&["r.fq", "record 1", "has no sequence"]),
+        ),
+        case(
+            "fasta_read_invalid_base",
+            vec![("r.fq", t(">r1\nACGT\nAC-T\n"))],
+            map,
+            Fails(&["r.fq", "record 1", "invalid base '-' at position 7"]),
+        ),
         case("fastq_missing_file", vec![], map, Fails(&["r.fq", "No such file"])),
         case("fastq_is_a_directory", vec![("r.fq/x", Vec::new())], map, Fails(&["r.fq", "directory"])),
         Case {
