@@ -8,13 +8,12 @@ pub mod map;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};
-use std::io::Write;
 
 /// Prints one line on stderr, always (errors). A closed or full stderr (`2>/dev/full`,
 /// `2>&1 | head -1`) is not an error worth dying for once the output is written, so failures
 /// are ignored (where `eprintln!` would panic).
 pub fn print_stderr(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    swmap::io::log::line(swmap::io::log::ERROR, line);
 }
 
 /// A progress or summary line, unless `-v` is below 3 ([`swmap::io::log`]).

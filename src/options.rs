@@ -110,11 +110,12 @@ pub struct InsertModel {
 impl InsertModel {
     /// bwa-mem's `-I mean[,sd[,max[,min]]]`: the standard deviation 10% of the mean when not
     /// given, the proper bounds 4 standard deviations either side (the low one at least 1),
-    /// rounded as bwa-mem rounds them.
-    pub fn given(mean: f64, sd: Option<f64>, high: Option<i64>, low: Option<i64>) -> InsertModel {
+    /// all bounds rounded as bwa-mem rounds them.
+    pub fn given(mean: f64, sd: Option<f64>, high: Option<f64>, low: Option<f64>) -> InsertModel {
         let sd = sd.unwrap_or(mean * 0.1);
-        let high = high.unwrap_or((mean + 4.0 * sd + 0.499) as i64);
-        let low = low.unwrap_or(((mean - 4.0 * sd + 0.499) as i64).max(1));
+        let round = |x: f64| (x + 0.499) as i64;
+        let high = round(high.unwrap_or(mean + 4.0 * sd));
+        let low = low.map_or_else(|| round(mean - 4.0 * sd).max(1), round);
         InsertModel { mean, sd, low, high }
     }
 

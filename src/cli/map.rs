@@ -155,8 +155,7 @@ fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
         return Err(bad());
     }
     let float = |i: usize| fields.get(i).map(|v| v.parse::<f64>().map_err(|_| bad())).transpose();
-    let int = |i: usize| float(i).map(|v| v.map(|x| (x + 0.499) as i64));
-    let model = InsertModel::given(float(0)?.ok_or_else(bad)?, float(1)?, int(2)?, int(3)?);
+    let model = InsertModel::given(float(0)?.ok_or_else(bad)?, float(1)?, float(2)?, float(3)?);
     model.validate()?;
     Ok(model)
 }

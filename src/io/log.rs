@@ -1,10 +1,12 @@
-//! How much swmap says on stderr, bwa-mem's `-v`: 1 errors, 2 warnings too, 3 (the default)
+//! How much swmap says on stderr, bwa-mem's `-v`: 1 (or 0) errors, 2 warnings too, 3 (the default)
 //! progress and summary lines too. An error is always printed, whatever the level: a run
 //! that fails says why. The level is one setting for the whole process.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+/// Errors: printed at every level.
+pub const ERROR: u8 = 0;
 /// Warnings: the run goes on, but the user should know (no insert-size model, no reads).
 pub const WARNING: u8 = 2;
 /// Messages: the backend chosen, the summary at the end.
