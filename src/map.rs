@@ -33,7 +33,7 @@ use crate::place::hit::tie_seed;
 use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
 use crate::place::rescue::rescue_mates;
 use crate::place::{place_pair, place_single, Placement, ReadHits};
-use crate::sam::{format, SamRecord, SamWriter};
+use crate::sam::{format, EncodeScratch, EncodedRecords, SamRecord, SamWriter, ENCODE_RUN};
 use crate::seed::{find_candidates, Candidates, SeedScratch};
 use rayon::prelude::*;
 
@@ -163,14 +163,32 @@ impl<'a> Mapper<'a> {
         source: ReadSource,
         sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
     ) -> Result<MapStats> {
-        pipeline::run(self, source, sink)
+        pipeline::run(self, source, &|reads, placements| self.formatted(reads, placements), sink)
     }
 
-    /// Maps `source` and writes every record to `writer`, in input order.
+    /// Maps `source` and writes every record to `writer`, in input order. The records are
+    /// formatted and encoded on the worker threads, each run of [`ENCODE_RUN`] reads into
+    /// its own bytes (and the reads dropped there); `writer` only writes the bytes.
     pub fn write_sam(&self, source: ReadSource, writer: &mut SamWriter) -> Result<MapStats> {
-        self.map_source(source, |chunk| {
-            let recs: Vec<&SamRecord> = chunk.iter().flat_map(|m| &m.records).collect();
-            writer.write_all(&recs)?;
+        let (index, out, encoder) = (self.index, &self.opts.output, writer.encoder().clone());
+        let finish = |reads: Vec<Read>, placements: Vec<Placement>| -> Vec<EncodedRecords> {
+            reads
+                .into_par_iter()
+                .zip(placements)
+                .chunks(ENCODE_RUN)
+                .map_init(EncodeScratch::default, |scratch, run| {
+                    let mut bytes = encoder.start(2 * run.len());
+                    for (read, placement) in &run {
+                        for rec in format::records(read, placement, index, out) {
+                            encoder.push(&mut bytes, &rec, scratch);
+                        }
+                    }
+                    bytes
+                })
+                .collect()
+        };
+        pipeline::run(self, source, &finish, |runs| {
+            runs.iter().try_for_each(|run| writer.write_encoded(run))?;
             Ok(true)
         })
     }
@@ -202,11 +220,25 @@ impl<'a> Mapper<'a> {
     }
 
     /// One chunk from reads to records, the steps in order; `model` is the insert-size model
-    /// (pairs: mates adjacent). The pipeline runs the same three steps on separate threads.
+    /// (pairs: mates adjacent). The pipeline runs the same steps on separate threads.
     pub fn map_chunk(&self, reads: Vec<Read>, paired: bool, model: Option<&InsertModel>) -> Result<Vec<MappedRead>> {
         let seeded = self.seed(reads);
         let aligned = self.align(seeded)?;
-        self.place(aligned, paired, model)
+        let (reads, placements) = self.place(aligned, paired, model)?;
+        Ok(self.formatted(reads, placements))
+    }
+
+    /// Format: each read with its placement and records.
+    fn formatted(&self, reads: Vec<Read>, placements: Vec<Placement>) -> Vec<MappedRead> {
+        let (index, out) = (self.index, &self.opts.output);
+        reads
+            .into_par_iter()
+            .zip(placements)
+            .map(|(read, placement)| {
+                let records = format::records(&read, &placement, index, out);
+                MappedRead { read, placement, records }
+            })
+            .collect()
     }
 
     /// Seed: every read's candidate windows; pack: one batch holding each read's orientations
@@ -247,8 +279,14 @@ impl<'a> Mapper<'a> {
         Ok(AlignedChunk { reads: chunk.reads, hits, tasks, cells })
     }
 
-    /// Rescue mates (pairs with a model), place every read, and format its records.
-    fn place(&self, chunk: AlignedChunk, paired: bool, model: Option<&InsertModel>) -> Result<Vec<MappedRead>> {
+    /// Rescue mates (pairs with a model) and place every read; the reads come back with
+    /// their placements, to be formatted.
+    fn place(
+        &self,
+        chunk: AlignedChunk,
+        paired: bool,
+        model: Option<&InsertModel>,
+    ) -> Result<(Vec<Read>, Vec<Placement>)> {
         let AlignedChunk { reads, mut hits, .. } = chunk;
         let opts = &self.opts;
         if let Some(m) = model.filter(|_| paired) {
@@ -267,16 +305,7 @@ impl<'a> Mapper<'a> {
                 hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts)).collect()
             }
         });
-        Ok(self.timed(Stage::Format, || {
-            reads
-                .into_par_iter()
-                .zip(placements)
-                .map(|(read, placement)| {
-                    let records = format::records(&read, &placement, self.index, &opts.output);
-                    MappedRead { read, placement, records }
-                })
-                .collect()
-        }))
+        Ok((reads, placements))
     }
 }
 

@@ -80,4 +80,4 @@ mod writer;
 
 pub use header::{parse_read_group, ReadGroup};
 pub use tags::nm_md;
-pub use writer::{OutputFormat, SamWriter};
+pub use writer::{EncodeScratch, EncodedRecords, OutputFormat, RecordEncoder, SamWriter, ENCODE_RUN};

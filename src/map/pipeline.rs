@@ -1,6 +1,6 @@
 //! The threads and channels that run [`Mapper`]'s steps on consecutive chunks at the same
 //! time, and nothing of the algorithm: read (FASTQ parsing) → seed and pack → align → place
-//! and format → the caller's sink (on the calling thread). Stages are joined by channels of
+//! and the caller's `finish` (formatting) → the caller's sink (on the calling thread). Stages are joined by channels of
 //! one chunk, so at most about six chunks are alive at once; the seeding, placing and
 //! formatting inside a stage run on rayon's pool. Chunks pass every stage in input order.
 //!
@@ -8,9 +8,10 @@
 //! first error. A sink that stops early (a closed pipe) drops its receiver, and every stage
 //! upstream stops at its next send.
 
-use super::{AlignedChunk, MapStats, MappedRead, Mapper, ModelGate, Stage};
+use super::{AlignedChunk, MapStats, Mapper, ModelGate, Stage};
 use crate::error::Result;
 use crate::io::fastq::{Read, ReadSource};
+use crate::place::Placement;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Runs `step` on every item of `input`, sending results on; stops after the first error or
@@ -25,24 +26,35 @@ fn stage<A, B>(input: Receiver<Result<A>>, output: SyncSender<Result<B>>, mut st
     }
 }
 
-pub(super) fn run(
+/// What the placing stage does last with a chunk's reads and placements, on its thread (in
+/// parallel inside): formatting, whose result goes to the sink.
+pub(super) type Finish<'f, T> = &'f (dyn Fn(Vec<Read>, Vec<Placement>) -> T + Sync);
+
+/// Reads and mapped reads among `placements`.
+fn counts(placements: &[Placement]) -> (u64, u64) {
+    (placements.len() as u64, placements.iter().filter(|p| p.is_mapped()).count() as u64)
+}
+
+pub(super) fn run<T: Send>(
     mapper: &Mapper,
     source: ReadSource,
-    sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+    finish: Finish<T>,
+    sink: impl FnMut(T) -> Result<bool>,
 ) -> Result<MapStats> {
     match &mapper.times {
-        Some(times) => run_measured(mapper, times, source, sink),
-        None => run_overlapped(mapper, source, sink),
+        Some(times) => run_measured(mapper, times, source, finish, sink),
+        None => run_overlapped(mapper, source, finish, sink),
     }
 }
 
 /// The stages of each chunk one after the other on this thread (each still parallel inside),
 /// so that each stage's CPU time can be told apart ([`super::StageTimes`]).
-fn run_measured(
+fn run_measured<T>(
     mapper: &Mapper,
     times: &super::StageTimes,
     mut source: ReadSource,
-    mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+    finish: Finish<T>,
+    mut sink: impl FnMut(T) -> Result<bool>,
 ) -> Result<MapStats> {
     let paired = source.is_paired();
     let chunk_reads = mapper.chunk_reads();
@@ -53,10 +65,12 @@ fn run_measured(
         for chunk in ready {
             stats.alignments += chunk.tasks;
             stats.cells += chunk.cells;
-            let mapped = mapper.place(chunk, paired, gate.model())?;
-            stats.reads += mapped.len() as u64;
-            stats.mapped += mapped.iter().filter(|m| m.placement.is_mapped()).count() as u64;
-            if !times.time(Stage::Write, || sink(mapped))? {
+            let (reads, placements) = mapper.place(chunk, paired, gate.model())?;
+            let (n, mapped) = counts(&placements);
+            stats.reads += n;
+            stats.mapped += mapped;
+            let out = times.time(Stage::Format, || finish(reads, placements));
+            if !times.time(Stage::Write, || sink(out))? {
                 return Ok(false);
             }
         }
@@ -70,25 +84,26 @@ fn run_measured(
         let aligned = mapper.align(mapper.seed(reads))?;
         let ready = gate.push(aligned, &sc);
         if !place(ready, &gate, &mut stats)? {
-            return Ok(finish(stats, &gate, times));
+            return Ok(with_model(stats, &gate, times));
         }
     }
     let held = gate.fix(&sc);
     place(held, &gate, &mut stats)?;
-    Ok(finish(stats, &gate, times))
+    Ok(with_model(stats, &gate, times))
 }
 
-fn finish(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) -> MapStats {
+fn with_model(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) -> MapStats {
     stats.insert_model = gate.model().map(|m| (m.mean.round() as i64, m.low, m.high));
     stats.stage_times = Some(times.clone());
     stats
 }
 
 /// The stages on their own threads, consecutive chunks in flight at once.
-fn run_overlapped(
+fn run_overlapped<T: Send>(
     mapper: &Mapper,
     mut source: ReadSource,
-    mut sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
+    finish: Finish<T>,
+    mut sink: impl FnMut(T) -> Result<bool>,
 ) -> Result<MapStats> {
     let paired = source.is_paired();
     let chunk_reads = mapper.chunk_reads();
@@ -97,7 +112,7 @@ fn run_overlapped(
         let (read_tx, read_rx) = sync_channel::<Result<Vec<Read>>>(1);
         let (seed_tx, seed_rx) = sync_channel(1);
         let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(1);
-        let (done_tx, done_rx) = sync_channel::<Result<(Vec<MappedRead>, u64, u64)>>(1);
+        let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 4])>>(1);
         scope.spawn(move || loop {
             let mut chunk = Vec::with_capacity(chunk_reads);
             let item = source.next_chunk(chunk_reads, &mut chunk).map(|more| more.then_some(chunk));
@@ -117,7 +132,10 @@ fn run_overlapped(
             let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
                 for chunk in ready {
                     let (tasks, cells) = (chunk.tasks, chunk.cells);
-                    let placed = mapper.place(chunk, paired, gate.model()).map(|m| (m, tasks, cells));
+                    let placed = mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
+                        let (n, mapped) = counts(&placements);
+                        (finish(reads, placements), [n, mapped, tasks, cells])
+                    });
                     let failed = placed.is_err();
                     if done_tx.send(placed).is_err() || failed {
                         return false;
@@ -146,12 +164,12 @@ fn run_overlapped(
 
         let mut stats = MapStats::default();
         for item in done_rx.iter() {
-            let (mapped, tasks, cells) = item?;
-            stats.reads += mapped.len() as u64;
-            stats.mapped += mapped.iter().filter(|m| m.placement.is_mapped()).count() as u64;
+            let (out, [reads, mapped, tasks, cells]) = item?;
+            stats.reads += reads;
+            stats.mapped += mapped;
             stats.alignments += tasks;
             stats.cells += cells;
-            if !sink(mapped)? {
+            if !sink(out)? {
                 break;
             }
         }

@@ -25,9 +25,10 @@ pub enum Stage {
     Rescue,
     /// Pairing, MAPQ, supplementary and secondary choices.
     Place,
-    /// SAM records from placements (NM, MD, tags).
+    /// SAM records from placements (NM, MD, tags), and their bytes (SAM text or BAM
+    /// encoding) when writing a file; dropping the chunk's reads.
     Format,
-    /// Handing records to the sink: the SAM/BAM writer.
+    /// Handing the chunk to the sink: the SAM/BAM writer writing bytes.
     Write,
 }
 

@@ -1,5 +1,12 @@
 //! The output file: SAM to stdout or a file, BAM to a file, written through noodles.
 //!
+//! Records become bytes in a [`RecordEncoder`], which any thread may hold (the mapper encodes
+//! each chunk's records on its worker threads); the [`SamWriter`] only writes those bytes, in
+//! order. SAM text is written straight from a record where every field is one noodles accepts
+//! (the bytes noodles would write, see `super::text`), else by noodles itself, which then
+//! names the problem; BAM records are encoded by noodles, and their BGZF blocks compressed by
+//! the writer's own workers.
+//!
 //! A named file is opened by [`crate::io::output`]: a regular file is written under a temporary
 //! name and renamed only by [`SamWriter::finish`], so an interrupted run never leaves a
 //! truncated file under the name the user asked for (a writer dropped without `finish`
@@ -24,14 +31,17 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Large enough that stdout and the file see few, big writes.
 const BUFFER_SIZE: usize = 256 * 1024;
 
-/// Records formatted together by one task of [`SamWriter::write_all`].
-const FORMAT_RUN: usize = 512;
+/// Records encoded together by one task of [`SamWriter::write_all`].
+pub const ENCODE_RUN: usize = 512;
 
-/// Writes the header on creation, then one record per [`SamWriter::write`].
+/// Writes the header on creation, then records: one by one ([`SamWriter::write`]), many
+/// encoded in parallel ([`SamWriter::write_all`]), or bytes a [`RecordEncoder`] made
+/// elsewhere ([`SamWriter::write_encoded`]).
 ///
 /// # Examples
 ///
@@ -53,10 +63,9 @@ pub struct SamWriter {
     // Declared before `temp` so the file is closed before the temporary name is removed.
     sink: Sink,
     temp: Option<OutputFile>,
-    header: Header,
-    /// Reused for every record.
-    record: RecordBuf,
-    read_group: Option<Value>,
+    encoder: RecordEncoder,
+    /// Reused by [`SamWriter::write`].
+    one: EncodedRecords,
     /// What errors name: the final path, or `-` for stdout.
     path: PathBuf,
     written: u64,
@@ -65,9 +74,100 @@ pub struct SamWriter {
 }
 
 enum Sink {
-    Sam(sam::io::Writer<BufWriter<Box<dyn Write + Send>>>),
-    Bam(bam::io::Writer<bgzf::io::Writer<BufWriter<File>>>),
-    BamThreaded(bam::io::Writer<bgzf::io::MultithreadedWriter<BufWriter<File>>>),
+    Sam(BufWriter<Box<dyn Write + Send>>),
+    Bam(bgzf::io::Writer<BufWriter<File>>),
+    BamThreaded(bgzf::io::MultithreadedWriter<BufWriter<File>>),
+}
+
+impl Sink {
+    fn bytes(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Sam(w) => w,
+            Sink::Bam(w) => w,
+            Sink::BamThreaded(w) => w,
+        }
+    }
+}
+
+/// Turns records into the bytes of one output format (SAM lines, or BAM records with their
+/// length prefixes), on any thread: it is `Clone`, `Send` and `Sync`, and holds the header
+/// the records are written under.
+#[derive(Clone, Debug)]
+pub struct RecordEncoder {
+    header: Arc<Header>,
+    read_group: Option<Value>,
+    format: OutputFormat,
+}
+
+/// Consecutive records as bytes, from [`RecordEncoder::push`]: what a [`SamWriter`] writes.
+/// Encoding stops at the first record the format cannot hold; the writer writes the records
+/// before it and then reports it, with its number in the output.
+pub struct EncodedRecords {
+    bytes: Vec<u8>,
+    records: u64,
+    /// The first record that could not be encoded: its name and why.
+    refused: Option<(Vec<u8>, String)>,
+}
+
+impl EncodedRecords {
+    /// Records encoded so far.
+    pub fn len(&self) -> u64 {
+        self.records
+    }
+
+    /// True when nothing was encoded (or refused).
+    pub fn is_empty(&self) -> bool {
+        self.records == 0 && self.refused.is_none()
+    }
+
+    /// The encoded bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Per-thread scratch for [`RecordEncoder::push`] (a noodles record, reused).
+#[derive(Default)]
+pub struct EncodeScratch(RecordBuf);
+
+impl RecordEncoder {
+    /// An empty run of records, with room for about `records` of them.
+    pub fn start(&self, records: usize) -> EncodedRecords {
+        EncodedRecords { bytes: Vec::with_capacity(records * 400), records: 0, refused: None }
+    }
+
+    /// Appends `rec`'s bytes to `out` (nothing once a record was refused).
+    pub fn push(&self, out: &mut EncodedRecords, rec: &SamRecord, scratch: &mut EncodeScratch) {
+        if out.refused.is_some() {
+            return;
+        }
+        let (header, read_group) = (&*self.header, self.read_group.as_ref());
+        if self.format == OutputFormat::Sam && super::text::write_line(&mut out.bytes, rec, header, read_group) {
+            out.records += 1;
+            return;
+        }
+        let record = &mut scratch.0;
+        let result = fill(record, rec, read_group).and_then(|()| {
+            let mark = out.bytes.len();
+            let written = match self.format {
+                OutputFormat::Sam => sam::io::Writer::new(&mut out.bytes).write_alignment_record(header, record),
+                OutputFormat::Bam => bam::io::Writer::from(&mut out.bytes).write_alignment_record(header, record),
+            };
+            written.map_err(|e| {
+                out.bytes.truncate(mark);
+                format!("cannot be written as SAM/BAM: {e}")
+            })
+        });
+        match result {
+            Ok(()) => out.records += 1,
+            Err(message) => out.refused = Some((rec.name.clone(), message)),
+        }
+    }
+
+    /// The header records are written under.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
 }
 
 impl SamWriter {
@@ -78,101 +178,77 @@ impl SamWriter {
     pub fn create(path: Option<&Path>, header: &HeaderInfo, threads: usize) -> Result<SamWriter> {
         let (header, read_group) = build_header(header)?;
         let path = path.filter(|p| !is_stdout(p));
-        let (sink, temp) = match path {
-            None => (Sink::Sam(sam::io::Writer::new(buffered(Box::new(io::stdout())))), None),
+        let (sink, temp, format) = match path {
+            None => (Sink::Sam(buffered(Box::new(io::stdout()))), None, OutputFormat::Sam),
             Some(path) => open_file(path, threads)?,
         };
+        let encoder =
+            RecordEncoder { header: Arc::new(header), read_group: read_group.map(|rg| Value::from(rg.id)), format };
         let mut writer = SamWriter {
             sink,
             temp,
-            header,
-            record: RecordBuf::default(),
-            read_group: read_group.map(|rg| Value::from(rg.id)),
+            one: encoder.start(1),
+            encoder,
             path: path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf),
             written: 0,
             failed: false,
         };
+        let header = &*writer.encoder.header;
         let result = match &mut writer.sink {
-            Sink::Sam(w) => w.write_alignment_header(&writer.header),
-            Sink::Bam(w) => w.write_alignment_header(&writer.header),
-            Sink::BamThreaded(w) => w.write_alignment_header(&writer.header),
+            Sink::Sam(w) => sam::io::Writer::new(w).write_header(header),
+            Sink::Bam(w) => bam::io::Writer::from(w).write_header(header),
+            Sink::BamThreaded(w) => bam::io::Writer::from(w).write_header(header),
         };
         result.map_err(|e| writer.fail(e, "header"))?;
         Ok(writer)
     }
 
-    /// Writes one record.
-    pub fn write(&mut self, rec: &SamRecord) -> Result<()> {
-        self.check_not_failed()?;
-        self.written += 1;
-        let location = || format!("record {} ({})", self.written, String::from_utf8_lossy(&rec.name));
-        if let Err(message) = fill(&mut self.record, rec, self.read_group.as_ref()) {
-            return Err(Error::input(&self.path, location(), message));
-        }
-        let result = match &mut self.sink {
-            Sink::Sam(w) => w.write_alignment_record(&self.header, &self.record),
-            Sink::Bam(w) => w.write_alignment_record(&self.header, &self.record),
-            Sink::BamThreaded(w) => w.write_alignment_record(&self.header, &self.record),
-        };
-        if let Err(e) = result {
-            let location = location();
-            return Err(self.fail(e, &location));
-        }
-        Ok(())
+    /// What turns records into this output's bytes; hand it to other threads.
+    pub fn encoder(&self) -> &RecordEncoder {
+        &self.encoder
     }
 
-    /// Writes records in order: SAM text is formatted on the rayon pool, in runs of 512
-    /// records each into its own buffer, and only the bytes are written here. A record's line
-    /// is written directly, the bytes noodles writes for it (what [`SamWriter::write`] gives),
-    /// or by noodles itself where a field is one noodles refuses (noodles then names the
-    /// problem); BAM records go one by one (their BGZF blocks are compressed by the writer's
-    /// own workers).
+    /// Writes one record.
+    pub fn write(&mut self, rec: &SamRecord) -> Result<()> {
+        let mut one = std::mem::replace(&mut self.one, EncodedRecords { bytes: Vec::new(), records: 0, refused: None });
+        one.bytes.clear();
+        (one.records, one.refused) = (0, None);
+        self.encoder.push(&mut one, rec, &mut EncodeScratch::default());
+        let result = self.write_encoded(&one);
+        self.one = one;
+        result
+    }
+
+    /// Writes records in order, encoded on the rayon pool in runs of [`ENCODE_RUN`]: the bytes
+    /// of [`SamWriter::write`] one by one.
     pub fn write_all(&mut self, recs: &[&SamRecord]) -> Result<()> {
         use rayon::prelude::*;
-        if !matches!(self.sink, Sink::Sam(_)) || recs.len() < 2 * FORMAT_RUN {
-            return recs.iter().try_for_each(|rec| self.write(rec));
-        }
-        self.check_not_failed()?;
-        let (header, read_group) = (&self.header, self.read_group.as_ref());
-        // Each run's bytes, or the index in the run of its first record that cannot be
-        // written and why.
-        let runs: Vec<std::result::Result<Vec<u8>, (usize, String)>> = recs
-            .par_chunks(FORMAT_RUN)
-            .map(|run| {
-                let mut out = sam::io::Writer::new(Vec::with_capacity(run.len() * 400));
-                let mut record = RecordBuf::default();
-                for (i, rec) in run.iter().enumerate() {
-                    if super::text::write_line(out.get_mut(), rec, header, read_group) {
-                        continue;
-                    }
-                    fill(&mut record, rec, read_group).map_err(|m| (i, m))?;
-                    out.write_alignment_record(header, &record)
-                        .map_err(|e| (i, format!("cannot be written as SAM/BAM: {e}")))?;
-                }
-                Ok(out.into_inner())
+        let encoder = &self.encoder;
+        let runs: Vec<EncodedRecords> = recs
+            .par_chunks(ENCODE_RUN)
+            .map_init(EncodeScratch::default, |scratch, run| {
+                let mut out = encoder.start(run.len());
+                run.iter().for_each(|rec| encoder.push(&mut out, rec, scratch));
+                out
             })
             .collect();
-        for (k, run) in runs.into_iter().enumerate() {
-            match run {
-                Ok(bytes) => {
-                    let Sink::Sam(w) = &mut self.sink else { unreachable!("checked above") };
-                    if let Err(e) = w.get_mut().write_all(&bytes) {
-                        return Err(self.fail(e, "records"));
-                    }
-                    self.written += (recs.len() - k * FORMAT_RUN).min(FORMAT_RUN) as u64;
-                }
-                Err((i, message)) => {
-                    // The records before it are written, as `write` one by one would have.
-                    let rec = recs[k * FORMAT_RUN + i];
-                    for r in &recs[k * FORMAT_RUN..k * FORMAT_RUN + i] {
-                        self.write(r)?;
-                    }
-                    self.written += 1;
-                    let location = format!("record {} ({})", self.written, String::from_utf8_lossy(&rec.name));
-                    self.failed = true;
-                    return Err(Error::input(&self.path, location, message));
-                }
-            }
+        runs.iter().try_for_each(|run| self.write_encoded(run))
+    }
+
+    /// Writes records a [`RecordEncoder`] of this writer (a clone of [`SamWriter::encoder`])
+    /// encoded; a refused record among them is an error naming its number in the output,
+    /// after the records before it are written.
+    pub fn write_encoded(&mut self, run: &EncodedRecords) -> Result<()> {
+        self.check_not_failed()?;
+        if let Err(e) = self.sink.bytes().write_all(&run.bytes) {
+            return Err(self.fail(e, "records"));
+        }
+        self.written += run.records;
+        if let Some((name, message)) = &run.refused {
+            self.written += 1;
+            self.failed = true;
+            let location = format!("record {} ({})", self.written, String::from_utf8_lossy(name));
+            return Err(Error::input(&self.path, location, message.clone()));
         }
         Ok(())
     }
@@ -185,9 +261,9 @@ impl SamWriter {
         // the buffered file, which must be flushed before the rename.
         let SamWriter { sink, temp, path, .. } = self;
         let result = match sink {
-            Sink::Sam(mut w) => w.get_mut().flush(),
-            Sink::Bam(w) => w.into_inner().finish().and_then(|mut file| file.flush()),
-            Sink::BamThreaded(mut w) => w.get_mut().finish().and_then(|mut file| file.flush()),
+            Sink::Sam(mut w) => w.flush(),
+            Sink::Bam(w) => w.finish().and_then(|mut file| file.flush()),
+            Sink::BamThreaded(mut w) => w.finish().and_then(|mut file| file.flush()),
         };
         result.map_err(|e| Error::io(&path, e))?;
         match temp {
@@ -251,21 +327,19 @@ impl OutputFormat {
 }
 
 /// Opens `path` as [`crate::io::output`] decides and the writer for its format.
-fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>)> {
+fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>, OutputFormat)> {
     let format = OutputFormat::of(path)?;
     let (file, temp) = OutputFile::create(path, &[])?;
     let file = buffered(file);
-
     let sink = if format == OutputFormat::Sam {
-        Sink::Sam(sam::io::Writer::new(buffered(Box::new(file))))
+        Sink::Sam(BufWriter::new(Box::new(file)))
     } else if threads <= 1 {
-        Sink::Bam(bam::io::Writer::new(file))
+        Sink::Bam(bgzf::io::Writer::new(file))
     } else {
         let workers = NonZero::new(threads).expect("threads > 1");
-        let bgzf = bgzf::io::MultithreadedWriter::with_worker_count(workers, file);
-        Sink::BamThreaded(bam::io::Writer::from(bgzf))
+        Sink::BamThreaded(bgzf::io::MultithreadedWriter::with_worker_count(workers, file))
     };
-    Ok((sink, Some(temp)))
+    Ok((sink, Some(temp), format))
 }
 
 /// Copies `rec` into the reused noodles record; an error is a message about the record.
@@ -369,12 +443,16 @@ mod tests {
 
     fn writer_to(out: Box<dyn Write + Send>, info: &HeaderInfo) -> SamWriter {
         let (header, read_group) = build_header(info).unwrap();
-        SamWriter {
-            sink: Sink::Sam(sam::io::Writer::new(BufWriter::with_capacity(16, out))),
-            temp: None,
-            header,
-            record: RecordBuf::default(),
+        let encoder = RecordEncoder {
+            header: Arc::new(header),
             read_group: read_group.map(|rg| Value::from(rg.id)),
+            format: OutputFormat::Sam,
+        };
+        SamWriter {
+            sink: Sink::Sam(BufWriter::with_capacity(16, out)),
+            temp: None,
+            one: encoder.start(1),
+            encoder,
             path: PathBuf::from("-"),
             written: 0,
             failed: false,
@@ -428,7 +506,7 @@ mod tests {
 
     #[test]
     fn formatting_in_parallel_writes_the_bytes_of_one_by_one() {
-        let recs: Vec<SamRecord> = (0..3 * FORMAT_RUN + 17).map(unmapped).collect();
+        let recs: Vec<SamRecord> = (0..3 * ENCODE_RUN + 17).map(unmapped).collect();
         let refs: Vec<&SamRecord> = recs.iter().collect();
         let (a, b) = (Shared::default(), Shared::default());
         let mut one = writer_to(Box::new(a.clone()), &HeaderInfo::default());
@@ -437,19 +515,19 @@ mod tests {
         all.write_all(&refs).unwrap();
         one.finish().unwrap();
         all.finish().unwrap();
-        assert!(a.0.lock().unwrap().len() > 3 * FORMAT_RUN * 10);
+        assert!(a.0.lock().unwrap().len() > 3 * ENCODE_RUN * 10);
         assert!(*a.0.lock().unwrap() == *b.0.lock().unwrap());
     }
 
     #[test]
     fn a_bad_record_among_many_is_named_with_its_number() {
-        let mut recs: Vec<SamRecord> = (0..3 * FORMAT_RUN).map(unmapped).collect();
-        recs[FORMAT_RUN + 5].name = b"bad@name".to_vec();
+        let mut recs: Vec<SamRecord> = (0..3 * ENCODE_RUN).map(unmapped).collect();
+        recs[ENCODE_RUN + 5].name = b"bad@name".to_vec();
         let refs: Vec<&SamRecord> = recs.iter().collect();
         let mut w = writer_to(Box::new(io::sink()), &HeaderInfo::default());
         match w.write_all(&refs) {
             Err(Error::Input { location, .. }) => {
-                assert_eq!(location, format!("record {} (bad@name)", FORMAT_RUN + 6))
+                assert_eq!(location, format!("record {} (bad@name)", ENCODE_RUN + 6))
             }
             other => panic!("expected an input error, got {other:?}"),
         }
