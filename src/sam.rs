@@ -74,6 +74,7 @@ pub struct HeaderInfo {
 mod convert;
 pub mod format;
 mod header;
+pub mod sort;
 mod tags;
 mod text;
 mod writer;

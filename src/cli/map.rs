@@ -7,7 +7,7 @@ use swmap::backend::{self, BackendChoice};
 use swmap::error::{Error, Result};
 use swmap::index::{Index, IndexParams};
 use swmap::io::fastq::{FastqReader, ReadSource};
-use swmap::io::output::{check_not_an_input, same_file};
+use swmap::io::output::{check_not_an_input, is_stdout, same_file};
 use swmap::map::Mapper;
 use swmap::options::{InsertModel, MapOptions, OutputOptions, Scoring, SeedOptions};
 use swmap::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
@@ -34,6 +34,14 @@ pub struct Args {
     /// extensions are refused [default: SAM on stdout].
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
+    /// Write a coordinate-sorted BAM (as `samtools sort` would make of the unsorted output)
+    /// and its index, OUTPUT.bai (.csi when a contig exceeds 2^29 bases); needs -o NAME.bam.
+    #[arg(long)]
+    pub sort: bool,
+    /// Memory for sorting: records held before a sorted run is written to a scratch file
+    /// beside the output (removed at the end); a number of bytes with an optional K, M or G.
+    #[arg(long, value_name = "SIZE", default_value = "768M", value_parser = byte_size)]
+    pub sort_mem: usize,
     /// Worker threads [default: all cores].
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
@@ -119,6 +127,23 @@ pub struct Args {
     pub chunk_reads: Option<usize>,
 }
 
+/// A size in bytes: a number, optionally followed by K, M or G (powers of 1024), as samtools
+/// sort -m takes it.
+fn byte_size(s: &str) -> std::result::Result<usize, String> {
+    let (digits, unit) = match s.as_bytes().last() {
+        Some(b'k' | b'K') => (&s[..s.len() - 1], 1 << 10),
+        Some(b'm' | b'M') => (&s[..s.len() - 1], 1 << 20),
+        Some(b'g' | b'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{s}' is not a size: give bytes, or a number with K, M or G (e.g. 768M)"))
+}
+
 /// `N`, or bwa's `N,N` form of an option swmap has one value for (both must be equal).
 fn one_or_equal_pair(s: &str) -> std::result::Result<i32, String> {
     let values: Vec<i32> = s
@@ -187,6 +212,13 @@ fn validate(args: &Args) -> Result<MapOptions> {
         check_not_an_input(output, &inputs)?;
         OutputFormat::of(output)?;
     }
+    let sorted_bam =
+        args.output.as_deref().is_some_and(|o| !is_stdout(o) && OutputFormat::of(o).ok() == Some(OutputFormat::Bam));
+    if args.sort && !sorted_bam {
+        return Err(Error::Options(
+            "--sort writes a coordinate-sorted BAM file and its index: give -o a name ending in .bam".into(),
+        ));
+    }
     let opts = MapOptions {
         scoring,
         seed: SeedOptions { max_occ: args.max_occ, max_candidates: args.max_candidates, ..SeedOptions::default() },
@@ -229,7 +261,10 @@ pub fn run(args: Args) -> Result<()> {
         read_group: read_group.map(|rg| rg.line),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let mut writer = SamWriter::create(args.output.as_deref(), &header, threads)?;
+    let mut writer = match (&args.output, args.sort) {
+        (Some(path), true) => SamWriter::create_sorted(path, &header, threads, args.sort_mem)?,
+        (output, _) => SamWriter::create(output.as_deref(), &header, threads)?,
+    };
     let mut mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
     if args.stats {
         mapper = mapper.with_stage_times();

@@ -109,6 +109,17 @@ impl OutputFile {
         &self.target
     }
 
+    /// The name the bytes go to until [`OutputFile::commit`]: the temporary file, or the
+    /// target itself when it is written in place.
+    pub fn written_path(&self) -> &Path {
+        self.temp.as_deref().unwrap_or(&self.target)
+    }
+
+    /// True when the target is written in place (a device, a FIFO), not renamed into place.
+    pub fn is_in_place(&self) -> bool {
+        self.temp.is_none()
+    }
+
     /// Gives the written file its final name. Flush the file first.
     pub fn commit(mut self) -> Result<()> {
         if let Some(temp) = self.temp.take() {
@@ -129,6 +140,36 @@ impl Drop for OutputFile {
             let _ = fs::remove_file(&temp);
             unregister(&temp);
         }
+    }
+}
+
+/// A working file that never outlives the run: created beside an output, removed when
+/// dropped, and by the signal thread (see [`remove_temporary_files_on_signals`]).
+#[derive(Debug)]
+pub struct ScratchFile {
+    path: PathBuf,
+}
+
+impl ScratchFile {
+    /// Creates `.NAME.swmap-TAG-PID` beside `output` (`NAME` being `output`'s file name),
+    /// for writing; `tag` (a few letters and digits) tells the scratch files of one run apart.
+    pub fn create(output: &Path, tag: &str) -> Result<(File, ScratchFile)> {
+        let path = working_name(&resolve_links(output)?, tag);
+        let file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| Error::io(&path, e))?;
+        register(&path);
+        Ok((file, ScratchFile { path }))
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        unregister(&self.path);
     }
 }
 
@@ -212,7 +253,13 @@ fn resolve_links(path: &Path) -> Result<PathBuf> {
 /// `.NAME.swmap-tmp-PID` beside `target`, NAME shortened (at a character boundary where the
 /// name is UTF-8) so that the whole stays within [`NAME_MAX`] bytes.
 fn temporary_name(target: &Path) -> PathBuf {
-    let suffix = format!(".swmap-tmp-{}", std::process::id());
+    working_name(target, "tmp")
+}
+
+/// `.NAME.swmap-TAG-PID` beside `target`, NAME shortened to keep the whole within the
+/// file system's limit.
+fn working_name(target: &Path, tag: &str) -> PathBuf {
+    let suffix = format!(".swmap-{tag}-{}", std::process::id());
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let room = NAME_MAX - 1 - suffix.len();
     let mut end = name.len().min(room);

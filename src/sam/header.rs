@@ -98,6 +98,16 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Marks `header` as samtools sort does: `@HD VN:1.6 SO:coordinate` (no group order).
+pub(super) fn mark_coordinate_sorted(header: &mut Header) {
+    let hd = Map::<map::Header>::builder()
+        .set_version(header::Version::new(1, 6))
+        .insert(header::tag::SORT_ORDER, "coordinate")
+        .build()
+        .expect("@HD has no required fields beyond VN");
+    *header.header_mut() = Some(hd);
+}
+
 /// Builds the output header; returns it with the read group, whose ID every record carries.
 pub(super) fn build_header(info: &HeaderInfo) -> Result<(Header, Option<ReadGroup>)> {
     let hd = Map::<map::Header>::builder()

@@ -13,7 +13,8 @@
 //! removes its temporary file); a device or FIFO (`/dev/null`) is written in place, never
 //! replaced.
 
-use super::header::build_header;
+use super::header::{build_header, mark_coordinate_sorted};
+use super::sort::Sorter;
 use super::{HeaderInfo, SamRecord};
 use crate::align::{Cigar, CigarOp};
 use crate::error::{Error, Result};
@@ -71,6 +72,8 @@ pub struct SamWriter {
     written: u64,
     /// Set by a failed write: the writers below may be half-finished and must not be touched.
     failed: bool,
+    /// For a coordinate-sorted BAM: records are held (and spilled) here until `finish`.
+    sorter: Option<Sorter>,
 }
 
 enum Sink {
@@ -182,8 +185,40 @@ impl SamWriter {
             None => (Sink::Sam(buffered(Box::new(io::stdout()))), None, OutputFormat::Sam),
             Some(path) => open_file(path, threads)?,
         };
-        let encoder =
-            RecordEncoder { header: Arc::new(header), read_group: read_group.map(|rg| Value::from(rg.id)), format };
+        SamWriter::open(sink, temp, header, read_group.map(|rg| Value::from(rg.id)), format, path, None)
+    }
+
+    /// Opens `path` (a name ending in `.bam`) for a coordinate-sorted BAM, as `samtools sort`
+    /// writes it from the unsorted output (see [`super::sort`]), and writes the header (`@HD
+    /// SO:coordinate`). Up to `memory` bytes of records are held before sorted runs are
+    /// spilled to scratch files beside the output. [`SamWriter::finish`] writes the records
+    /// and then the index, `PATH.bai` (or `PATH.csi` when a contig exceeds 2^29 bases), unless
+    /// the output is a device or a FIFO, which cannot be read back.
+    pub fn create_sorted(path: &Path, header: &HeaderInfo, threads: usize, memory: usize) -> Result<SamWriter> {
+        if is_stdout(path) || OutputFormat::of(path)? != OutputFormat::Bam {
+            return Err(Error::Options(format!(
+                "--sort writes a coordinate-sorted BAM file and its index: give -o a name ending in .bam, not {}",
+                path.display()
+            )));
+        }
+        let (mut header, read_group) = build_header(header)?;
+        mark_coordinate_sorted(&mut header);
+        let (sink, temp, format) = open_file(path, threads)?;
+        let sorter = Sorter::new(path, memory, threads);
+        let read_group = read_group.map(|rg| Value::from(rg.id));
+        SamWriter::open(sink, temp, header, read_group, format, Some(path), Some(sorter))
+    }
+
+    fn open(
+        sink: Sink,
+        temp: Option<OutputFile>,
+        header: Header,
+        read_group: Option<Value>,
+        format: OutputFormat,
+        path: Option<&Path>,
+        sorter: Option<Sorter>,
+    ) -> Result<SamWriter> {
+        let encoder = RecordEncoder { header: Arc::new(header), read_group, format };
         let mut writer = SamWriter {
             sink,
             temp,
@@ -192,6 +227,7 @@ impl SamWriter {
             path: path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf),
             written: 0,
             failed: false,
+            sorter,
         };
         let header = &*writer.encoder.header;
         let result = match &mut writer.sink {
@@ -240,7 +276,12 @@ impl SamWriter {
     /// after the records before it are written.
     pub fn write_encoded(&mut self, run: &EncodedRecords) -> Result<()> {
         self.check_not_failed()?;
-        if let Err(e) = self.sink.bytes().write_all(&run.bytes) {
+        if let Some(sorter) = &mut self.sorter {
+            if let Err(e) = sorter.push(&run.bytes) {
+                self.failed = true;
+                return Err(e);
+            }
+        } else if let Err(e) = self.sink.bytes().write_all(&run.bytes) {
             return Err(self.fail(e, "records"));
         }
         self.written += run.records;
@@ -259,17 +300,35 @@ impl SamWriter {
         self.check_not_failed()?;
         // Taken apart so that the BGZF writers can be consumed: only their `finish` hands back
         // the buffered file, which must be flushed before the rename.
-        let SamWriter { sink, temp, path, .. } = self;
+        let SamWriter { mut sink, temp, path, sorter, .. } = self;
+        let sorted = sorter.is_some();
+        if let Some(sorter) = sorter {
+            sorter.finish(sink.bytes(), &path)?;
+        }
         let result = match sink {
             Sink::Sam(mut w) => w.flush(),
             Sink::Bam(w) => w.finish().and_then(|mut file| file.flush()),
             Sink::BamThreaded(mut w) => w.finish().and_then(|mut file| file.flush()),
         };
         result.map_err(|e| Error::io(&path, e))?;
-        match temp {
-            Some(temp) => temp.commit(),
-            None => Ok(()),
+        let Some(temp) = temp else { return Ok(()) };
+        if !sorted || temp.is_in_place() {
+            return temp.commit();
         }
+        let index = bam::fs::index(temp.written_path()).map_err(|e| Error::io(&path, e))?;
+        let (extension, index) = match index {
+            bam::Index::Bai(bai) => ("bai", IndexFile::Bai(bai)),
+            bam::Index::Csi(csi) => ("csi", IndexFile::Csi(csi)),
+        };
+        let index_path = path.with_added_extension(extension);
+        let (file, index_temp) = OutputFile::create(&index_path, &[])?;
+        let written = match index {
+            IndexFile::Bai(i) => bam::bai::io::Writer::new(BufWriter::new(file)).write_index(&i),
+            IndexFile::Csi(i) => noodles_csi::io::Writer::new(BufWriter::new(file)).write_index(&i),
+        };
+        written.map_err(|e| Error::io(&index_path, e))?;
+        temp.commit()?;
+        index_temp.commit()
     }
 
     fn check_not_failed(&self) -> Result<()> {
@@ -324,6 +383,12 @@ impl OutputFormat {
             )))
         }
     }
+}
+
+/// A sorted BAM's index, as noodles builds it.
+enum IndexFile {
+    Bai(bam::bai::Index),
+    Csi(noodles_csi::Index),
 }
 
 /// Opens `path` as [`crate::io::output`] decides and the writer for its format.
@@ -456,6 +521,7 @@ mod tests {
             path: PathBuf::from("-"),
             written: 0,
             failed: false,
+            sorter: None,
         }
     }
 

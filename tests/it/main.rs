@@ -26,6 +26,7 @@ mod sam_output;
 mod secondary_xa;
 mod shaders;
 mod simulate_eval;
+mod sorted_output;
 mod split_reads;
 mod tags_exact;
 mod tandem_repeat;
