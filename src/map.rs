@@ -28,7 +28,7 @@ use crate::dna;
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::io::fastq::{Read, ReadSource};
-use crate::options::MapOptions;
+use crate::options::{InsertSizes, MapOptions};
 use crate::place::hit::tie_seed;
 use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
 use crate::place::rescue::rescue_mates;
@@ -193,6 +193,31 @@ impl<'a> Mapper<'a> {
         })
     }
 
+    /// The insert-size model a mapping run of `source` (pairs) would estimate, from the same
+    /// first [`ESTIMATION_PAIRS`] pairs, reading no further than the chunk holding the last of
+    /// them; `None` when too few pairs are usable (warned about as a run warns). Written to a
+    /// file and given to every shard of an input (`--insert-model`), it makes the shards'
+    /// records those of one run over the whole input.
+    pub fn estimate_insert_model(&self, mut source: ReadSource) -> Result<Option<InsertModel>> {
+        if !source.is_paired() {
+            return Err(Error::Options(
+                "an insert-size model is estimated from pairs: give two reads files, or -p".into(),
+            ));
+        }
+        let sc = self.opts.scoring;
+        let mut gate = ModelGate::new(true, InsertSizes::Estimated);
+        while let ModelGate::Waiting { reads: held, .. } = gate {
+            let mut reads = Vec::with_capacity(self.chunk_reads());
+            let want = (2 * ESTIMATION_PAIRS - held).max(2);
+            if !source.next_chunk(self.chunk_reads().min(want), &mut reads)? {
+                gate.fix(&sc);
+                break;
+            }
+            gate.push(self.align(self.seed(reads))?, &sc);
+        }
+        Ok(gate.model().copied())
+    }
+
     /// Maps single-end reads held in memory.
     pub fn map_single(&self, reads: Vec<Read>) -> Result<Vec<MappedRead>> {
         self.collect(ReadSource::Reads(Box::new(reads.into_iter())))
@@ -353,12 +378,12 @@ enum ModelGate {
 }
 
 impl ModelGate {
-    /// A gate for pairs (`paired`) whose model is `given`, or to be estimated.
-    fn new(paired: bool, given: Option<InsertModel>) -> ModelGate {
-        match (paired, given) {
-            (true, Some(model)) => ModelGate::Fixed(Some(model)),
-            (true, None) => ModelGate::Waiting { chunks: Vec::new(), reads: 0 },
-            (false, _) => ModelGate::Fixed(None),
+    /// A gate for pairs (`paired`) whose model comes from `sizes`.
+    fn new(paired: bool, sizes: InsertSizes) -> ModelGate {
+        match (paired, sizes) {
+            (true, InsertSizes::Given(model)) => ModelGate::Fixed(Some(model)),
+            (true, InsertSizes::Without) | (false, _) => ModelGate::Fixed(None),
+            (true, InsertSizes::Estimated) => ModelGate::Waiting { chunks: Vec::new(), reads: 0 },
         }
     }
 

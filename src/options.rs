@@ -92,6 +92,9 @@ impl Default for SeedOptions {
     }
 }
 
+/// First line of an insert-model file ([`InsertModel::to_text`]).
+const MODEL_FILE_HEAD: &str = "swmap insert-size model 1";
+
 /// The insert-size (fragment-length) model of a library: estimated from the first pairs by the
 /// rules of `crate::place::pair`'s documentation (which also holds its methods), or given.
 /// Lengths are in bases, from the forward mate's leftmost base to the reverse mate's rightmost.
@@ -119,12 +122,53 @@ impl InsertModel {
         InsertModel { mean, sd, low, high }
     }
 
+    /// The model as `--insert-model` files hold it: a first line naming the format, then
+    /// `mean`, `sd`, `low` and `high`, tab-separated from their values, each number written so
+    /// that it reads back exactly; `None` (no model) as the line `none`.
+    pub fn to_text(model: Option<&InsertModel>) -> String {
+        match model {
+            Some(m) => format!("{MODEL_FILE_HEAD}\nmean\t{}\nsd\t{}\nlow\t{}\nhigh\t{}\n", m.mean, m.sd, m.low, m.high),
+            None => format!("{MODEL_FILE_HEAD}\nnone\n"),
+        }
+    }
+
+    /// Reads what [`InsertModel::to_text`] writes; an error names the line.
+    pub fn from_text(text: &str) -> Result<Option<InsertModel>, String> {
+        let mut lines = text.lines().enumerate();
+        if lines.next().map(|(_, l)| l) != Some(MODEL_FILE_HEAD) {
+            return Err(format!(
+                "line 1: expected '{MODEL_FILE_HEAD}' (a file written by swmap map --estimate-insert-model)"
+            ));
+        }
+        let (mut mean, mut sd, mut low, mut high) = (None, None, None, None);
+        for (i, line) in lines {
+            let bad = |what: &str| format!("line {}: {what}, got '{line}'", i + 1);
+            match line.split_once('\t') {
+                None if line == "none" => return Ok(None),
+                Some(("mean", v)) => mean = Some(v.parse::<f64>().map_err(|_| bad("mean is not a number"))?),
+                Some(("sd", v)) => sd = Some(v.parse::<f64>().map_err(|_| bad("sd is not a number"))?),
+                Some(("low", v)) => low = Some(v.parse::<i64>().map_err(|_| bad("low is not an integer"))?),
+                Some(("high", v)) => high = Some(v.parse::<i64>().map_err(|_| bad("high is not an integer"))?),
+                _ if line.is_empty() => {}
+                _ => return Err(bad("expected 'mean', 'sd', 'low' or 'high', a tab and a number, or 'none'")),
+            }
+        }
+        match (mean, sd, low, high) {
+            (Some(mean), Some(sd), Some(low), Some(high)) => {
+                let model = InsertModel { mean, sd, low, high };
+                model.validate()?;
+                Ok(Some(model))
+            }
+            _ => Err("needs the four lines mean, sd, low and high (or the line none)".into()),
+        }
+    }
+
     /// Checks a model made by hand.
     pub fn validate(&self) -> Result<(), String> {
         let finite = self.mean.is_finite() && self.sd.is_finite();
         if !finite || self.mean < 1.0 || self.sd < 1.0 || self.low < 1 || self.high < self.low {
             return Err(format!(
-                "insert-size model -I needs mean >= 1, sd >= 1 and 1 <= min <= max, got mean {}, sd {}, max {}, min {}",
+                "insert-size model (-I or --insert-model) needs mean >= 1, sd >= 1 and 1 <= min <= max, got mean {}, sd {}, max {}, min {}",
                 self.mean, self.sd, self.high, self.low
             ));
         }
@@ -174,9 +218,23 @@ pub struct MapOptions {
     pub chunk_reads: Option<usize>,
     /// Supplementary and secondary records, XA (`-Y`, `-a`, `-h`, `-M`).
     pub output: OutputOptions,
-    /// The insert-size model of pairs, given (`-I`) rather than estimated from the first
-    /// pairs of the input; also how the shards of one input share one model.
-    pub insert_model: Option<InsertModel>,
+    /// Where the insert-size model of pairs comes from: estimated from the first pairs of the
+    /// input, or given (`-I`, `--insert-model FILE`: how the shards of one input share one
+    /// model).
+    pub insert_model: InsertSizes,
+}
+
+/// Where the insert-size model of pairs comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum InsertSizes {
+    /// Estimated from the first [`crate::place::pair::ESTIMATION_PAIRS`] pairs of the input.
+    #[default]
+    Estimated,
+    /// Given, as bwa mem's `-I` gives it.
+    Given(InsertModel),
+    /// None: pairs are placed without a model, as they are when the estimate finds too few
+    /// usable pairs (a shard of an input whose estimate failed).
+    Without,
 }
 
 impl Default for MapOptions {
@@ -187,7 +245,7 @@ impl Default for MapOptions {
             min_score: 30,
             chunk_reads: None,
             output: OutputOptions::default(),
-            insert_model: None,
+            insert_model: InsertSizes::Estimated,
         }
     }
 }
@@ -202,9 +260,30 @@ impl MapOptions {
         if self.min_score < 1 {
             return Err(format!("minimum score -T must be at least 1, got {}", self.min_score));
         }
-        if let Some(m) = &self.insert_model {
+        if let InsertSizes::Given(m) = &self.insert_model {
             m.validate()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_model_text_reads_back_exactly() {
+        let mut x = 0x1234_5678_u64;
+        for _ in 0..1000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mean = 1.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0;
+            let sd = 1.0 + (x & 0xffff) as f64 / 7.0;
+            let model = InsertModel { mean, sd, low: 1 + (x % 100) as i64, high: 200 + (x % 1000) as i64 };
+            let back = InsertModel::from_text(&InsertModel::to_text(Some(&model))).unwrap().unwrap();
+            assert_eq!(back.mean.to_bits(), mean.to_bits());
+            assert_eq!(back.sd.to_bits(), sd.to_bits());
+            assert_eq!(back, model);
+        }
+        assert_eq!(InsertModel::from_text(&InsertModel::to_text(None)), Ok(None));
     }
 }

@@ -1,15 +1,16 @@
 //! `swmap map`: align reads to SAM or BAM.
 
 use super::index::{peak_rss_mib, set_threads};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use swmap::backend::{self, BackendChoice};
 use swmap::error::{Error, Result};
 use swmap::index::{Index, IndexParams};
 use swmap::io::fastq::{FastqReader, ReadSource};
-use swmap::io::output::{check_not_an_input, is_stdout, same_file};
+use swmap::io::output::{check_not_an_input, is_stdout, same_file, OutputFile};
 use swmap::map::Mapper;
-use swmap::options::{InsertModel, MapOptions, OutputOptions, Scoring, SeedOptions};
+use swmap::options::{InsertModel, InsertSizes, MapOptions, OutputOptions, Scoring, SeedOptions};
 use swmap::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -103,8 +104,16 @@ pub struct Args {
     pub mark_split_secondary: bool,
     /// Insert size given instead of estimated: 'MEAN[,SD[,MAX[,MIN]]]' as bwa mem -I (SD 10%
     /// of the mean, MAX and MIN 4 SD either side when left out).
-    #[arg(short = 'I', value_parser = insert_size)]
+    #[arg(short = 'I', value_parser = insert_size, conflicts_with = "insert_model")]
     pub insert_size: Option<InsertModel>,
+    /// Take the insert-size model from FILE, written by --estimate-insert-model: the shards
+    /// of one input mapped with the same FILE give the records of one run over the input.
+    #[arg(long, value_name = "FILE")]
+    pub insert_model: Option<PathBuf>,
+    /// Estimate the insert-size model from the first 50,000 pairs (as a mapping run does),
+    /// write it to FILE and stop, writing no alignments.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["insert_size", "insert_model", "output", "sort"])]
+    pub estimate_insert_model: Option<PathBuf>,
     /// bwa mem's bases per batch, accepted so that its command lines run: swmap's output never
     /// depends on how the input is batched, so the number changes nothing.
     #[arg(short = 'K', value_name = "INT")]
@@ -185,6 +194,14 @@ fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
     Ok(model)
 }
 
+/// The model of an `--insert-model` file.
+fn read_insert_model(path: &Path) -> Result<InsertSizes> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let model = InsertModel::from_text(&text)
+        .map_err(|e| Error::Options(format!("insert-model file {}: {e}", path.display())))?;
+    Ok(model.map_or(InsertSizes::Without, InsertSizes::Given))
+}
+
 /// The options checked before any work starts.
 fn validate(args: &Args) -> Result<MapOptions> {
     let scoring = Scoring {
@@ -230,7 +247,11 @@ fn validate(args: &Args) -> Result<MapOptions> {
             max_xa_hits: args.max_xa_hits,
             mark_split_secondary: args.mark_split_secondary,
         },
-        insert_model: args.insert_size,
+        insert_model: match (&args.insert_size, &args.insert_model) {
+            (Some(model), _) => InsertSizes::Given(*model),
+            (None, Some(file)) => read_insert_model(file)?,
+            (None, None) => InsertSizes::Estimated,
+        },
     };
     opts.validate().map_err(Error::Options)?;
     Ok(opts)
@@ -261,11 +282,25 @@ pub fn run(args: Args) -> Result<()> {
         read_group: read_group.map(|rg| rg.line),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
+    let mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
+    if let Some(path) = &args.estimate_insert_model {
+        let model = mapper.estimate_insert_model(source)?;
+        let (mut file, guard) = OutputFile::create(path, &[&args.reads])?;
+        file.write_all(InsertModel::to_text(model.as_ref()).as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(|e| Error::io(path, e))?;
+        guard.commit()?;
+        let what = model.map_or("no insert-size model (too few usable pairs)".to_string(), |m| {
+            format!("insert size mean {:.0} (proper {}-{})", m.mean, m.low, m.high)
+        });
+        super::message(format_args!("[swmap] {what}, written to {}", path.display()));
+        return Ok(());
+    }
     let mut writer = match (&args.output, args.sort) {
         (Some(path), true) => SamWriter::create_sorted(path, &header, threads, args.sort_mem)?,
         (output, _) => SamWriter::create(output.as_deref(), &header, threads)?,
     };
-    let mut mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
+    let mut mapper = mapper;
     if args.stats {
         mapper = mapper.with_stage_times();
     }

@@ -30,3 +30,4 @@ mod sorted_output;
 mod split_reads;
 mod tags_exact;
 mod tandem_repeat;
+mod workflow;
