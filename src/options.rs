@@ -84,11 +84,25 @@ pub struct SeedOptions {
     pub band: u32,
     /// Reference bases added on each side of a group's span.
     pub window_pad: u32,
+    /// Minimizers with more hits than this (and at most `max_occ`) are *frequent*: their hits
+    /// are used only where the read's rarer minimizers leave `rare_gap` or more read bases
+    /// uncovered (see `crate::seed`).
+    pub rare_occ: usize,
+    /// See `rare_occ`.
+    pub rare_gap: u32,
 }
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        SeedOptions { max_occ: 500, max_candidates: 8, min_weight_percent: 30, band: 32, window_pad: 20 }
+        SeedOptions {
+            max_occ: 500,
+            max_candidates: 8,
+            min_weight_percent: 30,
+            band: 32,
+            window_pad: 20,
+            rare_occ: 50,
+            rare_gap: 40,
+        }
     }
 }
 
