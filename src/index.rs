@@ -2,8 +2,8 @@
 //! (w,k)-minimizers over both strands (see [`minimizer`]).
 //!
 //! # In memory
-//! Contigs are concatenated into one array of base codes; a *global position* is an offset
-//! into it. The seed table has one entry per (minimizer, place), sorted by hash, then position:
+//! Contigs are concatenated into one reference, held 2 bits per base with its N runs apart
+//! ([`Reference`]: 0.8 GB for a human genome); a *global position* is an offset into it. The seed table has one entry per (minimizer, place), sorted by hash, then position:
 //! `buckets` maps the top `bucket_bits` bits of a hash to the range of entries holding it;
 //! within it, `keys[i]` holds the hash's remaining `2k - bucket_bits` bits (16 bits or fewer
 //! where the table is large enough, else 32), `pos[i]` the global position (references are
@@ -20,12 +20,14 @@
 
 mod file;
 pub mod minimizer;
+mod reference;
 
 use crate::io::fasta::Contig;
 use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 
 pub use file::{is_index_file, FORMAT_VERSION};
+pub use reference::Reference;
 
 /// Seed parameters, stored in the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,13 +104,13 @@ pub struct ContigInfo {
     pub name: String,
     /// Length in bases.
     pub len: u64,
-    /// Global position of the contig's first base in [`Index::seq`].
+    /// Global position of the contig's first base in [`Index::reference`].
     pub offset: u64,
 }
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Index({} contigs, {} bases, {} seeds)", self.contigs.len(), self.seq.len(), self.pos.len())
+        write!(f, "Index({} contigs, {} bases, {} seeds)", self.contigs.len(), self.reference.len(), self.pos.len())
     }
 }
 
@@ -120,8 +122,8 @@ pub struct Index {
     pub params: IndexParams,
     /// The contigs, in FASTA order; a hit's `contig` indexes this.
     pub contigs: Vec<ContigInfo>,
-    /// All contigs' base codes, concatenated.
-    pub seq: Vec<u8>,
+    /// All contigs' bases, concatenated (packed: see [`Index::reference`]).
+    reference: Reference,
     bucket_bits: u32,
     buckets: Vec<u32>,
     keys: Keys,
@@ -179,7 +181,12 @@ impl Index {
             strand[i / 64] |= (v & 1) << (i % 64);
         }
         let buckets = bucket_directory(entries.iter().map(|&(h, _)| h), bucket_bits, params.k);
-        Index { params, contigs, seq, bucket_bits, buckets, keys, pos, strand }
+        Index { params, contigs, reference: Reference::from_codes(&seq), bucket_bits, buckets, keys, pos, strand }
+    }
+
+    /// The concatenated contigs; global positions index it.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
     }
 
     /// Occurrence `i` of the table: `(global_pos << 1) | reverse`.
@@ -252,7 +259,7 @@ impl Index {
 
     /// Total reference length.
     pub fn total_len(&self) -> u64 {
-        self.seq.len() as u64
+        self.reference.len()
     }
 }
 
@@ -318,7 +325,7 @@ mod tests {
             assert_eq!(matches!(idx.keys, Keys::Narrow(_)), narrow, "k = {k}");
             assert_eq!(idx.contigs[1].offset, 5000);
             let mut mins = Vec::new();
-            minimizers(&idx.seq[5000..8000], k as usize, w as usize, 5000, &mut mins);
+            minimizers(idx.reference.fetch(5000..8000, &mut Vec::new()), k as usize, w as usize, 5000, &mut mins);
             assert!(!mins.is_empty());
             for m in mins {
                 let hits: Vec<u64> = idx.entries_of(idx.lookup(m.hash)).collect();

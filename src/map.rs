@@ -338,7 +338,7 @@ impl<'a> Mapper<'a> {
 fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk {
     let mut batch = AlignBatch::new();
     let mut first_task = Vec::with_capacity(reads.len() + 1);
-    let mut rc = Vec::new();
+    let (mut rc, mut window) = (Vec::new(), Vec::new());
     for (read, c) in reads.iter().zip(&seeds) {
         first_task.push(batch.len());
         let (mut fwd, mut rev) = (None, None);
@@ -352,7 +352,7 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
                 *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
             };
             let band = Band { lo: w.band.0, hi: w.band.1 };
-            batch.push_banded_task(q, &index.seq[w.start as usize..w.end as usize], band);
+            batch.push_banded_task(q, index.reference().fetch(w.start..w.end, &mut window), band);
         }
     }
     first_task.push(batch.len());

@@ -232,17 +232,21 @@ impl ReadHits {
         let query = if best.reverse { crate::dna::reverse_complement(codes) } else { codes.to_vec() };
         let contig = &index.contigs[best.contig];
         let diag = best.pos as i64 - best.query_start as i64;
-        let mut sub = 0;
+        let (mut sub, mut window) = (0, Vec::new());
         for &p in periods {
             for shifted in [diag - p as i64, diag + p as i64] {
+                // The reference bases this diagonal meets within the contig.
+                let lo = shifted.clamp(0, contig.len as i64);
+                let hi = (shifted + query.len() as i64).clamp(lo, contig.len as i64);
+                let bases = index.reference().fetch(contig.offset + lo as u64..contig.offset + hi as u64, &mut window);
                 let (mut run, mut top) = (0i32, 0i32);
                 for (i, &q) in query.iter().enumerate() {
                     let j = shifted + i as i64;
-                    if j < 0 || j >= contig.len as i64 {
+                    if j < lo || j >= hi {
                         run = 0;
                         continue;
                     }
-                    run = (run + sc.pair(q, index.seq[(contig.offset + j as u64) as usize])).max(0);
+                    run = (run + sc.pair(q, bases[(j - lo) as usize])).max(0);
                     top = top.max(run);
                 }
                 sub = sub.max(top);

@@ -88,7 +88,7 @@ pub fn rescue_mates(
     let Some(range) = rescue_range(model) else { return Ok(()) };
     let mut batch = AlignBatch::new();
     let mut tasks = Vec::new();
-    let mut rc = Vec::new();
+    let (mut rc, mut window) = (Vec::new(), Vec::new());
     for pair in 0..reads.len() / 2 {
         for m in 0..2 {
             let (a, b) = (2 * pair + m, 2 * pair + 1 - m);
@@ -112,8 +112,8 @@ pub fn rescue_mates(
                 } else {
                     batch.push_query(&reads[b].codes)
                 };
-                let g = (contig.offset + lo) as usize;
-                batch.push_task(query, &index.seq[g..g + (hi - lo) as usize]);
+                let g = contig.offset + lo;
+                batch.push_task(query, index.reference().fetch(g..g + (hi - lo), &mut window));
                 tasks.push(RescueTask { read: b, contig: anchor.contig, start: lo, reverse });
             }
         }

@@ -70,8 +70,8 @@ impl<'r> Oriented<'r> {
 /// NM and MD of a hit's aligned part.
 fn edits(hit: &Hit, seq: &Oriented, index: &Index) -> (u32, String) {
     let query = &seq.codes(hit.reverse)[hit.query_start as usize..hit.query_end as usize];
-    let start = (index.contigs[hit.contig].offset + hit.pos) as usize;
-    nm_md(&hit.cigar, query, &index.seq[start..start + hit.ref_len as usize])
+    let start = index.contigs[hit.contig].offset + hit.pos;
+    nm_md(&hit.cigar, query, index.reference().fetch(start..start + hit.ref_len as u64, &mut Vec::new()))
 }
 
 /// Record of a read aligned at `hit`, with NM, MD and AS; no mate fields. Unaligned ends are
