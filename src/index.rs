@@ -133,55 +133,65 @@ pub struct Index {
 
 impl Index {
     /// Builds the index of `contigs` (uses rayon's pool).
+    ///
+    /// Memory stays near the reference (one byte per base while building) plus the table:
+    /// the contigs are moved into one array one by one, and a table too large to collect at
+    /// once (more than [`BUILD_PART_BYTES`] of `(hash, place)` entries) is built in parts, each
+    /// part the entries whose hash falls in one range, found by a pass over the reference
+    /// (minimizers are cheap to recompute; a human genome's 540 million entries would take 8.6
+    /// GB at once).
     pub fn build(contigs: Vec<Contig>, params: IndexParams) -> Index {
-        let mut infos = Vec::with_capacity(contigs.len());
-        let total: usize = contigs.iter().map(|c| c.seq.len()).sum();
-        let mut seq = Vec::with_capacity(total);
-        for c in &contigs {
-            infos.push(ContigInfo { name: c.name.clone(), len: c.seq.len() as u64, offset: seq.len() as u64 });
-            seq.extend_from_slice(&c.seq);
-        }
-        drop(contigs);
-        // Minimizers per chunk of the genome in parallel; chunks overlap by a window so that
-        // no minimizer is lost at a seam, and duplicates at seams are removed after sorting.
-        let (k, w) = (params.k as usize, params.w as usize);
-        let chunk = 1 << 22;
-        let overlap = k + w;
-        let mut entries: Vec<(u64, u64)> = infos
-            .par_iter()
-            .flat_map_iter(|ci| {
-                let (start, len) = (ci.offset as usize, ci.len as usize);
-                (0..len.div_ceil(chunk)).map(move |c| (start, len, c))
-            })
-            .flat_map_iter(|(start, len, c)| {
-                let lo = c * chunk;
-                let hi = ((c + 1) * chunk + overlap).min(len);
-                let mut out: Vec<Minimizer> = Vec::new();
-                minimizers(&seq[start + lo..start + hi], k, w, (start + lo) as u32, &mut out);
-                out.into_iter().map(|m| (m.hash, ((m.pos as u64) << 1) | m.reverse as u64))
-            })
-            .collect();
-        entries.par_sort_unstable();
-        entries.dedup();
-        Index::from_entries(params, infos, seq, &entries)
+        Index::build_in_parts(contigs, params, BUILD_PART_BYTES)
     }
 
-    /// The index of sorted, distinct `(hash, occurrence)` entries.
-    fn from_entries(params: IndexParams, contigs: Vec<ContigInfo>, seq: Vec<u8>, entries: &[(u64, u64)]) -> Index {
-        let bucket_bits = bucket_bits_for(entries.len(), params.k);
-        let low = (1u64 << (2 * params.k - bucket_bits)) - 1;
-        let keys = if 2 * params.k - bucket_bits <= 16 {
-            Keys::Narrow(entries.iter().map(|&(h, _)| (h & low) as u16).collect())
-        } else {
-            Keys::Wide(entries.iter().map(|&(h, _)| (h & low) as u32).collect())
-        };
-        let pos = entries.iter().map(|&(_, v)| (v >> 1) as u32).collect();
-        let mut strand = vec![0u64; entries.len().div_ceil(64)];
-        for (i, &(_, v)) in entries.iter().enumerate() {
-            strand[i / 64] |= (v & 1) << (i % 64);
+    /// [`Index::build`] with `budget` bytes of entries collected at once.
+    fn build_in_parts(contigs: Vec<Contig>, params: IndexParams, budget: usize) -> Index {
+        let total: usize = contigs.iter().map(|c| c.seq.len()).sum();
+        let mut infos = Vec::with_capacity(contigs.len());
+        let mut seq = Vec::with_capacity(total);
+        for c in contigs {
+            infos.push(ContigInfo { name: c.name, len: c.seq.len() as u64, offset: seq.len() as u64 });
+            seq.extend_from_slice(&c.seq);
         }
-        let buckets = bucket_directory(entries.iter().map(|&(h, _)| h), bucket_bits, params.k);
-        Index { params, contigs, reference: Reference::from_codes(&seq), bucket_bits, buckets, keys, pos, strand }
+        let k = params.k;
+        // The top bits of a hash, which the parts split on.
+        let top_shift = 2 * k - PART_BITS;
+        let scan =
+            |keep: &(dyn Fn(u64) -> bool + Sync)| -> Vec<(u64, u64)> { scan_minimizers(&infos, &seq, params, keep) };
+        let estimate = 2 * total / (params.w as usize + 1);
+        let table = if estimate * 16 <= budget {
+            let mut entries = scan(&|_| true);
+            // Sized, as in parts, by the entries before seam duplicates are removed.
+            let mut table = TableBuilder::new(k, entries.len());
+            entries.par_sort_unstable();
+            entries.dedup();
+            table.append(&entries);
+            table
+        } else {
+            // Count the entries under each top-bits value, then group consecutive values into
+            // parts of at most the budget.
+            let counts = scan_counts(&infos, &seq, params, top_shift);
+            let mut table = TableBuilder::new(k, counts.iter().sum());
+            let mut first = 0usize;
+            while first < counts.len() {
+                let (mut last, mut bytes) = (first, 16 * counts[first]);
+                while last + 1 < counts.len() && bytes + 16 * counts[last + 1] <= budget {
+                    last += 1;
+                    bytes += 16 * counts[last];
+                }
+                let range = first as u64..=last as u64;
+                let mut entries = scan(&|h| range.contains(&(h >> top_shift)));
+                entries.par_sort_unstable();
+                entries.dedup();
+                table.append(&entries);
+                first = last + 1;
+            }
+            table
+        };
+        let reference = Reference::from_codes(&seq);
+        drop(seq);
+        let (bucket_bits, buckets, keys, pos, strand) = table.finish();
+        Index { params, contigs: infos, reference, bucket_bits, buckets, keys, pos, strand }
     }
 
     /// The concatenated contigs; global positions index it.
@@ -276,24 +286,134 @@ fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
+/// Bytes of `(hash, place)` entries [`Index::build`] collects at once.
+pub const BUILD_PART_BYTES: usize = 1 << 30;
+
+/// Bits of the hash the build's parts split on.
+const PART_BITS: u32 = 8;
+
+/// Chunks of the reference whose minimizers are found in parallel; chunks overlap by a window
+/// so that no minimizer is lost at a seam (duplicates at seams are removed after sorting).
+const SCAN_CHUNK: usize = 1 << 22;
+
+/// Every chunk of every contig, with the reference bases it covers.
+fn scan_chunks<'a>(
+    infos: &'a [ContigInfo],
+    seq: &'a [u8],
+    params: IndexParams,
+) -> impl ParallelIterator<Item = (&'a [u8], u32)> + 'a {
+    let overlap = (params.k + params.w) as usize;
+    infos
+        .par_iter()
+        .flat_map_iter(|ci| {
+            let (start, len) = (ci.offset as usize, ci.len as usize);
+            (0..len.div_ceil(SCAN_CHUNK)).map(move |c| (start, len, c))
+        })
+        .map(move |(start, len, c)| {
+            let lo = c * SCAN_CHUNK;
+            let hi = ((c + 1) * SCAN_CHUNK + overlap).min(len);
+            (&seq[start + lo..start + hi], (start + lo) as u32)
+        })
+}
+
+/// The `(hash, (place << 1) | reverse)` entries whose hash `keep` takes, unsorted.
+fn scan_minimizers(
+    infos: &[ContigInfo],
+    seq: &[u8],
+    params: IndexParams,
+    keep: &(dyn Fn(u64) -> bool + Sync),
+) -> Vec<(u64, u64)> {
+    let (k, w) = (params.k as usize, params.w as usize);
+    scan_chunks(infos, seq, params)
+        .flat_map_iter(|(bases, base)| {
+            let mut out: Vec<Minimizer> = Vec::new();
+            minimizers(bases, k, w, base, &mut out);
+            out.into_iter().filter(|m| keep(m.hash)).map(|m| (m.hash, ((m.pos as u64) << 1) | m.reverse as u64))
+        })
+        .collect()
+}
+
+/// Minimizers (seams counted twice) per value of a hash's bits above `shift`.
+fn scan_counts(infos: &[ContigInfo], seq: &[u8], params: IndexParams, shift: u32) -> Vec<usize> {
+    let (k, w) = (params.k as usize, params.w as usize);
+    scan_chunks(infos, seq, params)
+        .fold(
+            || (vec![0usize; 1 << PART_BITS], Vec::new()),
+            |(mut counts, mut out), (bases, base)| {
+                out.clear();
+                minimizers(bases, k, w, base, &mut out);
+                out.iter().for_each(|m| counts[(m.hash >> shift) as usize] += 1);
+                (counts, out)
+            },
+        )
+        .map(|(counts, _)| counts)
+        .reduce(|| vec![0usize; 1 << PART_BITS], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect())
+}
+
+/// The seed table, filled with sorted, distinct entries in hash order.
+struct TableBuilder {
+    k: u32,
+    bucket_bits: u32,
+    keys: Keys,
+    pos: Vec<u32>,
+    strand: Vec<u64>,
+    /// Entries per bucket, at `bucket + 1` (made cumulative by `finish`).
+    buckets: Vec<u32>,
+}
+
+impl TableBuilder {
+    /// A table for about `entries` entries (which sets the bucket directory's size).
+    fn new(k: u32, entries: usize) -> TableBuilder {
+        let bucket_bits = bucket_bits_for(entries, k);
+        let keys = if 2 * k - bucket_bits <= 16 {
+            Keys::Narrow(Vec::with_capacity(entries))
+        } else {
+            Keys::Wide(Vec::with_capacity(entries))
+        };
+        TableBuilder {
+            k,
+            bucket_bits,
+            keys,
+            pos: Vec::with_capacity(entries),
+            strand: Vec::with_capacity(entries.div_ceil(64)),
+            buckets: vec![0u32; (1usize << bucket_bits) + 1],
+        }
+    }
+
+    /// Appends entries that sort after every entry already in.
+    fn append(&mut self, entries: &[(u64, u64)]) {
+        let shift = 2 * self.k - self.bucket_bits;
+        let low = (1u64 << shift) - 1;
+        match &mut self.keys {
+            Keys::Narrow(keys) => keys.extend(entries.iter().map(|&(h, _)| (h & low) as u16)),
+            Keys::Wide(keys) => keys.extend(entries.iter().map(|&(h, _)| (h & low) as u32)),
+        }
+        for &(h, v) in entries {
+            let i = self.pos.len();
+            if i % 64 == 0 {
+                self.strand.push(0);
+            }
+            self.strand[i / 64] |= (v & 1) << (i % 64);
+            self.pos.push((v >> 1) as u32);
+            self.buckets[(h >> shift) as usize + 1] += 1;
+        }
+    }
+
+    /// Bucket bits, cumulative bucket starts, keys, positions, strands.
+    fn finish(mut self) -> (u32, Vec<u32>, Keys, Vec<u32>, Vec<u64>) {
+        for i in 1..self.buckets.len() {
+            self.buckets[i] += self.buckets[i - 1];
+        }
+        (self.bucket_bits, self.buckets, self.keys, self.pos, self.strand)
+    }
+}
+
 /// About one bucket per two entries, between 2^8 and 2^26 buckets, never more bits than the hash.
 fn bucket_bits_for(entries: usize, k: u32) -> u32 {
     // About two entries per bucket (a 16-bit key below the bucket for k = 19 on human chr20),
     // and never more than 32 bits of key below it.
     let bits = (usize::BITS - entries.max(1).leading_zeros()).saturating_sub(2);
     bits.max((2 * k).saturating_sub(32)).clamp(8, 26).min(2 * k)
-}
-
-fn bucket_directory(hashes: impl Iterator<Item = u64>, bits: u32, k: u32) -> Vec<u32> {
-    let shift = 2 * k - bits;
-    let mut buckets = vec![0u32; (1usize << bits) + 1];
-    for hash in hashes {
-        buckets[(hash >> shift) as usize + 1] += 1;
-    }
-    for i in 1..buckets.len() {
-        buckets[i] += buckets[i - 1];
-    }
-    buckets
 }
 
 #[cfg(test)]
@@ -315,6 +435,34 @@ mod tests {
         let mut a = rnd(5000);
         a[2000..2100].fill(4);
         vec![Contig { name: "a".into(), seq: a }, Contig { name: "b".into(), seq: rnd(3000) }]
+    }
+
+    /// A table built in parts (each a range of hashes, from its own pass over the reference)
+    /// is the table built at once.
+    #[test]
+    fn building_in_parts_gives_the_same_index() {
+        // Two contigs longer than a scan chunk, so that seams are crossed.
+        let mut x = 77u64;
+        let contigs: Vec<Contig> = (0..2)
+            .map(|i| Contig {
+                name: format!("c{i}"),
+                seq: (0..SCAN_CHUNK + 100_000 * (i + 1))
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (x >> 62) as u8
+                    })
+                    .collect(),
+            })
+            .collect();
+        let params = IndexParams::default();
+        let whole = Index::build_in_parts(contigs.clone(), params, usize::MAX);
+        for budget in [1 << 20, 4 << 20] {
+            let parts = Index::build_in_parts(contigs.clone(), params, budget);
+            assert_eq!(parts.bucket_bits, whole.bucket_bits);
+            assert!(parts.buckets == whole.buckets, "budget {budget}: buckets differ");
+            assert!(parts.keys == whole.keys && parts.pos == whole.pos && parts.strand == whole.strand);
+            assert_eq!(parts.reference(), whole.reference());
+        }
     }
 
     #[test]
