@@ -390,7 +390,7 @@ impl TableBuilder {
         }
         for &(h, v) in entries {
             let i = self.pos.len();
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 self.strand.push(0);
             }
             self.strand[i / 64] |= (v & 1) << (i % 64);
