@@ -43,7 +43,7 @@ pub enum Command {
     Index(index::Args),
     /// Align single or paired reads (FASTQ or FASTA, plain or gzip, or stdin) to SAM or BAM.
     #[command(disable_help_flag = true)]
-    Map(map::Args),
+    Map(Box<map::Args>),
     /// Simulate Illumina-like reads with their true origin in the read names.
     Simulate(simulate::Args),
     /// Score a SAM/BAM from any aligner against the true origins in the read names.

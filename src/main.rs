@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Index(args) => cli::index::run(args),
-        Command::Map(args) => cli::map::run(args),
+        Command::Map(args) => cli::map::run(*args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Eval(args) => cli::eval::run(args),
         Command::Bench(args) => cli::bench::run(args),

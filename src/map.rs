@@ -44,6 +44,8 @@ pub struct MapStats {
     pub reads: u64,
     /// Reads with a primary alignment.
     pub mapped: u64,
+    /// Reads placed in proper pairs (`0x2`).
+    pub proper: u64,
     /// Alignment tasks of the main batches (mate rescue not counted).
     pub alignments: u64,
     /// Dynamic-programming cells of those tasks.
@@ -170,6 +172,17 @@ impl<'a> Mapper<'a> {
     /// formatted and encoded on the worker threads, each run of [`ENCODE_RUN`] reads into
     /// its own bytes (and the reads dropped there); `writer` only writes the bytes.
     pub fn write_sam(&self, source: ReadSource, writer: &mut SamWriter) -> Result<MapStats> {
+        self.write_sam_reporting(source, writer, |_| {})
+    }
+
+    /// [`Mapper::write_sam`], calling `progress` with the number of reads written so far
+    /// after each chunk (for a progress line).
+    pub fn write_sam_reporting(
+        &self,
+        source: ReadSource,
+        writer: &mut SamWriter,
+        mut progress: impl FnMut(u64),
+    ) -> Result<MapStats> {
         let (index, out, encoder) = (self.index, &self.opts.output, writer.encoder().clone());
         let finish = |reads: Vec<Read>, placements: Vec<Placement>| -> Vec<EncodedRecords> {
             reads
@@ -183,12 +196,16 @@ impl<'a> Mapper<'a> {
                             encoder.push(&mut bytes, &rec, scratch);
                         }
                     }
+                    bytes.set_reads(run.len() as u64);
                     bytes
                 })
                 .collect()
         };
+        let mut written = 0u64;
         pipeline::run(self, source, &finish, |runs| {
             runs.iter().try_for_each(|run| writer.write_encoded(run))?;
+            written += runs.iter().map(|r| r.reads()).sum::<u64>();
+            progress(written);
             Ok(true)
         })
     }

@@ -1,7 +1,7 @@
 //! `swmap map`: align reads to SAM or BAM.
 
 use super::index::{peak_rss_mib, set_threads};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use swmap::backend::{self, BackendChoice};
@@ -125,6 +125,13 @@ pub struct Args {
     /// Print help (-h is bwa's XA limit).
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
+    /// Print a progress line on stderr every 5 seconds (reads done, reads/s, elapsed); the
+    /// default when stderr is a terminal.
+    #[arg(long)]
+    pub progress: bool,
+    /// Seconds between progress lines.
+    #[arg(long, hide = true, default_value_t = 5.0)]
+    pub progress_seconds: f64,
     /// Measure the CPU time of every stage (parsing, seeding, alignment kernels, placing,
     /// formatting, writing) and print it per read at the end. The stages then run one after
     /// the other instead of overlapped; the output is the same.
@@ -265,6 +272,7 @@ pub fn run(args: Args) -> Result<()> {
     let start = Instant::now();
 
     let index = Index::load_or_build(&args.reference, IndexParams { k: args.k, w: args.w })?;
+    let paired = args.mates.is_some() || args.interleaved;
     let source = match (&args.mates, args.interleaved) {
         (Some(m), _) => ReadSource::Paired(FastqReader::open(&args.reads)?, FastqReader::open(m)?),
         (None, true) => ReadSource::Interleaved(FastqReader::open(&args.reads)?),
@@ -304,7 +312,15 @@ pub fn run(args: Args) -> Result<()> {
     if args.stats {
         mapper = mapper.with_stage_times();
     }
-    let stats = mapper.write_sam(source, &mut writer)?;
+    let show_progress = args.progress || std::io::stderr().is_terminal();
+    let mut last = Instant::now();
+    let stats = mapper.write_sam_reporting(source, &mut writer, |reads| {
+        if show_progress && last.elapsed().as_secs_f64() >= args.progress_seconds {
+            last = Instant::now();
+            let secs = start.elapsed().as_secs_f64();
+            super::message(format_args!("[swmap] {reads} reads, {:.0} reads/s, {secs:.0} s", reads as f64 / secs));
+        }
+    })?;
     if stats.reads == 0 {
         super::warning(format_args!(
             "[swmap] warning: no reads in {}; the output holds the header only",
@@ -314,10 +330,15 @@ pub fn run(args: Args) -> Result<()> {
     writer.finish()?;
     let secs = start.elapsed().as_secs_f64();
     super::message(format_args!(
-        "[swmap] {} reads, {} mapped ({:.2}%), {} alignments, {:.1} s, {:.0} reads/s, peak memory {:.0} MiB{}",
+        "[swmap] {} reads, {} mapped ({:.2}%){}, {} alignments, {:.1} s, {:.0} reads/s, peak memory {:.0} MiB{}",
         stats.reads,
         stats.mapped,
         100.0 * stats.mapped as f64 / stats.reads.max(1) as f64,
+        if paired {
+            format!(", {:.2}% properly paired", 100.0 * stats.proper as f64 / stats.reads.max(1) as f64)
+        } else {
+            String::new()
+        },
         stats.alignments,
         secs,
         stats.reads as f64 / secs,

@@ -30,9 +30,10 @@ fn stage<A, B>(input: Receiver<Result<A>>, output: SyncSender<Result<B>>, mut st
 /// parallel inside): formatting, whose result goes to the sink.
 pub(super) type Finish<'f, T> = &'f (dyn Fn(Vec<Read>, Vec<Placement>) -> T + Sync);
 
-/// Reads and mapped reads among `placements`.
-fn counts(placements: &[Placement]) -> (u64, u64) {
-    (placements.len() as u64, placements.iter().filter(|p| p.is_mapped()).count() as u64)
+/// Reads, mapped reads and reads in proper pairs among `placements`.
+fn counts(placements: &[Placement]) -> [u64; 3] {
+    let proper = placements.iter().filter(|p| p.pairing.as_ref().is_some_and(|m| m.proper)).count();
+    [placements.len() as u64, placements.iter().filter(|p| p.is_mapped()).count() as u64, proper as u64]
 }
 
 pub(super) fn run<T: Send>(
@@ -66,9 +67,10 @@ fn run_measured<T>(
             stats.alignments += chunk.tasks;
             stats.cells += chunk.cells;
             let (reads, placements) = mapper.place(chunk, paired, gate.model())?;
-            let (n, mapped) = counts(&placements);
+            let [n, mapped, proper] = counts(&placements);
             stats.reads += n;
             stats.mapped += mapped;
+            stats.proper += proper;
             let out = times.time(Stage::Format, || finish(reads, placements));
             if !times.time(Stage::Write, || sink(out))? {
                 return Ok(false);
@@ -112,7 +114,7 @@ fn run_overlapped<T: Send>(
         let (read_tx, read_rx) = sync_channel::<Result<Vec<Read>>>(1);
         let (seed_tx, seed_rx) = sync_channel(1);
         let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(1);
-        let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 4])>>(1);
+        let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 5])>>(1);
         scope.spawn(move || loop {
             let mut chunk = Vec::with_capacity(chunk_reads);
             let item = source.next_chunk(chunk_reads, &mut chunk).map(|more| more.then_some(chunk));
@@ -133,8 +135,8 @@ fn run_overlapped<T: Send>(
                 for chunk in ready {
                     let (tasks, cells) = (chunk.tasks, chunk.cells);
                     let placed = mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
-                        let (n, mapped) = counts(&placements);
-                        (finish(reads, placements), [n, mapped, tasks, cells])
+                        let [n, mapped, proper] = counts(&placements);
+                        (finish(reads, placements), [n, mapped, proper, tasks, cells])
                     });
                     let failed = placed.is_err();
                     if done_tx.send(placed).is_err() || failed {
@@ -164,9 +166,10 @@ fn run_overlapped<T: Send>(
 
         let mut stats = MapStats::default();
         for item in done_rx.iter() {
-            let (out, [reads, mapped, tasks, cells]) = item?;
+            let (out, [reads, mapped, proper, tasks, cells]) = item?;
             stats.reads += reads;
             stats.mapped += mapped;
+            stats.proper += proper;
             stats.alignments += tasks;
             stats.cells += cells;
             if !sink(out)? {

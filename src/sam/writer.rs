@@ -108,6 +108,8 @@ pub struct RecordEncoder {
 pub struct EncodedRecords {
     bytes: Vec<u8>,
     records: u64,
+    /// Reads whose records these are (set by the encoder's user, for progress).
+    reads: u64,
     /// The first record that could not be encoded: its name and why.
     refused: Option<(Vec<u8>, String)>,
 }
@@ -127,6 +129,16 @@ impl EncodedRecords {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// Reads whose records these are, as [`EncodedRecords::set_reads`] set it.
+    pub fn reads(&self) -> u64 {
+        self.reads
+    }
+
+    /// Notes how many reads the records belong to.
+    pub fn set_reads(&mut self, reads: u64) {
+        self.reads = reads;
+    }
 }
 
 /// Per-thread scratch for [`RecordEncoder::push`] (a noodles record, reused).
@@ -136,7 +148,7 @@ pub struct EncodeScratch(RecordBuf);
 impl RecordEncoder {
     /// An empty run of records, with room for about `records` of them.
     pub fn start(&self, records: usize) -> EncodedRecords {
-        EncodedRecords { bytes: Vec::with_capacity(records * 400), records: 0, refused: None }
+        EncodedRecords { bytes: Vec::with_capacity(records * 400), records: 0, reads: 0, refused: None }
     }
 
     /// Appends `rec`'s bytes to `out` (nothing once a record was refused).
@@ -246,7 +258,8 @@ impl SamWriter {
 
     /// Writes one record.
     pub fn write(&mut self, rec: &SamRecord) -> Result<()> {
-        let mut one = std::mem::replace(&mut self.one, EncodedRecords { bytes: Vec::new(), records: 0, refused: None });
+        let mut one =
+            std::mem::replace(&mut self.one, EncodedRecords { bytes: Vec::new(), records: 0, reads: 0, refused: None });
         one.bytes.clear();
         (one.records, one.refused) = (0, None);
         self.encoder.push(&mut one, rec, &mut EncodeScratch::default());

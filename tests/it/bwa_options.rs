@@ -77,8 +77,8 @@ fn verbosity_levels() {
     // Pairs whose mates never face each other (each read twice, interleaved): no
     // insert-size model, a warning.
     let reads = dir.join("r.fq");
-    let [r1, _] = pairs();
-    let text = String::from_utf8(gunzip(&r1)).unwrap();
+    let [first, _] = pairs();
+    let text = String::from_utf8(gunzip(&first)).unwrap();
     let lines: Vec<&str> = text.lines().take(400).collect();
     let doubled: String = lines.chunks(4).map(|r| format!("{0}\n{0}\n", r.join("\n"))).collect();
     std::fs::write(&reads, doubled).unwrap();
@@ -94,6 +94,17 @@ fn verbosity_levels() {
         let all = stderr("3");
         assert!(all.contains("warning") && all.contains("backend:") && all.contains("reads/s"), "{backend}: {all}");
     }
+    // --progress prints a line every 5 s (a run this short ends before the first); with
+    // the interval at 0, one per chunk of 1,000 reads.
+    let [r1, r2] = pairs();
+    let out = map("cpu", &["--progress"], &[&r1, &r2]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.lines().count() == 2 && text.contains("properly paired"), "{text}");
+    let out = map("cpu", &["--progress", "--progress-seconds", "0", "--chunk-reads", "1000"], &[&r1, &r2]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    let progress: Vec<&str> = text.lines().filter(|l| l.ends_with(" s") && l.contains("reads/s")).collect();
+    assert_eq!(progress.len(), 4, "{text}");
+    assert!(progress[3].starts_with("[swmap] 4000 reads, "), "{text}");
     let out = run(swmap().args(["map", "-v", "0"]).arg(test_index()).arg(dir.join("missing.fq")));
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("missing.fq"));
 }

@@ -160,6 +160,12 @@ fn chimeric_majority_does_not_learn_contig_distances_as_the_insert() {
         let peak = summary_number(&stderr, "peak memory ").unwrap_or_else(|| panic!("{b}: no peak memory: {stderr}"));
         assert!(peak < 300.0, "{b}: peak memory {peak} MiB: rescue windows follow contig distances");
         let primaries = check_primaries(&sam, &pairs, b);
+        // The summary's share of properly paired reads is the records' (a 30% concordant
+        // library: 30.00%).
+        let proper = primaries.values().filter(|l| l.flag & 0x2 != 0).count();
+        let said = summary_number(&stderr, "mapped (100.00%), ").unwrap_or_else(|| panic!("{b}: {stderr}"));
+        assert!(stderr.contains("% properly paired"), "{b}: {stderr}");
+        assert!((said - 100.0 * proper as f64 / primaries.len() as f64).abs() < 0.01, "{b}: {said}% vs {proper}");
         for (name, chimeric, _) in &pairs {
             for bit in [0x40, 0x80] {
                 let l = &primaries[&(name.clone(), bit)];
