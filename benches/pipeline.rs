@@ -59,7 +59,7 @@ fn simulate_pairs(contigs: &[Contig], pairs: u64) -> Vec<Read> {
         let fragment = sim.next_fragment().expect("fragment placed");
         let name = fragment.name(contigs).to_string().into_bytes();
         for r in fragment.reads {
-            reads.push(Read { name: name.clone(), codes: r.bases, qual: r.quals });
+            reads.push(Read { name: name.clone(), codes: r.bases, qual: r.quals, comment: vec![] });
         }
     }
     reads

@@ -27,8 +27,8 @@
 //! let index = Index::build(vec![Contig { name: "chr1".into(), seq: seq.clone() }], IndexParams::default());
 //! let backend = CpuBackend::new();
 //! let mapper = Mapper::new(&index, &backend, MapOptions::default())?;
-//! let mate1 = Read { name: b"p".to_vec(), codes: seq[1000..1150].to_vec(), qual: vec![30; 150] };
-//! let mut mate2 = Read { name: b"p".to_vec(), codes: seq[1300..1450].to_vec(), qual: vec![30; 150] };
+//! let mate1 = Read { name: b"p".to_vec(), codes: seq[1000..1150].to_vec(), qual: vec![30; 150], comment: vec![] };
+//! let mut mate2 = Read { name: b"p".to_vec(), codes: seq[1300..1450].to_vec(), qual: vec![30; 150], comment: vec![] };
 //! mate2.codes = swmap::dna::reverse_complement(&mate2.codes);
 //! let [m1, m2] = mapper.map_pairs(vec![(mate1, mate2)])?.remove(0);
 //! assert_eq!(m1.placement.primary().map(|h| h.pos), Some(1000));

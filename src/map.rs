@@ -83,7 +83,7 @@ pub struct MappedRead {
 /// let mut x = 12345u64;
 /// let seq: Vec<u8> = (0..2000).map(|_| { x = x.wrapping_mul(6364136223846793005).wrapping_add(1); (x >> 62) as u8 }).collect();
 /// let index = Index::build(vec![Contig { name: "chr1".into(), seq: seq.clone() }], IndexParams::default());
-/// let read = Read { name: b"r1".to_vec(), codes: seq[500..600].to_vec(), qual: vec![30; 100] };
+/// let read = Read { name: b"r1".to_vec(), codes: seq[500..600].to_vec(), qual: vec![30; 100], comment: vec![] };
 ///
 /// let backend = CpuBackend::new();
 /// let mapper = Mapper::new(&index, &backend, MapOptions::default()).unwrap();

@@ -98,6 +98,11 @@ pub struct Args {
     /// limit for ALT contigs, which swmap does not treat apart, so it has no effect.
     #[arg(short = 'h', long, default_value_t = OutputOptions::default().max_xa_hits, value_parser = xa_limit)]
     pub max_xa_hits: usize,
+    /// Copy each read's FASTQ comment (the header after the name: SAM tags such as
+    /// 'BC:Z:ACGT' or 'RX:Z:AAGT', tab-separated) into its records, as bwa mem -C; a comment
+    /// that is not SAM tags is an error naming the file and record.
+    #[arg(short = 'C')]
+    pub copy_comment: bool,
     /// Flag the parts of a split read after the primary secondary (0x100) instead of
     /// supplementary (0x800), as bwa mem -M does for Picard's older tools.
     #[arg(short = 'M')]
@@ -273,10 +278,14 @@ pub fn run(args: Args) -> Result<()> {
 
     let index = Index::load_or_build(&args.reference, IndexParams { k: args.k, w: args.w })?;
     let paired = args.mates.is_some() || args.interleaved;
+    let open = |path: &Path| -> Result<FastqReader> {
+        let reader = FastqReader::open(path)?;
+        Ok(if args.copy_comment { reader.with_comments() } else { reader })
+    };
     let source = match (&args.mates, args.interleaved) {
-        (Some(m), _) => ReadSource::Paired(FastqReader::open(&args.reads)?, FastqReader::open(m)?),
-        (None, true) => ReadSource::Interleaved(FastqReader::open(&args.reads)?),
-        (None, false) => ReadSource::Single(FastqReader::open(&args.reads)?),
+        (Some(m), _) => ReadSource::Paired(open(&args.reads)?, open(m)?),
+        (None, true) => ReadSource::Interleaved(open(&args.reads)?),
+        (None, false) => ReadSource::Single(open(&args.reads)?),
     };
     let (aligner, backend_line) = backend::open(match args.backend {
         BackendArg::Auto => BackendChoice::Auto,

@@ -63,6 +63,58 @@ pub struct Read {
     pub codes: Vec<u8>,
     /// Raw Phred qualities (ASCII minus 33).
     pub qual: Vec<u8>,
+    /// SAM tags from the header's comment (`BC:Z:ACGT\tRX:Z:AAGT`), to be copied into every
+    /// record of the read as bwa mem -C does; kept only by a reader made
+    /// [`FastqReader::with_comments`], checked there ([`check_comment`]), else empty.
+    pub comment: Vec<u8>,
+}
+
+/// Tags swmap writes itself: a comment may not repeat them.
+const OWN_TAGS: [&[u8; 2]; 9] = [b"NM", b"MD", b"MC", b"MQ", b"AS", b"XS", b"SA", b"XA", b"RG"];
+
+/// Checks a comment that -C copies into the records, and writes it as the records will carry
+/// it (integers without leading zeros or '+'): tab-separated `TAG:TYPE:VALUE` fields, TAG a
+/// letter then a letter or digit, TYPE `A` (one printable character), `i` (an integer of
+/// SAM's range) or `Z` (printable characters and spaces), no tag twice nor one of those
+/// swmap writes.
+pub fn check_comment(comment: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    let bad = |why: &str| {
+        Err(format!(
+            "-C copies the header's comment into the SAM records, so it must be SAM tags \
+             (TAG:TYPE:VALUE, tab-separated; types A, i and Z): {why} in '{}'",
+            String::from_utf8_lossy(comment)
+        ))
+    };
+    let mut seen: Vec<[u8; 2]> = Vec::new();
+    for field in comment.split(|&b| b == b'\t') {
+        let [t0, t1, b':', kind, b':', value @ ..] = field else { return bad("a field is not TAG:TYPE:VALUE") };
+        if !t0.is_ascii_alphabetic() || !t1.is_ascii_alphanumeric() {
+            return bad("a tag is not a letter and a letter or digit");
+        }
+        let tag = [*t0, *t1];
+        if seen.contains(&tag) || OWN_TAGS.contains(&&tag) {
+            return bad(&format!("{} is given twice or is a tag swmap writes", String::from_utf8_lossy(&tag)));
+        }
+        seen.push(tag);
+        if !out.is_empty() {
+            out.push(b'\t');
+        }
+        out.extend_from_slice(&field[..5]);
+        match kind {
+            b'A' if value.len() == 1 && value[0].is_ascii_graphic() => out.extend_from_slice(value),
+            b'Z' if value.iter().all(|&b| b == b' ' || b.is_ascii_graphic()) => out.extend_from_slice(value),
+            b'i' => match std::str::from_utf8(value).ok().and_then(|v| v.parse::<i64>().ok()) {
+                Some(n) if (i32::MIN as i64..=u32::MAX as i64).contains(&n) => {
+                    out.extend_from_slice(n.to_string().as_bytes())
+                }
+                _ => return bad("an i value is not an integer from -2^31 to 2^32-1"),
+            },
+            b'A' | b'Z' => return bad("an A or Z value has a character SAM does not allow"),
+            _ => return bad("a type is not A, i or Z"),
+        }
+    }
+    Ok(())
 }
 
 /// Streams records from one FASTQ file. FASTA records (`>name`, then sequence lines, as bwa
@@ -76,6 +128,8 @@ pub struct FastqReader {
     /// `line` already holds the next record's header (read while looking for a FASTA
     /// record's end).
     pending: bool,
+    /// Keep each header's comment as SAM tags ([`FastqReader::with_comments`]).
+    comments: bool,
 }
 
 impl FastqReader {
@@ -86,7 +140,22 @@ impl FastqReader {
 
     /// Reads from any reader; `path` names it in error messages.
     pub fn new(inner: Box<dyn BufRead + Send>, path: &Path) -> FastqReader {
-        FastqReader { inner, path: path.to_path_buf(), line: Vec::new(), line_no: 0, records: 0, pending: false }
+        FastqReader {
+            inner,
+            path: path.to_path_buf(),
+            line: Vec::new(),
+            line_no: 0,
+            records: 0,
+            pending: false,
+            comments: false,
+        }
+    }
+
+    /// Keeps each record's header comment in [`Read::comment`], checked as SAM tags (bwa
+    /// mem -C); a comment that is not is an error naming the file and record.
+    pub fn with_comments(mut self) -> FastqReader {
+        self.comments = true;
+        self
     }
 
     /// The file named in error messages (`-` for stdin).
@@ -163,6 +232,13 @@ impl FastqReader {
         check_read_name(name).map_err(|e| self.error(e))?;
         read.name.clear();
         read.name.extend_from_slice(name);
+        read.comment.clear();
+        if self.comments {
+            let rest = self.line[name_end..].trim_ascii();
+            if !rest.is_empty() {
+                check_comment(rest, &mut read.comment).map_err(|e| self.error(e))?;
+            }
+        }
         read.codes.clear();
         if kind == "FASTA" {
             return self.fasta_sequence(read);

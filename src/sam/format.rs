@@ -119,6 +119,15 @@ fn unmapped_record(read: &Read) -> SamRecord {
 /// The records of `read` as `placement` decided them: primary (or unmapped), supplementary,
 /// secondary, each with its mate fields when the read is a mate.
 pub fn records(read: &Read, placement: &Placement, index: &Index, opts: &OutputOptions) -> Vec<SamRecord> {
+    let mut out = records_without_comment(read, placement, index, opts);
+    if !read.comment.is_empty() {
+        // bwa mem -C: the comment on every record of the read.
+        out.iter_mut().for_each(|rec| rec.tags.extra = read.comment.clone());
+    }
+    out
+}
+
+fn records_without_comment(read: &Read, placement: &Placement, index: &Index, opts: &OutputOptions) -> Vec<SamRecord> {
     let mut out = Vec::with_capacity(placement.parts.len().max(1) + placement.secondary.len());
     if placement.parts.is_empty() {
         let mut rec = unmapped_record(read);

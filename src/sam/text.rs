@@ -143,6 +143,10 @@ fn tags(out: &mut Vec<u8>, t: &Tags, read_group: Option<&str>) -> Option<()> {
     if let Some(rg) = read_group {
         str_tag(out, b"RG", rg)?;
     }
+    if !t.extra.is_empty() {
+        out.push(b'\t');
+        out.extend_from_slice(&t.extra);
+    }
     Some(())
 }
 
@@ -269,6 +273,17 @@ mod tests {
                 xs_score: int(rng),
                 sa: text(rng),
                 xa: text(rng),
+                // Comments as -C checks them: A, i and Z tags.
+                extra: match pick(rng, 4) {
+                    0 => format!(
+                        "BC:Z:ACGT {}\tXN:i:{}\tXC:A:q",
+                        pick(rng, 9),
+                        pick(rng, (1 << 32) + (1 << 31)) as i64 - (1 << 31)
+                    )
+                    .into_bytes(),
+                    1 => b"RX:Z:AAGT".to_vec(),
+                    _ => Vec::new(),
+                },
             },
         }
     }

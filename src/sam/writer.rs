@@ -477,6 +477,21 @@ pub(super) fn fill(buf: &mut RecordBuf, rec: &SamRecord, read_group: Option<&Val
     if let Some(rg) = read_group {
         data.insert(Tag::READ_GROUP, rg.clone());
     }
+    for field in tags.extra.split(|&b| b == b'\t').filter(|f| f.len() >= 5) {
+        // Checked when read (check_comment): TAG:TYPE:VALUE with types A, i and Z.
+        let (tag, value) = (Tag::new(field[0], field[1]), &field[5..]);
+        let text = std::str::from_utf8(value).map_err(|_| "a comment tag is not text".to_string())?;
+        let value = match field[3] {
+            b'A' => Value::Character(value[0]),
+            b'i' => match text.parse::<i64>() {
+                Ok(n) if i32::try_from(n).is_ok() => Value::from(n as i32),
+                Ok(n) if u32::try_from(n).is_ok() => Value::UInt32(n as u32),
+                _ => return Err(format!("comment tag value {text} is out of range")),
+            },
+            _ => Value::from(text),
+        };
+        data.insert(tag, value);
+    }
     Ok(())
 }
 

@@ -224,3 +224,58 @@ fn fasta_reads_map_like_fastq() {
         }
     }
 }
+
+/// `-C` copies each read's FASTQ comment (SAM tags) onto every record of the read, after
+/// swmap's own tags, in SAM and BAM alike; without `-C` comments are ignored; a comment that
+/// is not SAM tags is an error naming the file and record.
+#[test]
+fn copy_comment_appends_the_tags_to_every_record() {
+    let dir = scratch("bwa-C");
+    let [r1, r2] = pairs();
+    let comment = "BC:Z:ACGT+TTGA\tRX:Z:AAGT CCA\tXN:i:+007\tXC:A:q";
+    let written = "BC:Z:ACGT+TTGA\tRX:Z:AAGT CCA\tXN:i:7\tXC:A:q";
+    let mut with = Vec::new();
+    for (mate, r) in [&r1, &r2].into_iter().enumerate() {
+        let text = String::from_utf8(gunzip(r)).unwrap();
+        let commented: String = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if i % 4 == 0 { format!("{l} {comment}\n") } else { format!("{l}\n") })
+            .collect();
+        let path = dir.join(format!("c{}.fq", mate + 1));
+        std::fs::write(&path, commented).unwrap();
+        with.push(path);
+    }
+    let (c1, c2) = (with[0].as_path(), with[1].as_path());
+    for backend in backends() {
+        let plain = records(backend, &[], &[&r1, &r2]);
+        assert_eq!(records(backend, &[], &[c1, c2]), plain, "{backend}: comments are ignored without -C");
+        let copied = records(backend, &["-C"], &[c1, c2]);
+        assert_eq!(copied.len(), plain.len());
+        for (a, b) in plain.iter().zip(&copied) {
+            assert_eq!(*b, format!("{a}\t{written}"), "{backend}");
+        }
+        if has("samtools") {
+            let bam = dir.join(format!("{backend}.bam"));
+            let out = map(backend, &["-C", "-o", bam.to_str().unwrap()], &[c1, c2]);
+            assert!(out.status.success());
+            let view = String::from_utf8(ok(std::process::Command::new("samtools").arg("view").arg(&bam))).unwrap();
+            assert_eq!(view.lines().collect::<Vec<_>>(), copied, "{backend}: BAM holds the same tags");
+        }
+    }
+    for (bad, says) in [
+        ("1:N:0:ATCACG", "not TAG:TYPE:VALUE"),
+        ("NM:i:3", "swmap writes"),
+        ("BC:Z:A\tBC:Z:C", "twice"),
+        ("XF:f:1.5", "not A, i or Z"),
+        ("XN:i:9999999999", "integer"),
+    ] {
+        let path = dir.join("bad.fq");
+        std::fs::write(&path, format!("@r1 {bad}\nACGTACGTACGTACGTACGTACGT\n+\nIIIIIIIIIIIIIIIIIIIIIIII\n")).unwrap();
+        let out = map("cpu", &["-C"], &[&path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("bad.fq: record 1") && err.contains(says), "{bad}: {err}");
+        assert_eq!(err.lines().filter(|l| l.contains("error")).count(), 1, "{err}");
+        assert!(map("cpu", &[], &[&path]).status.success(), "{bad}: fine without -C");
+    }
+}

@@ -103,10 +103,10 @@ fn bad_reads_from_memory_are_refused_with_the_read_named() {
     let index = bundled_index();
     let backend = swmap::backend::CpuBackend::new();
     let mapper = Mapper::new(&index, &backend, MapOptions::default()).unwrap();
-    let bad = Read { name: b"a@b".to_vec(), codes: vec![0, 1, 2, 3], qual: vec![30; 4] };
+    let bad = Read { name: b"a@b".to_vec(), codes: vec![0, 1, 2, 3], qual: vec![30; 4], comment: vec![] };
     let e = mapper.map_single(vec![bad]).unwrap_err().to_string();
     assert!(e.contains("read 'a@b'") && e.contains("'@'"), "{e}");
-    let a = Read { name: b"x".to_vec(), codes: vec![0; 40], qual: vec![] };
+    let a = Read { name: b"x".to_vec(), codes: vec![0; 40], qual: vec![], comment: vec![] };
     let b = Read { name: b"y".to_vec(), ..a.clone() };
     let e = mapper.map_pairs(vec![(a, b)]).unwrap_err().to_string();
     assert!(e.contains("mate names differ"), "{e}");
