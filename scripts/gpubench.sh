@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# swmap's one-call check of a GPU server (the device machine: 16 cores, one H100/H200, no
+# package registry). Grown from the team's ../shared/gpu/gpubench.sh; what it adds: the CPU
+# backend at 8 threads as well as 16 (the issue's grid), sorted BAM output (--sort) on both
+# backends, a --stats line (CPU us per read per stage), every output written to files under
+# $WORK (never to a device), and one TSV of results ($OUT/summary.tsv) to paste into
+# docs/benchmarks.md.
+#
+# Prepare from the project root (builds the binary, fills .gpubench/, which git ignores):
+#   bash scripts/prepare-gpubench.sh
+# then on the device machine:
+#   run(command="bash .gpubench/gpubench.sh", carry=[".gpubench"], timeout_s=600)
+# Defaults: PAIRS=1000000 THREADS=16 BENCH_PAIRS=1000000. A smoke test here, on lavapipe:
+#   PAIRS=20000 THREADS=2 BENCH_PAIRS=5000 SKIP_BWA=1 G=.gpubench bash scripts/gpubench.sh
+set -u
+G=${G:-.gpubench}; OUT=${OUT:-/tmp/gpubench-out}; W=${WORK:-/tmp/gb}
+PAIRS=${PAIRS:-1000000}; THREADS=${THREADS:-16}; BENCH_PAIRS=${BENCH_PAIRS:-1000000}
+HALF=$(( THREADS / 2 > 0 ? THREADS / 2 : 1 ))
+mkdir -p "$OUT" "$W"; SUM="$OUT/summary.tsv"; : > "$SUM"; : > "$OUT/log.txt"
+T0=$(date +%s); el() { echo $(( $(date +%s) - T0 )); }
+log() { echo "[$(el)s] $*" | tee -a "$OUT/log.txt"; }
+row() { printf '%s\n' "$*" >> "$SUM"; }
+SW=$(readlink -f "${SWMAP:-$G/swmap}"); chmod +x "$SW" 2>/dev/null
+export NODEVICE_SELECT=1 TIMEFORMAT='%R %U %S'
+
+# ---- 1. machine, Vulkan loader and driver ---------------------------------------------------------
+log "host: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GiB; swmap $("$SW" --version)"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total --format=csv,noheader | tee -a "$OUT/log.txt"
+if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+  for f in "$G"/debs/*.deb; do dpkg -x "$f" /; done; ldconfig; log "unpacked the Vulkan loader"
+fi
+if [ -z "${VK_DRIVER_FILES:-}" ]; then
+  for j in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+    [ -f "$j" ] && { export VK_DRIVER_FILES=$j; break; }; done
+fi
+log "VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
+
+# ---- 2. peers from Debian packages ----------------------------------------------------------------
+mkdir -p "$W/tools"; [ -n "${SKIP_PEERS:-}" ] || for f in "$G"/tools/*.deb; do dpkg -x "$f" "$W/tools"; done
+export PATH="$W/tools/usr/bin:$PATH"
+MM=$(command -v minimap2 || true); BWA=$(command -v bwa || true)
+[ -n "${SKIP_PEERS:-}" ] && { MM=; BWA=; }
+log "minimap2: ${MM:-missing} ($([ -n "$MM" ] && "$MM" --version 2>&1 | head -1)); bwa: ${BWA:-missing}"
+
+# ---- 3. data: chr20, simulated 2x150 pairs, indexes (bwa's in the background) ---------------------
+zcat "${CHR20:-$G/chr20.fa.gz}" > "$W/chr20.fa"
+( time "$SW" simulate "$W/chr20.fa" -n "$PAIRS" --paired --seed 11 -o "$W/r" ) > "$OUT/simulate.txt" 2>&1
+log "simulated $PAIRS pairs: $(tail -1 "$OUT/simulate.txt") (wall user sys)"
+READS=$((2 * PAIRS))
+( time "$SW" index "$W/chr20.fa" -o "$W/chr20.swi" -t "$THREADS" ) > "$OUT/swindex.txt" 2>&1
+[ -n "$MM" ] && ( time "$MM" -x sr -t "$THREADS" -d "$W/chr20.mmi" "$W/chr20.fa" ) > "$OUT/mmindex.txt" 2>&1
+if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
+  ( ( time "$BWA" index -p "$W/bwa" "$W/chr20.fa" ) > "$OUT/bwaindex.txt" 2>&1; touch "$W/bwa.done" ) &
+fi
+log "indexes: swmap $(tail -1 "$OUT/swindex.txt"), minimap2 $(tail -1 "$OUT/mmindex.txt" 2>/dev/null)"
+
+# ---- 4. kernel throughput: warm the GPU first (a fresh card idles at a low clock) ----------------
+timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$OUT/bench-warmup.txt" 2>&1
+log "warm-up rc=$? $(grep -E 'adapter|gpu kernel' "$OUT/bench-warmup.txt" | tr '\n' ' ')"
+command -v nvidia-smi >/dev/null && log "SM clock after warm-up: $(nvidia-smi --query-gpu=clocks.sm --format=csv,noheader)"
+for win in 190 300; do
+  b="$OUT/bench-$win.txt"
+  timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window $win --repeats 3 -t "$THREADS" > "$b" 2>&1
+  log "bench 150x$win rc=$?"; grep -E "adapter|gpu kernel|gpu total|cpu:|identical" "$b" | tee -a "$OUT/log.txt"
+  row "kernel 150x$win	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	cpu $(grep -E '^cpu:' "$b" | grep -oE '[0-9.]+ GCUPS' | head -1)	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
+done
+
+# ---- 5. end to end: reads/s, index load included ------------------------------------------------
+per_read() { # wall "user sys" -> the row's tail
+  awk -v r=$READS -v w="$1" -v c="$2" 'BEGIN{split(c,a," "); printf "%.0f reads/s\twall %s s\tcpu %s+%s s\t%.1f us cpu/read", r/w, w, a[1], a[2], 1e6*(a[1]+a[2])/r}'
+}
+run_map() { # name backend threads output [options...]
+  local name=$1 be=$2 t=$3 o=$4 tm; shift 4
+  tm=$( { time "$SW" map "$W/chr20.swi" "$W/r_1.fq" "$W/r_2.fq" --backend "$be" -t "$t" -o "$o" "$@" 2> "$OUT/$name.err"; } 2>&1 )
+  log "$name: wall/user/sys $tm; $(grep -E 'backend|reads,|CPU us' "$OUT/$name.err" | tr '\n' ' ')"
+  row "$name	$(per_read "${tm%% *}" "${tm#* }")"
+}
+if command -v nvidia-smi >/dev/null; then nvidia-smi dmon -s u -d 1 > "$OUT/dmon-gpu-map.txt" 2>&1 & DMON=$!; fi
+run_map "swmap-gpu-t$THREADS" gpu "$THREADS" "$W/gpu.sam"
+[ -n "${DMON:-}" ] && kill "$DMON" 2>/dev/null
+run_map "swmap-cpu-t$THREADS" cpu "$THREADS" "$W/cpu.sam"
+if cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/cpu.sam"); then same=identical; else same=DIFFERENT; fi
+log "gpu vs cpu SAM (without @PG): $same"; row "SAM gpu vs cpu	$same"
+rm -f "$W/cpu.sam"
+run_map "swmap-gpu-t$HALF" gpu "$HALF" "$W/gpu-half.sam"
+run_map "swmap-cpu-t$HALF" cpu "$HALF" "$W/cpu-half.sam"
+rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
+run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
+run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
+rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"
+[ -f "$OUT/dmon-gpu-map.txt" ] && log "GPU SM utilisation during the gpu map (%): $(awk '$1 ~ /^[0-9]+$/ {printf "%s ", $2}' "$OUT/dmon-gpu-map.txt")"
+# Accuracy of the GPU run against the simulated truth, for the record.
+"$SW" eval --expected "$READS" --tsv "$OUT/eval.tsv" "$W/gpu.sam" > "$OUT/eval.txt" 2>&1 &&
+  row "accuracy (gpu run)	$(awk -F'\t' '$2==20 {printf "correct at MAPQ>=20: %.2f%%, wrong %d", 100*($3-$4)/$7, $4}' "$OUT/eval.tsv")"
+
+# ---- 6. the other aligners on the same reads (index load included) ------------------------------
+other() { # name command...
+  local name=$1 tm; shift
+  tm=$( { time "$@" > "$W/$name.sam" 2> "$OUT/$name.err"; } 2>&1 )
+  log "$name: wall/user/sys $tm"
+  row "$name	$(per_read "${tm%% *}" "${tm#* }")"
+  rm -f "$W/$name.sam"
+}
+[ -n "$MM" ] && other "minimap2-t$THREADS" "$MM" -ax sr -t "$THREADS" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
+[ -n "$MM" ] && other "minimap2-t$HALF" "$MM" -ax sr -t "$HALF" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
+if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
+  for _ in $(seq 1 120); do [ -f "$W/bwa.done" ] && break; sleep 1; done
+  log "bwa index: $(tail -1 "$OUT/bwaindex.txt" 2>/dev/null)"
+  [ -f "$W/bwa.done" ] && other "bwa-mem-t$THREADS" "$BWA" mem -t "$THREADS" "$W/bwa" "$W/r_1.fq" "$W/r_2.fq"
+fi
+echo; echo "== summary ($READS reads = $PAIRS pairs of 2x150 from chr20; $(el) s in all)"
+{ column -t -s $'\t' "$SUM" 2>/dev/null || tr '\t' '|' < "$SUM"; }
