@@ -38,7 +38,7 @@ use crate::seed::{find_candidates, Candidates, SeedScratch};
 use rayon::prelude::*;
 
 /// Counts reported at the end of a run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapStats {
     /// Reads in (mates count singly).
     pub reads: u64,
@@ -50,8 +50,8 @@ pub struct MapStats {
     pub alignments: u64,
     /// Dynamic-programming cells of those tasks.
     pub cells: u64,
-    /// The insert-size model: rounded mean and proper-pair bounds.
-    pub insert_model: Option<(i64, i64, i64)>,
+    /// The insert-size model the pairs were placed with.
+    pub insert_model: Option<InsertModel>,
     /// CPU time per stage, from a mapper made [`Mapper::with_stage_times`].
     pub stage_times: Option<StageTimes>,
 }

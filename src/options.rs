@@ -109,11 +109,38 @@ impl Default for SeedOptions {
 /// First line of an insert-model file ([`InsertModel::to_text`]).
 const MODEL_FILE_HEAD: &str = "swmap insert-size model 1";
 
+/// How the mates of a proper pair lie, as bwa-mem infers it: by the strands of the two hits
+/// and the order of their 5' ends on the reference.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Orientation {
+    /// Facing each other, the forward mate's 5' end first (Illumina paired-end).
+    #[default]
+    FR,
+    /// Facing away, the reverse mate's 5' end first (mate-pair libraries).
+    RF,
+    /// On one strand (either both forward or both reverse).
+    FF,
+}
+
+impl Orientation {
+    /// The name in summaries and model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Orientation::FR => "FR",
+            Orientation::RF => "RF",
+            Orientation::FF => "FF",
+        }
+    }
+}
+
 /// The insert-size (fragment-length) model of a library: estimated from the first pairs by the
 /// rules of `crate::place::pair`'s documentation (which also holds its methods), or given.
-/// Lengths are in bases, from the forward mate's leftmost base to the reverse mate's rightmost.
+/// Lengths are in bases, between the two mates' 5' ends, both counted (for FR pairs: from the
+/// forward mate's leftmost base to the reverse mate's rightmost).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InsertModel {
+    /// How the mates of a proper pair lie.
+    pub orientation: Orientation,
     /// Mean fragment length, after the outlier cut.
     pub mean: f64,
     /// Standard deviation (population, at least 1), after the outlier cut.
@@ -133,7 +160,7 @@ impl InsertModel {
         let round = |x: f64| (x + 0.499) as i64;
         let high = round(high.unwrap_or(mean + 4.0 * sd));
         let low = low.map_or_else(|| round(mean - 4.0 * sd).max(1), round);
-        InsertModel { mean, sd, low, high }
+        InsertModel { orientation: Orientation::FR, mean, sd, low, high }
     }
 
     /// The model as `--insert-model` files hold it: a first line naming the format, then
@@ -141,7 +168,14 @@ impl InsertModel {
     /// that it reads back exactly; `None` (no model) as the line `none`.
     pub fn to_text(model: Option<&InsertModel>) -> String {
         match model {
-            Some(m) => format!("{MODEL_FILE_HEAD}\nmean\t{}\nsd\t{}\nlow\t{}\nhigh\t{}\n", m.mean, m.sd, m.low, m.high),
+            Some(m) => format!(
+                "{MODEL_FILE_HEAD}\norientation\t{}\nmean\t{}\nsd\t{}\nlow\t{}\nhigh\t{}\n",
+                m.orientation.name(),
+                m.mean,
+                m.sd,
+                m.low,
+                m.high
+            ),
             None => format!("{MODEL_FILE_HEAD}\nnone\n"),
         }
     }
@@ -155,21 +189,32 @@ impl InsertModel {
             ));
         }
         let (mut mean, mut sd, mut low, mut high) = (None, None, None, None);
+        let mut orientation = Orientation::FR;
         for (i, line) in lines {
             let bad = |what: &str| format!("line {}: {what}, got '{line}'", i + 1);
             match line.split_once('\t') {
                 None if line == "none" => return Ok(None),
+                Some(("orientation", v)) => {
+                    orientation = [Orientation::FR, Orientation::RF, Orientation::FF]
+                        .into_iter()
+                        .find(|o| o.name() == v)
+                        .ok_or_else(|| bad("orientation is not FR, RF or FF"))?
+                }
                 Some(("mean", v)) => mean = Some(v.parse::<f64>().map_err(|_| bad("mean is not a number"))?),
                 Some(("sd", v)) => sd = Some(v.parse::<f64>().map_err(|_| bad("sd is not a number"))?),
                 Some(("low", v)) => low = Some(v.parse::<i64>().map_err(|_| bad("low is not an integer"))?),
                 Some(("high", v)) => high = Some(v.parse::<i64>().map_err(|_| bad("high is not an integer"))?),
                 _ if line.is_empty() => {}
-                _ => return Err(bad("expected 'mean', 'sd', 'low' or 'high', a tab and a number, or 'none'")),
+                _ => {
+                    return Err(bad(
+                        "expected 'orientation', 'mean', 'sd', 'low' or 'high', a tab and a value, or 'none'",
+                    ))
+                }
             }
         }
         match (mean, sd, low, high) {
             (Some(mean), Some(sd), Some(low), Some(high)) => {
-                let model = InsertModel { mean, sd, low, high };
+                let model = InsertModel { orientation, mean, sd, low, high };
                 model.validate()?;
                 Ok(Some(model))
             }
@@ -292,7 +337,8 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let mean = 1.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0;
             let sd = 1.0 + (x & 0xffff) as f64 / 7.0;
-            let model = InsertModel { mean, sd, low: 1 + (x % 100) as i64, high: 200 + (x % 1000) as i64 };
+            let orientation = [Orientation::FR, Orientation::RF, Orientation::FF][(x % 3) as usize];
+            let model = InsertModel { orientation, mean, sd, low: 1 + (x % 100) as i64, high: 200 + (x % 1000) as i64 };
             let back = InsertModel::from_text(&InsertModel::to_text(Some(&model))).unwrap().unwrap();
             assert_eq!(back.mean.to_bits(), mean.to_bits());
             assert_eq!(back.sd.to_bits(), sd.to_bits());

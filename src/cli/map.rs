@@ -10,7 +10,7 @@ use swmap::index::{Index, IndexParams};
 use swmap::io::fastq::{FastqReader, ReadSource};
 use swmap::io::output::{check_not_an_input, is_stdout, same_file, OutputFile};
 use swmap::map::Mapper;
-use swmap::options::{InsertModel, InsertSizes, MapOptions, OutputOptions, Scoring, SeedOptions};
+use swmap::options::{InsertModel, InsertSizes, MapOptions, Orientation, OutputOptions, Scoring, SeedOptions};
 use swmap::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -206,6 +206,13 @@ fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
     Ok(model)
 }
 
+/// The insert-size model as the summary line says it: orientation named unless FR.
+fn model_summary(m: &InsertModel) -> String {
+    let orientation =
+        if m.orientation == Orientation::FR { String::new() } else { format!(", {}", m.orientation.name()) };
+    format!(", insert size mean {:.0} (proper {}-{}{orientation})", m.mean, m.low, m.high)
+}
+
 /// The model of an `--insert-model` file.
 fn read_insert_model(path: &Path) -> Result<InsertSizes> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -307,9 +314,8 @@ pub fn run(args: Args) -> Result<()> {
             .and_then(|()| file.flush())
             .map_err(|e| Error::io(path, e))?;
         guard.commit()?;
-        let what = model.map_or("no insert-size model (too few usable pairs)".to_string(), |m| {
-            format!("insert size mean {:.0} (proper {}-{})", m.mean, m.low, m.high)
-        });
+        let what = model
+            .map_or("no insert-size model (too few usable pairs)".to_string(), |m| model_summary(&m)[2..].to_string());
         super::message(format_args!("[swmap] {what}, written to {}", path.display()));
         return Ok(());
     }
@@ -352,7 +358,7 @@ pub fn run(args: Args) -> Result<()> {
         secs,
         stats.reads as f64 / secs,
         peak_rss_mib().unwrap_or(0.0),
-        stats.insert_model.map(|(m, lo, hi)| format!(", insert size mean {m} (proper {lo}-{hi})")).unwrap_or_default()
+        stats.insert_model.map(|m| model_summary(&m)).unwrap_or_default()
     ));
     if let Some(times) = &stats.stage_times {
         super::message(format_args!("[swmap] {}", times.per_read_line(stats.reads)));

@@ -95,7 +95,7 @@ fn run_measured<T>(
 }
 
 fn with_model(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) -> MapStats {
-    stats.insert_model = gate.model().map(|m| (m.mean.round() as i64, m.low, m.high));
+    stats.insert_model = gate.model().copied();
     stats.stage_times = Some(times.clone());
     stats
 }
@@ -179,7 +179,7 @@ fn run_overlapped<T: Send>(
         // Dropping the receiver unblocks every stage upstream if the sink stopped early.
         drop(done_rx);
         let model = finisher.join().expect("the placing stage does not panic");
-        stats.insert_model = model.map(|m| (m.mean.round() as i64, m.low, m.high));
+        stats.insert_model = model;
         Ok(stats)
     })
 }

@@ -1,8 +1,12 @@
 //! Pairing mates: an insert-size model estimated from the data, and the choice of the pair
 //! among both mates' hits.
 //!
-//! Only forward-reverse (Illumina paired-end) orientation is modelled. The model is estimated
-//! once, from the first [`ESTIMATION_PAIRS`] pairs of the input (fewer if the input is
+//! The mates' orientation is inferred from the data, as bwa-mem does: each usable pair is
+//! FR (facing each other: Illumina paired-end), RF (facing away: mate-pair libraries) or FF
+//! (on one strand) by its hits' strands and the order of their 5' ends ([`pair_geometry`]),
+//! and the model is that of the orientation most usable pairs have (FR, then RF, then FF on a
+//! tie); a pair is proper only in that orientation. (bwa-mem can keep several orientations at
+//! once when each has enough pairs; swmap keeps one.) The model is estimated once, from the first [`ESTIMATION_PAIRS`] pairs of the input (fewer if the input is
 //! shorter); it therefore depends on the input alone, never on thread count or batch size.
 //!
 //! The estimate follows bwa-mem's `mem_pestat`, so that a library whose first pairs are
@@ -11,9 +15,9 @@
 //! distances. The rules, in order ([`InsertModel::fit`], [`InsertModel::from_inserts`]):
 //!
 //! 1. **Usable pairs.** Both mates have a best hit with a single-end MAPQ of at least
-//!    [`MIN_MAPQ_FOR_MODEL`] (20), and those hits lie on one contig facing each other (forward
-//!    one first, [`fragment_len`]). A mate that may belong elsewhere says nothing reliable about
-//!    the fragment.
+//!    [`MIN_MAPQ_FOR_MODEL`] (20), and those hits lie on one contig ([`pair_geometry`]); the
+//!    orientation is chosen among them as above, and only its pairs count from here on. A mate
+//!    that may belong elsewhere says nothing reliable about the fragment.
 //! 2. **Cap.** Inserts longer than [`MAX_INSERT`] (10,000, bwa-mem's cap) are left out before
 //!    anything is computed: no sequencing library makes fragments that long, so such a pair
 //!    is a chimera, a structural variant or a mapping error. Without the cap, a library whose
@@ -39,7 +43,7 @@
 //! even one built by hand, makes memory follow contig distances.
 
 use crate::align::Scoring;
-pub use crate::options::InsertModel;
+pub use crate::options::{InsertModel, Orientation};
 use crate::place::hit::{Hit, ReadHits};
 use crate::place::layout::ReadLayout;
 use crate::place::mapq::{self, PairFacts};
@@ -71,14 +75,24 @@ pub const UNPAIRED_PENALTY: i32 = 17;
 /// mate's hits, and pairing always agree.
 const MAX_HITS_PAIRED: usize = 64;
 
-/// Fragment length of two hits facing each other (forward one first), if they do.
-pub fn fragment_len(a: &Hit, b: &Hit) -> Option<i64> {
-    if a.contig != b.contig || a.reverse == b.reverse {
+/// How two hits of a pair's mates lie, and the insert: the distance between their 5' ends,
+/// both counted (for FR, the forward hit's first base to the reverse hit's last). `None` on
+/// different contigs. Symmetric: either mate may come first.
+pub fn pair_geometry(a: &Hit, b: &Hit) -> Option<(Orientation, i64)> {
+    if a.contig != b.contig {
         return None;
     }
-    let (f, r) = if a.reverse { (b, a) } else { (a, b) };
-    let len = r.end() as i64 - f.pos as i64;
-    (len > 0 && f.pos <= r.pos + r.ref_len as u64).then_some(len)
+    let (pa, pb) = (a.five_prime() as i64, b.five_prime() as i64);
+    if a.reverse == b.reverse {
+        return Some((Orientation::FF, (pa - pb).abs() + 1));
+    }
+    let (f, r) = if a.reverse { (pb, pa) } else { (pa, pb) };
+    Some(if f <= r { (Orientation::FR, r - f + 1) } else { (Orientation::RF, f - r + 1) })
+}
+
+/// The insert of two hits lying as `orientation` says, if they do.
+pub fn fragment_len(a: &Hit, b: &Hit, orientation: Orientation) -> Option<i64> {
+    pair_geometry(a, b).filter(|&(o, _)| o == orientation).map(|(_, len)| len)
 }
 
 /// Why there is no insert-size model: too few usable pairs among those looked at.
@@ -122,18 +136,28 @@ impl InsertModel {
     /// Estimates the model from pairs of hits by the rules of the module documentation, or
     /// says how many pairs were usable when that is too few.
     pub fn fit(pairs: &[(&ReadHits, &ReadHits)], sc: &Scoring) -> Result<InsertModel, NoModel> {
-        let sizes: Vec<i64> = pairs
+        let sizes: Vec<(Orientation, i64)> = pairs
             .iter()
             .filter_map(|(a, b)| {
                 let (ha, hb) = (a.best()?, b.best()?);
                 if witness_mapq(a, sc) < MIN_MAPQ_FOR_MODEL || witness_mapq(b, sc) < MIN_MAPQ_FOR_MODEL {
                     return None;
                 }
-                fragment_len(ha, hb)
+                pair_geometry(ha, hb)
             })
             .collect();
-        let usable = sizes.iter().filter(|&&s| s <= MAX_INSERT).count();
-        InsertModel::from_inserts(&sizes).ok_or(NoModel { pairs: pairs.len(), usable })
+        // The orientation most pairs under the cap have; FR, then RF, then FF on a tie.
+        let count = |o: Orientation| sizes.iter().filter(|&&(x, s)| x == o && s <= MAX_INSERT).count();
+        let orientation = [Orientation::FR, Orientation::RF, Orientation::FF]
+            .into_iter()
+            .rev()
+            .max_by_key(|&o| count(o))
+            .expect("three orientations");
+        let inserts: Vec<i64> = sizes.iter().filter(|&&(o, _)| o == orientation).map(|&(_, s)| s).collect();
+        let usable = count(orientation);
+        InsertModel::from_inserts(&inserts)
+            .map(|m| InsertModel { orientation, ..m })
+            .ok_or(NoModel { pairs: pairs.len(), usable })
     }
 
     /// The model from fragment lengths of usable pairs (rules 2 to 6 of the module
@@ -155,7 +179,7 @@ impl InsertModel {
         let sd = (kept.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / n).sqrt().max(1.0);
         let low = ((p25 - PROPER_IQRS * iqr).min(mean - PROPER_SDS * sd) + 0.499).floor().max(1.0) as i64;
         let high = ((p75 + PROPER_IQRS * iqr).max(mean + PROPER_SDS * sd) + 0.499).floor() as i64;
-        Some(InsertModel { mean, sd, low, high })
+        Some(InsertModel { orientation: Orientation::FR, mean, sd, low, high })
     }
 
     /// Score adjustment (zero or negative) for a fragment length: the log-probability of a
@@ -212,7 +236,7 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
     let mut n_near = 0usize;
     for (i, a) in h[0].hits.iter().enumerate().take(MAX_HITS_PAIRED) {
         for (j, b) in h[1].hits.iter().enumerate().take(MAX_HITS_PAIRED) {
-            let Some(len) = fragment_len(a, b) else { continue };
+            let Some(len) = fragment_len(a, b, model.orientation) else { continue };
             if len < model.low || len > model.high {
                 continue;
             }
@@ -234,7 +258,7 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
     }
     for a in h[0].hits.iter().take(MAX_HITS_PAIRED) {
         for b in h[1].hits.iter().take(MAX_HITS_PAIRED) {
-            if let Some(len) = fragment_len(a, b) {
+            if let Some(len) = fragment_len(a, b, model.orientation) {
                 if (model.low..=model.high).contains(&len)
                     && a.score + b.score + model.penalty(len, sc) >= score - (sc.match_score + sc.mismatch)
                 {
@@ -295,6 +319,50 @@ fn erfc(x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// FR, RF and FF pairs are told apart by strands and 5' ends, whichever mate comes
+    /// first; the insert is the distance between the 5' ends, both counted.
+    #[test]
+    fn pair_geometry_names_the_orientation() {
+        let h = |pos: u64, reverse: bool| hits(0, pos, reverse).hits[0].clone();
+        let cases = [
+            // forward at 1000 (5' 1000), reverse at 1250 (5' 1399): facing, 400.
+            (h(1_000, false), h(1_250, true), Orientation::FR, 400),
+            // reverse at 1000 (5' 1149), forward at 3000: facing away, 1852.
+            (h(1_000, true), h(3_000, false), Orientation::RF, 1_852),
+            (h(1_000, false), h(3_000, false), Orientation::FF, 2_001),
+            (h(1_000, true), h(3_000, true), Orientation::FF, 2_001),
+            // Overlapping mates facing each other are FR, however short.
+            (h(1_000, false), h(1_000, true), Orientation::FR, 150),
+        ];
+        for (a, b, o, len) in cases {
+            assert_eq!(pair_geometry(&a, &b), Some((o, len)));
+            assert_eq!(pair_geometry(&b, &a), Some((o, len)));
+            assert_eq!(fragment_len(&a, &b, o), Some(len));
+        }
+        assert_eq!(pair_geometry(&h(1_000, false), &hits(1, 1_250, true).hits[0]), None);
+    }
+
+    /// The model takes the orientation most usable pairs have.
+    #[test]
+    fn fit_infers_the_orientation() {
+        let sc = Scoring::default();
+        for (o, flip) in
+            [(Orientation::FR, [false, true]), (Orientation::RF, [true, false]), (Orientation::FF, [false, false])]
+        {
+            let mut owned = Vec::new();
+            for i in 0..40 {
+                // The left mate's strand and the right one's, 2,000 bases apart.
+                owned.push((hits(0, 10_000 * i, flip[0]), hits(0, 10_000 * i + 2_000 + i % 5, flip[1])));
+            }
+            for i in 0..10 {
+                owned.push(facing(0, 500_000 + 2_000 * i, 400));
+            }
+            let pairs: Vec<(&ReadHits, &ReadHits)> = owned.iter().map(|(a, b)| (a, b)).collect();
+            let m = InsertModel::fit(&pairs, &sc).unwrap();
+            assert_eq!(m.orientation, o);
+        }
+    }
+
     #[test]
     fn erfc_matches_known_values() {
         assert!((erfc(0.0) - 1.0).abs() < 1e-6);
@@ -347,7 +415,7 @@ mod tests {
         sizes.extend([400; 60]);
         sizes.extend([420; 20]);
         let m = InsertModel::from_inserts(&sizes).unwrap();
-        assert_eq!(m, InsertModel { mean: 400.0, sd: 1.0, low: 396, high: 404 });
+        assert_eq!(m, InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 1.0, low: 396, high: 404 });
     }
 
     #[test]
@@ -421,7 +489,7 @@ mod tests {
 
     #[test]
     fn penalty_grows_with_distance_from_mean() {
-        let m = InsertModel { mean: 400.0, sd: 50.0, low: 100, high: 700 };
+        let m = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 100, high: 700 };
         let sc = Scoring::default();
         assert_eq!(m.penalty(400, &sc), 0);
         assert!(m.penalty(500, &sc) < 0);

@@ -28,7 +28,7 @@ use crate::index::Index;
 use crate::io::fastq::Read;
 use crate::options::MapOptions;
 use crate::place::hit::{Hit, ReadHits};
-use crate::place::pair::{fragment_len, InsertModel, MAX_INSERT, UNPAIRED_PENALTY};
+use crate::place::pair::{fragment_len, InsertModel, Orientation, MAX_INSERT, UNPAIRED_PENALTY};
 
 /// Hits of one mate used as anchors, at most.
 pub const MAX_ANCHORS: usize = 32;
@@ -51,20 +51,35 @@ fn rescue_range(model: &InsertModel) -> Option<(i64, i64)> {
     Some((start, start + MAX_RESCUE_SPAN))
 }
 
-/// The contig-relative window `[lo, hi)` where the mate (`len` bases) of `anchor` must lie
-/// for a fragment length in `range`, clipped to the contig (`contig_len`); `None` when too
-/// little of it is on the contig.
-fn rescue_window(anchor: &Hit, range: (i64, i64), len: i64, contig_len: u64) -> Option<(u64, u64)> {
+/// The contig-relative window `[lo, hi)` where the mate (`len` bases) of `anchor` must lie,
+/// and its strand (reverse or not), for an insert in `range` in `orientation`
+/// ([`crate::place::pair::pair_geometry`]: the distance between the 5' ends, both counted),
+/// clipped to the contig (`contig_len`); `None` when too little of it is on the contig.
+fn rescue_window(
+    anchor: &Hit,
+    orientation: Orientation,
+    range: (i64, i64),
+    len: i64,
+    contig_len: u64,
+) -> Option<(u64, u64, bool)> {
     let (low, high) = range;
-    let (lo, hi) = if anchor.reverse {
-        let e = anchor.end() as i64;
-        (e - high, e - low + len)
-    } else {
-        let p = anchor.pos as i64;
-        (p + low - len, p + high)
+    // The anchor's 5' end, and where the mate's 5' end may lie: `d` = low - 1 ..= high - 1
+    // bases away, downstream (+) or upstream (-) of it.
+    let a5 = anchor.five_prime() as i64;
+    let (mate_reverse, lo, hi) = match (orientation, anchor.reverse) {
+        // FR: a forward anchor's mate is reverse, downstream; a reverse one's is forward,
+        // upstream.
+        (Orientation::FR, false) => (true, a5 + low - len, a5 + high),
+        (Orientation::FR, true) => (false, a5 - high + 1, a5 - low + 1 + len),
+        // RF: a forward anchor's mate is reverse, upstream; a reverse one's forward, downstream.
+        (Orientation::RF, false) => (true, a5 - high + 2 - len, a5 - low + 2),
+        (Orientation::RF, true) => (false, a5 + low - 1, a5 + high - 1 + len),
+        // FF: the mate is on the anchor's strand, on either side.
+        (Orientation::FF, false) => (false, a5 - high + 1, a5 + high - 1 + len),
+        (Orientation::FF, true) => (true, a5 - high + 2 - len, a5 + high),
     };
     let (lo, hi) = (lo.clamp(0, contig_len as i64), hi.clamp(0, contig_len as i64));
-    (hi - lo >= len / 2).then_some((lo as u64, hi as u64))
+    (hi - lo >= len / 2).then_some((lo as u64, hi as u64, mate_reverse))
 }
 
 /// A rescue window for read `read` of the chunk.
@@ -95,17 +110,18 @@ pub fn rescue_mates(
             let Some(best) = hits[a].best() else { continue };
             let floor = best.score - UNPAIRED_PENALTY;
             for anchor in hits[a].hits.iter().take(MAX_ANCHORS).take_while(|h| h.score >= floor) {
-                let paired = hits[b]
-                    .hits
-                    .iter()
-                    .any(|h| fragment_len(anchor, h).is_some_and(|len| (model.low..=model.high).contains(&len)));
+                let paired = hits[b].hits.iter().any(|h| {
+                    fragment_len(anchor, h, model.orientation)
+                        .is_some_and(|len| (model.low..=model.high).contains(&len))
+                });
                 if paired || reads[b].codes.is_empty() {
                     continue;
                 }
                 let len = reads[b].codes.len() as i64;
                 let contig = &index.contigs[anchor.contig];
-                let Some((lo, hi)) = rescue_window(anchor, range, len, contig.len) else { continue };
-                let reverse = !anchor.reverse;
+                let Some((lo, hi, reverse)) = rescue_window(anchor, model.orientation, range, len, contig.len) else {
+                    continue;
+                };
                 let query = if reverse {
                     dna::reverse_complement_into(&reads[b].codes, &mut rc);
                     batch.push_query(&rc)
@@ -159,16 +175,54 @@ mod tests {
 
     #[test]
     fn ordinary_model_windows_are_unchanged() {
-        let m = InsertModel { mean: 400.0, sd: 50.0, low: 165, high: 634 };
+        let m = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 165, high: 634 };
         let range = rescue_range(&m).unwrap();
         assert_eq!(range, (165, 634));
         // Forward anchor at p: [p + low - len, p + high); reverse anchor ending at e:
         // [e - high, e - low + len).
-        assert_eq!(rescue_window(&hit(10_000, false), range, 150, 1_000_000), Some((10_015, 10_634)));
-        assert_eq!(rescue_window(&hit(10_000, true), range, 150, 1_000_000), Some((9_516, 10_135)));
+        assert_eq!(
+            rescue_window(&hit(10_000, false), Orientation::FR, range, 150, 1_000_000),
+            Some((10_015, 10_634, true))
+        );
+        assert_eq!(
+            rescue_window(&hit(10_000, true), Orientation::FR, range, 150, 1_000_000),
+            Some((9_516, 10_135, false))
+        );
         // Clipped to the contig, and dropped when too little of it is left.
-        assert_eq!(rescue_window(&hit(10, true), range, 150, 1_000_000), Some((0, 145)));
-        assert_eq!(rescue_window(&hit(0, true), (600, 634), 150, 1_000_000), None);
+        assert_eq!(rescue_window(&hit(10, true), Orientation::FR, range, 150, 1_000_000), Some((0, 145, false)));
+        assert_eq!(rescue_window(&hit(0, true), Orientation::FR, (600, 634), 150, 1_000_000), None);
+    }
+
+    /// In every orientation, every mate placement whose insert is in range lies inside the
+    /// window, on the window's strand; the window is no wider than the range needs.
+    #[test]
+    fn windows_hold_every_mate_of_the_range_in_every_orientation() {
+        let range = (300, 500);
+        for orientation in [Orientation::FR, Orientation::RF, Orientation::FF] {
+            for anchor_reverse in [false, true] {
+                let anchor = hit(100_000, anchor_reverse);
+                let (lo, hi, mate_reverse) =
+                    rescue_window(&anchor, orientation, range, 150, 1_000_000).expect("a window");
+                let mut inside = 0;
+                for pos in 99_000..101_500u64 {
+                    for reverse in [false, true] {
+                        let mate = hit(pos, reverse);
+                        let Some(len) = crate::place::pair::fragment_len(&anchor, &mate, orientation) else { continue };
+                        if (range.0..=range.1).contains(&len) {
+                            assert_eq!(reverse, mate_reverse, "{orientation:?}, anchor reverse {anchor_reverse}");
+                            assert!(
+                                lo <= pos && pos + 150 <= hi,
+                                "{orientation:?} {anchor_reverse}: {pos} outside {lo}-{hi}"
+                            );
+                            inside += 1;
+                        }
+                    }
+                }
+                let sides = if orientation == Orientation::FF { 2 } else { 1 };
+                assert_eq!(inside, sides * 201, "{orientation:?} {anchor_reverse}");
+                assert!(hi - lo <= sides * 500 + 150, "{orientation:?} {anchor_reverse}: {lo}-{hi}");
+            }
+        }
     }
 
     /// The chimeric-library bug: a model learnt from discordant pairs (a 20 Mb "proper"
@@ -176,22 +230,26 @@ mod tests {
     /// tens of gigabytes.
     #[test]
     fn rescue_window_of_a_20_mb_model_is_capped() {
-        let m = InsertModel { mean: 10_000_000.0, sd: 5_000_000.0, low: 1, high: 20_000_000 };
+        let m =
+            InsertModel { orientation: Orientation::FR, mean: 10_000_000.0, sd: 5_000_000.0, low: 1, high: 20_000_000 };
         let range = rescue_range(&m).unwrap();
         assert_eq!(range.1 - range.0, MAX_RESCUE_SPAN);
         assert_eq!(range, (10_000_000 - MAX_RESCUE_SPAN / 2, 10_000_000 + MAX_RESCUE_SPAN / 2));
         for reverse in [false, true] {
-            let (lo, hi) = rescue_window(&hit(30_000_000, reverse), range, 150, 60_000_000).unwrap();
+            let (lo, hi, _) =
+                rescue_window(&hit(30_000_000, reverse), Orientation::FR, range, 150, 60_000_000).unwrap();
             assert!(hi - lo <= (MAX_RESCUE_SPAN + 150) as u64, "{lo}-{hi}");
         }
         // The range stays inside the model's even when its mean does not.
-        let low_mean = InsertModel { mean: -5.0e18, sd: f64::NAN, low: 1, high: 20_000_000 };
+        let low_mean =
+            InsertModel { orientation: Orientation::FR, mean: -5.0e18, sd: f64::NAN, low: 1, high: 20_000_000 };
         assert_eq!(rescue_range(&low_mean), Some((1, 1 + MAX_RESCUE_SPAN)));
-        let nan_mean = InsertModel { mean: f64::NAN, sd: 1.0, low: 500, high: 20_000_000 };
+        let nan_mean =
+            InsertModel { orientation: Orientation::FR, mean: f64::NAN, sd: 1.0, low: 500, high: 20_000_000 };
         assert_eq!(rescue_range(&nan_mean), Some((500, 500 + MAX_RESCUE_SPAN)));
-        let high_mean = InsertModel { mean: 1.0e30, sd: 1.0, low: 1, high: 20_000_000 };
+        let high_mean = InsertModel { orientation: Orientation::FR, mean: 1.0e30, sd: 1.0, low: 1, high: 20_000_000 };
         assert_eq!(rescue_range(&high_mean), Some((20_000_000 - MAX_RESCUE_SPAN, 20_000_000)));
-        let empty = InsertModel { mean: 400.0, sd: 1.0, low: 700, high: 600 };
+        let empty = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 1.0, low: 700, high: 600 };
         assert_eq!(rescue_range(&empty), None);
     }
 }

@@ -74,13 +74,24 @@ fn gatk_command_line_runs() {
 #[test]
 fn verbosity_levels() {
     let dir = scratch("bwa-v");
-    // Pairs whose mates never face each other (each read twice, interleaved): no
-    // insert-size model, a warning.
+    // Pairs whose second mate is random sequence (unmapped): no insert-size model, a warning.
     let reads = dir.join("r.fq");
     let [first, _] = pairs();
     let text = String::from_utf8(gunzip(&first)).unwrap();
     let lines: Vec<&str> = text.lines().take(400).collect();
-    let doubled: String = lines.chunks(4).map(|r| format!("{0}\n{0}\n", r.join("\n"))).collect();
+    let mut x = 9u64;
+    let doubled: String = lines
+        .chunks(4)
+        .map(|r| {
+            let random: String = (0..r[1].len())
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    b"ACGT"[(x >> 62) as usize] as char
+                })
+                .collect();
+            format!("{}\n{}\n{random}\n+\n{}\n", r.join("\n"), r[0], r[3])
+        })
+        .collect();
     std::fs::write(&reads, doubled).unwrap();
     for backend in backends() {
         let stderr = |v: &str| {

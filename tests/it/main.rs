@@ -21,6 +21,7 @@ mod map_invariants;
 mod mate_rescue;
 mod mutation;
 mod output_safety;
+mod pair_orientation;
 mod repeat_arrays;
 mod sam_output;
 mod secondary_xa;

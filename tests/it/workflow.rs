@@ -37,7 +37,7 @@ fn shards_sharing_an_insert_model_give_the_records_of_one_run() {
     let model = dir.join("model.txt");
     ok(swmap().arg("map").arg(test_index()).args([&r1, &r2]).arg("--estimate-insert-model").arg(&model));
     let text = std::fs::read_to_string(&model).unwrap();
-    assert!(text.starts_with("swmap insert-size model 1\nmean\t"), "{text}");
+    assert!(text.starts_with("swmap insert-size model 1\norientation\tFR\nmean\t"), "{text}");
     for backend in backends() {
         let b = ["--backend", backend].map(std::ffi::OsStr::new);
         let whole = records(&[&b[..], &[r1.as_os_str(), r2.as_os_str()]].concat());
