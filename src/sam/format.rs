@@ -70,8 +70,14 @@ impl<'r> Oriented<'r> {
 /// NM and MD of a hit's aligned part.
 fn edits(hit: &Hit, seq: &Oriented, index: &Index) -> (u32, String) {
     let query = &seq.codes(hit.reverse)[hit.query_start as usize..hit.query_end as usize];
+    thread_local! {
+        /// The reference bases of the hit, decoded (one buffer per thread, reused).
+        static WINDOW: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let start = index.contigs[hit.contig].offset + hit.pos;
-    nm_md(&hit.cigar, query, index.reference().fetch(start..start + hit.ref_len as u64, &mut Vec::new()))
+    WINDOW.with_borrow_mut(|buf| {
+        nm_md(&hit.cigar, query, index.reference().fetch(start..start + hit.ref_len as u64, buf))
+    })
 }
 
 /// Record of a read aligned at `hit`, with NM, MD and AS; no mate fields. Unaligned ends are
