@@ -301,19 +301,22 @@ fn scan_chunks<'a>(
     infos: &'a [ContigInfo],
     seq: &'a [u8],
     params: IndexParams,
-) -> impl ParallelIterator<Item = (&'a [u8], u32)> + 'a {
+) -> impl IndexedParallelIterator<Item = (&'a [u8], u32)> + 'a {
     let overlap = (params.k + params.w) as usize;
-    infos
-        .par_iter()
-        .flat_map_iter(|ci| {
+    // Listed first and handed out one by one: the chunks of one long contig run in parallel
+    // too, and a few long contigs among thousands of short ones do not land on one thread.
+    let chunks: Vec<(usize, usize, usize)> = infos
+        .iter()
+        .flat_map(|ci| {
             let (start, len) = (ci.offset as usize, ci.len as usize);
             (0..len.div_ceil(SCAN_CHUNK)).map(move |c| (start, len, c))
         })
-        .map(move |(start, len, c)| {
-            let lo = c * SCAN_CHUNK;
-            let hi = ((c + 1) * SCAN_CHUNK + overlap).min(len);
-            (&seq[start + lo..start + hi], (start + lo) as u32)
-        })
+        .collect();
+    chunks.into_par_iter().with_max_len(1).map(move |(start, len, c)| {
+        let lo = c * SCAN_CHUNK;
+        let hi = ((c + 1) * SCAN_CHUNK + overlap).min(len);
+        (&seq[start + lo..start + hi], (start + lo) as u32)
+    })
 }
 
 /// The `(hash, (place << 1) | reverse)` entries whose hash `keep` takes, unsorted.
@@ -324,13 +327,27 @@ fn scan_minimizers(
     keep: &(dyn Fn(u64) -> bool + Sync),
 ) -> Vec<(u64, u64)> {
     let (k, w) = (params.k as usize, params.w as usize);
-    scan_chunks(infos, seq, params)
-        .flat_map_iter(|(bases, base)| {
+    let parts: Vec<Vec<(u64, u64)>> = scan_chunks(infos, seq, params)
+        .map(|(bases, base)| {
             let mut out: Vec<Minimizer> = Vec::new();
             minimizers(bases, k, w, base, &mut out);
-            out.into_iter().filter(|m| keep(m.hash)).map(|m| (m.hash, ((m.pos as u64) << 1) | m.reverse as u64))
+            out.into_iter()
+                .filter(|m| keep(m.hash))
+                .map(|m| (m.hash, ((m.pos as u64) << 1) | m.reverse as u64))
+                .collect()
         })
-        .collect()
+        .collect();
+    // Concatenated in parallel (the zeroed vector's pages are only touched by the copies).
+    let mut all = vec![(0u64, 0u64); parts.iter().map(Vec::len).sum()];
+    let mut slices = Vec::with_capacity(parts.len());
+    let mut rest = &mut all[..];
+    for p in &parts {
+        let (dst, tail) = rest.split_at_mut(p.len());
+        slices.push(dst);
+        rest = tail;
+    }
+    parts.into_par_iter().zip(slices).for_each(|(src, dst)| dst.copy_from_slice(&src));
+    all
 }
 
 /// Minimizers (seams counted twice) per value of a hash's bits above `shift`.

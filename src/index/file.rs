@@ -100,6 +100,15 @@ impl<W: Write> Summing<W> {
         self.inner.write_all(bytes)
     }
 
+    /// Plain integers, little-endian: their memory as it is on a little-endian machine.
+    fn put_ints<T: bytemuck::Pod, const N: usize>(&mut self, xs: &[T], le: impl Fn(T) -> [u8; N]) -> io::Result<()> {
+        if cfg!(target_endian = "little") {
+            xs.chunks((STEP / N).max(1)).try_for_each(|c| self.put(bytemuck::cast_slice(c)))
+        } else {
+            self.put_all(xs, le)
+        }
+    }
+
     /// Integers of any width, little-endian, in steps.
     fn put_all<T: Copy, const N: usize>(&mut self, xs: &[T], le: impl Fn(T) -> [u8; N]) -> io::Result<()> {
         let mut buf = Vec::with_capacity(STEP.min(xs.len() * N));
@@ -151,6 +160,23 @@ impl<R: Read> Summed<R> {
         Ok(u64::from_le_bytes(b))
     }
 
+    /// `n` plain integers: read straight into their memory on a little-endian machine, in
+    /// steps, else as [`Summed::array`] reads them.
+    fn ints<T: bytemuck::Pod, const N: usize>(&mut self, n: u64, from_le: impl Fn([u8; N]) -> T) -> Got<Vec<T>> {
+        if !cfg!(target_endian = "little") {
+            return self.array(n, from_le);
+        }
+        let n = usize::try_from(n).map_err(|_| Bad::Damaged)?;
+        let mut out: Vec<T> = Vec::with_capacity(n.min(STEP / N));
+        while out.len() < n {
+            let take = (n - out.len()).min(STEP / N);
+            let at = out.len();
+            out.resize(at + take, T::zeroed());
+            self.bytes(bytemuck::cast_slice_mut(&mut out[at..]))?;
+        }
+        Ok(out)
+    }
+
     /// `n` integers of `N` bytes each, read in steps (so a damaged `n` ends at the input's
     /// end, not in an allocation of its size).
     fn array<T, const N: usize>(&mut self, n: u64, from_le: impl Fn([u8; N]) -> T) -> Got<Vec<T>> {
@@ -199,7 +225,7 @@ impl Index {
         }
         let r = &self.reference;
         w.put(&r.len().to_le_bytes())?;
-        w.put_all(r.packed(), |b: u8| [b])?;
+        w.put_ints(r.packed(), |b: u8| [b])?;
         w.put(&(r.n_runs().len() as u64).to_le_bytes())?;
         w.put_all(r.n_runs(), |(s, l): (u64, u64)| {
             let mut b = [0u8; 16];
@@ -209,19 +235,19 @@ impl Index {
         })?;
         w.put(&self.bucket_bits.to_le_bytes())?;
         w.put(&(self.pos.len() as u64).to_le_bytes())?;
-        w.put_all(&self.buckets, u32::to_le_bytes)?;
+        w.put_ints(&self.buckets, u32::to_le_bytes)?;
         match &self.keys {
             Keys::Narrow(k) => {
                 w.put(&2u32.to_le_bytes())?;
-                w.put_all(k, u16::to_le_bytes)?;
+                w.put_ints(k, u16::to_le_bytes)?;
             }
             Keys::Wide(k) => {
                 w.put(&4u32.to_le_bytes())?;
-                w.put_all(k, u32::to_le_bytes)?;
+                w.put_ints(k, u32::to_le_bytes)?;
             }
         }
-        w.put_all(&self.pos, u32::to_le_bytes)?;
-        w.put_all(&self.strand, u64::to_le_bytes)
+        w.put_ints(&self.pos, u32::to_le_bytes)?;
+        w.put_ints(&self.strand, u64::to_le_bytes)
     }
 
     /// Loads and checks an index file.
@@ -325,7 +351,7 @@ fn read_body<R: Read>(r: &mut Summed<R>) -> Got<Option<Index>> {
     if total != offset {
         return Err(Bad::Damaged);
     }
-    let packed = r.array(total.div_ceil(4), |[b]: [u8; 1]| b)?;
+    let packed = r.ints(total.div_ceil(4), |[b]: [u8; 1]| b)?;
     let n_runs = r.u64()?;
     let runs = r.array(n_runs, |b: [u8; 16]| {
         (u64::from_le_bytes(b[..8].try_into().expect("8")), u64::from_le_bytes(b[8..].try_into().expect("8")))
@@ -336,18 +362,18 @@ fn read_body<R: Read>(r: &mut Summed<R>) -> Got<Option<Index>> {
         return Err(Bad::Damaged);
     }
     let entries = r.u64()?;
-    let buckets = r.array((1u64 << bucket_bits) + 1, u32::from_le_bytes)?;
+    let buckets = r.ints((1u64 << bucket_bits) + 1, u32::from_le_bytes)?;
     if *buckets.last().expect("at least two") as u64 != entries || buckets.windows(2).any(|p| p[0] > p[1]) {
         return Err(Bad::Damaged);
     }
     let low_bits = 2 * params.k - bucket_bits;
     let keys = match r.u32()? {
-        2 if low_bits <= 16 => Keys::Narrow(r.array(entries, u16::from_le_bytes)?),
-        4 if low_bits <= 32 => Keys::Wide(r.array(entries, u32::from_le_bytes)?),
+        2 if low_bits <= 16 => Keys::Narrow(r.ints(entries, u16::from_le_bytes)?),
+        4 if low_bits <= 32 => Keys::Wide(r.ints(entries, u32::from_le_bytes)?),
         _ => return Err(Bad::Damaged),
     };
-    let pos = r.array(entries, u32::from_le_bytes)?;
-    let strand = r.array(entries.div_ceil(64), u64::from_le_bytes)?;
+    let pos = r.ints(entries, u32::from_le_bytes)?;
+    let strand = r.ints(entries.div_ceil(64), u64::from_le_bytes)?;
     if pos.iter().any(|&p| p as u64 >= total) {
         return Ok(None);
     }
