@@ -331,10 +331,9 @@ fn scan_minimizers(
         .map(|(bases, base)| {
             let mut out: Vec<Minimizer> = Vec::new();
             minimizers(bases, k, w, base, &mut out);
-            out.into_iter()
-                .filter(|m| keep(m.hash))
-                .map(|m| (m.hash, ((m.pos as u64) << 1) | m.reverse as u64))
-                .collect()
+            // From a borrowing iterator: collecting from `out` itself would reuse its buffer,
+            // holding room for every minimizer when a part keeps a tenth of them.
+            out.iter().filter(|m| keep(m.hash)).map(|m| (m.hash, ((m.pos as u64) << 1) | m.reverse as u64)).collect()
         })
         .collect();
     // Concatenated in parallel (the zeroed vector's pages are only touched by the copies).
