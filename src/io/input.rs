@@ -19,8 +19,17 @@ const BUFFER_SIZE: usize = 1 << 20;
 /// Opens `path` (`-` is stdin) for buffered reading, decompressing gzip or BGZF if the data
 /// starts with the gzip magic number.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
-    let (head, input) = peek(open_raw(path)?, 2, path)?;
+    let (head, input) = peek(open_raw(path)?, BGZF_HEAD, path)?;
     Ok(decompress(head, input))
+}
+
+/// Bytes that tell BGZF from plain gzip: a gzip header with an extra field whose first
+/// subfield is `BC` (the block size).
+const BGZF_HEAD: usize = 14;
+
+/// True when `head` starts a BGZF file (bgzip's output).
+fn is_bgzf(head: &[u8]) -> bool {
+    head.len() >= BGZF_HEAD && head[..3] == [0x1f, 0x8b, 8] && head[3] & 4 != 0 && head[12..14] == *b"BC"
 }
 
 /// Opens `path` (`-` is stdin) without buffering or decompression.
@@ -40,8 +49,16 @@ pub fn peek(mut raw: Box<dyn Read + Send>, n: usize, path: &Path) -> Result<(Vec
     Ok((head.clone(), Cursor::new(head).chain(raw)))
 }
 
-/// Buffers `input`, decompressing it when `head` (its first bytes) is the gzip magic number.
+/// Buffers `input`, decompressing it when `head` (its first bytes) is the gzip magic number:
+/// BGZF by parallel workers, other gzip in order.
 pub fn decompress(head: Vec<u8>, input: Peeked) -> Box<dyn BufRead + Send> {
+    if is_bgzf(&head) {
+        // BGZF blocks are independent: inflated by as many workers as the mapping has
+        // threads (plain gzip can only be inflated in order, on one).
+        let workers = std::num::NonZero::new(rayon::current_num_threads()).unwrap_or(std::num::NonZero::<usize>::MIN);
+        let reader = noodles_bgzf::io::MultithreadedReader::with_worker_count(workers, input);
+        return Box::new(BufReader::with_capacity(BUFFER_SIZE, reader));
+    }
     let buffered = BufReader::with_capacity(BUFFER_SIZE, input);
     if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(BufReader::with_capacity(BUFFER_SIZE, MultiGzDecoder::new(buffered)))

@@ -290,3 +290,30 @@ fn copy_comment_appends_the_tags_to_every_record() {
         assert!(map("cpu", &[], &[&path]).status.success(), "{bad}: fine without -C");
     }
 }
+
+/// bgzip'd FASTQ (BGZF, inflated by several workers) maps as plain gzip does; a truncated one
+/// is an error naming the file and the record it cut.
+#[test]
+fn bgzf_reads_map_like_plain_gzip() {
+    use std::io::Write as _;
+    let dir = scratch("bwa-bgzf");
+    let [r1, r2] = pairs();
+    let mut bgzf = Vec::new();
+    for (mate, r) in [&r1, &r2].into_iter().enumerate() {
+        let path = dir.join(format!("r{}.fq.bgz", mate + 1));
+        let mut w = noodles_bgzf::io::Writer::new(std::fs::File::create(&path).unwrap());
+        w.write_all(&gunzip(r)).unwrap();
+        w.finish().unwrap();
+        bgzf.push(path);
+    }
+    let head = std::fs::read(&bgzf[0]).unwrap();
+    assert_eq!(&head[12..14], b"BC", "the test writes BGZF");
+    for backend in backends() {
+        assert_eq!(records(backend, &[], &[&bgzf[0], &bgzf[1]]), records(backend, &[], &[&r1, &r2]), "{backend}");
+    }
+    let cut = dir.join("cut.fq.bgz");
+    std::fs::write(&cut, &head[..head.len() / 2]).unwrap();
+    let out = map("cpu", &[], &[&cut]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cut.fq.bgz: record"), "{err}");
+}
