@@ -87,14 +87,16 @@ impl Reference {
         assert!(range.start <= range.end && range.end <= self.len, "{range:?} outside 0..{}", self.len);
         buf.clear();
         let (start, end) = (range.start as usize, range.end as usize);
-        buf.reserve(end - start + 4);
         let code = |i: usize| self.packed[i / 4] >> (2 * (i % 4)) & 3;
-        // Bases before the first whole byte, the whole bytes, the bases after the last one.
+        // Bases before the first whole byte, the whole bytes (four codes stored at once into
+        // room made first), the bases after the last one.
         let whole = (start.div_ceil(4) * 4).min(end);
         buf.extend((start..whole).map(code));
         let tail = (end / 4 * 4).max(whole);
-        for &b in &self.packed[whole / 4..tail / 4] {
-            buf.extend_from_slice(&UNPACK[b as usize]);
+        let at = buf.len();
+        buf.resize(at + (tail - whole), 0);
+        for (dst, &b) in buf[at..].chunks_exact_mut(4).zip(&self.packed[whole / 4..tail / 4]) {
+            dst.copy_from_slice(&UNPACK[b as usize]);
         }
         buf.extend((tail..end).map(code));
         // The N runs reaching into the range.
