@@ -458,16 +458,11 @@ mod tests {
     #[test]
     fn building_in_parts_gives_the_same_index() {
         // Two contigs longer than a scan chunk, so that seams are crossed.
-        let mut x = 77u64;
+        let mut rng = crate::simulate::rng::Rng::new(77);
         let contigs: Vec<Contig> = (0..2)
             .map(|i| Contig {
                 name: format!("c{i}"),
-                seq: (0..SCAN_CHUNK + 100_000 * (i + 1))
-                    .map(|_| {
-                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                        (x >> 62) as u8
-                    })
-                    .collect(),
+                seq: (0..SCAN_CHUNK + 100_000 * (i + 1)).map(|_| rng.base()).collect(),
             })
             .collect();
         let params = IndexParams::default();

@@ -332,9 +332,9 @@ mod tests {
 
     #[test]
     fn insert_model_text_reads_back_exactly() {
-        let mut x = 0x1234_5678_u64;
+        let mut rng = crate::simulate::rng::Rng::new(0x1234_5678);
         for _ in 0..1000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let x = rng.next_u64();
             let mean = 1.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0;
             let sd = 1.0 + (x & 0xffff) as f64 / 7.0;
             let orientation = [Orientation::FR, Orientation::RF, Orientation::FF][(x % 3) as usize];

@@ -713,17 +713,8 @@ mod tests {
     /// leave uncovered, and not in a short one.
     #[test]
     fn frequent_minimizers_only_fill_long_gaps_between_rare_ones() {
-        let mut x = 31u64;
-        let mut random = |n: usize| -> Vec<u8> {
-            (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x % 4) as u8
-                })
-                .collect()
-        };
+        let mut rng = crate::simulate::rng::Rng::new(31);
+        let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
         // A 300-base element copied 100 times between unique stretches.
         let element = random(300);
         let mut genome = random(2000);

@@ -210,7 +210,7 @@ fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
 fn model_summary(m: &InsertModel) -> String {
     let orientation =
         if m.orientation == Orientation::FR { String::new() } else { format!(", {}", m.orientation.name()) };
-    format!(", insert size mean {:.0} (proper {}-{}{orientation})", m.mean, m.low, m.high)
+    format!("insert size mean {:.0} (proper {}-{}{orientation})", m.mean, m.low, m.high)
 }
 
 /// The model of an `--insert-model` file.
@@ -314,8 +314,7 @@ pub fn run(args: Args) -> Result<()> {
             .and_then(|()| file.flush())
             .map_err(|e| Error::io(path, e))?;
         guard.commit()?;
-        let what = model
-            .map_or("no insert-size model (too few usable pairs)".to_string(), |m| model_summary(&m)[2..].to_string());
+        let what = model.map_or("no insert-size model (too few usable pairs)".to_string(), |m| model_summary(&m));
         super::message(format_args!("[swmap] {what}, written to {}", path.display()));
         return Ok(());
     }
@@ -358,7 +357,7 @@ pub fn run(args: Args) -> Result<()> {
         secs,
         stats.reads as f64 / secs,
         peak_rss_mib().unwrap_or(0.0),
-        stats.insert_model.map(|m| model_summary(&m)).unwrap_or_default()
+        stats.insert_model.map(|m| format!(", {}", model_summary(&m))).unwrap_or_default()
     ));
     if let Some(times) = &stats.stage_times {
         super::message(format_args!("[swmap] {}", times.per_read_line(stats.reads)));

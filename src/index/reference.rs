@@ -120,11 +120,6 @@ impl Reference {
             self.packed[(i / 4) as usize] >> (2 * (i % 4)) & 3
         }
     }
-
-    /// Bytes held in memory.
-    pub fn bytes(&self) -> usize {
-        self.packed.len() + 16 * self.n_runs.len()
-    }
 }
 
 #[cfg(test)]
@@ -133,15 +128,14 @@ mod tests {
 
     #[test]
     fn fetch_gives_the_codes_back() {
-        let mut x = 3u64;
+        let mut rng = crate::simulate::rng::Rng::new(3);
         let codes: Vec<u8> = (0..5000)
             .map(|i| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 // N runs of several lengths, one at the very start and one at the end.
                 if i < 3 || (100..107).contains(&i) || (2000..2500).contains(&i) || i == 3001 || i >= 4998 {
                     4
                 } else {
-                    (x >> 62) as u8
+                    rng.base()
                 }
             })
             .collect();

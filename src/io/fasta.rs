@@ -25,22 +25,6 @@ pub fn read_fasta(path: &Path) -> Result<Vec<Contig>> {
     parse_fasta(reader, path)
 }
 
-/// Marks a byte that is not a base in [`CODES`].
-const INVALID: u8 = 0xff;
-
-/// [`dna::encode`] of every byte, [`INVALID`] where it is `None`.
-static CODES: [u8; 256] = {
-    let mut t = [INVALID; 256];
-    let mut b = 0;
-    while b < 256 {
-        if let Some(code) = dna::encode(b as u8) {
-            t[b] = code;
-        }
-        b += 1;
-    }
-    t
-};
-
 /// Parses FASTA from any reader; `path` is only used in error messages.
 pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>> {
     let mut contigs: Vec<Contig> = Vec::new();
@@ -84,8 +68,8 @@ pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>>
             ));
         };
         // A line of bases only (nearly every line): one table look-up per byte, vectorized.
-        if line.iter().fold(true, |ok, &b| ok & (CODES[b as usize] != INVALID)) {
-            contig.seq.extend(line.iter().map(|&b| CODES[b as usize]));
+        if line.iter().fold(true, |ok, &b| ok & (dna::CODES[b as usize] != dna::INVALID)) {
+            contig.seq.extend(line.iter().map(|&b| dna::CODES[b as usize]));
             continue;
         }
         for (col, &b) in line.iter().enumerate() {

@@ -37,23 +37,6 @@ pub fn check_read_name(name: &[u8]) -> Result<(), String> {
     }
 }
 
-/// Marks a byte that is no base in [`CODES`].
-const INVALID: u8 = 0xff;
-
-/// Base code of every byte ([`dna::encode`]), [`INVALID`] where it has none: one table load
-/// per base instead of a chain of comparisons.
-static CODES: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let mut b = 0;
-    while b < 256 {
-        if let Some(c) = dna::encode(b as u8) {
-            table[b] = c;
-        }
-        b += 1;
-    }
-    table
-};
-
 /// One read. `name` has neither the `@`, nor the comment, nor a trailing `/1` or `/2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Read {
@@ -311,8 +294,8 @@ impl FastqReader {
             )));
         }
         let start = read.codes.len();
-        read.codes.extend(self.line.iter().map(|&b| CODES[b as usize]));
-        if let Some(col) = read.codes[start..].iter().position(|&c| c == INVALID) {
+        read.codes.extend(self.line.iter().map(|&b| dna::CODES[b as usize]));
+        if let Some(col) = read.codes[start..].iter().position(|&c| c == dna::INVALID) {
             return Err(self.error(format!(
                 "invalid base {} at position {} of read '{}'",
                 show_byte(self.line[col]),

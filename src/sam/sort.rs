@@ -90,11 +90,6 @@ impl Sorter {
         Ok(())
     }
 
-    /// Runs written to scratch files so far.
-    pub fn runs(&self) -> usize {
-        self.runs.len()
-    }
-
     /// Sorts the held records (stable: equal keys keep input order).
     fn sort_held(&mut self) {
         self.entries.par_sort_by_key(|e| e.0);

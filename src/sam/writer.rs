@@ -67,6 +67,7 @@ pub struct SamWriter {
     encoder: RecordEncoder,
     /// Reused by [`SamWriter::write`].
     one: EncodedRecords,
+    scratch: EncodeScratch,
     /// What errors name: the final path, or `-` for stdout.
     path: PathBuf,
     written: u64,
@@ -105,6 +106,7 @@ pub struct RecordEncoder {
 /// Consecutive records as bytes, from [`RecordEncoder::push`]: what a [`SamWriter`] writes.
 /// Encoding stops at the first record the format cannot hold; the writer writes the records
 /// before it and then reports it, with its number in the output.
+#[derive(Default)]
 pub struct EncodedRecords {
     bytes: Vec<u8>,
     records: u64,
@@ -115,6 +117,12 @@ pub struct EncodedRecords {
 }
 
 impl EncodedRecords {
+    /// Empties it for reuse, keeping its buffer.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        (self.records, self.reads, self.refused) = (0, 0, None);
+    }
+
     /// Records encoded so far.
     pub fn len(&self) -> u64 {
         self.records
@@ -178,11 +186,6 @@ impl RecordEncoder {
             Err(message) => out.refused = Some((rec.name.clone(), message)),
         }
     }
-
-    /// The header records are written under.
-    pub fn header(&self) -> &Header {
-        &self.header
-    }
 }
 
 impl SamWriter {
@@ -235,6 +238,7 @@ impl SamWriter {
             sink,
             temp,
             one: encoder.start(1),
+            scratch: EncodeScratch::default(),
             encoder,
             path: path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf),
             written: 0,
@@ -258,11 +262,9 @@ impl SamWriter {
 
     /// Writes one record.
     pub fn write(&mut self, rec: &SamRecord) -> Result<()> {
-        let mut one =
-            std::mem::replace(&mut self.one, EncodedRecords { bytes: Vec::new(), records: 0, reads: 0, refused: None });
-        one.bytes.clear();
-        (one.records, one.refused) = (0, None);
-        self.encoder.push(&mut one, rec, &mut EncodeScratch::default());
+        let mut one = std::mem::take(&mut self.one);
+        one.clear();
+        self.encoder.push(&mut one, rec, &mut self.scratch);
         let result = self.write_encoded(&one);
         self.one = one;
         result
@@ -545,6 +547,7 @@ mod tests {
             sink: Sink::Sam(BufWriter::with_capacity(16, out)),
             temp: None,
             one: encoder.start(1),
+            scratch: EncodeScratch::default(),
             encoder,
             path: PathBuf::from("-"),
             written: 0,

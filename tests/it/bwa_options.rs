@@ -79,16 +79,11 @@ fn verbosity_levels() {
     let [first, _] = pairs();
     let text = String::from_utf8(gunzip(&first)).unwrap();
     let lines: Vec<&str> = text.lines().take(400).collect();
-    let mut x = 9u64;
+    let mut rng = swmap::simulate::rng::Rng::new(9);
     let doubled: String = lines
         .chunks(4)
         .map(|r| {
-            let random: String = (0..r[1].len())
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    b"ACGT"[(x >> 62) as usize] as char
-                })
-                .collect();
+            let random: String = (0..r[1].len()).map(|_| swmap::dna::decode(rng.base()) as char).collect();
             format!("{}\n{}\n{random}\n+\n{}\n", r.join("\n"), r[0], r[3])
         })
         .collect();

@@ -8,20 +8,14 @@ use crate::support::*;
 use noodles_bam as bam;
 use noodles_sam::alignment::RecordBuf;
 use std::path::{Path, PathBuf};
+use swmap::simulate::rng::Rng;
 
 /// The bundled pairs plus pairs that cannot all map: random mates (unmapped pairs, sorted last)
 /// and pairs with one random mate (placed at its mate's position: a tie the sort keeps in
 /// input order).
 fn reads(dir: &Path) -> [PathBuf; 2] {
-    let mut rng = 0x5eed_u64;
-    let mut random = |n: usize| -> String {
-        (0..n)
-            .map(|_| {
-                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                b"ACGT"[(rng >> 62) as usize] as char
-            })
-            .collect()
-    };
+    let mut rng = Rng::new(0x5eed);
+    let mut random = |n: usize| -> String { (0..n).map(|_| swmap::dna::decode(rng.base()) as char).collect() };
     let mut out = [String::new(), String::new()];
     for (mate, file) in ["reads_1.fq.gz", "reads_2.fq.gz"].into_iter().enumerate() {
         out[mate] = String::from_utf8(gunzip(&data(file))).unwrap();

@@ -94,6 +94,30 @@ fn insert_model_files_are_checked() {
     assert!(recs.iter().all(|l| l.split('\t').nth(1).unwrap().parse::<u16>().unwrap() & 0x2 == 0));
 }
 
+/// Runs workflow/Snakefile in `dir` on the bundled reference: `reads` in `shards` shards into
+/// `out`, with `extra` options for every swmap map (none when empty).
+fn snakemake(dir: &Path, reads: [&Path; 2], shards: usize, out: &Path, extra: &str) {
+    let snakefile = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflow/Snakefile");
+    let mut config = vec![
+        format!("ref={}", test_index().display()),
+        format!("r1={}", reads[0].display()),
+        format!("r2={}", reads[1].display()),
+        format!("shards={shards}"),
+        format!("out={}", out.display()),
+        format!("swmap={SWMAP}"),
+    ];
+    if !extra.is_empty() {
+        config.push(format!("extra={extra}"));
+    }
+    ok(Command::new("snakemake")
+        .arg("-s")
+        .arg(&snakefile)
+        .args(["--cores", "2", "--quiet", "--directory"])
+        .arg(dir)
+        .arg("--config")
+        .args(&config));
+}
+
 #[test]
 fn snakefile_merges_shards_into_the_bam_of_one_run() {
     if !has("snakemake") || !has("samtools") {
@@ -102,7 +126,6 @@ fn snakefile_merges_shards_into_the_bam_of_one_run() {
     }
     let dir = scratch("snakemake");
     let [r1, r2] = pairs();
-    let snakefile = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflow/Snakefile");
     let view = |bam: &Path| ok(Command::new("samtools").arg("view").arg(bam));
     for backend in backends() {
         let single = dir.join(format!("{backend}-single.bam"));
@@ -114,22 +137,7 @@ fn snakefile_merges_shards_into_the_bam_of_one_run() {
             .arg(&single));
         for shards in [3, 7] {
             let out = dir.join(format!("{backend}-{shards}.bam"));
-            let config = [
-                format!("ref={}", test_index().display()),
-                format!("r1={}", r1.display()),
-                format!("r2={}", r2.display()),
-                format!("shards={shards}"),
-                format!("out={}", out.display()),
-                format!("swmap={SWMAP}"),
-                format!("extra=--backend {backend}"),
-            ];
-            ok(Command::new("snakemake")
-                .arg("-s")
-                .arg(&snakefile)
-                .args(["--cores", "2", "--quiet", "--directory"])
-                .arg(&*dir)
-                .arg("--config")
-                .args(&config));
+            snakemake(&dir, [&r1, &r2], shards, &out, &format!("--backend {backend}"));
             assert!(view(&out) == view(&single), "{backend}, {shards} shards: merged records differ from one run's");
             assert!(out.with_added_extension("bai").exists());
         }
@@ -140,21 +148,7 @@ fn snakefile_merges_shards_into_the_bam_of_one_run() {
     let [t1, t2] = shard(&dir, "tiny", &texts, 0, 3);
     let (single, out) = (dir.join("tiny-single.bam"), dir.join("tiny.bam"));
     ok(swmap().arg("map").arg(test_index()).args([&t1, &t2]).args(["-v", "1", "--sort", "-o"]).arg(&single));
-    let config = [
-        format!("ref={}", test_index().display()),
-        format!("r1={}", t1.display()),
-        format!("r2={}", t2.display()),
-        "shards=5".to_string(),
-        format!("out={}", out.display()),
-        format!("swmap={SWMAP}"),
-    ];
-    ok(Command::new("snakemake")
-        .arg("-s")
-        .arg(&snakefile)
-        .args(["--cores", "2", "--quiet", "--directory"])
-        .arg(&*dir)
-        .arg("--config")
-        .args(&config));
+    snakemake(&dir, [&t1, &t2], 5, &out, "");
     assert!(view(&out) == view(&single) && view(&out).split(|&b| b == b'\n').count() > 6);
     let left: Vec<String> = file_names(&dir).into_iter().filter(|n| n.ends_with(".shards")).collect();
     assert!(left.is_empty(), "shard files left: {left:?}");
