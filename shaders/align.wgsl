@@ -21,14 +21,25 @@
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
 // are processed in strips of STRIP = 8 target columns; the 8 cells of row i in strip k form
-// one u32 (column 8k+c in bits 4c..4c+4) at word k*m + i of the task's work region. Bits of
-// columns past the end of the target are zero, as on the CPU.
+// one u32 (column 8k+c in bits 4c..4c+4). Bits of columns past the end of the target are
+// zero, as on the CPU.
 //
-// Per task, the host lays out in one of the WORK buffers: ceil(n/8)*m traceback words, then
-// 2m+2 words where the traceback writes the CIGAR runs, last run first (no CIGAR of this
-// recurrence has more than 2m+1 runs: D runs are separated by M or I runs, which consume
-// query bases). Each invocation then reserves room in `out` with one atomicAdd and copies its
-// runs there in order, so the host reads back results and CIGARs only, never the matrices.
+// Where the words go: the host cuts a dispatch's tasks (sorted by size) into interleave groups
+// of at most WORKGROUP consecutive tasks, normally one workgroup's. A group shares one region
+// of a WORK buffer in which its tasks' words are interleaved: word w of the task in lane l of
+// a group of G tasks lies at base + w * G + l. Word w counts, for a group whose longest query
+// has M bases: the CIGAR scratch first (w = r for run r < 2M + 2), then the traceback of
+// strip k at w = 2M + 2 + k * M + s, where s = i - first(k) is the row's rank among the rows
+// strip k computes (first(k) is the band's first row in the strip). So when the lanes of a
+// warp compute the same step of similar tasks, their stores land on consecutive words: one
+// transaction per warp instead of one per lane (the layout before this stored each task's
+// words contiguously, 32 sectors per warp store). The host passes `work_offset` = base + l and
+// `work_layout` = buffer | G << 2 | M << 9.
+//
+// After the traceback each invocation reserves room in `out` with one atomicAdd and copies
+// its runs there in order, so the host reads back results and CIGARs only, never the matrices.
+// No CIGAR of this recurrence has more than 2m + 1 runs: D runs are separated by M or I runs,
+// which consume query bases.
 //
 // Queries longer than MAX_QUERY never reach this kernel: the host aligns them on the CPU
 // (the boundary column lives in a fixed-size private array).
@@ -71,7 +82,29 @@ struct Task {
     diag_lo: i32,
     diag_hi: i32,
     work_offset: u32,
-    work_buffer: u32,
+    work_layout: u32,
+}
+
+// A task's place in its group's interleaved region (see the header).
+struct Region {
+    base: u32,
+    stride: u32,
+    rows: u32,
+    buf: u32,
+}
+
+fn region_of(task: Task) -> Region {
+    return Region(task.work_offset, (task.work_layout >> 2u) & 0x7fu, task.work_layout >> 9u, task.work_layout & 3u);
+}
+
+// Word of the traceback record of strip k, row rank s.
+fn tb_word(r: Region, k: u32, s: u32) -> u32 {
+    return r.base + r.stride * (2u * r.rows + 2u + k * r.rows + s);
+}
+
+// Word of CIGAR scratch run `run`.
+fn scratch_word(r: Region, run: u32) -> u32 {
+    return r.base + r.stride * run;
 }
 
 struct Out {
@@ -169,7 +202,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     let oe = params.gap_open + params.gap_extend;
     let ext = params.gap_extend;
     let strips = (n + STRIP - 1u) / STRIP;
-    let wb = task.work_buffer;
+    let reg = region_of(task);
 
     var best = BEST_INIT;
     var bi = 0u;
@@ -199,11 +232,12 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         let first = min(u32(max(i32(j0) - hi, 0)), m);
         let end = u32(clamp(i32(j0 + width) - lo, i32(first), i32(m)));
         let prev_end = u32(clamp(i32(j0) - lo, 0, i32(m)));
+        // tb_word(reg, k, i - first), less the multiply per row.
+        let tb_row0 = tb_word(reg, k, 0u) - reg.stride * first;
         var h_diag_left = NEG_INF; // H(i-1, j0-1)
         if (k > 0u && first > 0u) {
             h_diag_left = h_col[first - 1u];
         }
-        let row0 = task.work_offset + k * m;
         for (var i = first; i < end; i++) {
             let qi = query_base(task.query_offset + i);
             let start = select(-params.clip, 0, i == 0u);
@@ -244,7 +278,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             }
             h_col[i] = h_left;
             e_col[i] = e_left;
-            work_store(wb, row0 + i, word & word_mask);
+            work_store(reg.buf, tb_row0 + reg.stride * i, word & word_mask);
 
             // End cell: the row's leftmost maximum is its only candidate under the stated
             // order, so the full comparison runs once per row and only when it can win.
@@ -272,14 +306,14 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             }
         }
     }
-    traceback(id, task, best, bi, bj);
+    traceback(id, task, hi, best, bi, bj);
 }
 
-fn traceback(id: u32, task: Task, best: i32, bi: u32, bj: u32) {
+// `hi` is the band's highest diagonal, clamped as in `align`.
+fn traceback(id: u32, task: Task, hi: i32, best: i32, bi: u32, bj: u32) {
     let m = task.query_len;
     let n = task.target_len;
-    let wb = task.work_buffer;
-    let region = task.work_offset + ((n + STRIP - 1u) / STRIP) * m;
+    let reg = region_of(task);
     var i = bi;
     var j = bj;
     var state = 0u; // 0 in H, 2 in E, 3 in F
@@ -292,11 +326,13 @@ fn traceback(id: u32, task: Task, best: i32, bi: u32, bj: u32) {
     var lost = false;
     loop {
         steps++;
-        if (steps > max_steps || i >= m || j >= n) {
+        let k = j / STRIP;
+        let first = min(u32(max(i32(k * STRIP) - hi, 0)), m);
+        if (steps > max_steps || i >= m || j >= n || i < first) {
             lost = true;
             break;
         }
-        let cell = (work_load(wb, task.work_offset + (j / STRIP) * m + i) >> (4u * (j % STRIP))) & 0xfu;
+        let cell = (work_load(reg.buf, tb_word(reg, k, i - first)) >> (4u * (j % STRIP))) & 0xfu;
         var op = 0u; // CIGAR M
         var stop = false;
         if (state == 0u) {
@@ -328,7 +364,7 @@ fn traceback(id: u32, task: Task, best: i32, bi: u32, bj: u32) {
             run += 16u;
         } else {
             if (run != 0u) {
-                work_store(wb, region + runs, run);
+                work_store(reg.buf, scratch_word(reg, runs), run);
                 runs++;
             }
             run = (1u << 4u) | op;
@@ -341,13 +377,13 @@ fn traceback(id: u32, task: Task, best: i32, bi: u32, bj: u32) {
         write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_TRACEBACK_LOST);
         return;
     }
-    work_store(wb, region + runs, run);
+    work_store(reg.buf, scratch_word(reg, runs), run);
     runs++;
 
     let at = atomicAdd(&out.cigar_cursor, runs);
     let dst = params.cigar_base + at - 1u; // `words` starts at word 1 of `out`
     for (var r = 0u; r < runs; r++) {
-        out.words[dst + r] = work_load(wb, region + runs - 1u - r);
+        out.words[dst + r] = work_load(reg.buf, scratch_word(reg, runs - 1u - r));
     }
     var score = best;
     if (i > 0u) {

@@ -26,6 +26,9 @@ pub struct GpuInfo {
     pub device_type: String,
     /// Whether kernel time can be measured with timestamp queries.
     pub has_timestamps: bool,
+    /// Invocations the adapter runs in lockstep at most (its subgroup size: 32 on NVIDIA, 8 on
+    /// lavapipe); the GPU backend interleaves the work words of this many tasks.
+    pub subgroup_size: u32,
 }
 
 /// Where the time of one [`GpuBackend::align_timed`] call went.

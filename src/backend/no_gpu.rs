@@ -37,6 +37,11 @@ impl GpuBackend {
     }
 
     /// Unreachable: no value exists.
+    pub fn with_interleave(self, _tasks: u32) -> GpuBackend {
+        match self.never {}
+    }
+
+    /// Unreachable: no value exists.
     pub fn align_timed(&self, _batch: &AlignBatch, _scoring: &Scoring) -> Result<(Vec<Alignment>, GpuTiming)> {
         match self.never {}
     }

@@ -5,7 +5,7 @@
 //! them on lavapipe).
 
 use crate::support::*;
-use swmap::align::Scoring;
+use swmap::align::{Band, Scoring};
 use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
 use swmap::batch::AlignBatch;
 use swmap::simulate::rng::Rng;
@@ -236,4 +236,39 @@ fn impossible_backend_result_is_an_error_not_a_record() {
     assert!(b.check_results(&alns, &sc).unwrap_err().contains("task 2"));
     alns.pop();
     assert!(b.check_results(&alns, &sc).is_err(), "a missing result");
+}
+
+/// Tasks of mixed sizes and bands, empty ones among them, under every interleave width: the
+/// work words of a group's tasks share one region (shaders/align.wgsl), and a group may hold
+/// tasks of different lengths and bands, or be cut short by a full buffer.
+#[test]
+fn interleaved_work_regions_match_cpu_at_every_width() {
+    let Some(gpu) = shared_gpu() else { return };
+    let sc = Scoring::default();
+    let mut rng = Rng::new(49);
+    let mut b = AlignBatch::new();
+    for k in 0..300 {
+        let (m, n) = (60 + rng.below(200) as usize, 80 + rng.below(400) as usize);
+        let window = bases(&mut rng, n);
+        let read = read_from(&mut rng, &window, m.min(n), 25);
+        let q = b.push_query(&read);
+        match k % 7 {
+            0 => b.push_task(q, &[]),
+            1 | 2 => b.push_task(q, &window),
+            _ => {
+                let lo = rng.below(60) as i32 - 40;
+                b.push_banded_task(q, &window, Band { lo, hi: lo + 8 + rng.below(120) as i32 })
+            }
+        };
+    }
+    for width in [1, 5, 8, 32, 64] {
+        let gpu = GpuBackend::new(true).expect("a second backend opens").with_interleave(width);
+        let (got, _) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+        assert_cpu_agrees(&got, &b, &sc);
+        // And groups cut short where a small work buffer fills.
+        let gpu = gpu.with_max_work_buffer_bytes(1 << 20);
+        let (got, _) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+        assert_cpu_agrees(&got, &b, &sc);
+    }
+    let _ = gpu;
 }

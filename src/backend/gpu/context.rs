@@ -199,6 +199,7 @@ pub fn open(allow_software: bool) -> Result<(Context, GpuInfo)> {
         backend: format!("{:?}", ai.backend),
         device_type: format!("{:?}", ai.device_type),
         has_timestamps,
+        subgroup_size: ai.subgroup_max_size,
     };
     let limits = device.limits();
     Ok((Context { device, queue, pipeline, layout, limits, timestamps, errors }, info))

@@ -55,24 +55,57 @@ impl Params {
 }
 
 /// The shader's `Task`: an [`AlignTask`] with offsets rebased to the dispatch's slices of the
-/// query and target arrays, and where its work region lies.
+/// query and target arrays, and where its words lie in its group's interleaved work region.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct GpuTask {
     pub task: AlignTask,
-    /// First word of the task's region in its work buffer.
+    /// The group's first word in its work buffer plus the task's lane in the group.
     pub work_offset: u32,
-    /// Which of the [`WORK_BUFFERS`] holds the region.
-    pub work_buffer: u32,
+    /// [`WorkLayout::pack`]: buffer, group size, row stride.
+    pub work_layout: u32,
 }
 
-/// Words a task needs in a work buffer: its traceback record, then room for its CIGAR runs.
-pub fn work_words(task: &AlignTask) -> u64 {
-    let (m, n) = (task.query_len as u64, task.target_len as u64);
-    if m == 0 || n == 0 {
-        return 0;
+/// An interleave group (see the header of `shaders/align.wgsl`): up to [`WORKGROUP`]
+/// consecutive tasks of a dispatch whose work words are interleaved in one region, word `w`
+/// of lane `l` at `w * tasks + l`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkLayout {
+    /// Which of the [`WORK_BUFFERS`] holds the region.
+    pub buffer: u32,
+    /// Tasks in the group, 1 to [`WORKGROUP`].
+    pub tasks: u32,
+    /// The group's longest query: the rows of each strip's slot, and half its CIGAR scratch.
+    pub rows: u32,
+    /// The group's most strips (target columns / `STRIP`, rounded up).
+    pub strips: u32,
+}
+
+impl WorkLayout {
+    /// The shader's `work_layout` word.
+    pub fn pack(&self) -> u32 {
+        debug_assert!(self.buffer < 4 && self.tasks <= WORKGROUP && self.rows as usize <= MAX_QUERY);
+        self.buffer | self.tasks << 2 | self.rows << 9
     }
-    n.div_ceil(STRIP as u64) * m + cigar_capacity(task)
+
+    /// Words of the group's region: per task, CIGAR scratch for `2 * rows + 2` runs (see
+    /// [`cigar_capacity`]) and `rows` traceback words per strip.
+    pub fn words(&self) -> u64 {
+        let (rows, strips) = (self.rows as u64, self.strips as u64);
+        self.tasks as u64 * (2 * rows + 2 + strips * rows)
+    }
+
+    /// The group grown by `task`; a task with nothing to align takes a lane but no room.
+    pub fn with(&self, task: &AlignTask) -> WorkLayout {
+        let (m, n) = (task.query_len, task.target_len);
+        let needs_room = m > 0 && n > 0;
+        WorkLayout {
+            buffer: self.buffer,
+            tasks: self.tasks + 1,
+            rows: if needs_room { self.rows.max(m) } else { self.rows },
+            strips: if needs_room { self.strips.max(n.div_ceil(STRIP as u32)) } else { self.strips },
+        }
+    }
 }
 
 /// Most CIGAR runs a task can produce: D runs are separated by M or I runs, and those consume

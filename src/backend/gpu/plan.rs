@@ -1,7 +1,7 @@
 //! Splitting a batch into dispatches: each one must fit every binding in the device's
 //! per-binding limit and the work buffers in the memory budget.
 
-use super::layout::{cigar_capacity, work_words, GpuTask, OUT_HEADER, RESULT_WORDS, WORK_BUFFERS};
+use super::layout::{cigar_capacity, GpuTask, WorkLayout, OUT_HEADER, RESULT_WORDS, WORK_BUFFERS};
 use crate::batch::{AlignBatch, AlignTask};
 use std::ops::Range;
 
@@ -15,6 +15,8 @@ pub struct Capacity {
     /// Work buffers that may be used (1 to [`WORK_BUFFERS`]).
     pub work_buffers: usize,
     pub max_tasks: usize,
+    /// Tasks per interleave group, 1 to [`WORKGROUP`]: the adapter's subgroup size.
+    pub interleave: u32,
 }
 
 /// One dispatch's share of the batch.
@@ -50,16 +52,22 @@ fn union(span: &Range<usize>, offset: u32, len: u32) -> Range<usize> {
 }
 
 /// Takes tasks `ids[start..]` in order while they fit; an empty chunk means `ids[start]` does
-/// not fit even alone (the caller aligns it on the CPU).
+/// not fit even alone (the caller aligns it on the CPU). Consecutive tasks form interleave
+/// groups ([`WorkLayout`]) of up to `cap.interleave` tasks, each region wholly in one buffer: a
+/// group closes when it is full or the next task would not fit beside it, and the next one
+/// starts where it ends, or in the next buffer.
 pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacity) -> Chunk {
     let mut chunk = Chunk { end: start, out_words: OUT_HEADER, ..Chunk::default() };
-    let mut buf = 0;
     let word_limit = cap.binding_bytes / 4;
+    // The open group: its layout, where its region starts, its first task in `chunk.tasks`.
+    let mut group = WorkLayout::default();
+    let mut base = 0u64;
+    let mut first = 0usize;
     for &id in &ids[start..] {
         let t = &batch.tasks[id];
         let count = chunk.tasks.len() as u64 + 1;
-        let need = work_words(t);
-        let out_words = chunk.out_words + RESULT_WORDS + if need > 0 { cigar_capacity(t) } else { 0 };
+        let needs_room = t.query_len > 0 && t.target_len > 0;
+        let out_words = chunk.out_words + RESULT_WORDS + if needs_room { cigar_capacity(t) } else { 0 };
         let query_span = union(&chunk.query_span, t.query_offset, t.query_len);
         let target_span = union(&chunk.target_span, t.target_offset, t.target_len);
         if count > cap.max_tasks as u64
@@ -70,19 +78,31 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
         {
             break;
         }
-        if chunk.work_used[buf] + need > cap.work_words {
-            buf += 1;
-            if buf >= cap.work_buffers || need > cap.work_words {
-                break;
+        let mut grown = group.with(t);
+        if group.tasks >= cap.interleave || base + grown.words() > cap.work_words {
+            // Close the group; the task opens the next one, in this buffer or the next.
+            close(&mut chunk, first, &group, base);
+            base = chunk.work_used[group.buffer as usize];
+            let mut next = WorkLayout { buffer: group.buffer, ..WorkLayout::default() }.with(t);
+            if base + next.words() > cap.work_words {
+                next.buffer += 1;
+                base = 0;
+                if next.buffer as usize >= cap.work_buffers || next.words() > cap.work_words {
+                    group = WorkLayout { tasks: 0, ..group };
+                    break;
+                }
             }
+            first = chunk.tasks.len();
+            grown = next;
         }
-        chunk.tasks.push(GpuTask { task: *t, work_offset: chunk.work_used[buf] as u32, work_buffer: buf as u32 });
-        chunk.work_used[buf] += need;
+        group = grown;
+        chunk.tasks.push(GpuTask { task: *t, work_offset: 0, work_layout: 0 });
         chunk.out_words = out_words;
         chunk.query_span = query_span;
         chunk.target_span = target_span;
         chunk.end += 1;
     }
+    close(&mut chunk, first, &group, base);
     let (q0, t0) = (chunk.query_span.start as u32, chunk.target_span.start as u32);
     for g in &mut chunk.tasks {
         let AlignTask { query_offset, query_len, target_offset, target_len, .. } = &mut g.task;
@@ -92,9 +112,25 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
     chunk
 }
 
+/// Places the tasks `chunk.tasks[first..]` in the group `layout` whose region starts at word
+/// `base` of its buffer (nothing when the group is empty).
+fn close(chunk: &mut Chunk, first: usize, layout: &WorkLayout, base: u64) {
+    if layout.tasks == 0 {
+        return;
+    }
+    debug_assert_eq!(chunk.tasks.len() - first, layout.tasks as usize);
+    let packed = layout.pack();
+    for (lane, g) in chunk.tasks[first..].iter_mut().enumerate() {
+        g.work_offset = (base + lane as u64) as u32;
+        g.work_layout = packed;
+    }
+    chunk.work_used[layout.buffer as usize] = base + layout.words();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::gpu::layout::WORKGROUP;
 
     fn batch(sizes: &[(usize, usize)]) -> AlignBatch {
         let mut b = AlignBatch::new();
@@ -106,7 +142,13 @@ mod tests {
     }
 
     fn roomy() -> Capacity {
-        Capacity { binding_bytes: 1 << 20, work_words: 1 << 18, work_buffers: WORK_BUFFERS, max_tasks: 1 << 20 }
+        Capacity {
+            binding_bytes: 1 << 20,
+            work_words: 1 << 18,
+            work_buffers: WORK_BUFFERS,
+            max_tasks: 1 << 20,
+            interleave: WORKGROUP,
+        }
     }
 
     #[test]
@@ -119,19 +161,44 @@ mod tests {
         assert_eq!(c.target_span, 20..34);
         let t: Vec<_> = c.tasks.iter().map(|g| (g.task.query_offset, g.task.target_offset)).collect();
         assert_eq!(t, [(0, 0), (0, 0), (3, 5)]);
-        assert_eq!(c.work_used[0], 7 * 2 + 16); // ceil(9/8) strips * 7 rows + 2*7+2
+        // One group of three lanes, each 2*7+2 scratch words and 2 strips of 7 rows.
+        assert_eq!(c.work_used[0], 3 * (2 * 7 + 2 + 2 * 7));
+        let lanes: Vec<_> = c.tasks.iter().map(|g| g.work_offset).collect();
+        assert_eq!(lanes, [0, 1, 2]);
     }
 
     #[test]
     fn work_fills_buffers_in_turn_then_closes_the_chunk() {
-        let b = batch(&[(8, 8); 10]); // 8 + 18 = 26 words each
+        let b = batch(&[(8, 8); 10]); // 18 + 8 = 26 words each
         let cap = Capacity { work_words: 60, work_buffers: 2, ..roomy() };
         let ids: Vec<usize> = (0..10).collect();
         let c = next_chunk(&b, &ids, 0, &cap);
         assert_eq!(c.end, 4);
-        let placed: Vec<_> = c.tasks.iter().map(|g| (g.work_buffer, g.work_offset)).collect();
-        assert_eq!(placed, [(0, 0), (0, 26), (1, 0), (1, 26)]);
+        // Two groups of two interleaved lanes, one per buffer.
+        let two = |buffer| WorkLayout { buffer, tasks: 2, rows: 8, strips: 1 }.pack();
+        let placed: Vec<_> = c.tasks.iter().map(|g| (g.work_layout, g.work_offset)).collect();
+        assert_eq!(placed, [(two(0), 0), (two(0), 1), (two(1), 0), (two(1), 1)]);
+        assert_eq!(c.work_used[..2], [52, 52]);
         assert_eq!(next_chunk(&b, &ids, 4, &cap).end, 8);
+    }
+
+    #[test]
+    fn full_groups_are_one_workgroup_each() {
+        let b = batch(&[(4, 4); 150]); // 10 + 4 = 14 words each
+        let ids: Vec<usize> = (0..150).collect();
+        let c = next_chunk(&b, &ids, 0, &roomy());
+        assert_eq!(c.end, 150);
+        let layout = |k: usize| c.tasks[k].work_layout;
+        let full = WorkLayout { buffer: 0, tasks: WORKGROUP, rows: 4, strips: 1 }.pack();
+        assert!((0..128).all(|k| layout(k) == full));
+        assert_eq!(layout(128), WorkLayout { buffer: 0, tasks: 22, rows: 4, strips: 1 }.pack());
+        let offsets: Vec<u32> = [0, 63, 64, 127, 128, 149].iter().map(|&k| c.tasks[k].work_offset).collect();
+        assert_eq!(offsets, [0, 63, 64 * 14, 64 * 14 + 63, 128 * 14, 128 * 14 + 21]);
+        assert_eq!(c.work_used[0], 150 * 14);
+        // One task a group: each task's words contiguous.
+        let c = next_chunk(&b, &ids, 0, &Capacity { interleave: 1, ..roomy() });
+        assert!(c.tasks.iter().enumerate().all(|(k, g)| g.work_offset == 14 * k as u32));
+        assert!(c.tasks.iter().all(|g| g.work_layout == WorkLayout { buffer: 0, tasks: 1, rows: 4, strips: 1 }.pack()));
     }
 
     #[test]
