@@ -2,12 +2,16 @@
 //! Vulkan. One invocation aligns one task, DP and traceback both on the device; the host
 //! reads back only result records and CIGARs.
 //!
-//! A batch is split into dispatches that fit the adapter's per-binding limit and a memory
-//! budget ([`plan`]); buffers persist across batches and grow on demand ([`buffers`]). Tasks
-//! the kernel cannot take are aligned by the CPU backend's code ([`super::cpu::align_tasks`]), so
-//! results stay identical: queries longer than [`GpuBackend::MAX_QUERY`] and tasks whose loops
-//! would run past a driver's iteration limit ([`fits_kernel`]; they run on rayon while the GPU
-//! works), and tasks whose traceback alone exceeds what one dispatch may hold.
+//! The device's tasks are sorted by size and split into dispatches that fit the adapter's
+//! per-binding limit and a memory budget ([`plan`]); within a dispatch the work words of a
+//! subgroup's tasks are interleaved, so that their stores coalesce. Two dispatches of a call
+//! are in flight at once, each in its own buffer set from a pool ([`buffers`]; sets persist
+//! across batches and grow on demand): while dispatch k runs, k + 1 is uploaded and submitted
+//! and k - 1 decoded (in parallel) on the host. Tasks the kernel cannot take are aligned by the
+//! CPU backend's code ([`super::cpu::align_tasks`]), so results stay identical: queries longer
+//! than [`GpuBackend::MAX_QUERY`] and tasks whose loops would run past a driver's iteration
+//! limit ([`fits_kernel`]; they run on rayon while the GPU works), and tasks whose traceback
+//! alone exceeds what one dispatch may hold.
 
 mod buffers;
 mod context;
@@ -23,9 +27,11 @@ use crate::error::{Error, Result};
 use buffers::Buffers;
 use context::Context;
 use plan::Capacity;
-use run::Failure;
+use run::{Failure, InFlight};
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 /// Work buffer memory a discrete GPU may use per dispatch before any out-of-memory error
@@ -35,29 +41,38 @@ const DISCRETE_WORK_BUDGET: u64 = 8 << 30;
 /// Below this, running out of memory is an error rather than a reason to halve the budget.
 const MIN_WORK_BUDGET: u64 = 4 << 20;
 
-/// Tasks per dispatch unless [`GpuBackend::with_max_tasks_per_dispatch`] says otherwise.
-const DEFAULT_MAX_TASKS: usize = 1 << 20;
+/// Tasks per dispatch unless [`GpuBackend::with_max_tasks_per_dispatch`] says otherwise. A
+/// GPU chunk (200,000 reads, some 300,000 tasks) then takes two or three dispatches, so that
+/// uploads and decoding overlap the kernel; 131,072 invocations are about one full load of an
+/// H200's 132 SMs at 1,024 resident threads each (an estimate: not yet measured on one).
+const DEFAULT_MAX_TASKS: usize = 1 << 17;
 
 /// Alignments in task order, kernel time, dispatches.
 type GpuOutput = (Vec<Alignment>, Option<u64>, usize);
 
-struct State {
-    bufs: Buffers,
-    /// Bytes of work buffers one dispatch may use.
-    work_budget: u64,
-    /// CIGAR words per task to read back with the results (see `run::cigar_guess`).
-    cigar_hint: u64,
-    /// Set after a device error; the backend refuses further batches.
-    broken: Option<String>,
-}
+/// Buffer sets per backend. One call keeps two dispatches in flight (the next uploaded and
+/// submitted while one runs, the last decoded after), so a second caller (the mapper's mate
+/// rescue runs beside its main batches) still finds a set free.
+const BUFFER_SETS: usize = 3;
 
-/// The GPU alignment engine. Built once; `Send + Sync`, batches from several threads take
-/// turns on the device.
+/// Buffer sets one call uses at most.
+const SETS_PER_CALL: usize = 2;
+
+/// The GPU alignment engine. Built once; `Send + Sync`: calls from several threads share the
+/// device, each with buffer sets of its own taken from a pool, never one lock for a whole batch.
 pub struct GpuBackend {
     /// The adapter the backend opened.
     pub info: GpuInfo,
     ctx: Context,
-    state: Mutex<State>,
+    /// Buffer sets not in use; a call takes up to [`SETS_PER_CALL`] and returns them.
+    free: Mutex<Vec<Buffers>>,
+    returned: Condvar,
+    /// Bytes of work buffers one dispatch may use; halved on running out of device memory.
+    work_budget: AtomicU64,
+    /// CIGAR words per task to read back with the results (see `run::cigar_guess`).
+    cigar_hint: AtomicU64,
+    /// Set after a device error; the backend refuses further batches.
+    broken: Mutex<Option<String>>,
     max_tasks: usize,
     /// Cap on each work buffer, below the binding limit (tests).
     max_work_buffer: u64,
@@ -81,11 +96,10 @@ impl GpuBackend {
         } else {
             binding
         };
-        let bufs = Buffers::new(&ctx.device, ctx.timestamps.is_some());
+        let sets = (0..BUFFER_SETS).map(|_| Buffers::new(&ctx.device, ctx.timestamps.is_some())).collect();
         if let Some(e) = ctx.errors.take() {
             return Err(Error::Gpu(format!("{}: {e}", info.name)));
         }
-        let state = State { bufs, work_budget, cigar_hint: 4, broken: None };
         // A subgroup's lanes store side by side when their words are interleaved (one
         // transaction per warp on NVIDIA). On lavapipe, which runs 8 invocations as one AVX
         // vector and the 8-lane batches of a workgroup one after another, wider groups than
@@ -94,7 +108,11 @@ impl GpuBackend {
         Ok(GpuBackend {
             info,
             ctx,
-            state: Mutex::new(state),
+            free: Mutex::new(sets),
+            returned: Condvar::new(),
+            work_budget: AtomicU64::new(work_budget),
+            cigar_hint: AtomicU64::new(4),
+            broken: Mutex::new(None),
             max_tasks: DEFAULT_MAX_TASKS,
             max_work_buffer: u64::MAX,
             interleave,
@@ -150,65 +168,115 @@ impl GpuBackend {
         if ids.is_empty() {
             return Ok((Vec::new(), self.ctx.timestamps.as_ref().map(|_| 0), 0));
         }
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = &state.broken {
+        if let Some(e) = lock(&self.broken).as_ref() {
             return Err(Error::Gpu(format!("{} failed earlier in this run: {e}", self.info.name)));
         }
+        let mut sets = self.take_sets();
         // wgpu panics on some device failures (e.g. a lost device while waiting); those must
-        // become errors too. Nothing here leaves `state` half-updated for the next batch but
-        // the buffers, and a failure marks the backend broken.
-        let result = catch_unwind(AssertUnwindSafe(|| self.dispatch_all(&mut state, batch, sc, ids)))
+        // become errors too. A failure marks the backend broken; the buffer sets go back to
+        // the pool either way.
+        let result = catch_unwind(AssertUnwindSafe(|| self.dispatch_all(&mut sets, batch, sc, ids)))
             .unwrap_or_else(|p| Err(format!("wgpu panicked: {}", panic_message(&*p))));
+        self.give_back(sets);
         let result = match (result, self.ctx.errors.take()) {
             (Ok(_), Some(e)) | (Err(e), _) => Err(e),
             (Ok(r), None) => Ok(r),
         };
         result.map_err(|e| {
-            state.broken = Some(e.clone());
+            *lock(&self.broken) = Some(e.clone());
             Error::Gpu(format!("{}: {e}", self.info.name))
         })
     }
 
+    /// At least one buffer set (waiting for one if every set is in use), two if free.
+    fn take_sets(&self) -> Vec<Buffers> {
+        let mut free = lock(&self.free);
+        while free.is_empty() {
+            free = self.returned.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        let n = free.len().min(SETS_PER_CALL);
+        let at = free.len() - n;
+        free.split_off(at)
+    }
+
+    fn give_back(&self, sets: Vec<Buffers>) {
+        lock(&self.free).extend(sets);
+        self.returned.notify_all();
+    }
+
+    /// Plans dispatches and keeps up to `sets.len()` of them in flight: dispatch k + 1 is
+    /// uploaded and submitted while k runs, and k is decoded while k + 1 runs.
     fn dispatch_all(
         &self,
-        state: &mut State,
+        sets: &mut [Buffers],
         batch: &AlignBatch,
         sc: &Scoring,
         ids: &[usize],
     ) -> std::result::Result<GpuOutput, String> {
         let binding = binding_limit(&self.ctx.limits);
-        let mut alignments = Vec::with_capacity(ids.len());
+        let mut slots: Vec<Option<Alignment>> = vec![None; ids.len()];
         let mut kernel_ns = self.ctx.timestamps.as_ref().map(|_| 0);
         let mut dispatches = 0;
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+        let mut finish_oldest = |in_flight: &mut VecDeque<InFlight>,
+                                 sets: &mut [Buffers],
+                                 slots: &mut [Option<Alignment>]|
+         -> std::result::Result<(), String> {
+            let Some(f) = in_flight.pop_front() else { return Ok(()) };
+            let (start, set) = (f.start, f.set);
+            let (out, hint) = run::finish(&self.ctx, &mut sets[set], f).map_err(|e| match e {
+                Failure::OutOfMemory(e) => format!("out of GPU memory reading results: {e}"),
+                Failure::Device(e) => e,
+            })?;
+            self.cigar_hint.store(hint, Ordering::Relaxed);
+            kernel_ns = kernel_ns.zip(out.kernel_ns).map(|(a, b)| a + b);
+            dispatches += 1;
+            for (slot, a) in slots[start..].iter_mut().zip(out.alignments) {
+                *slot = Some(a);
+            }
+            Ok(())
+        };
         let mut pos = 0;
         while pos < ids.len() {
-            let cap = self.capacity(state.work_budget);
+            let budget = self.work_budget.load(Ordering::Relaxed);
+            let cap = self.capacity(budget);
             let chunk = plan::next_chunk(batch, ids, pos, &cap);
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
-                alignments.extend(align_tasks(batch, sc, &ids[pos..pos + 1]));
+                slots[pos] = align_tasks(batch, sc, &ids[pos..pos + 1]).pop();
                 pos += 1;
                 continue;
             }
-            let ran = context::scoped(&self.ctx.device, || {
-                run::run_chunk(&self.ctx, &mut state.bufs, batch, sc, &chunk, &mut state.cigar_hint, binding)
+            if in_flight.len() == sets.len() {
+                finish_oldest(&mut in_flight, sets, &mut slots)?;
+            }
+            let set = (0..sets.len()).find(|s| in_flight.iter().all(|f| f.set != *s)).expect("a set is free");
+            let hint = self.cigar_hint.load(Ordering::Relaxed);
+            let submitted = context::scoped(&self.ctx.device, || {
+                run::submit(&self.ctx, &mut sets[set], set, batch, sc, &chunk, pos, hint, binding)
             });
-            match ran.map_err(Failure::from).and_then(|r| r) {
-                Ok(out) => {
-                    alignments.extend(out.alignments);
-                    kernel_ns = kernel_ns.zip(out.kernel_ns).map(|(a, b)| a + b);
-                    dispatches += 1;
+            match submitted.map_err(Failure::from).and_then(|r| r) {
+                Ok(f) => {
+                    in_flight.push_back(f);
                     pos = chunk.end;
                 }
-                Err(Failure::OutOfMemory(_)) if state.work_budget / 2 >= MIN_WORK_BUDGET => {
-                    // Free what the failed dispatch grew, then try dispatches half the size.
-                    state.work_budget /= 2;
-                    state.bufs.release_work(&self.ctx.device);
+                Err(Failure::OutOfMemory(_)) if budget / 2 >= MIN_WORK_BUDGET => {
+                    // Finish what runs, free what the failed dispatch grew, then try
+                    // dispatches half the size.
+                    while !in_flight.is_empty() {
+                        finish_oldest(&mut in_flight, sets, &mut slots)?;
+                    }
+                    let _ = self.work_budget.compare_exchange(budget, budget / 2, Ordering::Relaxed, Ordering::Relaxed);
+                    sets.iter_mut().for_each(|b| b.release_work(&self.ctx.device));
                 }
                 Err(Failure::OutOfMemory(e)) => return Err(format!("out of GPU memory: {e}")),
                 Err(Failure::Device(e)) => return Err(e),
             }
         }
+        while !in_flight.is_empty() {
+            finish_oldest(&mut in_flight, sets, &mut slots)?;
+        }
+        let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
         Ok((alignments, kernel_ns, dispatches))
     }
 
@@ -250,6 +318,11 @@ fn fits_kernel(task: &crate::batch::AlignTask) -> bool {
 /// Largest binding this device takes, kept below 4 GiB so that byte offsets fit the shader's u32.
 fn binding_limit(limits: &wgpu::Limits) -> u64 {
     limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(u32::MAX as u64) / 4 * 4
+}
+
+/// A lock whose data stays usable after a panic elsewhere (every holder leaves it whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

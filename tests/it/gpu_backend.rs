@@ -272,3 +272,24 @@ fn interleaved_work_regions_match_cpu_at_every_width() {
     }
     let _ = gpu;
 }
+
+/// More callers than buffer sets, each batch over many dispatches kept two in flight: every
+/// caller waits its turn for a set and gets its own results, in its own order.
+#[test]
+fn concurrent_callers_with_dispatches_in_flight_match_cpu() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let gpu = gpu.with_max_tasks_per_dispatch(9);
+    let sc = Scoring::default();
+    let batches: Vec<AlignBatch> = (0..6).map(|k| batch(60 + k, 40 + 7 * k as usize, 120, 200, 30)).collect();
+    std::thread::scope(|s| {
+        for b in &batches {
+            let gpu = &gpu;
+            let sc = &sc;
+            s.spawn(move || {
+                let (got, timing) = gpu.align_timed(b, sc).expect("gpu backend runs");
+                assert_eq!(timing.dispatches, b.len().div_ceil(9));
+                assert_cpu_agrees(&got, b, sc);
+            });
+        }
+    });
+}

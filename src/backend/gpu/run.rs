@@ -1,4 +1,6 @@
-//! One dispatch: upload a chunk, run the kernel, read back results and CIGARs, decode them.
+//! One dispatch in two halves: [`submit`] uploads a chunk, runs the kernel and starts the copy
+//! of its results; [`finish`] waits for them and decodes results and CIGARs. The caller submits
+//! the next dispatch, into another buffer set, before finishing this one.
 
 use super::buffers::{Buffers, TIMESTAMP_BYTES};
 use super::context::{one_line, scoped, Context};
@@ -57,21 +59,57 @@ fn binding(buf: &wgpu::Buffer, bytes: u64) -> wgpu::BindingResource<'_> {
     })
 }
 
-/// Copies `bytes` from the start of `readback` into host memory, waiting for the GPU.
-fn read_back(ctx: &Context, readback: &wgpu::Buffer, bytes: u64) -> Result<Vec<u32>, Failure> {
-    let slice = readback.slice(0..bytes);
+/// A dispatch submitted and not yet read back: its buffer set stays reserved until
+/// [`finish`] has copied its results out.
+pub struct InFlight {
+    /// Which of the caller's buffer sets holds it.
+    pub set: usize,
+    /// The chunk's first task is `ids[start]` of the list it was planned from.
+    pub start: usize,
+    tasks: u64,
+    cigar_base: u64,
+    capacity: u64,
+    guess: u64,
+    submission: wgpu::SubmissionIndex,
+    mapped: std::sync::mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
+    readback_bytes: u64,
+}
+
+/// Starts mapping `readback[0..bytes)` once the GPU is done with the submissions so far;
+/// the completion arrives on the returned channel when the device is polled.
+fn map_when_done(readback: &wgpu::Buffer, bytes: u64) -> std::sync::mpsc::Receiver<Result<(), wgpu::BufferAsyncError>> {
     let (tx, rx) = std::sync::mpsc::channel();
-    slice.map_async(wgpu::MapMode::Read, move |r| drop(tx.send(r)));
-    ctx.device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Failure::Device(format!("waiting for the GPU: {e}")))?;
-    match rx.try_recv() {
-        Ok(Ok(())) => {}
-        _ => return Err(Failure::Device("mapping the result buffer failed".into())),
-    }
+    readback.slice(0..bytes).map_async(wgpu::MapMode::Read, move |r| drop(tx.send(r)));
+    rx
+}
+
+/// Waits for `submission` (other threads' work on the queue may complete too), then for the
+/// mapping of `readback[0..bytes)`, and copies it into host memory.
+fn read_mapped(
+    ctx: &Context,
+    readback: &wgpu::Buffer,
+    bytes: u64,
+    submission: wgpu::SubmissionIndex,
+    mapped: &std::sync::mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
+) -> Result<Vec<u32>, Failure> {
+    let wait = wgpu::PollType::Wait { submission_index: Some(submission), timeout: None };
+    ctx.device.poll(wait).map_err(|e| Failure::Device(format!("waiting for the GPU: {e}")))?;
+    // The callback runs inside some thread's poll once the copy is done; ours has just seen
+    // the submission complete, so it has run, unless another thread's poll holds it.
+    let status = match mapped.try_recv() {
+        Ok(r) => r,
+        Err(_) => {
+            ctx.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| Failure::Device(format!("waiting for the GPU: {e}")))?;
+            mapped.recv().map_err(|_| Failure::Device("the result buffer was never mapped".into()))?
+        }
+    };
+    status.map_err(|e| Failure::Device(format!("mapping the result buffer failed: {e}")))?;
+    let slice = readback.slice(0..bytes);
     let words = {
         let view = slice.get_mapped_range().map_err(|e| Failure::Device(format!("reading results: {e}")))?;
-        view.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect()
+        bytemuck::pod_collect_to_vec::<u8, u32>(&view)
     };
     readback.unmap();
     Ok(words)
@@ -84,21 +122,28 @@ fn copy_out(encoder: &mut wgpu::CommandEncoder, bufs: &Buffers, from: u64, bytes
     }
 }
 
-pub fn run_chunk(
+/// Uploads `chunk` into `bufs`, submits its kernel and the copy of its results, and starts
+/// mapping them; [`finish`] collects them. `cigar_hint` is the CIGAR words per task to read
+/// back with the results (more costs a second copy).
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
     ctx: &Context,
     bufs: &mut Buffers,
+    set: usize,
     batch: &AlignBatch,
     sc: &Scoring,
     chunk: &Chunk,
-    cigar_hint: &mut u64,
+    start: usize,
+    cigar_hint: u64,
     binding_limit: u64,
-) -> Result<ChunkOutput, Failure> {
+) -> Result<InFlight, Failure> {
     let n = chunk.tasks.len() as u64;
     let params = Params::new(sc, n as u32);
     let cigar_base = params.cigar_base as u64;
     let capacity = chunk.out_words - cigar_base;
-    let guess = cigar_guess(n, *cigar_hint, capacity);
-    bufs.reserve(&ctx.device, chunk, TIMESTAMP_BYTES + (cigar_base + guess) * 4, binding_limit)?;
+    let guess = cigar_guess(n, cigar_hint, capacity);
+    let readback_bytes = TIMESTAMP_BYTES + (cigar_base + guess) * 4;
+    bufs.reserve(&ctx.device, chunk, readback_bytes, binding_limit)?;
 
     let q = &ctx.queue;
     q.write_buffer(&bufs.params, 0, bytemuck::bytes_of(&params));
@@ -147,8 +192,16 @@ pub fn run_chunk(
         encoder.copy_buffer_to_buffer(resolve, 0, &bufs.readback, 0, TIMESTAMP_BYTES);
     }
     copy_out(&mut encoder, bufs, 0, (cigar_base + guess) * 4);
-    ctx.queue.submit([encoder.finish()]);
-    let first = read_back(ctx, &bufs.readback, TIMESTAMP_BYTES + (cigar_base + guess) * 4)?;
+    let submission = ctx.queue.submit([encoder.finish()]);
+    let mapped = map_when_done(&bufs.readback, readback_bytes);
+    Ok(InFlight { set, start, tasks: n, cigar_base, capacity, guess, submission, mapped, readback_bytes })
+}
+
+/// Waits for a submitted dispatch and decodes its results (in parallel); also the CIGAR words
+/// per task the next dispatch should read back at once.
+pub fn finish(ctx: &Context, bufs: &mut Buffers, f: InFlight) -> Result<(ChunkOutput, u64), Failure> {
+    let InFlight { tasks: n, cigar_base, capacity, guess, .. } = f;
+    let first = read_mapped(ctx, &bufs.readback, f.readback_bytes, f.submission, &f.mapped)?;
     let out = &first[TIMESTAMP_BYTES as usize / 4..];
 
     let used = out[0] as u64;
@@ -161,12 +214,13 @@ pub fn run_chunk(
         scoped(&ctx.device, || bufs.grow_readback(&ctx.device, TIMESTAMP_BYTES + more))??;
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         copy_out(&mut encoder, bufs, (cigar_base + guess) * 4, more);
-        ctx.queue.submit([encoder.finish()]);
-        let rest = read_back(ctx, &bufs.readback, TIMESTAMP_BYTES + more)?;
+        let submission = ctx.queue.submit([encoder.finish()]);
+        let mapped = map_when_done(&bufs.readback, TIMESTAMP_BYTES + more);
+        let rest = read_mapped(ctx, &bufs.readback, TIMESTAMP_BYTES + more, submission, &mapped)?;
         cigars.extend_from_slice(&rest[TIMESTAMP_BYTES as usize / 4..]);
     }
     // Room for half as much again as this dispatch needed per task.
-    *cigar_hint = (used * 3 / 2).div_ceil(n).clamp(2, 64);
+    let hint = (used * 3 / 2).div_ceil(n).clamp(2, 64);
 
     let kernel_ns = ctx.timestamps.as_ref().map(|(_, period)| {
         let t0 = first[0] as u64 | (first[1] as u64) << 32;
@@ -174,25 +228,29 @@ pub fn run_chunk(
         (t1.wrapping_sub(t0) as f64 * period) as u64
     });
     let alignments = decode(&out[OUT_HEADER as usize..cigar_base as usize], &cigars)?;
-    Ok(ChunkOutput { alignments, kernel_ns })
+    Ok((ChunkOutput { alignments, kernel_ns }, hint))
 }
 
-/// Turns the result records (one per task, in task order) into alignments.
+/// Turns the result records (one per task, in task order) into alignments, on the rayon pool.
 fn decode(records: &[u32], cigars: &[u32]) -> Result<Vec<Alignment>, Failure> {
-    let mut alignments = Vec::with_capacity(records.len() / RESULT_WORDS as usize);
-    for (k, r) in records.chunks_exact(RESULT_WORDS as usize).enumerate() {
-        let (len, off, status) = (r[5] as usize, r[6] as usize, r[7]);
-        if status != STATUS_OK || off + len > cigars.len() {
-            return Err(Failure::Device(format!("the kernel failed on task {k} of a dispatch (status {status})")));
-        }
-        alignments.push(Alignment {
-            score: r[0] as i32,
-            query_start: r[1],
-            query_end: r[2],
-            target_start: r[3],
-            target_end: r[4],
-            cigar: Cigar(cigars[off..off + len].to_vec()),
-        });
-    }
-    Ok(alignments)
+    use rayon::prelude::*;
+    records
+        .par_chunks_exact(RESULT_WORDS as usize)
+        .with_min_len(4096)
+        .enumerate()
+        .map(|(k, r)| {
+            let (len, off, status) = (r[5] as usize, r[6] as usize, r[7]);
+            if status != STATUS_OK || off + len > cigars.len() {
+                return Err(Failure::Device(format!("the kernel failed on task {k} of a dispatch (status {status})")));
+            }
+            Ok(Alignment {
+                score: r[0] as i32,
+                query_start: r[1],
+                query_end: r[2],
+                target_start: r[3],
+                target_end: r[4],
+                cigar: Cigar(cigars[off..off + len].to_vec()),
+            })
+        })
+        .collect()
 }
