@@ -113,6 +113,9 @@ pub struct FastqReader {
     pending: bool,
     /// Keep each header's comment as SAM tags ([`FastqReader::with_comments`]).
     comments: bool,
+    /// While cutting records ([`RawChunk`]): the line that ended a FASTA record, counted
+    /// already, which starts the next one.
+    carry: Vec<u8>,
 }
 
 impl FastqReader {
@@ -131,6 +134,7 @@ impl FastqReader {
             records: 0,
             pending: false,
             comments: false,
+            carry: Vec::new(),
         }
     }
 
@@ -307,6 +311,202 @@ impl FastqReader {
     }
 }
 
+/// Records to a piece of a [`RawChunk`]: each piece is parsed by one worker.
+const PIECE_RECORDS: u64 = 2048;
+
+/// Whole records of one file as text, not parsed yet, and where they start in the file.
+struct Piece {
+    text: Vec<u8>,
+    /// Lines and records of the file before the piece.
+    lines: u64,
+    records: u64,
+    /// Records cut into the piece (as the parser will count them, unless it finds one
+    /// malformed, which is then an error).
+    count: u64,
+}
+
+impl FastqReader {
+    /// Appends the next line, newline included, to `text`; false at the end of the input.
+    fn raw_line(&mut self, text: &mut Vec<u8>) -> Result<bool> {
+        if !self.carry.is_empty() {
+            text.append(&mut self.carry);
+            return Ok(true);
+        }
+        let n = self.inner.read_until(b'\n', text).map_err(|e| self.read_error(e))?;
+        self.line_no += (n > 0) as u64;
+        Ok(n > 0)
+    }
+
+    /// Appends the lines of the next record to `text` without parsing them: the lines
+    /// [`FastqReader::next_into`] would consume (blank lines before the header, the header
+    /// and three more lines for FASTQ; for FASTA, the lines up to the next header, which is
+    /// carried to the next record). False when the input ends before a header.
+    fn cut_one(&mut self, text: &mut Vec<u8>) -> Result<bool> {
+        let start = loop {
+            let at = text.len();
+            if !self.raw_line(text)? {
+                return Ok(false);
+            }
+            if !text[at..].iter().all(|b| b.is_ascii_whitespace()) {
+                break at;
+            }
+        };
+        match text[start] {
+            b'@' => {
+                for _ in 0..3 {
+                    if !self.raw_line(text)? {
+                        break;
+                    }
+                }
+            }
+            b'>' => loop {
+                let at = text.len();
+                if !self.raw_line(text)? {
+                    break;
+                }
+                if matches!(text[at], b'>' | b'@') {
+                    self.carry = text.split_off(at);
+                    break;
+                }
+            },
+            // Not a header: the parser says so, at this record.
+            _ => {}
+        }
+        self.records += 1;
+        Ok(true)
+    }
+
+    /// Cuts up to `max` records into pieces of [`PIECE_RECORDS`]; a failed read ends the
+    /// cutting with the error, to be reported after whatever the pieces hold.
+    fn cut(&mut self, max: u64) -> (Vec<Piece>, Option<Error>) {
+        if self.pending {
+            // A FASTA record's end that `next_into` read: the next header, stripped.
+            self.pending = false;
+            self.carry = std::mem::take(&mut self.line);
+            self.carry.push(b'\n');
+        }
+        let mut pieces = Vec::new();
+        let mut cut = 0;
+        while cut < max {
+            let mut piece = self.piece_here();
+            let mut error = None;
+            let wanted = PIECE_RECORDS.min(max - cut);
+            while piece.count < wanted {
+                let at = piece.text.len();
+                match self.cut_one(&mut piece.text) {
+                    Ok(true) => piece.count += 1,
+                    Ok(false) => break,
+                    Err(e) => {
+                        // The record the failure cut short is not parsed: the failure is
+                        // its error, as when reading and parsing went together.
+                        piece.text.truncate(at);
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            cut += piece.count;
+            let full = piece.count == wanted;
+            if !piece.text.is_empty() {
+                pieces.push(piece);
+            }
+            if error.is_some() || !full {
+                return (pieces, error);
+            }
+        }
+        (pieces, None)
+    }
+
+    /// An empty piece that starts where the cutting stands.
+    fn piece_here(&self) -> Piece {
+        let lines = self.line_no - !self.carry.is_empty() as u64;
+        Piece { text: Vec::new(), lines, records: self.records, count: 0 }
+    }
+
+    /// A reader over one piece, numbering records and lines as in the whole file.
+    fn piece_reader(&self, piece: Piece) -> FastqReader {
+        let mut r = FastqReader::new(Box::new(std::io::Cursor::new(piece.text)), &self.path);
+        r.line_no = piece.lines;
+        r.records = piece.records;
+        r.comments = self.comments;
+        r
+    }
+}
+
+/// Records read but not parsed: the reading thread only cuts text into records
+/// ([`ReadSource::next_raw`]), and [`RawChunk::parse`] parses the pieces in parallel on the
+/// worker threads, with the errors the reading thread would have given, in the same order.
+pub struct RawChunk {
+    pieces: RawPieces,
+    /// A failed read after the pieces' records.
+    tail_error: Option<Error>,
+}
+
+enum RawPieces {
+    /// Reads from memory, parsed already.
+    Parsed(Vec<Read>),
+    /// Readers over pieces of one file; `pairs` when mates follow each other.
+    Single { readers: Vec<FastqReader>, pairs: bool },
+    /// Readers over the pieces of two mate files, piece k of each holding the same records.
+    Mates(Vec<(FastqReader, FastqReader, u64)>),
+}
+
+impl RawChunk {
+    /// Whether nothing was read (the input is exhausted).
+    pub fn is_empty(&self) -> bool {
+        self.tail_error.is_none()
+            && match &self.pieces {
+                RawPieces::Parsed(reads) => reads.is_empty(),
+                RawPieces::Single { readers, .. } => readers.is_empty(),
+                RawPieces::Mates(pieces) => pieces.is_empty(),
+            }
+    }
+
+    /// Parses the records (pieces in parallel on the rayon pool) into `out`, mates adjacent;
+    /// the first error in input order, if any.
+    pub fn parse(self, out: &mut Vec<Read>) -> Result<()> {
+        use rayon::prelude::*;
+        out.clear();
+        let parsed: Vec<Result<Vec<Read>>> = match self.pieces {
+            RawPieces::Parsed(reads) => vec![Ok(reads)],
+            RawPieces::Single { readers, pairs } => readers
+                .into_par_iter()
+                .map(|mut r| {
+                    let mut reads = Vec::with_capacity(PIECE_RECORDS as usize);
+                    while if pairs { next_interleaved(&mut r, &mut reads)? } else { next_single(&mut r, &mut reads)? } {
+                    }
+                    Ok(reads)
+                })
+                .collect(),
+            RawPieces::Mates(pieces) => {
+                let cut_short = self.tail_error.is_some();
+                pieces
+                    .into_par_iter()
+                    .map(|(mut r1, mut r2, both)| {
+                        let mut reads = Vec::with_capacity(2 * PIECE_RECORDS as usize);
+                        // After a failed read only the pairs cut from both files are parsed:
+                        // the failure, not a length difference, is the error.
+                        let mut taken = 0;
+                        while !(cut_short && taken == both) && next_mates(&mut r1, &mut r2, &mut reads)? {
+                            taken += 1;
+                        }
+                        Ok(reads)
+                    })
+                    .collect()
+            }
+        };
+        for reads in parsed {
+            let mut reads = reads?;
+            if out.is_empty() {
+                *out = reads;
+            } else {
+                out.append(&mut reads);
+            }
+        }
+        self.tail_error.map_or(Ok(()), Err)
+    }
+}
+
 /// Where reads come from: one file, two mate files, one interleaved file, or memory.
 pub enum ReadSource {
     /// Single-end reads from one file.
@@ -335,12 +535,60 @@ impl ReadSource {
     /// Fills `out` with up to `max_reads` reads (pairs count as two, mates adjacent: read 2k
     /// and 2k+1). Returns false when the input is exhausted and nothing was read.
     pub fn next_chunk(&mut self, max_reads: usize, out: &mut Vec<Read>) -> Result<bool> {
+        self.next_raw(max_reads)?.parse(out)?;
+        Ok(!out.is_empty())
+    }
+
+    /// The next chunk of up to `max_reads` reads (as [`ReadSource::next_chunk`]) cut from the
+    /// input but not parsed: the cheap half, for the reading thread. Reads from memory come
+    /// parsed (and checked) already.
+    pub fn next_raw(&mut self, max_reads: usize) -> Result<RawChunk> {
+        let want = max_reads.max(2) as u64;
+        let (pieces, tail_error) = match self {
+            ReadSource::Single(r) => {
+                let (pieces, error) = r.cut(want);
+                let readers = pieces.into_iter().map(|p| r.piece_reader(p)).collect();
+                (RawPieces::Single { readers, pairs: false }, error)
+            }
+            ReadSource::Interleaved(r) => {
+                let (pieces, error) = r.cut(want.div_ceil(2) * 2);
+                let readers = pieces.into_iter().map(|p| r.piece_reader(p)).collect();
+                (RawPieces::Single { readers, pairs: true }, error)
+            }
+            ReadSource::Paired(r1, r2) => {
+                let (p1, e1) = r1.cut(want.div_ceil(2));
+                // File 2 as far as file 1 got; no further after a failed read of file 1.
+                let cut1: u64 = p1.iter().map(|p| p.count).sum();
+                let (p2, e2) = if e1.is_some() { r2.cut(cut1) } else { r2.cut(want.div_ceil(2)) };
+                let mut p2 = p2.into_iter();
+                let mut mates = Vec::with_capacity(p1.len() + 1);
+                for a in p1 {
+                    // File 2 ended before this piece: an empty one where it ended.
+                    let b = p2.next().unwrap_or_else(|| r2.piece_here());
+                    let both = a.count.min(b.count);
+                    mates.push((r1.piece_reader(a), r2.piece_reader(b), both));
+                }
+                // File 2 may hold records past file 1's end: the parser reports the difference.
+                for b in p2 {
+                    let a = r1.piece_here();
+                    mates.push((r1.piece_reader(a), r2.piece_reader(b), 0));
+                }
+                (RawPieces::Mates(mates), e1.or(e2))
+            }
+            ReadSource::Reads(_) | ReadSource::Pairs(..) => {
+                let mut reads = Vec::new();
+                self.next_parsed(max_reads, &mut reads)?;
+                (RawPieces::Parsed(reads), None)
+            }
+        };
+        Ok(RawChunk { pieces, tail_error })
+    }
+
+    /// [`ReadSource::next_chunk`] for reads from memory.
+    fn next_parsed(&mut self, max_reads: usize, out: &mut Vec<Read>) -> Result<()> {
         out.clear();
         while out.len() < max_reads.max(2) {
             let more = match self {
-                ReadSource::Single(r) => next_single(r, out)?,
-                ReadSource::Paired(r1, r2) => next_mates(r1, r2, out)?,
-                ReadSource::Interleaved(r) => next_interleaved(r, out)?,
                 ReadSource::Reads(it) => match it.next() {
                     Some(read) => {
                         check_memory_read(&read, out.len())?;
@@ -359,12 +607,13 @@ impl ReadSource {
                     }
                     None => false,
                 },
+                _ => unreachable!("files are cut, not parsed here"),
             };
             if !more {
                 break;
             }
         }
-        Ok(!out.is_empty())
+        Ok(())
     }
 }
 
@@ -513,5 +762,115 @@ mod tests {
         let mut src = ReadSource::Interleaved(reader("@a/1\nA\n+\nI\n@b/2\nA\n+\nI\n"));
         let e = src.next_chunk(10, &mut out).unwrap_err().to_string();
         assert!(e.contains("mate names differ"), "{e}");
+    }
+
+    /// A file of `n` records, FASTQ mostly, some FASTA over several lines, blank lines and
+    /// CRLF here and there; with `defect`, record `defect` is broken one of several ways.
+    fn random_file(rng: &mut crate::simulate::rng::Rng, n: usize, mate: u8, defect: Option<usize>) -> Vec<u8> {
+        let mut text = Vec::new();
+        let eol = |rng: &mut crate::simulate::rng::Rng| if rng.below(20) == 0 { &b"\r\n"[..] } else { &b"\n"[..] };
+        for k in 0..n {
+            if rng.below(30) == 0 {
+                text.extend_from_slice(b"\n");
+            }
+            let len = 1 + rng.below(12) as usize;
+            let bases: Vec<u8> = (0..len).map(|_| b"ACGTN"[rng.below(5) as usize]).collect();
+            let broken = defect == Some(k);
+            if rng.below(10) == 0 && !broken {
+                text.extend_from_slice(format!(">r{k}/{mate}").as_bytes());
+                text.extend_from_slice(eol(rng));
+                for line in bases.chunks(5) {
+                    text.extend_from_slice(line);
+                    text.extend_from_slice(eol(rng));
+                }
+                continue;
+            }
+            let mut record = format!("@r{k}/{mate} c\n{}\n+\n{}\n", String::from_utf8_lossy(&bases), "I".repeat(len));
+            if broken {
+                record = match rng.below(4) {
+                    0 => record.replace('+', "-"),
+                    1 => record.replacen('@', "", 1),
+                    2 => record.replace("II", "I"),
+                    _ => format!("@r{k}/{mate}\nAC"), // truncated: the file ends here
+                };
+            }
+            text.extend_from_slice(record.as_bytes());
+            if broken && record.ends_with("AC") {
+                break;
+            }
+        }
+        text
+    }
+
+    fn file(text: Vec<u8>) -> FastqReader {
+        FastqReader::new(Box::new(std::io::Cursor::new(text)), Path::new("r.fq"))
+    }
+
+    /// Every read, or the first error, through `source` in chunks of `chunk` reads.
+    fn chunked(mut source: ReadSource, chunk: usize) -> std::result::Result<Vec<Read>, String> {
+        let (mut all, mut out) = (Vec::new(), Vec::new());
+        loop {
+            match source.next_chunk(chunk, &mut out) {
+                Ok(true) => all.append(&mut out),
+                Ok(false) => return Ok(all),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    /// The same, one record after the other on one thread (the parser alone, no cutting).
+    fn serial(mut r: FastqReader) -> std::result::Result<Vec<Read>, String> {
+        let mut all = Vec::new();
+        loop {
+            match next_single(&mut r, &mut all) {
+                Ok(true) => {}
+                Ok(false) => return Ok(all),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    /// Cut on one thread and parsed in pieces on many, records come out as the parser alone
+    /// gives them, and errors name the same record and line: across piece and chunk
+    /// boundaries, FASTA records spanning them, blank lines, mate files of different lengths.
+    #[test]
+    fn pieces_parsed_in_parallel_equal_the_serial_parser() {
+        let mut rng = crate::simulate::rng::Rng::new(7);
+        for round in 0..12 {
+            let n = 1500 + rng.below(6000) as usize;
+            let defect = (round % 3 != 0).then(|| rng.below(n as u64) as usize);
+            let text = random_file(&mut rng, n, 1, defect);
+            let want = serial(file(text.clone()));
+            for chunk in [700, 4096, 10_000] {
+                let got = chunked(ReadSource::Single(file(text.clone())), chunk);
+                assert_eq!(got, want, "round {round}, chunks of {chunk}");
+            }
+            // Mates: file 2 sometimes shorter or longer, sometimes broken.
+            let m = if round % 4 == 1 {
+                n - 1 - rng.below(3000.min(n as u64 - 1)) as usize
+            } else {
+                n + (round % 4 == 2) as usize * 2500
+            };
+            let text1 = random_file(&mut crate::simulate::rng::Rng::new(round), n, 1, None);
+            let text2 = random_file(&mut crate::simulate::rng::Rng::new(round), m, 2, defect);
+            let mut all = Vec::new();
+            let (mut a, mut b) = (file(text1.clone()), file(text2.clone()));
+            let want = loop {
+                match next_mates(&mut a, &mut b, &mut all) {
+                    Ok(true) => {}
+                    Ok(false) => break Ok(all),
+                    Err(e) => break Err(e.to_string()),
+                }
+            };
+            for chunk in [1000, 4097, 9000] {
+                let got = chunked(ReadSource::Paired(file(text1.clone()), file(text2.clone())), chunk);
+                assert_eq!(
+                    got.as_ref().map(Vec::len),
+                    want.as_ref().map(Vec::len),
+                    "round {round}, pairs, chunks of {chunk}"
+                );
+                assert_eq!(got, want, "round {round}, pairs, chunks of {chunk}");
+            }
+        }
     }
 }

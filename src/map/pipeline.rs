@@ -1,8 +1,9 @@
 //! The threads and channels that run [`Mapper`]'s steps on consecutive chunks at the same
-//! time, and nothing of the algorithm: read (FASTQ parsing) → seed and pack → align → place
-//! and the caller's `finish` (formatting) → the caller's sink (on the calling thread). Stages are joined by channels of
-//! one chunk, so at most about six chunks are alive at once; the seeding, placing and
-//! formatting inside a stage run on rayon's pool. Chunks pass every stage in input order.
+//! time, and nothing of the algorithm: read (input decompressed and cut into whole records) →
+//! parse, seed and pack → align → place and the caller's `finish` (formatting) → the caller's
+//! sink (on the calling thread). Stages are joined by channels of one chunk, so at most about
+//! six chunks are alive at once; the parsing, seeding, placing and formatting inside a stage
+//! run on rayon's pool. Chunks pass every stage in input order.
 //!
 //! A stage that fails sends its error downstream and stops; the sink's thread returns the
 //! first error. A sink that stops early (a closed pipe) drops its receiver, and every stage
@@ -10,7 +11,7 @@
 
 use super::{AlignedChunk, MapStats, Mapper, ModelGate, Stage};
 use crate::error::Result;
-use crate::io::fastq::{Read, ReadSource};
+use crate::io::fastq::{RawChunk, Read, ReadSource};
 use crate::place::Placement;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -80,9 +81,11 @@ fn run_measured<T>(
     };
     loop {
         let mut reads = Vec::with_capacity(chunk_reads);
-        if !times.time(Stage::Parse, || source.next_chunk(chunk_reads, &mut reads))? {
+        let raw = times.time(Stage::Read, || source.next_raw(chunk_reads))?;
+        if raw.is_empty() {
             break;
         }
+        times.time(Stage::Parse, || raw.parse(&mut reads))?;
         let aligned = mapper.align(mapper.seed(reads))?;
         let ready = gate.push(aligned, &sc);
         if !place(ready, &gate, &mut stats)? {
@@ -111,23 +114,29 @@ fn run_overlapped<T: Send>(
     let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
     std::thread::scope(|scope| {
-        let (read_tx, read_rx) = sync_channel::<Result<Vec<Read>>>(1);
+        let (read_tx, read_rx) = sync_channel::<Result<RawChunk>>(1);
         let (seed_tx, seed_rx) = sync_channel(1);
         let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(1);
         let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 5])>>(1);
+        // The reading thread only reads and cuts records; the seeding stage parses them on
+        // the pool.
         scope.spawn(move || loop {
-            let mut chunk = Vec::with_capacity(chunk_reads);
-            let item = source.next_chunk(chunk_reads, &mut chunk).map(|more| more.then_some(chunk));
-            let (stop, item) = match item {
-                Ok(Some(chunk)) => (false, Ok(chunk)),
-                Ok(None) => break,
+            let (stop, item) = match source.next_raw(chunk_reads) {
+                Ok(raw) if raw.is_empty() => break,
+                Ok(raw) => (false, Ok(raw)),
                 Err(e) => (true, Err(e)),
             };
             if read_tx.send(item).is_err() || stop {
                 break;
             }
         });
-        scope.spawn(move || stage(read_rx, seed_tx, |reads| Ok(mapper.seed(reads))));
+        scope.spawn(move || {
+            stage(read_rx, seed_tx, |raw| {
+                let mut reads = Vec::with_capacity(chunk_reads);
+                raw.parse(&mut reads)?;
+                Ok(mapper.seed(reads))
+            })
+        });
         scope.spawn(move || stage(seed_rx, align_tx, |chunk| mapper.align(chunk)));
         let finisher = scope.spawn(move || {
             let mut gate = ModelGate::new(paired, mapper.opts.insert_model);

@@ -11,7 +11,9 @@ use std::time::Duration;
 /// The stages, in pipeline order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
-    /// FASTQ parsing (and gzip decompression).
+    /// Reading the input, decompression included, cut into whole records (the reading thread).
+    Read,
+    /// Parsing the records (on the worker threads).
     Parse,
     /// Minimizer lookup, hit grouping, candidate windows.
     Seed,
@@ -34,7 +36,8 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
+        Stage::Read,
         Stage::Parse,
         Stage::Seed,
         Stage::Pack,
@@ -49,6 +52,7 @@ impl Stage {
     /// The stage's name in the summary.
     pub fn name(self) -> &'static str {
         match self {
+            Stage::Read => "read",
             Stage::Parse => "parse",
             Stage::Seed => "seed",
             Stage::Pack => "pack",
@@ -65,7 +69,7 @@ impl Stage {
 /// CPU time per stage over a run.
 #[derive(Debug, Default)]
 pub struct StageTimes {
-    ns: [AtomicU64; 9],
+    ns: [AtomicU64; 10],
 }
 
 impl Clone for StageTimes {
