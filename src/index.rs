@@ -21,10 +21,12 @@
 mod file;
 pub mod minimizer;
 mod reference;
+mod table;
 
 use crate::io::fasta::Contig;
 use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
+use table::Table;
 
 pub use file::{is_index_file, FORMAT_VERSION};
 pub use reference::Reference;
@@ -68,8 +70,8 @@ pub const MAX_K: u32 = 28;
 /// The hash bits each entry keeps, below the bucket's: 16-bit where they fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Keys {
-    Narrow(Vec<u16>),
-    Wide(Vec<u32>),
+    Narrow(Table<u16>),
+    Wide(Table<u32>),
 }
 
 impl Keys {
@@ -125,10 +127,10 @@ pub struct Index {
     /// All contigs' bases, concatenated (packed: see [`Index::reference`]).
     reference: Reference,
     bucket_bits: u32,
-    buckets: Vec<u32>,
+    buckets: Table<u32>,
     keys: Keys,
-    pos: Vec<u32>,
-    strand: Vec<u64>,
+    pos: Table<u32>,
+    strand: Table<u64>,
 }
 
 impl Index {
@@ -370,7 +372,7 @@ fn scan_counts(infos: &[ContigInfo], seq: &[u8], params: IndexParams, shift: u32
 struct TableBuilder {
     k: u32,
     bucket_bits: u32,
-    keys: Keys,
+    keys: BuildKeys,
     pos: Vec<u32>,
     strand: Vec<u64>,
     /// Entries per bucket, at `bucket + 1` (made cumulative by `finish`).
@@ -382,9 +384,9 @@ impl TableBuilder {
     fn new(k: u32, entries: usize) -> TableBuilder {
         let bucket_bits = bucket_bits_for(entries, k);
         let keys = if 2 * k - bucket_bits <= 16 {
-            Keys::Narrow(Vec::with_capacity(entries))
+            BuildKeys::Narrow(Vec::with_capacity(entries))
         } else {
-            Keys::Wide(Vec::with_capacity(entries))
+            BuildKeys::Wide(Vec::with_capacity(entries))
         };
         TableBuilder {
             k,
@@ -401,8 +403,8 @@ impl TableBuilder {
         let shift = 2 * self.k - self.bucket_bits;
         let low = (1u64 << shift) - 1;
         match &mut self.keys {
-            Keys::Narrow(keys) => keys.extend(entries.iter().map(|&(h, _)| (h & low) as u16)),
-            Keys::Wide(keys) => keys.extend(entries.iter().map(|&(h, _)| (h & low) as u32)),
+            BuildKeys::Narrow(keys) => keys.extend(entries.iter().map(|&(h, _)| (h & low) as u16)),
+            BuildKeys::Wide(keys) => keys.extend(entries.iter().map(|&(h, _)| (h & low) as u32)),
         }
         for &(h, v) in entries {
             let i = self.pos.len();
@@ -416,12 +418,22 @@ impl TableBuilder {
     }
 
     /// Bucket bits, cumulative bucket starts, keys, positions, strands.
-    fn finish(mut self) -> (u32, Vec<u32>, Keys, Vec<u32>, Vec<u64>) {
+    fn finish(mut self) -> (u32, Table<u32>, Keys, Table<u32>, Table<u64>) {
         for i in 1..self.buckets.len() {
             self.buckets[i] += self.buckets[i - 1];
         }
-        (self.bucket_bits, self.buckets, self.keys, self.pos, self.strand)
+        let keys = match self.keys {
+            BuildKeys::Narrow(k) => Keys::Narrow(k.into()),
+            BuildKeys::Wide(k) => Keys::Wide(k.into()),
+        };
+        (self.bucket_bits, self.buckets.into(), keys, self.pos.into(), self.strand.into())
     }
+}
+
+/// [`Keys`] while the table is built.
+enum BuildKeys {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
 }
 
 /// About one bucket per two entries, between 2^8 and 2^26 buckets, never more bits than the hash.

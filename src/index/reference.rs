@@ -3,6 +3,7 @@
 //! instead of 3.1. Windows are decoded into a caller's buffer when they are needed
 //! ([`Reference::fetch`]): a few hundred bases per alignment, a 256-entry table per byte.
 
+use super::table::Table;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -21,7 +22,7 @@ static UNPACK: [[u8; 4]; 256] = {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reference {
     /// 2-bit codes, four per byte; an N is stored as 0 (A).
-    packed: Vec<u8>,
+    packed: Table<u8>,
     len: u64,
     /// Maximal runs of N, `(start, length)`, sorted and apart.
     n_runs: Vec<(u64, u64)>,
@@ -41,13 +42,13 @@ impl Reference {
                 _ => n_runs.push((i as u64, 1)),
             }
         }
-        Reference { packed, len: codes.len() as u64, n_runs }
+        Reference { packed: packed.into(), len: codes.len() as u64, n_runs }
     }
 
     /// From the file's parts: `len` bases packed in `packed` (exactly `len.div_ceil(4)`
     /// bytes) and the N runs; `None` when they do not fit together (runs out of order,
     /// overlapping or touching, or past the end).
-    pub fn from_parts(packed: Vec<u8>, len: u64, n_runs: Vec<(u64, u64)>) -> Option<Reference> {
+    pub fn from_parts(packed: Table<u8>, len: u64, n_runs: Vec<(u64, u64)>) -> Option<Reference> {
         if packed.len() as u64 != len.div_ceil(4) {
             return None;
         }
@@ -149,9 +150,9 @@ mod tests {
             }
         }
         assert!((0..codes.len()).all(|i| r.base(i as u64) == codes[i]));
-        let back = Reference::from_parts(r.packed().to_vec(), r.len(), r.n_runs().to_vec()).unwrap();
+        let back = Reference::from_parts(r.packed().to_vec().into(), r.len(), r.n_runs().to_vec()).unwrap();
         assert_eq!(back, r);
-        assert!(Reference::from_parts(r.packed().to_vec(), r.len(), vec![(5, 3), (7, 1)]).is_none());
-        assert!(Reference::from_parts(r.packed().to_vec(), r.len(), vec![(4999, 2)]).is_none());
+        assert!(Reference::from_parts(r.packed().to_vec().into(), r.len(), vec![(5, 3), (7, 1)]).is_none());
+        assert!(Reference::from_parts(r.packed().to_vec().into(), r.len(), vec![(4999, 2)]).is_none());
     }
 }

@@ -178,6 +178,12 @@ fn any_change_to_an_index_is_refused() {
             guarded(format!("index mutant {k}"), move || Index::load(&p).map(|_| ()).map_err(|e| e.to_string()));
         let message = result.expect_err(&format!("index mutant {k} was accepted"));
         assert!(message.contains(&format!("m{k}.swi")), "mutant {k}: {message}");
+        // And read as a stream (as from a pipe), not mapped.
+        let (p, bytes) = (path.clone(), mutant.clone());
+        let result = guarded(format!("streamed index mutant {k}"), move || {
+            Index::from_bytes(&bytes, &p).map(|_| ()).map_err(|e| e.to_string())
+        });
+        result.expect_err(&format!("index mutant {k} was accepted as a stream"));
     }
     assert!(tried > MUTANTS / 2);
 }
