@@ -12,11 +12,18 @@
 //   F(i,j)   = max(H(i-1,j) - (open+ext), F(i-1,j) - ext)   ties: open   (CIGAR I)
 //   H(i,j)   = max(diag, E, F)                             ties: diag, then E, then F
 //   Boundaries: H(i,-1) = E(i,-1) = H(-1,j) = F(-1,j) = -inf (NEG_INF = -(1 << 29)).
-//   Band: cells with j - i outside diag_lo..=diag_hi have H = E = F = -inf (code 0). A strip
+//   Band: cells with j - i outside diag_lo..=diag_hi have H = E = F = -inf. A strip
 //   computes only the rows that meet the band, and masks the cells outside it.
 //
 // End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the smaller i
 // (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip penalties the alignment paid.
+//
+// Per cell: 92 SPIR-V instructions, 36 of them computing (arithmetic, comparisons, selects;
+// the rest are loads and stores of function variables and loop control, which the driver
+// keeps in registers or removes when it unrolls the strip). Counted in naga's SPIR-V for the
+// per-cell loop by tests/it/shaders.rs, which fails when this line is out of date. Before
+// 2026-12-01: 107 and 40 (H taken as max(diag, E, F) with one comparison for the source, the
+// band test from a per-row base diagonal, traceback bits no longer masked outside the band).
 //
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
@@ -254,6 +261,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             var d = h_diag_left; // H(i-1, j-1)
             h_diag_left = h_left;
             var word = 0u;
+            let dg0 = i32(j0) - i32(i); // the diagonal of column c is dg0 + c
             for (var c = 0u; c < STRIP; c++) {
                 let dstart = d <= start;
                 let diag = select(d, start, dstart) + pair_score(qi, t[c]);
@@ -263,12 +271,16 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 let f_open = h_up[c] - oe;
                 let f_ext = f_up[c] - ext;
                 let f = max(f_open, f_ext);
-                let diag_wins = diag >= e && diag >= f;
+                // H's value is the maximum whichever source the ties give it.
+                let ef = max(e, f);
+                let diag_wins = diag >= ef;
                 let hcode = select(select(3u, 2u, e >= f), select(0u, 1u, dstart), diag_wins);
-                let dg = i32(j0 + c) - i32(i);
+                let dg = dg0 + i32(c);
                 let inside = dg >= lo && dg <= hi;
-                let h = select(NEG_INF, select(max(e, f), diag, diag_wins), inside);
-                let bits = select(0u, hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext), inside);
+                let h = select(NEG_INF, max(diag, ef), inside);
+                // Bits of cells outside the band are left as computed: no traceback reaches
+                // them (their H is -inf, so no best path runs through them).
+                let bits = hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext);
                 word |= bits << (4u * c);
                 d = h_up[c];
                 h_up[c] = h;
