@@ -41,7 +41,8 @@
 // warp compute the same step of similar tasks, their stores land on consecutive words: one
 // transaction per warp instead of one per lane (the layout before this stored each task's
 // words contiguously, 32 sectors per warp store). The host passes `work_offset` = base + l and
-// `work_layout` = buffer | G << 2 | M << 9.
+// `work_layout` = buffer | G << 2 | M << 9, plus FROM_REFERENCE (below) for a window read from
+// the reference.
 //
 // After the traceback each invocation reserves room in `out` with one atomicAdd and copies
 // its runs there in order, so the host reads back results and CIGARs only, never the matrices.
@@ -101,7 +102,7 @@ struct Region {
 }
 
 fn region_of(task: Task) -> Region {
-    return Region(task.work_offset, (task.work_layout >> 2u) & 0x7fu, task.work_layout >> 9u, task.work_layout & 3u);
+    return Region(task.work_offset, (task.work_layout >> 2u) & 0x7fu, (task.work_layout >> 9u) & 0x3ffu, task.work_layout & 3u);
 }
 
 // Word of the traceback record of strip k, row rank s.
@@ -131,6 +132,13 @@ struct Out {
 @group(0) @binding(6) var<storage, read_write> work1: array<u32>;
 @group(0) @binding(7) var<storage, read_write> work2: array<u32>;
 @group(0) @binding(8) var<storage, read_write> work3: array<u32>;
+// The reference, uploaded once per run: 2-bit codes (A0 C1 G2 T3), 16 per word, the first in
+// the low bits (the packing of src/index/reference.rs). A task whose `work_layout` has
+// FROM_REFERENCE set reads its window here from position `target_offset`; the host sets it
+// only for windows without N (the packing has no N).
+@group(0) @binding(9) var<storage, read> reference: array<u32>;
+
+const FROM_REFERENCE: u32 = 2147483648u;
 
 fn query_base(pos: u32) -> u32 {
     return (queries[pos >> 2u] >> ((pos & 3u) * 8u)) & 0xffu;
@@ -138,6 +146,15 @@ fn query_base(pos: u32) -> u32 {
 
 fn target_base(pos: u32) -> u32 {
     return (targets[pos >> 2u] >> ((pos & 3u) * 8u)) & 0xffu;
+}
+
+// Base j of the task's window, from the targets array or the reference.
+fn target_code(task: Task, j: u32) -> u32 {
+    if ((task.work_layout & FROM_REFERENCE) != 0u) {
+        let p = task.target_offset + j;
+        return (reference[p >> 4u] >> ((p & 15u) * 2u)) & 3u;
+    }
+    return target_base(task.target_offset + j);
 }
 
 fn work_store(buf: u32, idx: u32, value: u32) {
@@ -225,7 +242,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         for (var c = 0u; c < STRIP; c++) {
             t[c] = 0u;
             if (c < width) {
-                t[c] = target_base(task.target_offset + j0 + c);
+                t[c] = target_code(task, j0 + c);
             }
         }
         var h_up: array<i32, STRIP>; // H(i-1, j0+c)

@@ -14,6 +14,7 @@ pub use gpu::GpuBackend;
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
+use crate::index::Reference;
 
 /// Adapter facts for the stderr line and `swmap bench`.
 #[derive(Clone, Debug)]
@@ -41,6 +42,9 @@ pub struct GpuTiming {
     pub total_ns: u64,
     /// Kernel dispatches the batch took (0 when every task went to the CPU).
     pub dispatches: usize,
+    /// Bytes of tasks, queries and windows sent to the device (windows read from the device's
+    /// copy of the reference cost nothing here).
+    pub uploaded_bytes: u64,
 }
 
 /// What the user asked for with `--backend`.
@@ -70,6 +74,13 @@ pub trait AlignBackend: Send + Sync {
 
     /// Aligns every task of `batch`.
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>>;
+
+    /// Offers the reference the batches' windows come from ([`AlignBatch::origins`]): a
+    /// backend that keeps a copy of its own (the GPU, in device memory) then reads those
+    /// windows there instead of receiving their bases. The default ignores it.
+    fn use_reference(&self, _reference: &Reference) -> Result<()> {
+        Ok(())
+    }
 
     /// Reads per chunk this backend works best with, when
     /// [`crate::options::MapOptions::chunk_reads`] leaves it open: [`CPU_CHUNK_READS`] unless

@@ -3,7 +3,9 @@
 //! per orientation and shared by all of its windows.
 
 use crate::align::{Alignment, Band, CigarOp, Scoring};
+use crate::index::Reference;
 use bytemuck::{Pod, Zeroable};
+use std::ops::Range;
 
 /// One alignment to compute: `queries[query_offset..+query_len]` against
 /// `targets[target_offset..+target_len]`, within the diagonals `diag_lo..=diag_hi` (see
@@ -41,7 +43,16 @@ pub struct AlignBatch {
     pub targets: Vec<u8>,
     /// The alignments to compute; results come back in this order.
     pub tasks: Vec<AlignTask>,
+    /// Per task, where its window starts in the reference [`AlignBatch::reference`] when it
+    /// holds no N, else [`NO_ORIGIN`]: a backend with a copy of that reference (a GPU) may
+    /// read the window there instead of receiving its bases.
+    pub origins: Vec<u64>,
+    /// The [`Reference::id`] of the reference the origins point into, if any task has one.
+    pub reference: Option<u64>,
 }
+
+/// A task whose window is not (or not wholly, or not only) a stretch of the reference.
+pub const NO_ORIGIN: u64 = u64::MAX;
 
 impl AlignBatch {
     /// An empty batch.
@@ -64,6 +75,31 @@ impl AlignBatch {
 
     /// [`AlignBatch::push_task`] with the alignment confined to `band`.
     pub fn push_banded_task(&mut self, query: (u32, u32), window: &[u8], band: Band) -> usize {
+        self.origins.push(NO_ORIGIN);
+        self.push_window(query, window, band)
+    }
+
+    /// [`AlignBatch::push_banded_task`] for the window `range` of `reference` (`window` is
+    /// scratch): the task also records where the window starts, unless it holds an N. All
+    /// such tasks of a batch must come from one reference.
+    pub fn push_reference_task(
+        &mut self,
+        query: (u32, u32),
+        reference: &Reference,
+        range: Range<u64>,
+        band: Band,
+        window: &mut Vec<u8>,
+    ) -> usize {
+        let start = range.start;
+        let bases = reference.fetch(range, window);
+        let origin = if bases.contains(&4) { NO_ORIGIN } else { start };
+        assert!(self.reference.is_none_or(|id| id == reference.id()), "windows of two references in one batch");
+        self.reference = Some(reference.id());
+        self.origins.push(origin);
+        self.push_window(query, bases, band)
+    }
+
+    fn push_window(&mut self, query: (u32, u32), window: &[u8], band: Band) -> usize {
         let target_offset = self.targets.len() as u32;
         self.targets.extend_from_slice(window);
         self.tasks.push(AlignTask {

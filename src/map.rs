@@ -122,6 +122,7 @@ impl<'a> Mapper<'a> {
     /// A mapper of `index` on `backend`; the options are checked here.
     pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
         opts.validate().map_err(Error::Options)?;
+        backend.use_reference(index.reference())?;
         Ok(Mapper { index, backend, opts, times: None })
     }
 
@@ -369,7 +370,7 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
                 *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
             };
             let band = Band { lo: w.band.0, hi: w.band.1 };
-            batch.push_banded_task(q, index.reference().fetch(w.start..w.end, &mut window), band);
+            batch.push_reference_task(q, index.reference(), w.start..w.end, band, &mut window);
         }
     }
     first_task.push(batch.len());

@@ -24,6 +24,7 @@ use super::{AlignBackend, GpuInfo, GpuTiming};
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
+use crate::index::Reference;
 use buffers::Buffers;
 use context::Context;
 use plan::Capacity;
@@ -31,7 +32,7 @@ use run::{Failure, InFlight};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 /// Work buffer memory a discrete GPU may use per dispatch before any out-of-memory error
@@ -47,8 +48,15 @@ const MIN_WORK_BUDGET: u64 = 4 << 20;
 /// H200's 132 SMs at 1,024 resident threads each (an estimate: not yet measured on one).
 const DEFAULT_MAX_TASKS: usize = 1 << 17;
 
-/// Alignments in task order, kernel time, dispatches.
-type GpuOutput = (Vec<Alignment>, Option<u64>, usize);
+/// Alignments in task order, kernel time, dispatches, bytes uploaded.
+type GpuOutput = (Vec<Alignment>, Option<u64>, usize, u64);
+
+/// The reference in device memory, 2-bit packed as in [`Reference`] (16 bases per word).
+struct DeviceReference {
+    /// [`Reference::id`] of the reference copied.
+    id: u64,
+    buffer: wgpu::Buffer,
+}
 
 /// Buffer sets per backend. One call keeps two dispatches in flight (the next uploaded and
 /// submitted while one runs, the last decoded after), so a second caller (the mapper's mate
@@ -73,6 +81,8 @@ pub struct GpuBackend {
     cigar_hint: AtomicU64,
     /// Set after a device error; the backend refuses further batches.
     broken: Mutex<Option<String>>,
+    /// The reference the mapper offered ([`AlignBackend::use_reference`]), when it fits.
+    reference: Mutex<Option<Arc<DeviceReference>>>,
     max_tasks: usize,
     /// Cap on each work buffer, below the binding limit (tests).
     max_work_buffer: u64,
@@ -113,6 +123,7 @@ impl GpuBackend {
             work_budget: AtomicU64::new(work_budget),
             cigar_hint: AtomicU64::new(4),
             broken: Mutex::new(None),
+            reference: Mutex::new(None),
             max_tasks: DEFAULT_MAX_TASKS,
             max_work_buffer: u64::MAX,
             interleave,
@@ -152,21 +163,21 @@ impl GpuBackend {
         });
         let (gpu, cpu) =
             rayon::join(|| self.align_on_gpu(batch, scoring, &short), || align_tasks(batch, scoring, &long));
-        let (gpu, kernel_ns, dispatches) = gpu?;
+        let (gpu, kernel_ns, dispatches, uploaded_bytes) = gpu?;
         let mut slots: Vec<Option<Alignment>> = vec![None; batch.len()];
         for (k, a) in short.into_iter().zip(gpu).chain(long.into_iter().zip(cpu)) {
             slots[k] = Some(a);
         }
         let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
         let total_ns = start.elapsed().as_nanos() as u64;
-        Ok((alignments, GpuTiming { kernel_ns, total_ns, dispatches }))
+        Ok((alignments, GpuTiming { kernel_ns, total_ns, dispatches, uploaded_bytes }))
     }
 
     /// Aligns `batch.tasks[ids]` on the device, in `ids` order; also the summed kernel time
     /// and the number of dispatches.
     fn align_on_gpu(&self, batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> Result<GpuOutput> {
         if ids.is_empty() {
-            return Ok((Vec::new(), self.ctx.timestamps.as_ref().map(|_| 0), 0));
+            return Ok((Vec::new(), self.ctx.timestamps.as_ref().map(|_| 0), 0, 0));
         }
         if let Some(e) = lock(&self.broken).as_ref() {
             return Err(Error::Gpu(format!("{} failed earlier in this run: {e}", self.info.name)));
@@ -214,6 +225,9 @@ impl GpuBackend {
         ids: &[usize],
     ) -> std::result::Result<GpuOutput, String> {
         let binding = binding_limit(&self.ctx.limits);
+        // Windows come from the device's reference when the batch's do.
+        let reference = lock(&self.reference).clone().filter(|r| batch.reference == Some(r.id));
+        let mut uploaded = 0u64;
         let mut slots: Vec<Option<Alignment>> = vec![None; ids.len()];
         let mut kernel_ns = self.ctx.timestamps.as_ref().map(|_| 0);
         let mut dispatches = 0;
@@ -240,7 +254,7 @@ impl GpuBackend {
         while pos < ids.len() {
             let budget = self.work_budget.load(Ordering::Relaxed);
             let cap = self.capacity(budget);
-            let chunk = plan::next_chunk(batch, ids, pos, &cap);
+            let chunk = plan::next_chunk(batch, ids, pos, &cap, reference.is_some());
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
                 slots[pos] = align_tasks(batch, sc, &ids[pos..pos + 1]).pop();
@@ -253,11 +267,14 @@ impl GpuBackend {
             let set = (0..sets.len()).find(|s| in_flight.iter().all(|f| f.set != *s)).expect("a set is free");
             let hint = self.cigar_hint.load(Ordering::Relaxed);
             let submitted = context::scoped(&self.ctx.device, || {
-                run::submit(&self.ctx, &mut sets[set], set, batch, sc, &chunk, pos, hint, binding)
+                let on_device = reference.as_deref().map(|r| &r.buffer);
+                run::submit(&self.ctx, &mut sets[set], set, batch, sc, &chunk, pos, hint, binding, on_device)
             });
             match submitted.map_err(Failure::from).and_then(|r| r) {
                 Ok(f) => {
                     in_flight.push_back(f);
+                    let tasks = std::mem::size_of_val(chunk.tasks.as_slice());
+                    uploaded += (tasks + chunk.query_span.len()) as u64 + chunk.target_bytes();
                     pos = chunk.end;
                 }
                 Err(Failure::OutOfMemory(_)) if budget / 2 >= MIN_WORK_BUDGET => {
@@ -277,7 +294,7 @@ impl GpuBackend {
             finish_oldest(&mut in_flight, sets, &mut slots)?;
         }
         let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
-        Ok((alignments, kernel_ns, dispatches))
+        Ok((alignments, kernel_ns, dispatches, uploaded))
     }
 
     /// What one dispatch may use under `work_budget` bytes of work buffers.
@@ -345,5 +362,43 @@ impl AlignBackend for GpuBackend {
 
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
         self.align_timed(batch, scoring).map(|(alignments, _)| alignments)
+    }
+
+    /// Copies the reference into device memory once (0.8 GB for a human genome), unless it is
+    /// there already or exceeds one binding (then windows are uploaded with each batch, as
+    /// for batches without origins); running out of device memory here is no error either.
+    fn use_reference(&self, reference: &Reference) -> Result<()> {
+        let mut held = lock(&self.reference);
+        if held.as_ref().is_some_and(|r| r.id == reference.id()) {
+            return Ok(());
+        }
+        *held = None;
+        let packed = reference.packed();
+        let bytes = (packed.len() as u64).next_multiple_of(4);
+        if bytes == 0 || bytes > binding_limit(&self.ctx.limits) {
+            return Ok(());
+        }
+        let made = context::scoped(&self.ctx.device, || {
+            let buffer = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("reference"),
+                size: bytes,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let whole = packed.len() / 4 * 4;
+            self.ctx.queue.write_buffer(&buffer, 0, &packed[..whole]);
+            if whole < packed.len() {
+                let mut tail = [0u8; 4];
+                tail[..packed.len() - whole].copy_from_slice(&packed[whole..]);
+                self.ctx.queue.write_buffer(&buffer, whole as u64, &tail);
+            }
+            buffer
+        });
+        match made {
+            Ok(buffer) => *held = Some(Arc::new(DeviceReference { id: reference.id(), buffer })),
+            Err(wgpu::Error::OutOfMemory { .. }) => {}
+            Err(e) => return Err(Error::Gpu(format!("{}: {}", self.info.name, context::one_line(&e.to_string())))),
+        }
+        Ok(())
     }
 }

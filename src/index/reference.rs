@@ -19,8 +19,11 @@ static UNPACK: [[u8; 4]; 256] = {
 };
 
 /// Base codes 0-4 (4 = N) of the concatenated contigs, stored packed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Reference {
+    /// Tells this reference (and its clones) from every other one in the process, so that a
+    /// GPU holding a copy knows which batches may point into it ([`Reference::id`]).
+    id: u64,
     /// 2-bit codes, four per byte; an N is stored as 0 (A).
     packed: Table<u8>,
     len: u64,
@@ -28,7 +31,27 @@ pub struct Reference {
     n_runs: Vec<(u64, u64)>,
 }
 
+impl PartialEq for Reference {
+    fn eq(&self, other: &Reference) -> bool {
+        (self.len, &self.n_runs, &self.packed) == (other.len, &other.n_runs, &other.packed)
+    }
+}
+
+impl Eq for Reference {}
+
+/// A fresh [`Reference::id`].
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Reference {
+    /// An identity that this reference and its clones share and no other one in the process
+    /// has: a batch's windows taken from it can be found again in a copy of it by position.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Packs base codes 0-4 (anything above 3 is an N).
     pub fn from_codes(codes: &[u8]) -> Reference {
         let packed: Vec<u8> = codes
@@ -42,7 +65,7 @@ impl Reference {
                 _ => n_runs.push((i as u64, 1)),
             }
         }
-        Reference { packed: packed.into(), len: codes.len() as u64, n_runs }
+        Reference { id: next_id(), packed: packed.into(), len: codes.len() as u64, n_runs }
     }
 
     /// From the file's parts: `len` bases packed in `packed` (exactly `len.div_ceil(4)`
@@ -60,7 +83,7 @@ impl Reference {
             }
             reach = end;
         }
-        Some(Reference { packed, len, n_runs })
+        Some(Reference { id: next_id(), packed, len, n_runs })
     }
 
     /// Number of bases.

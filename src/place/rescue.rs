@@ -19,7 +19,7 @@
 //! follow read lengths, never contig distances. Windows of ordinary libraries, whose proper
 //! range spans a few hundred bases, are untouched.
 
-use crate::align::Alignment;
+use crate::align::{Alignment, Band};
 use crate::backend::AlignBackend;
 use crate::batch::AlignBatch;
 use crate::dna;
@@ -129,7 +129,8 @@ pub fn rescue_mates(
                     batch.push_query(&reads[b].codes)
                 };
                 let g = contig.offset + lo;
-                batch.push_task(query, index.reference().fetch(g..g + (hi - lo), &mut window));
+                let band = Band::full(query.1 as usize, (hi - lo) as usize);
+                batch.push_reference_task(query, index.reference(), g..g + (hi - lo), band, &mut window);
                 tasks.push(RescueTask { read: b, contig: anchor.contig, start: lo, reverse });
             }
         }

@@ -8,6 +8,7 @@ use crate::support::*;
 use swmap::align::{Band, Scoring};
 use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
 use swmap::batch::AlignBatch;
+use swmap::index::Reference;
 use swmap::simulate::rng::Rng;
 use swmap::Error;
 
@@ -292,4 +293,54 @@ fn concurrent_callers_with_dispatches_in_flight_match_cpu() {
             });
         }
     });
+}
+
+/// Windows read from the device's copy of the reference (a mapper's batches): the same
+/// results as with their bases uploaded, fewer bytes sent, and windows with N (which the
+/// 2-bit copy cannot hold) or from another reference still uploaded.
+#[test]
+fn windows_from_the_device_reference_match_cpu() {
+    let Some(_) = shared_gpu() else { return };
+    let sc = Scoring::default();
+    let mut rng = Rng::new(50);
+    let codes: Vec<u8> = (0..200_000).map(|i| if (50_000..50_100).contains(&i) { 4 } else { rng.base() }).collect();
+    let reference = Reference::from_codes(&codes);
+    let mut b = AlignBatch::new();
+    let mut window = Vec::new();
+    for k in 0..400u64 {
+        // Windows anywhere, some over the N run, some at odd offsets into a packed word.
+        let start = if k % 10 == 0 { 49_900 + rng.below(150) } else { rng.below(199_000) };
+        let len = 150 + rng.below(200);
+        let bases = &codes[start as usize..(start + len) as usize];
+        let read = read_from(&mut rng, bases, 120, 30);
+        let q = b.push_query(&read);
+        let band = Band { lo: -20, hi: len as i32 - 100 };
+        b.push_reference_task(q, &reference, start..start + len, band, &mut window);
+        if k % 7 == 0 {
+            b.push_task(q, &bases[..100]); // a window given as bases among them
+        }
+    }
+    assert!(b.origins.contains(&swmap::batch::NO_ORIGIN) && b.origins.iter().any(|&o| o != swmap::batch::NO_ORIGIN));
+    let plain = GpuBackend::new(true).unwrap();
+    let (want, sent) = plain.align_timed(&b, &sc).expect("gpu backend runs");
+    assert_cpu_agrees(&want, &b, &sc);
+    let with_ref = GpuBackend::new(true).unwrap();
+    with_ref.use_reference(&reference).unwrap();
+    let (got, timing) = with_ref.align_timed(&b, &sc).expect("gpu backend runs");
+    assert_cpu_agrees(&got, &b, &sc);
+    // Exactly the windows with an origin stay home.
+    let on_device: u64 = b
+        .tasks
+        .iter()
+        .zip(&b.origins)
+        .filter(|(_, &o)| o != swmap::batch::NO_ORIGIN)
+        .map(|(t, _)| t.target_len as u64)
+        .sum();
+    assert!(on_device > 50_000);
+    assert_eq!(timing.uploaded_bytes, sent.uploaded_bytes - on_device);
+    // Another reference with the same bases is another reference: its batches upload bases.
+    with_ref.use_reference(&Reference::from_codes(&codes[..1000])).unwrap();
+    let (again, timing) = with_ref.align_timed(&b, &sc).expect("gpu backend runs");
+    assert_cpu_agrees(&again, &b, &sc);
+    assert_eq!(timing.uploaded_bytes, sent.uploaded_bytes);
 }

@@ -76,7 +76,7 @@ impl Buffers {
         let span = |r: &std::ops::Range<usize>| (r.len() as u64).next_multiple_of(4);
         grow(device, &mut self.tasks, "tasks", std::mem::size_of_val(chunk.tasks.as_slice()) as u64, limit)?;
         grow(device, &mut self.queries, "queries", span(&chunk.query_span), limit)?;
-        grow(device, &mut self.targets, "targets", span(&chunk.target_span), limit)?;
+        grow(device, &mut self.targets, "targets", chunk.target_bytes().next_multiple_of(4), limit)?;
         grow(device, &mut self.out, "out", chunk.out_words * 4, limit)?;
         for (buf, &words) in self.work.iter_mut().zip(&chunk.work_used) {
             grow(device, buf, "work", words * 4, limit)?;

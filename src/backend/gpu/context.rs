@@ -1,7 +1,7 @@
 //! The device side built once per backend: adapter choice, device, pipeline, bind-group layout,
 //! and the plumbing that turns wgpu's errors (which panic by default) into `Error::Gpu`.
 
-use super::layout::WORK_BUFFERS;
+use super::layout::{REFERENCE_BINDING, WORK_BUFFERS};
 use super::GpuInfo;
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
@@ -37,6 +37,8 @@ pub struct Context {
     pub pipeline: wgpu::ComputePipeline,
     pub layout: wgpu::BindGroupLayout,
     pub limits: wgpu::Limits,
+    /// Bound as the reference when the device holds none (binding 9 must be bound).
+    pub no_reference: wgpu::Buffer,
     /// Query set of two timestamps and nanoseconds per tick, when the device has them.
     pub timestamps: Option<(wgpu::QuerySet, f64)>,
     pub errors: ErrorLog,
@@ -131,9 +133,11 @@ fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGr
         },
         count: None,
     }];
-    // Inputs read-only (tasks, queries, targets), then `out` and the work buffers.
+    // Inputs read-only (tasks, queries, targets), then `out` and the work buffers, then the
+    // reference (read-only).
     entries.extend((1..=3).map(|b| storage_entry(b, true)));
     entries.extend((4..=4 + WORK_BUFFERS as u32).map(|b| storage_entry(b, false)));
+    entries.push(storage_entry(REFERENCE_BINDING, true));
     let layout =
         device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("align"), entries: &entries });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -202,7 +206,13 @@ pub fn open(allow_software: bool) -> Result<(Context, GpuInfo)> {
         subgroup_size: ai.subgroup_max_size,
     };
     let limits = device.limits();
-    Ok((Context { device, queue, pipeline, layout, limits, timestamps, errors }, info))
+    let no_reference = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("no reference"),
+        size: 16,
+        usage: wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    Ok((Context { device, queue, pipeline, layout, limits, no_reference, timestamps, errors }, info))
 }
 
 #[cfg(test)]

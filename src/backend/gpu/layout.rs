@@ -15,11 +15,18 @@ pub const WORKGROUP: u32 = 64;
 /// Work buffers bound per dispatch (`work0`..`work3`).
 pub const WORK_BUFFERS: usize = 4;
 
+/// Binding of the device's copy of the reference (2-bit codes, 16 per word).
+pub const REFERENCE_BINDING: u32 = 9;
+
 /// Words of `out` before the first result (word 0 is the CIGAR cursor).
 pub const OUT_HEADER: u64 = 8;
 
 /// Words per task result in `out`.
 pub const RESULT_WORDS: u64 = 8;
+
+/// Bit of `work_layout` set when the task's window is read from the device's copy of the
+/// reference, `target_offset` then being the window's reference position.
+pub const FROM_REFERENCE: u32 = 1 << 31;
 
 /// Result status: aligned.
 pub const STATUS_OK: u32 = 0;
@@ -135,6 +142,8 @@ mod tests {
                 4 + WORK_BUFFERS,
                 WORK_BUFFERS - 1
             ),
+            format!("@group(0) @binding({REFERENCE_BINDING}) var<storage, read> reference: array<u32>;"),
+            format!("const FROM_REFERENCE: u32 = {FROM_REFERENCE}u;"),
         ] {
             assert!(SHADER.contains(&line), "shaders/align.wgsl lacks `{line}`");
         }

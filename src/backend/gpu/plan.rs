@@ -1,8 +1,8 @@
 //! Splitting a batch into dispatches: each one must fit every binding in the device's
 //! per-binding limit and the work buffers in the memory budget.
 
-use super::layout::{cigar_capacity, GpuTask, WorkLayout, OUT_HEADER, RESULT_WORDS, WORK_BUFFERS};
-use crate::batch::{AlignBatch, AlignTask};
+use super::layout::{cigar_capacity, GpuTask, WorkLayout, FROM_REFERENCE, OUT_HEADER, RESULT_WORDS, WORK_BUFFERS};
+use crate::batch::{AlignBatch, AlignTask, NO_ORIGIN};
 use std::ops::Range;
 
 /// What one dispatch may use.
@@ -29,10 +29,20 @@ pub struct Chunk {
     /// Bytes of `batch.queries` and `batch.targets` the dispatch uploads.
     pub query_span: Range<usize>,
     pub target_span: Range<usize>,
+    /// With windows from the device's reference: the windows that are not, gathered (the
+    /// dispatch uploads these instead of `target_span`, which stays empty).
+    pub gathered: Option<Vec<u8>>,
     /// Words used in each work buffer.
     pub work_used: [u64; WORK_BUFFERS],
     /// Words of `out` the dispatch may fill: header, results, CIGAR capacity.
     pub out_words: u64,
+}
+
+impl Chunk {
+    /// Bytes of windows the dispatch uploads.
+    pub fn target_bytes(&self) -> u64 {
+        self.gathered.as_ref().map_or(self.target_span.len(), Vec::len) as u64
+    }
 }
 
 /// Bytes a span occupies once uploaded (whole words).
@@ -56,8 +66,13 @@ fn union(span: &Range<usize>, offset: u32, len: u32) -> Range<usize> {
 /// groups ([`WorkLayout`]) of up to `cap.interleave` tasks, each region wholly in one buffer: a
 /// group closes when it is full or the next task would not fit beside it, and the next one
 /// starts where it ends, or in the next buffer.
-pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacity) -> Chunk {
-    let mut chunk = Chunk { end: start, out_words: OUT_HEADER, ..Chunk::default() };
+///
+/// With `from_reference`, tasks with an origin ([`AlignBatch::origins`]) take their windows
+/// from the device's copy of the reference: their `target_offset` is the window's reference
+/// position and they upload no bases.
+pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacity, from_reference: bool) -> Chunk {
+    let gathered = from_reference.then(Vec::new);
+    let mut chunk = Chunk { end: start, out_words: OUT_HEADER, gathered, ..Chunk::default() };
     let word_limit = cap.binding_bytes / 4;
     // The open group: its layout, where its region starts, its first task in `chunk.tasks`.
     let mut group = WorkLayout::default();
@@ -68,13 +83,22 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
         let count = chunk.tasks.len() as u64 + 1;
         let needs_room = t.query_len > 0 && t.target_len > 0;
         let out_words = chunk.out_words + RESULT_WORDS + if needs_room { cigar_capacity(t) } else { 0 };
+        let origin = batch.origins.get(id).copied().unwrap_or(NO_ORIGIN);
+        let on_device = from_reference && origin != NO_ORIGIN && origin + t.target_len as u64 <= u32::MAX as u64;
         let query_span = union(&chunk.query_span, t.query_offset, t.query_len);
-        let target_span = union(&chunk.target_span, t.target_offset, t.target_len);
+        let (target_span, target_bytes) = match &chunk.gathered {
+            Some(g) => (0..0, g.len() as u64 + if on_device { 0 } else { t.target_len as u64 }),
+            None => {
+                let span = union(&chunk.target_span, t.target_offset, t.target_len);
+                let bytes = span_bytes(&span);
+                (span, bytes)
+            }
+        };
         if count > cap.max_tasks as u64
             || count * std::mem::size_of::<GpuTask>() as u64 > cap.binding_bytes
             || out_words > word_limit
             || span_bytes(&query_span) > cap.binding_bytes
-            || span_bytes(&target_span) > cap.binding_bytes
+            || target_bytes.next_multiple_of(4) > cap.binding_bytes
         {
             break;
         }
@@ -96,7 +120,20 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
             grown = next;
         }
         group = grown;
-        chunk.tasks.push(GpuTask { task: *t, work_offset: 0, work_layout: 0 });
+        let task = match (on_device, &mut chunk.gathered) {
+            (true, _) => GpuTask {
+                task: AlignTask { target_offset: origin as u32, ..*t },
+                work_offset: 0,
+                work_layout: FROM_REFERENCE,
+            },
+            (false, Some(g)) => {
+                let at = g.len() as u32;
+                g.extend_from_slice(batch.target(t));
+                GpuTask { task: AlignTask { target_offset: at, ..*t }, work_offset: 0, work_layout: 0 }
+            }
+            (false, None) => GpuTask { task: *t, work_offset: 0, work_layout: 0 },
+        };
+        chunk.tasks.push(task);
         chunk.out_words = out_words;
         chunk.query_span = query_span;
         chunk.target_span = target_span;
@@ -104,10 +141,13 @@ pub fn next_chunk(batch: &AlignBatch, ids: &[usize], start: usize, cap: &Capacit
     }
     close(&mut chunk, first, &group, base);
     let (q0, t0) = (chunk.query_span.start as u32, chunk.target_span.start as u32);
+    let rebase_targets = chunk.gathered.is_none();
     for g in &mut chunk.tasks {
         let AlignTask { query_offset, query_len, target_offset, target_len, .. } = &mut g.task;
         *query_offset = if *query_len == 0 { 0 } else { *query_offset - q0 };
-        *target_offset = if *target_len == 0 { 0 } else { *target_offset - t0 };
+        if rebase_targets {
+            *target_offset = if *target_len == 0 { 0 } else { *target_offset - t0 };
+        }
     }
     chunk
 }
@@ -122,7 +162,7 @@ fn close(chunk: &mut Chunk, first: usize, layout: &WorkLayout, base: u64) {
     let packed = layout.pack();
     for (lane, g) in chunk.tasks[first..].iter_mut().enumerate() {
         g.work_offset = (base + lane as u64) as u32;
-        g.work_layout = packed;
+        g.work_layout = packed | g.work_layout & FROM_REFERENCE;
     }
     chunk.work_used[layout.buffer as usize] = base + layout.words();
 }
@@ -155,7 +195,7 @@ mod tests {
     fn offsets_are_rebased_to_the_uploaded_spans() {
         let b = batch(&[(10, 20), (0, 5), (3, 0), (7, 9)]);
         let ids: Vec<usize> = (1..4).collect();
-        let c = next_chunk(&b, &ids, 0, &roomy());
+        let c = next_chunk(&b, &ids, 0, &roomy(), false);
         assert_eq!(c.end, 3);
         assert_eq!(c.query_span, 10..20); // the empty query of task 2 adds nothing
         assert_eq!(c.target_span, 20..34);
@@ -172,21 +212,21 @@ mod tests {
         let b = batch(&[(8, 8); 10]); // 18 + 8 = 26 words each
         let cap = Capacity { work_words: 60, work_buffers: 2, ..roomy() };
         let ids: Vec<usize> = (0..10).collect();
-        let c = next_chunk(&b, &ids, 0, &cap);
+        let c = next_chunk(&b, &ids, 0, &cap, false);
         assert_eq!(c.end, 4);
         // Two groups of two interleaved lanes, one per buffer.
         let two = |buffer| WorkLayout { buffer, tasks: 2, rows: 8, strips: 1 }.pack();
         let placed: Vec<_> = c.tasks.iter().map(|g| (g.work_layout, g.work_offset)).collect();
         assert_eq!(placed, [(two(0), 0), (two(0), 1), (two(1), 0), (two(1), 1)]);
         assert_eq!(c.work_used[..2], [52, 52]);
-        assert_eq!(next_chunk(&b, &ids, 4, &cap).end, 8);
+        assert_eq!(next_chunk(&b, &ids, 4, &cap, false).end, 8);
     }
 
     #[test]
     fn full_groups_are_one_workgroup_each() {
         let b = batch(&[(4, 4); 150]); // 10 + 4 = 14 words each
         let ids: Vec<usize> = (0..150).collect();
-        let c = next_chunk(&b, &ids, 0, &roomy());
+        let c = next_chunk(&b, &ids, 0, &roomy(), false);
         assert_eq!(c.end, 150);
         let layout = |k: usize| c.tasks[k].work_layout;
         let full = WorkLayout { buffer: 0, tasks: WORKGROUP, rows: 4, strips: 1 }.pack();
@@ -196,7 +236,7 @@ mod tests {
         assert_eq!(offsets, [0, 63, 64 * 14, 64 * 14 + 63, 128 * 14, 128 * 14 + 21]);
         assert_eq!(c.work_used[0], 150 * 14);
         // One task a group: each task's words contiguous.
-        let c = next_chunk(&b, &ids, 0, &Capacity { interleave: 1, ..roomy() });
+        let c = next_chunk(&b, &ids, 0, &Capacity { interleave: 1, ..roomy() }, false);
         assert!(c.tasks.iter().enumerate().all(|(k, g)| g.work_offset == 14 * k as u32));
         assert!(c.tasks.iter().all(|g| g.work_layout == WorkLayout { buffer: 0, tasks: 1, rows: 4, strips: 1 }.pack()));
     }
@@ -205,17 +245,17 @@ mod tests {
     fn task_count_and_binding_limits_split_the_batch() {
         let b = batch(&[(4, 4); 10]);
         let ids: Vec<usize> = (0..10).collect();
-        assert_eq!(next_chunk(&b, &ids, 0, &Capacity { max_tasks: 3, ..roomy() }).end, 3);
+        assert_eq!(next_chunk(&b, &ids, 0, &Capacity { max_tasks: 3, ..roomy() }, false).end, 3);
         // out: 8 header words, then 8 result words + 10 CIGAR words per task.
         let tight = Capacity { binding_bytes: 4 * (8 + 18 * 2), ..roomy() };
-        assert_eq!(next_chunk(&b, &ids, 0, &tight).end, 2);
+        assert_eq!(next_chunk(&b, &ids, 0, &tight, false).end, 2);
     }
 
     #[test]
     fn a_task_too_large_alone_gives_an_empty_chunk() {
         let b = batch(&[(4, 4), (100, 4000)]);
         let cap = Capacity { work_words: 1000, ..roomy() };
-        let c = next_chunk(&b, &[1, 0], 0, &cap);
+        let c = next_chunk(&b, &[1, 0], 0, &cap, false);
         assert_eq!((c.end, c.tasks.len()), (0, 0));
     }
 }

@@ -4,7 +4,7 @@
 
 use super::buffers::{Buffers, TIMESTAMP_BYTES};
 use super::context::{one_line, scoped, Context};
-use super::layout::{Params, OUT_HEADER, RESULT_WORDS, STATUS_OK, WORKGROUP};
+use super::layout::{Params, OUT_HEADER, REFERENCE_BINDING, RESULT_WORDS, STATUS_OK, WORKGROUP};
 use super::plan::Chunk;
 use crate::align::{Alignment, Cigar, Scoring};
 use crate::batch::AlignBatch;
@@ -136,6 +136,7 @@ pub fn submit(
     start: usize,
     cigar_hint: u64,
     binding_limit: u64,
+    reference: Option<&wgpu::Buffer>,
 ) -> Result<InFlight, Failure> {
     let n = chunk.tasks.len() as u64;
     let params = Params::new(sc, n as u32);
@@ -149,7 +150,10 @@ pub fn submit(
     q.write_buffer(&bufs.params, 0, bytemuck::bytes_of(&params));
     q.write_buffer(&bufs.tasks, 0, bytemuck::cast_slice(&chunk.tasks));
     upload_span(q, &bufs.queries, &batch.queries, &chunk.query_span);
-    upload_span(q, &bufs.targets, &batch.targets, &chunk.target_span);
+    match &chunk.gathered {
+        Some(g) => upload_span(q, &bufs.targets, g, &(0..g.len())),
+        None => upload_span(q, &bufs.targets, &batch.targets, &chunk.target_span),
+    }
     q.write_buffer(&bufs.out, 0, &[0u8; 4]); // the CIGAR cursor
 
     let mut entries = vec![
@@ -160,12 +164,14 @@ pub fn submit(
             resource: binding(&bufs.tasks, std::mem::size_of_val(chunk.tasks.as_slice()) as u64),
         },
         wgpu::BindGroupEntry { binding: 2, resource: binding(&bufs.queries, chunk.query_span.len() as u64) },
-        wgpu::BindGroupEntry { binding: 3, resource: binding(&bufs.targets, chunk.target_span.len() as u64) },
+        wgpu::BindGroupEntry { binding: 3, resource: binding(&bufs.targets, chunk.target_bytes()) },
         wgpu::BindGroupEntry { binding: 4, resource: binding(&bufs.out, chunk.out_words * 4) },
     ];
     for (b, buf) in bufs.work.iter().enumerate() {
         entries.push(wgpu::BindGroupEntry { binding: 5 + b as u32, resource: buf.as_entire_binding() });
     }
+    let reference = reference.unwrap_or(&ctx.no_reference);
+    entries.push(wgpu::BindGroupEntry { binding: REFERENCE_BINDING, resource: reference.as_entire_binding() });
     let group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: None,
         layout: &ctx.layout,
