@@ -296,25 +296,26 @@ impl<'a> Mapper<'a> {
 
     /// Align the batch on the backend, and turn each read's results into its hits.
     fn align(&self, chunk: SeededChunk) -> Result<AlignedChunk> {
-        let alns: Vec<Alignment> =
+        let mut alns: Vec<Alignment> =
             self.timed(Stage::Align, || align_checked(self.backend, &chunk.batch, &self.opts.scoring))?;
         let hits = self.timed(Stage::Hits, || {
-            (0..chunk.reads.len())
+            // Each read's results, to move their CIGARs into its hits.
+            let mut per_read = Vec::with_capacity(chunk.reads.len());
+            let mut rest = alns.as_mut_slice();
+            for i in 0..chunk.reads.len() {
+                let (mine, after) =
+                    std::mem::take(&mut rest).split_at_mut(chunk.first_task[i + 1] - chunk.first_task[i]);
+                per_read.push(mine);
+                rest = after;
+            }
+            per_read
                 .into_par_iter()
-                .map(|i| {
+                .enumerate()
+                .map(|(i, alns)| {
                     let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
                     let (read, seeds) = (&chunk.reads[i], &chunk.seeds[i]);
                     let seed = tie_seed(&read.name);
-                    ReadHits::new(
-                        self.index,
-                        &read.codes,
-                        seed,
-                        seeds,
-                        &chunk.batch,
-                        tasks.clone(),
-                        &alns[tasks],
-                        &self.opts,
-                    )
+                    ReadHits::new(self.index, &read.codes, seed, seeds, &chunk.batch, tasks, alns, &self.opts)
                 })
                 .collect()
         });
