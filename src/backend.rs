@@ -64,8 +64,12 @@ pub enum BackendChoice {
 /// time 0.45 s instead of 0.9 s), at no cost in CPU time.
 pub const CPU_CHUNK_READS: usize = 10_000;
 
-/// Reads per chunk on a GPU: a hardware GPU needs large batches to be filled.
-pub const GPU_CHUNK_READS: usize = 200_000;
+/// Reads per chunk on a GPU: some 77,000 tasks a batch, about half an H200's resident
+/// invocations, which is no loss while the host takes some 30 times the kernel's time per
+/// read (docs/benchmarks.md). 200,000 kept memory growing with the input (chr20 on lavapipe:
+/// 945 MiB for 100k pairs, 1.77 GB for 400k: about five chunks of some 250 MB alive across
+/// the stages); at 50,000 it is flat (see docs/benchmarks.md), lavapipe 3% slower.
+pub const GPU_CHUNK_READS: usize = 50_000;
 
 /// The interface the mapper aligns through.
 pub trait AlignBackend: Send + Sync {

@@ -143,7 +143,7 @@ pub struct Args {
     #[arg(long)]
     pub stats: bool,
     /// Reads per processing chunk (speed and memory only; output is identical for any value).
-    /// (default: 10,000 on the CPU, 200,000 on a GPU)
+    /// (default: 10,000 on the CPU, 50,000 on a GPU)
     #[arg(long, hide = true, env = "SWMAP_CHUNK_READS")]
     pub chunk_reads: Option<usize>,
 }

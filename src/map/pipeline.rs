@@ -103,6 +103,19 @@ fn with_model(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) 
     stats
 }
 
+/// Chunks waiting between two stages: one for small chunks (the CPU backend's 10,000 reads),
+/// so that a stage finds work ready; none for large ones (a GPU's 200,000 reads, some 250 MB
+/// each at their largest), each stage then handing its chunk straight to the next, so that
+/// at most one chunk per stage is alive and memory stays flat (chr20, 400k pairs on the GPU
+/// backend: 1.77 GB peak with one queued, see docs/benchmarks.md).
+fn queued_chunks(chunk_reads: usize) -> usize {
+    if chunk_reads > 50_000 {
+        0
+    } else {
+        1
+    }
+}
+
 /// The stages on their own threads, consecutive chunks in flight at once.
 fn run_overlapped<T: Send>(
     mapper: &Mapper,
@@ -114,10 +127,11 @@ fn run_overlapped<T: Send>(
     let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
     std::thread::scope(|scope| {
-        let (read_tx, read_rx) = sync_channel::<Result<RawChunk>>(1);
-        let (seed_tx, seed_rx) = sync_channel(1);
-        let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(1);
-        let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 5])>>(1);
+        let queued = queued_chunks(chunk_reads);
+        let (read_tx, read_rx) = sync_channel::<Result<RawChunk>>(queued);
+        let (seed_tx, seed_rx) = sync_channel(queued);
+        let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(queued);
+        let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 5])>>(queued);
         // The reading thread only reads and cuts records; the seeding stage parses them on
         // the pool.
         scope.spawn(move || loop {
