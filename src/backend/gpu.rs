@@ -43,10 +43,12 @@ const DISCRETE_WORK_BUDGET: u64 = 8 << 30;
 const MIN_WORK_BUDGET: u64 = 4 << 20;
 
 /// Tasks per dispatch unless [`GpuBackend::with_max_tasks_per_dispatch`] says otherwise. A
-/// GPU chunk (200,000 reads, some 300,000 tasks) then takes two or three dispatches, so that
-/// uploads and decoding overlap the kernel; 131,072 invocations are about one full load of an
-/// H200's 132 SMs at 1,024 resident threads each (an estimate: not yet measured on one).
-const DEFAULT_MAX_TASKS: usize = 1 << 17;
+/// mapper's GPU chunk (50,000 reads, some 77,000 tasks) then takes three dispatches, so that
+/// its upload and decoding overlap the kernel. An estimate, not yet measured on a GPU: 32,768
+/// invocations are a quarter of an H200's resident ones, and consecutive dispatches into
+/// different buffer sets may run side by side; lavapipe ran 100k chr20 pairs as fast as with
+/// 131,072 (3.24-3.38 s against 3.36-3.42).
+const DEFAULT_MAX_TASKS: usize = 1 << 15;
 
 /// Alignments in task order, kernel time, dispatches, bytes uploaded.
 type GpuOutput = (Vec<Alignment>, Option<u64>, usize, u64);
