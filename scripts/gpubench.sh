@@ -65,6 +65,16 @@ for win in 190 300; do
   row "kernel 150x$win	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	cpu $(grep -E '^cpu:' "$b" | grep -oE '[0-9.]+ GCUPS' | head -1)	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
 done
 
+# ---- 4b. tuning sweep (speed only, results never change): traceback interleave width ----------
+# SWMAP_GPU_INTERLEAVE sets how many tasks' traceback words are interleaved (default: the
+# adapter's subgroup size, 32 on NVIDIA); 1 is each task's words contiguous.
+for il in 1 8 32 64; do
+  b="$OUT/bench-il$il.txt"
+  SWMAP_GPU_INTERLEAVE=$il timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$b" 2>&1
+  log "bench 150x190 interleave $il rc=$? $(grep -E 'gpu kernel' "$b")"
+  row "kernel 150x190 interleave $il	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers"
+done
+
 # ---- 5. end to end: reads/s, index load included ------------------------------------------------
 per_read() { # wall "user sys" -> the row's tail
   awk -v r=$READS -v w="$1" -v c="$2" 'BEGIN{split(c,a," "); printf "%.0f reads/s\twall %s s\tcpu %s+%s s\t%.1f us cpu/read", r/w, w, a[1], a[2], 1e6*(a[1]+a[2])/r}'
@@ -85,6 +95,10 @@ rm -f "$W/cpu.sam"
 run_map "swmap-gpu-t$HALF" gpu "$HALF" "$W/gpu-half.sam"
 run_map "swmap-cpu-t$HALF" cpu "$HALF" "$W/cpu-half.sam"
 rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
+# The chunk and dispatch sizes before 2026-12-01 (200,000 reads, 131,072 tasks), for comparison.
+SWMAP_CHUNK_READS=200000 SWMAP_GPU_DISPATCH_TASKS=131072 run_map "swmap-gpu-t$THREADS-chunk200k" gpu "$THREADS" "$W/gpu-big.sam"
+cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/gpu-big.sam") || { log "chunk200k output DIFFERS"; row "SAM gpu chunk200k vs gpu	DIFFERENT"; }
+rm -f "$W/gpu-big.sam"
 run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
 run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
 rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"

@@ -117,6 +117,23 @@ impl GpuBackend {
         // vector and the 8-lane batches of a workgroup one after another, wider groups than
         // that share cache lines between batches: 64 measured 1.78 -> 1.23 GCUPS there.
         let interleave = info.subgroup_size.clamp(1, layout::WORKGROUP);
+        // Tuning knobs for a GPU session that cannot rebuild (scripts/gpubench.sh sweeps
+        // them): SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results never change.
+        let knob = |name: &str, range: std::ops::RangeInclusive<usize>| -> Result<Option<usize>> {
+            match std::env::var(name) {
+                Err(_) => Ok(None),
+                Ok(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if range.contains(&n) => Ok(Some(n)),
+                    _ => Err(Error::Gpu(format!(
+                        "{name}={v}: expected a number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ))),
+                },
+            }
+        };
+        let max_tasks = knob("SWMAP_GPU_DISPATCH_TASKS", 1..=u32::MAX as usize)?.unwrap_or(DEFAULT_MAX_TASKS);
+        let interleave = knob("SWMAP_GPU_INTERLEAVE", 1..=layout::WORKGROUP as usize)?.map_or(interleave, |n| n as u32);
         Ok(GpuBackend {
             info,
             ctx,
@@ -126,7 +143,7 @@ impl GpuBackend {
             cigar_hint: AtomicU64::new(4),
             broken: Mutex::new(None),
             reference: Mutex::new(None),
-            max_tasks: DEFAULT_MAX_TASKS,
+            max_tasks,
             max_work_buffer: u64::MAX,
             interleave,
         })

@@ -54,3 +54,30 @@ fn bench_rejects_a_window_shorter_than_the_read() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--window 100 is shorter than --read-len 150"));
 }
+
+/// The GPU's tuning knobs (for a GPU session that cannot rebuild) change speed only; a value
+/// out of range is a one-line error.
+#[test]
+fn gpu_tuning_knobs_keep_results_identical_and_refuse_nonsense() {
+    if !backends().contains(&"gpu") {
+        return;
+    }
+    for (knob, value) in
+        [("SWMAP_GPU_INTERLEAVE", "1"), ("SWMAP_GPU_INTERLEAVE", "64"), ("SWMAP_GPU_DISPATCH_TASKS", "7")]
+    {
+        let out = ok(swmap().args(["bench", "--backend", "all", "--pairs", "200", "--repeats", "1"]).env(knob, value));
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("identical:  yes (all 200 alignments)"), "{knob}={value}: {out}");
+        if knob == "SWMAP_GPU_DISPATCH_TASKS" {
+            assert!(out.contains("29 dispatches"), "{out}");
+        }
+    }
+    for (knob, value) in
+        [("SWMAP_GPU_INTERLEAVE", "65"), ("SWMAP_GPU_DISPATCH_TASKS", "0"), ("SWMAP_GPU_INTERLEAVE", "x")]
+    {
+        let out = run(swmap().args(["bench", "--backend", "gpu", "--pairs", "10"]).env(knob, value));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{knob}={value}: {err}");
+        assert!(err.contains(knob) && err.trim().lines().count() == 1, "{err}");
+    }
+}
