@@ -12,18 +12,20 @@
 //   F(i,j)   = max(H(i-1,j) - (open+ext), F(i-1,j) - ext)   ties: open   (CIGAR I)
 //   H(i,j)   = max(diag, E, F)                             ties: diag, then E, then F
 //   Boundaries: H(i,-1) = E(i,-1) = H(-1,j) = F(-1,j) = -inf (NEG_INF = -(1 << 29)).
-//   Band: cells with j - i outside diag_lo..=diag_hi have H = E = F = -inf. A strip
-//   computes only the rows that meet the band, and masks the cells outside it.
+//   Band: cells with j - i outside diag_lo..=diag_hi have H = -inf (E and F there are left
+//   as computed: what a cell inside reads of them is far below any score; see the cell
+//   loop). A strip computes only the rows that meet the band, and masks H outside it.
 //
 // End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the smaller i
 // (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip penalties the alignment paid.
 //
-// Per cell: 92 SPIR-V instructions, 36 of them computing (arithmetic, comparisons, selects;
+// Per cell: 78 SPIR-V instructions, 32 of them computing (arithmetic, comparisons, selects;
 // the rest are loads and stores of function variables and loop control, which the driver
 // keeps in registers or removes when it unrolls the strip). Counted in naga's SPIR-V for the
 // per-cell loop by tests/it/shaders.rs, which fails when this line is out of date. Before
-// 2026-12-01: 107 and 40 (H taken as max(diag, E, F) with one comparison for the source, the
-// band test from a per-row base diagonal, traceback bits no longer masked outside the band).
+// 2026-12-01: 107 and 40 (since then: H taken as max(diag, E, F) with one comparison for its
+// source, the band test as one unsigned comparison against a per-row base, only H masked
+// outside the band, traceback bits not at all).
 //
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
@@ -223,6 +225,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         write_result(id, NEG_INF, 0u, 0u, 0u, 0u, 0u, 0u, STATUS_OK);
         return;
     }
+    let span = u32(hi - lo);
     let oe = params.gap_open + params.gap_extend;
     let ext = params.gap_extend;
     let strips = (n + STRIP - 1u) / STRIP;
@@ -278,7 +281,10 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             var d = h_diag_left; // H(i-1, j-1)
             h_diag_left = h_left;
             var word = 0u;
-            let dg0 = i32(j0) - i32(i); // the diagonal of column c is dg0 + c
+            // Column c is inside the band when its diagonal j0 + c - i lies in lo..=hi, that is
+            // when (j0 + c - i - lo) as unsigned is at most span: one addition and one
+            // comparison per cell (u32 arithmetic wraps, so a negative dl0 works too).
+            let dl0 = u32(i32(j0) - i32(i) - lo);
             for (var c = 0u; c < STRIP; c++) {
                 let dstart = d <= start;
                 let diag = select(d, start, dstart) + pair_score(qi, t[c]);
@@ -292,8 +298,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 let ef = max(e, f);
                 let diag_wins = diag >= ef;
                 let hcode = select(select(3u, 2u, e >= f), select(0u, 1u, dstart), diag_wins);
-                let dg = dg0 + i32(c);
-                let inside = dg >= lo && dg <= hi;
+                let inside = dl0 + c <= span;
                 let h = select(NEG_INF, max(diag, ef), inside);
                 // Bits of cells outside the band are left as computed: no traceback reaches
                 // them (their H is -inf, so no best path runs through them).
@@ -301,9 +306,14 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 word |= bits << (4u * c);
                 d = h_up[c];
                 h_up[c] = h;
-                f_up[c] = select(NEG_INF, f, inside);
+                // E and F of cells outside the band are left as computed: no cell inside reads
+                // a finite one. E runs along a row and F down a column, and both leave the
+                // band only towards cells further outside (to the right of its upper edge,
+                // below its lower one); what flows in from the other side started at H = -inf
+                // there and stays far below any score, so it never wins a cell or a traceback.
+                f_up[c] = f;
                 h_left = h;
-                e_left = select(NEG_INF, e, inside);
+                e_left = e;
             }
             h_col[i] = h_left;
             e_col[i] = e_left;
