@@ -30,6 +30,7 @@ use table::Table;
 
 pub use file::{is_index_file, FORMAT_VERSION};
 pub use reference::Reference;
+pub use table::exit_on_bus_errors;
 
 /// Seed parameters, stored in the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

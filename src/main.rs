@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     // First, while the process has one thread: every thread started later inherits the
     // blocked signals, which one thread of ours receives to remove temporary output files.
     swmap::io::output::remove_temporary_files_on_signals();
+    swmap::index::exit_on_bus_errors();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Index(args) => cli::index::run(args),

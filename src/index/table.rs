@@ -148,6 +148,46 @@ impl Mapping {
     }
 }
 
+/// A mapped file truncated or overwritten in place (`cp new.swi old.swi` while a run uses
+/// it) takes its pages away, and the next read of one raises SIGBUS, which would end the
+/// process with "Bus error" and nothing more. Installs a handler that says what happened in
+/// one line, then ends the process as SIGTERM would (through
+/// [`crate::io::output::remove_temporary_files_on_signals`], which removes the temporary
+/// output; the named output is never created). For programs, not libraries: `swmap`'s `main`
+/// calls it after that one; a program embedding swmap decides about its own signals.
+#[cfg(unix)]
+pub fn exit_on_bus_errors() {
+    extern "C" fn on_bus_error(_: libc::c_int) {
+        const MESSAGE: &[u8] = b"swmap: error: a mapped index file was truncated or overwritten while in use \
+(replace an index with `swmap index -o`, which writes a new file, or copy it to a new name)\n";
+        // SAFETY: write(2), kill(2), getpid(2) and pause(2) are async-signal-safe; MESSAGE is
+        // static. Returning would fault again, so the thread waits for the SIGTERM to end
+        // the process.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::kill(libc::getpid(), libc::SIGTERM);
+            loop {
+                libc::pause();
+            }
+        }
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a handler that only calls async-signal-safe functions, installed with a
+        // zeroed (empty) mask and no flags.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_bus_error as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
+
+/// Without Unix signals there is nothing to install.
+#[cfg(not(unix))]
+pub fn exit_on_bus_errors() {}
+
 impl Drop for Mapping {
     fn drop(&mut self) {
         #[cfg(unix)]

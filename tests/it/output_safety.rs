@@ -212,3 +212,29 @@ fn eval_outputs_never_overwrite_its_inputs() {
     ok(swmap().args(["eval", "in.sam", "--tsv", "t.tsv", "--plot", "p.svg"]).current_dir(&dir));
     assert!(dir.join("t.tsv").exists() && dir.join("p.svg").exists());
 }
+
+/// An index file truncated while a run has it mapped (`cp` over it in place) is a one-line
+/// error and a failed exit, not "Bus error"; the temporary output is removed and no final
+/// output appears.
+#[test]
+fn index_truncated_while_mapped_is_an_error_and_leaves_nothing() {
+    let dir = scratch("index-truncated");
+    let bin = SWMAP;
+    let r = data("ref.fa.gz");
+    let r = r.display();
+    // The first progress line (after the first 2,000-read chunk) says mapping is under way.
+    let script = format!(
+        "{bin} simulate {r} -n 200000 --paired -o sim 2>/dev/null && {bin} index {r} -o idx.swi 2>/dev/null && \
+         {{ {bin} map idx.swi sim_1.fq sim_2.fq --backend cpu -t 2 --chunk-reads 2000 --progress --progress-seconds 0 \
+            -o out.sam 2> err & pid=$!; \
+           for i in $(seq 500); do grep -q ' reads/s, ' err && break; sleep 0.01; done; \
+           truncate -s 100 idx.swi; wait $pid; echo $?; }}"
+    );
+    let out = sh(&script, &dir);
+    let status: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("an exit status");
+    let err = std::fs::read_to_string(dir.join("err")).unwrap();
+    assert_ne!(status, 0, "{err}");
+    assert!(err.contains("swmap: error: a mapped index file was truncated or overwritten while in use"), "{err}");
+    let left: Vec<String> = file_names(&dir).into_iter().filter(|f| f.contains("out.sam")).collect();
+    assert!(left.is_empty(), "left {left:?}");
+}
