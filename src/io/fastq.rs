@@ -765,8 +765,15 @@ mod tests {
     }
 
     /// A file of `n` records, FASTQ mostly, some FASTA over several lines, blank lines and
-    /// CRLF here and there; with `defect`, record `defect` is broken one of several ways.
-    fn random_file(rng: &mut crate::simulate::rng::Rng, n: usize, mate: u8, defect: Option<usize>) -> Vec<u8> {
+    /// CRLF here and there; with `defect`, record `defect` is broken one of several ways;
+    /// `per_name` records share each name (2: interleaved pairs).
+    fn random_file(
+        rng: &mut crate::simulate::rng::Rng,
+        n: usize,
+        mate: u8,
+        defect: Option<usize>,
+        per_name: usize,
+    ) -> Vec<u8> {
         let mut text = Vec::new();
         let eol = |rng: &mut crate::simulate::rng::Rng| if rng.below(20) == 0 { &b"\r\n"[..] } else { &b"\n"[..] };
         for k in 0..n {
@@ -776,8 +783,9 @@ mod tests {
             let len = 1 + rng.below(12) as usize;
             let bases: Vec<u8> = (0..len).map(|_| b"ACGTN"[rng.below(5) as usize]).collect();
             let broken = defect == Some(k);
+            let name = k / per_name;
             if rng.below(10) == 0 && !broken {
-                text.extend_from_slice(format!(">r{k}/{mate}").as_bytes());
+                text.extend_from_slice(format!(">r{name}/{mate}").as_bytes());
                 text.extend_from_slice(eol(rng));
                 for line in bases.chunks(5) {
                     text.extend_from_slice(line);
@@ -785,13 +793,14 @@ mod tests {
                 }
                 continue;
             }
-            let mut record = format!("@r{k}/{mate} c\n{}\n+\n{}\n", String::from_utf8_lossy(&bases), "I".repeat(len));
+            let mut record =
+                format!("@r{name}/{mate} c\n{}\n+\n{}\n", String::from_utf8_lossy(&bases), "I".repeat(len));
             if broken {
                 record = match rng.below(4) {
                     0 => record.replace('+', "-"),
                     1 => record.replacen('@', "", 1),
                     2 => record.replace("II", "I"),
-                    _ => format!("@r{k}/{mate}\nAC"), // truncated: the file ends here
+                    _ => format!("@r{name}/{mate}\nAC"), // truncated: the file ends here
                 };
             }
             text.extend_from_slice(record.as_bytes());
@@ -839,11 +848,30 @@ mod tests {
         for round in 0..12 {
             let n = 1500 + rng.below(6000) as usize;
             let defect = (round % 3 != 0).then(|| rng.below(n as u64) as usize);
-            let text = random_file(&mut rng, n, 1, defect);
+            let text = random_file(&mut rng, n, 1, defect, 1);
             let want = serial(file(text.clone()));
             for chunk in [700, 4096, 10_000] {
                 let got = chunked(ReadSource::Single(file(text.clone())), chunk);
                 assert_eq!(got, want, "round {round}, chunks of {chunk}");
+            }
+            // The same file read as interleaved pairs (an odd count, or names that differ,
+            // are errors found by the parser at the same record).
+            let text = random_file(&mut crate::simulate::rng::Rng::new(round + 100), n, 1, defect, 2);
+            let mut all = Vec::new();
+            let mut r = file(text.clone());
+            let want = loop {
+                match next_interleaved(&mut r, &mut all) {
+                    Ok(true) => {}
+                    Ok(false) => break Ok(all),
+                    Err(e) => break Err(e.to_string()),
+                }
+            };
+            for chunk in [999, 4096] {
+                assert_eq!(
+                    chunked(ReadSource::Interleaved(file(text.clone())), chunk),
+                    want,
+                    "round {round}, interleaved"
+                );
             }
             // Mates: file 2 sometimes shorter or longer, sometimes broken.
             let m = if round % 4 == 1 {
@@ -851,8 +879,8 @@ mod tests {
             } else {
                 n + (round % 4 == 2) as usize * 2500
             };
-            let text1 = random_file(&mut crate::simulate::rng::Rng::new(round), n, 1, None);
-            let text2 = random_file(&mut crate::simulate::rng::Rng::new(round), m, 2, defect);
+            let text1 = random_file(&mut crate::simulate::rng::Rng::new(round), n, 1, None, 1);
+            let text2 = random_file(&mut crate::simulate::rng::Rng::new(round), m, 2, defect, 1);
             let mut all = Vec::new();
             let (mut a, mut b) = (file(text1.clone()), file(text2.clone()));
             let want = loop {
