@@ -190,16 +190,22 @@ impl<'a> Mapper<'a> {
                 .into_par_iter()
                 .zip(placements)
                 .chunks(ENCODE_RUN)
-                .map_init(EncodeScratch::default, |scratch, run| {
-                    let mut bytes = encoder.start(2 * run.len());
-                    for (read, placement) in &run {
-                        for rec in format::records(read, placement, index, out) {
-                            encoder.push(&mut bytes, &rec, scratch);
+                // Per thread: the encoder's scratch, and records whose buffers are used again.
+                .map_init(
+                    || (EncodeScratch::default(), format::RecordPool::default(), Vec::new()),
+                    |(scratch, pool, recs), run| {
+                        let mut bytes = encoder.start(2 * run.len());
+                        for (read, placement) in &run {
+                            format::records_into(read, placement, index, out, pool, recs);
+                            for rec in recs.drain(..) {
+                                encoder.push(&mut bytes, &rec, scratch);
+                                pool.recycle(rec);
+                            }
                         }
-                    }
-                    bytes.set_reads(run.len() as u64);
-                    bytes
-                })
+                        bytes.set_reads(run.len() as u64);
+                        bytes
+                    },
+                )
                 .collect()
         };
         let mut written = 0u64;

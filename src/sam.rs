@@ -83,5 +83,5 @@ mod text;
 mod writer;
 
 pub use header::{parse_read_group, ReadGroup};
-pub use tags::nm_md;
+pub use tags::{nm_md, nm_md_into};
 pub use writer::{EncodeScratch, EncodedRecords, OutputFormat, RecordEncoder, SamWriter, ENCODE_RUN};

@@ -16,7 +16,7 @@ use crate::index::Index;
 use crate::io::fastq::Read;
 use crate::options::OutputOptions;
 use crate::place::{Hit, Pairing, Placement};
-use crate::sam::{nm_md, SamRecord, Tags};
+use crate::sam::{nm_md_into, SamRecord, Tags};
 use std::fmt::Write as _;
 
 // SAM FLAG bits, as the SAM specification numbers them.
@@ -38,12 +38,15 @@ pub fn full_cigar(hit: &Hit, read_len: usize) -> Cigar {
 
 fn clipped_cigar(hit: &Hit, read_len: usize, clip: CigarOp) -> Cigar {
     let mut c = Cigar(Vec::with_capacity(hit.cigar.0.len() + 2));
-    c.push(clip, hit.query_start);
-    for &w in &hit.cigar.0 {
-        c.0.push(w);
-    }
-    c.push(clip, read_len as u32 - hit.query_end);
+    clipped_cigar_into(hit, read_len, clip, &mut c);
     c
+}
+
+/// [`clipped_cigar`] into `c` (empty).
+fn clipped_cigar_into(hit: &Hit, read_len: usize, clip: CigarOp, c: &mut Cigar) {
+    c.push(clip, hit.query_start);
+    c.0.extend_from_slice(&hit.cigar.0);
+    c.push(clip, read_len as u32 - hit.query_end);
 }
 
 /// A read's bases in both orientations, the reverse complement made only if needed.
@@ -67,8 +70,8 @@ impl<'r> Oriented<'r> {
     }
 }
 
-/// NM and MD of a hit's aligned part.
-fn edits(hit: &Hit, seq: &Oriented, index: &Index) -> (u32, String) {
+/// NM of a hit's aligned part, and its MD in `md`.
+fn edits(hit: &Hit, seq: &Oriented, index: &Index, md: &mut String) -> u32 {
     let query = &seq.codes(hit.reverse)[hit.query_start as usize..hit.query_end as usize];
     thread_local! {
         /// The reference bases of the hit, decoded (one buffer per thread, reused).
@@ -76,16 +79,25 @@ fn edits(hit: &Hit, seq: &Oriented, index: &Index) -> (u32, String) {
     }
     let start = index.contigs[hit.contig].offset + hit.pos;
     WINDOW.with_borrow_mut(|buf| {
-        nm_md(&hit.cigar, query, index.reference().fetch(start..start + hit.ref_len as u64, buf))
+        nm_md_into(&hit.cigar, query, index.reference().fetch(start..start + hit.ref_len as u64, buf), md)
     })
 }
 
 /// Record of a read aligned at `hit`, with NM, MD and AS; no mate fields. Unaligned ends are
 /// clipped with `clip`; SEQ and QUAL are the bases the CIGAR keeps, or `*` without `with_seq`.
-fn aligned_record(seq: &Oriented, hit: &Hit, clip: CigarOp, with_seq: bool, index: &Index) -> SamRecord {
+fn aligned_record(
+    seq: &Oriented,
+    hit: &Hit,
+    clip: CigarOp,
+    with_seq: bool,
+    index: &Index,
+    pool: &mut RecordPool,
+) -> SamRecord {
     let read = seq.read;
     let oriented = seq.codes(hit.reverse);
-    let (nm, md) = edits(hit, seq, index);
+    let mut rec = pool.record();
+    let mut md = pool.string();
+    let nm = edits(hit, seq, index, &mut md);
     let shown = match (with_seq, clip) {
         (false, _) => 0..0,
         (true, CigarOp::HardClip) => hit.query_start as usize..hit.query_end as usize,
@@ -94,55 +106,121 @@ fn aligned_record(seq: &Oriented, hit: &Hit, clip: CigarOp, with_seq: bool, inde
     // QUAL in the record's orientation, over the bases shown; a read without qualities
     // keeps `*`.
     let n = read.qual.len();
-    let qual: Vec<u8> = match n >= shown.end {
-        false => Vec::new(),
-        true if hit.reverse => read.qual[n - shown.end..n - shown.start].iter().rev().copied().collect(),
-        true => read.qual[shown.clone()].to_vec(),
-    };
-    SamRecord {
-        name: read.name.clone(),
-        flags: if hit.reverse { REVERSE } else { 0 },
-        ref_id: Some(hit.contig),
-        pos: Some(hit.pos),
-        cigar: clipped_cigar(hit, oriented.len(), clip),
-        seq: oriented[shown].iter().map(|&c| dna::decode(c)).collect(),
-        qual,
-        tags: Tags { nm: Some(nm), md: Some(md), as_score: Some(hit.score), ..Tags::default() },
-        ..SamRecord::default()
+    match n >= shown.end {
+        false => {}
+        true if hit.reverse => rec.qual.extend(read.qual[n - shown.end..n - shown.start].iter().rev()),
+        true => rec.qual.extend_from_slice(&read.qual[shown.clone()]),
     }
+    rec.name.extend_from_slice(&read.name);
+    rec.flags = if hit.reverse { REVERSE } else { 0 };
+    rec.ref_id = Some(hit.contig);
+    rec.pos = Some(hit.pos);
+    clipped_cigar_into(hit, oriented.len(), clip, &mut rec.cigar);
+    rec.seq.extend(oriented[shown].iter().map(|&c| dna::decode(c)));
+    rec.tags.nm = Some(nm);
+    rec.tags.md = Some(md);
+    rec.tags.as_score = Some(hit.score);
+    rec
 }
 
-fn unmapped_record(read: &Read) -> SamRecord {
-    SamRecord {
-        name: read.name.clone(),
-        flags: UNMAPPED,
-        seq: read.codes.iter().map(|&c| dna::decode(c)).collect(),
-        qual: read.qual.clone(),
-        ..SamRecord::default()
+fn unmapped_record(read: &Read, pool: &mut RecordPool) -> SamRecord {
+    let mut rec = pool.record();
+    rec.name.extend_from_slice(&read.name);
+    rec.flags = UNMAPPED;
+    rec.seq.extend(read.codes.iter().map(|&c| dna::decode(c)));
+    rec.qual.extend_from_slice(&read.qual);
+    rec
+}
+
+/// Records and strings whose buffers are used again (one pool per thread): a formatted record
+/// handed back with [`RecordPool::recycle`] once written, its buffers keep their room, and
+/// the next records of the thread allocate nothing.
+#[derive(Default)]
+pub struct RecordPool {
+    records: Vec<SamRecord>,
+    strings: Vec<String>,
+}
+
+impl RecordPool {
+    /// An empty record (as `SamRecord::default()`), with room from an earlier one if any.
+    fn record(&mut self) -> SamRecord {
+        self.records.pop().unwrap_or_default()
+    }
+
+    /// An empty string, with room from an earlier one if any.
+    fn string(&mut self) -> String {
+        self.strings.pop().unwrap_or_default()
+    }
+
+    /// Takes back a record that has been written: emptied, its buffers kept for the next one.
+    pub fn recycle(&mut self, mut rec: SamRecord) {
+        // Every field named, so that a field added to SamRecord or Tags must be emptied here.
+        let SamRecord { name, flags, ref_id, pos, mapq, cigar, mate_ref_id, mate_pos, tlen, seq, qual, tags } =
+            &mut rec;
+        let Tags { nm, md, mc, mq, as_score, xs_score, sa, xa, extra } = tags;
+        for s in [md, mc, sa, xa] {
+            if let Some(mut s) = s.take() {
+                s.clear();
+                self.strings.push(s);
+            }
+        }
+        (*flags, *ref_id, *pos, *mapq, *mate_ref_id, *mate_pos, *tlen) = (0, None, None, 0, None, None, 0);
+        (*nm, *mq, *as_score, *xs_score) = (None, None, None, None);
+        for v in [name, seq, qual, extra] {
+            v.clear();
+        }
+        cigar.0.clear();
+        debug_assert_eq!(rec, SamRecord::default());
+        // A read has a handful of records; more kept would only hold memory.
+        if self.records.len() < 16 {
+            self.records.push(rec);
+        }
     }
 }
 
 /// The records of `read` as `placement` decided them: primary (or unmapped), supplementary,
 /// secondary, each with its mate fields when the read is a mate.
 pub fn records(read: &Read, placement: &Placement, index: &Index, opts: &OutputOptions) -> Vec<SamRecord> {
-    let mut out = records_without_comment(read, placement, index, opts);
-    if !read.comment.is_empty() {
-        // bwa mem -C: the comment on every record of the read.
-        out.iter_mut().for_each(|rec| rec.tags.extra = read.comment.clone());
-    }
+    let mut out = Vec::new();
+    records_into(read, placement, index, opts, &mut RecordPool::default(), &mut out);
     out
 }
 
-fn records_without_comment(read: &Read, placement: &Placement, index: &Index, opts: &OutputOptions) -> Vec<SamRecord> {
-    let mut out = Vec::with_capacity(placement.parts.len().max(1) + placement.secondary.len());
-    if placement.parts.is_empty() {
-        let mut rec = unmapped_record(read);
-        if let Some(pairing) = &placement.pairing {
-            set_mate_fields(&mut rec, None, None, pairing);
-        }
-        out.push(rec);
-        return out;
+/// [`records`], appended to `out`, the records' buffers taken from `pool` (hand them back
+/// with [`RecordPool::recycle`] once written).
+pub fn records_into(
+    read: &Read,
+    placement: &Placement,
+    index: &Index,
+    opts: &OutputOptions,
+    pool: &mut RecordPool,
+    out: &mut Vec<SamRecord>,
+) {
+    let first = out.len();
+    records_without_comment(read, placement, index, opts, pool, out);
+    if !read.comment.is_empty() {
+        // bwa mem -C: the comment on every record of the read.
+        out[first..].iter_mut().for_each(|rec| rec.tags.extra.extend_from_slice(&read.comment));
     }
+}
+
+fn records_without_comment(
+    read: &Read,
+    placement: &Placement,
+    index: &Index,
+    opts: &OutputOptions,
+    pool: &mut RecordPool,
+    all_out: &mut Vec<SamRecord>,
+) {
+    if placement.parts.is_empty() {
+        let mut rec = unmapped_record(read, pool);
+        if let Some(pairing) = &placement.pairing {
+            set_mate_fields(&mut rec, None, None, pairing, pool);
+        }
+        all_out.push(rec);
+        return;
+    }
+    let first = all_out.len();
     let all = &placement.hits;
     let read_len = read.codes.len();
     let seq = Oriented::new(read, all);
@@ -150,15 +228,16 @@ fn records_without_comment(read: &Read, placement: &Placement, index: &Index, op
     let clip = if opts.soft_clip_supplementary { CigarOp::SoftClip } else { CigarOp::HardClip };
     for (k, part) in placement.parts.iter().enumerate() {
         let h = &all[part.hit];
-        let mut rec = aligned_record(&seq, h, if k == 0 { CigarOp::SoftClip } else { clip }, true, index);
+        let mut rec = aligned_record(&seq, h, if k == 0 { CigarOp::SoftClip } else { clip }, true, index, pool);
         if k > 0 {
             rec.flags |= if opts.mark_split_secondary { SECONDARY } else { SUPPLEMENTARY };
         }
         rec.mapq = part.mapq;
         rec.tags.xs_score = Some(part.xs);
-        rec.tags.xa = xa_tag(part.xa.iter().map(|&i| &all[i]), &seq, index);
-        out.push(rec);
+        rec.tags.xa = xa_tag(part.xa.iter().map(|&i| &all[i]), &seq, index, pool);
+        all_out.push(rec);
     }
+    let out = &mut all_out[first..];
     if out.len() > 1 {
         // bwa-mem's SA entries: each other part, primary first, with soft clips.
         let entries: Vec<String> = out
@@ -178,35 +257,42 @@ fn records_without_comment(read: &Read, placement: &Placement, index: &Index, op
     }
     for &i in &placement.secondary {
         // bwa-mem writes no SEQ or QUAL on secondary records.
-        let mut rec = aligned_record(&seq, &all[i], clip, false, index);
+        let mut rec = aligned_record(&seq, &all[i], clip, false, index, pool);
         rec.flags |= SECONDARY;
-        out.push(rec);
+        all_out.push(rec);
     }
     if let Some(pairing) = &placement.pairing {
         let own = placement.primary();
         let hits = placement.parts.iter().map(|p| p.hit).chain(placement.secondary.iter().copied());
-        for (rec, i) in out.iter_mut().zip(hits) {
-            set_mate_fields(rec, Some(&all[i]), own, pairing);
+        for (rec, i) in all_out[first..].iter_mut().zip(hits) {
+            set_mate_fields(rec, Some(&all[i]), own, pairing, pool);
         }
     }
-    out
 }
 
 /// `XA:Z` of the given rivals, as bwa-mem writes it: `contig,±pos,CIGAR,NM;` each.
-fn xa_tag<'h>(alts: impl Iterator<Item = &'h Hit>, seq: &Oriented, index: &Index) -> Option<String> {
+fn xa_tag<'h>(
+    alts: impl Iterator<Item = &'h Hit>,
+    seq: &Oriented,
+    index: &Index,
+    pool: &mut RecordPool,
+) -> Option<String> {
     let mut xa = String::new();
+    let mut md = pool.string();
     for h in alts {
         let strand = if h.reverse { '-' } else { '+' };
         let cigar = full_cigar(h, seq.read.codes.len());
-        let _ =
-            write!(xa, "{},{strand}{},{cigar},{};", index.contigs[h.contig].name, h.pos + 1, edits(h, seq, index).0);
+        let nm = edits(h, seq, index, &mut md);
+        let _ = write!(xa, "{},{strand}{},{cigar},{nm};", index.contigs[h.contig].name, h.pos + 1);
     }
+    md.clear();
+    pool.strings.push(md);
     (!xa.is_empty()).then_some(xa)
 }
 
 /// Flags, RNEXT, PNEXT, TLEN, MC and MQ of one record of a mate aligned at `me` (`None`:
 /// unmapped) whose primary is `own`.
-fn set_mate_fields(rec: &mut SamRecord, me: Option<&Hit>, own: Option<&Hit>, pairing: &Pairing) {
+fn set_mate_fields(rec: &mut SamRecord, me: Option<&Hit>, own: Option<&Hit>, pairing: &Pairing, pool: &mut RecordPool) {
     rec.flags |= PAIRED | if pairing.first { FIRST } else { LAST } | if pairing.proper { PROPER_PAIR } else { 0 };
     if let Some(mate) = &pairing.mate {
         let (hit, read_len) = (&mate.hit, mate.read_len as usize);
@@ -215,7 +301,7 @@ fn set_mate_fields(rec: &mut SamRecord, me: Option<&Hit>, own: Option<&Hit>, pai
         }
         rec.mate_ref_id = Some(hit.contig);
         rec.mate_pos = Some(hit.pos);
-        let mut mc = String::with_capacity(16);
+        let mut mc = pool.string();
         let _ = write!(mc, "{}", full_cigar(hit, read_len));
         rec.tags.mc = Some(mc);
         rec.tags.mq = Some(mate.mapq);

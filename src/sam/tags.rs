@@ -34,6 +34,13 @@ use std::fmt::Write as _;
 /// ```
 pub fn nm_md(cigar: &Cigar, query: &[u8], reference: &[u8]) -> (u32, String) {
     let mut md = String::with_capacity(16);
+    let nm = nm_md_into(cigar, query, reference, &mut md);
+    (nm, md)
+}
+
+/// [`nm_md`] writing MD into `md` (cleared first), so that its buffer can be reused; returns NM.
+pub fn nm_md_into(cigar: &Cigar, query: &[u8], reference: &[u8], md: &mut String) -> u32 {
+    md.clear();
     let mut nm = 0u32;
     // Matching bases since the last MD event, written before the next event and at the end.
     let mut run = 0u32;
@@ -86,7 +93,7 @@ pub fn nm_md(cigar: &Cigar, query: &[u8], reference: &[u8]) -> (u32, String) {
         }
     }
     let _ = write!(md, "{run}");
-    (nm, md)
+    nm
 }
 
 /// True when a byte of `word` is `b`.
