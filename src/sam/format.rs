@@ -56,9 +56,20 @@ struct Oriented<'r> {
 }
 
 impl<'r> Oriented<'r> {
-    fn new(read: &'r Read, hits: &[Hit]) -> Self {
-        let reverse = hits.iter().any(|h| h.reverse).then(|| dna::reverse_complement(&read.codes));
+    /// The reverse complement goes into `buf`'s buffer (given back by [`Oriented::give_back`]).
+    fn new(read: &'r Read, hits: &[Hit], buf: &mut Vec<u8>) -> Self {
+        let reverse = hits.iter().any(|h| h.reverse).then(|| {
+            let mut rc = std::mem::take(buf);
+            dna::reverse_complement_into(&read.codes, &mut rc);
+            rc
+        });
         Oriented { read, reverse }
+    }
+
+    fn give_back(self, buf: &mut Vec<u8>) {
+        if let Some(rc) = self.reverse {
+            *buf = rc;
+        }
     }
 
     fn codes(&self, reverse: bool) -> &[u8] {
@@ -139,6 +150,8 @@ fn unmapped_record(read: &Read, pool: &mut RecordPool) -> SamRecord {
 pub struct RecordPool {
     records: Vec<SamRecord>,
     strings: Vec<String>,
+    /// The read's reverse complement.
+    reverse: Vec<u8>,
 }
 
 impl RecordPool {
@@ -223,7 +236,7 @@ fn records_without_comment(
     let first = all_out.len();
     let all = &placement.hits;
     let read_len = read.codes.len();
-    let seq = Oriented::new(read, all);
+    let seq = Oriented::new(read, all, &mut pool.reverse);
     // Clipping of every record but the primary, which always soft-clips.
     let clip = if opts.soft_clip_supplementary { CigarOp::SoftClip } else { CigarOp::HardClip };
     for (k, part) in placement.parts.iter().enumerate() {
@@ -268,6 +281,7 @@ fn records_without_comment(
             set_mate_fields(rec, Some(&all[i]), own, pairing, pool);
         }
     }
+    seq.give_back(&mut pool.reverse);
 }
 
 /// `XA:Z` of the given rivals, as bwa-mem writes it: `contig,±pos,CIGAR,NM;` each.
