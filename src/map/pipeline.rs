@@ -103,11 +103,11 @@ fn with_model(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) 
     stats
 }
 
-/// Chunks waiting between two stages: one for small chunks (the CPU backend's 10,000 reads),
-/// so that a stage finds work ready; none for large ones (a GPU's 200,000 reads, some 250 MB
-/// each at their largest), each stage then handing its chunk straight to the next, so that
-/// at most one chunk per stage is alive and memory stays flat (chr20, 400k pairs on the GPU
-/// backend: 1.77 GB peak with one queued, see docs/benchmarks.md).
+/// Chunks waiting between two stages: one for chunks up to 50,000 reads (the CPU backend's
+/// 10,000 and a GPU's 50,000), so that a stage finds work ready; none for larger ones (set
+/// with `--chunk-reads`; 200,000 reads are some 250 MB at their largest), each stage then
+/// handing its chunk straight to the next (chr20, 400k pairs on lavapipe with 200,000-read
+/// chunks: 1.77 GB peak with one queued, 1.69 GB with none; see docs/benchmarks.md).
 fn queued_chunks(chunk_reads: usize) -> usize {
     if chunk_reads > 50_000 {
         0
