@@ -48,6 +48,7 @@
 //! task's traceback area. `shaders/align.wgsl` states the same in its header.
 
 mod cigar;
+pub mod exact;
 mod kernel;
 pub(crate) mod lanes;
 mod reference;
