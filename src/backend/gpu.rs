@@ -404,13 +404,7 @@ impl AlignBackend for GpuBackend {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            let whole = packed.len() / 4 * 4;
-            self.ctx.queue.write_buffer(&buffer, 0, &packed[..whole]);
-            if whole < packed.len() {
-                let mut tail = [0u8; 4];
-                tail[..packed.len() - whole].copy_from_slice(&packed[whole..]);
-                self.ctx.queue.write_buffer(&buffer, whole as u64, &tail);
-            }
+            run::upload_span(&self.ctx.queue, &buffer, packed, &(0..packed.len()));
             buffer
         });
         match made {

@@ -38,7 +38,7 @@ fn cigar_guess(tasks: u64, hint: u64, capacity: u64) -> u64 {
 
 /// Uploads bytes `data[span]` at offset 0 of `buf`: whole words first, then the tail padded
 /// with zeros (writes must be multiples of 4 bytes).
-fn upload_span(queue: &wgpu::Queue, buf: &wgpu::Buffer, data: &[u8], span: &std::ops::Range<usize>) {
+pub(super) fn upload_span(queue: &wgpu::Queue, buf: &wgpu::Buffer, data: &[u8], span: &std::ops::Range<usize>) {
     let bytes = &data[span.clone()];
     let whole = bytes.len() / 4 * 4;
     if whole > 0 {
