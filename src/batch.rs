@@ -182,7 +182,7 @@ fn check_one(query: &[u8], target: &[u8], band: Band, aln: &Alignment, sc: &Scor
     if outside(qs, ts) {
         return Err(format!("the alignment starts at {qs} x {ts}, outside the band {band:?}"));
     }
-    for &word in &aln.cigar.0 {
+    for &word in aln.cigar.words() {
         let len = (word >> 4) as usize;
         let op = CigarOp::from_code(word & 0xf).filter(|_| len > 0);
         let Some(op @ (CigarOp::Match | CigarOp::Insertion | CigarOp::Deletion)) = op else {

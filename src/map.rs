@@ -166,12 +166,12 @@ impl<'a> Mapper<'a> {
         source: ReadSource,
         sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
     ) -> Result<MapStats> {
-        pipeline::run(self, source, &|reads, placements| self.formatted(reads, placements), sink)
+        pipeline::run(self, source, &|reads, placements| self.formatted(std::mem::take(reads), placements), sink)
     }
 
     /// Maps `source` and writes every record to `writer`, in input order. The records are
     /// formatted and encoded on the worker threads, each run of [`ENCODE_RUN`] reads into
-    /// its own bytes (and the reads dropped there); `writer` only writes the bytes.
+    /// its own bytes (the reads kept, to be parsed into again); `writer` only writes the bytes.
     pub fn write_sam(&self, source: ReadSource, writer: &mut SamWriter) -> Result<MapStats> {
         self.write_sam_reporting(source, writer, |_| {})
     }
@@ -185,24 +185,23 @@ impl<'a> Mapper<'a> {
         mut progress: impl FnMut(u64),
     ) -> Result<MapStats> {
         let (index, out, encoder) = (self.index, &self.opts.output, writer.encoder().clone());
-        let finish = |reads: Vec<Read>, placements: Vec<Placement>| -> Vec<EncodedRecords> {
+        let finish = |reads: &mut Vec<Read>, placements: Vec<Placement>| -> Vec<EncodedRecords> {
             reads
-                .into_par_iter()
-                .zip(placements)
-                .chunks(ENCODE_RUN)
+                .par_chunks(ENCODE_RUN)
+                .zip(placements.par_chunks(ENCODE_RUN))
                 // Per thread: the encoder's scratch, and records whose buffers are used again.
                 .map_init(
                     || (EncodeScratch::default(), format::RecordPool::default(), Vec::new()),
-                    |(scratch, pool, recs), run| {
-                        let mut bytes = encoder.start(2 * run.len());
-                        for (read, placement) in &run {
+                    |(scratch, pool, recs), (reads, placements)| {
+                        let mut bytes = encoder.start(2 * reads.len());
+                        for (read, placement) in reads.iter().zip(placements) {
                             format::records_into(read, placement, index, out, pool, recs);
                             for rec in recs.drain(..) {
                                 encoder.push(&mut bytes, &rec, scratch);
                                 pool.recycle(rec);
                             }
                         }
-                        bytes.set_reads(run.len() as u64);
+                        bytes.set_reads(reads.len() as u64);
                         bytes
                     },
                 )
@@ -317,11 +316,12 @@ impl<'a> Mapper<'a> {
             per_read
                 .into_par_iter()
                 .enumerate()
-                .map(|(i, alns)| {
+                .map_init(Vec::new, |window, (i, alns)| {
                     let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
                     let (read, seeds) = (&chunk.reads[i], &chunk.seeds[i]);
-                    let seed = tie_seed(&read.name);
-                    ReadHits::new(self.index, &read.codes, seed, seeds, &chunk.batch, tasks, alns, &self.opts)
+                    let (index, seed, opts) = (self.index, tie_seed(&read.name), &self.opts);
+                    let batch = &chunk.batch;
+                    ReadHits::new_into(index, &read.codes, seed, seeds, batch, tasks, alns, opts, window)
                 })
                 .collect()
         });

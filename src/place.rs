@@ -24,21 +24,22 @@ pub mod mapq;
 pub mod pair;
 pub mod rescue;
 
-pub use hit::{Hit, ReadHits};
+pub use hit::{Hit, Hits, ReadHits};
 pub use pair::InsertModel;
 
 use crate::options::MapOptions;
-use layout::ReadLayout;
+use layout::{ReadLayout, XaHits};
+use smallvec::SmallVec;
 
 /// Everything decided about one read: which of its hits are written, in which role, with
 /// which MAPQ, `XS` and `XA`, and what its records say about its mate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Placement {
     /// The read's hits, best first; the fields below index into them.
-    pub hits: Vec<Hit>,
+    pub hits: Hits,
     /// The primary part, then the supplementary parts of a split read; empty when the read
-    /// is unmapped.
-    pub parts: Vec<Part>,
+    /// is unmapped. (Two held inline: placing a read allocates nothing for them.)
+    pub parts: SmallVec<[Part; 2]>,
     /// Hits written as secondary records (with `-a`), in hit order.
     pub secondary: Vec<usize>,
     /// For a mate of a pair, what its records say about the pair; `None` for a single read.
@@ -55,7 +56,7 @@ pub struct Part {
     /// `XS`: the best score of another alignment of the same read bases, 0 without one.
     pub xs: i32,
     /// The rivals `XA` lists (indices into [`Placement::hits`]); empty: no `XA`.
-    pub xa: Vec<usize>,
+    pub xa: XaHits,
 }
 
 /// What a mate's records say about the pair.
@@ -146,7 +147,7 @@ fn decide(hits: ReadHits, layout: ReadLayout, mapq: u8, opts: &MapOptions) -> Pl
             let tandem = if i == 0 { hits.tandem_sub } else { 0 };
             let xs = layout.sub_score(all, k).max(tandem);
             // With -a the rivals are secondary records, and XA is left out (as bwa-mem).
-            let xa = if out.all_alignments { Vec::new() } else { layout.xa_hits(all, k, out.max_xa_hits) };
+            let xa = if out.all_alignments { XaHits::new() } else { layout.xa_hits(all, k, out.max_xa_hits) };
             Part { hit: i, mapq, xs, xa }
         })
         .collect();

@@ -45,6 +45,7 @@
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
 use crate::options::SeedOptions;
+use smallvec::SmallVec;
 
 /// A reference window to align a read (or its reverse complement) against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,11 +139,15 @@ fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
     }
 }
 
+/// Windows of one read, two held inline (reads average about 1.5 on chr20 2x150), so seeding
+/// allocates nothing for most reads.
+pub type Windows = SmallVec<[CandidateWindow; 2]>;
+
 /// What seeding found for a read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Candidates {
     /// Windows to align, best first.
-    pub windows: Vec<CandidateWindow>,
+    pub windows: Windows,
     /// Read bases covered by minimizers skipped as too frequent and by no usable one.
     pub repetitive: u32,
     /// Windows left out by the cap whose seeds were as good as the best window's, and
@@ -151,7 +156,7 @@ pub struct Candidates {
     pub unexamined: u32,
     /// Distances between repeats of one minimizer inside the read (at most
     /// [`MAX_PERIODS`], smallest first): the periods of a tandem repeat the read lies in.
-    pub periods: Vec<u32>,
+    pub periods: SmallVec<[u32; MAX_PERIODS]>,
 }
 
 /// When more windows than `max_candidates` tie with the best, up to this many times as many
@@ -196,6 +201,12 @@ pub struct SeedScratch {
     /// Candidate windows with the read bases their seeds span, and the light ones set aside.
     cands: Vec<(CandidateWindow, (u32, u32))>,
     light: Vec<(CandidateWindow, (u32, u32))>,
+    /// Split parts and chains chosen beside the capped windows ([`choose_windows`]).
+    parts: Vec<(CandidateWindow, (u32, u32))>,
+    extra: Vec<(CandidateWindow, (u32, u32))>,
+    /// Minimizers by hash, and the periods they repeat at ([`internal_periods`]).
+    by_hash: Vec<(u64, u32)>,
+    periods: Vec<u32>,
 }
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
@@ -215,12 +226,13 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
         }
     }
     let repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
-    Candidates { windows, repetitive, unexamined, periods: internal_periods(&s.mins) }
+    let periods = internal_periods(&s.mins, &mut s.by_hash, &mut s.periods);
+    Candidates { windows, repetitive, unexamined, periods: SmallVec::from_slice(periods) }
 }
 
 /// Distances between occurrences of one minimizer within a read: a read inside a tandem repeat
 /// contains the same k-mer once per period.
-fn internal_periods(mins: &[Minimizer]) -> Vec<u32> {
+fn internal_periods<'p>(mins: &[Minimizer], by_hash: &mut Vec<(u64, u32)>, periods: &'p mut Vec<u32>) -> &'p [u32] {
     // Most reads have no repeated minimizer: one bit per hash (its low bits) finds that
     // without sorting; only a read where two hashes share a bit is sorted.
     let mut seen = [0u64; 16];
@@ -230,12 +242,14 @@ fn internal_periods(mins: &[Minimizer]) -> Vec<u32> {
         repeat |= seen[word] >> bit & 1 == 1;
         seen[word] |= 1 << bit;
     }
+    periods.clear();
     if !repeat {
-        return Vec::new();
+        return periods;
     }
-    let mut by_hash: Vec<(u64, u32)> = mins.iter().map(|m| (m.hash, m.pos)).collect();
+    by_hash.clear();
+    by_hash.extend(mins.iter().map(|m| (m.hash, m.pos)));
     by_hash.sort_unstable();
-    let mut periods: Vec<u32> = by_hash.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1 - w[0].1).collect();
+    periods.extend(by_hash.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1 - w[0].1));
     periods.sort_unstable();
     periods.dedup();
     periods.truncate(MAX_PERIODS);
@@ -273,13 +287,13 @@ fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
 }
 
 /// The windows, best first, and how many windows as good as the best the caps left out.
-fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> (Vec<CandidateWindow>, u32) {
-    let Some(left_out) = collect_hits(index, read, opts, s) else { return (Vec::new(), 0) };
+fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> (Windows, u32) {
+    let Some(left_out) = collect_hits(index, read, opts, s) else { return (Windows::new(), 0) };
     sort_hits(&mut s.hits, &mut s.sorted);
-    let SeedScratch { hits, spans, pieces, chains, cands, light, .. } = s;
+    let SeedScratch { hits, spans, pieces, chains, cands, light, parts, extra, .. } = s;
     chain_pieces(index, hits, read.len(), opts, pieces, chains);
     let maker = WindowMaker { index, hits, len: read.len(), opts };
-    choose_windows(&maker, (pieces, chains), (cands, light), spans, left_out)
+    choose_windows(&maker, (pieces, chains), (cands, light, parts, extra), spans, left_out)
 }
 
 /// Fills `s.hits` with the read's seed hits (`s.mins` and `s.ranges` with its minimizers and
@@ -432,10 +446,10 @@ fn order(a: &Cand, b: &Cand) -> std::cmp::Ordering {
 fn choose_windows(
     maker: &WindowMaker,
     (pieces, chains): (&[Piece], &[Piece]),
-    (windows, light): (&mut Vec<Cand>, &mut Vec<Cand>),
+    (windows, light, parts, extra): (&mut Vec<Cand>, &mut Vec<Cand>, &mut Vec<Cand>, &mut Vec<Cand>),
     spans: &mut Vec<(u32, u32)>,
     left_out: usize,
-) -> (Vec<CandidateWindow>, u32) {
+) -> (Windows, u32) {
     let (opts, pct) = (maker.opts, maker.opts.min_weight_percent as u64);
     // Windows of pieces of two seeds or more first. A lone seed's window weighs k; when the
     // heaviest of those outweighs it more than `min_weight_percent` allows, no lone-seed window
@@ -450,7 +464,7 @@ fn choose_windows(
         windows.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
     }
     if windows.is_empty() {
-        return (Vec::new(), left_out.min(u32::MAX as usize) as u32);
+        return (Windows::new(), left_out.min(u32::MAX as usize) as u32);
     }
     // Only the heavy windows (at least `min_weight_percent` of the best) are sorted: a read
     // with repetitive seeds has hundreds of light ones, sorted only when split parts are sought.
@@ -472,7 +486,7 @@ fn choose_windows(
     // Windows left out (too light, or past the cap) whose seeds lie mostly on read bases the
     // best window's do not cover: the other side of a fusion junction. The heaviest are added
     // after the capped set, which stays as it was.
-    let mut parts: Vec<Cand> = Vec::new();
+    parts.clear();
     if unaligned >= MIN_PART_BASES {
         if lone_light {
             light.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
@@ -485,11 +499,11 @@ fn choose_windows(
     // Chains that explain more of the read than any one window (both sides of an indel), best
     // first, and the heaviest split parts: extra windows, so the capped set above, and with it
     // every copy a read's XA lists, stays as it was.
-    let mut extra: Vec<Cand> =
-        chains.iter().filter_map(|p| maker.window(p, spans)).filter(|w| w.0.weight > best).collect();
+    extra.clear();
+    extra.extend(chains.iter().filter_map(|p| maker.window(p, spans)).filter(|w| w.0.weight > best));
     extra.sort_unstable_by(order);
     extra.truncate(MAX_CHAINS);
-    let chosen = windows.iter().chain(&extra).chain(&parts);
+    let chosen = windows.iter().chain(extra.iter()).chain(parts.iter());
     (chosen.map(|&(w, _)| w).collect(), unexamined)
 }
 

@@ -1,6 +1,12 @@
 //! CIGAR operations of an alignment, in BAM's numeric encoding.
 
+use smallvec::SmallVec;
 use std::fmt;
+
+/// Runs a [`Cigar`] holds in itself before it needs the heap: a short read's alignment has one
+/// to three (`150M`, `70M2D80M`), five with the clips a record adds, so the mapper allocates
+/// nothing for nearly every CIGAR it makes, moves or copies.
+const INLINE_RUNS: usize = 6;
 
 /// One CIGAR operation kind; the discriminants are BAM's op codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,11 +60,36 @@ impl CigarOp {
     }
 }
 
-/// A run-length encoded CIGAR; each element is `(length << 4) | op`, as in BAM.
+/// A run-length encoded CIGAR; each element (a *word*) is `(length << 4) | op`, as in BAM.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Cigar(pub Vec<u32>);
+pub struct Cigar(SmallVec<[u32; INLINE_RUNS]>);
 
 impl Cigar {
+    /// The CIGAR of BAM words `words` (each `(length << 4) | op`), taken as they are.
+    pub fn from_words(words: &[u32]) -> Cigar {
+        Cigar(SmallVec::from_slice(words))
+    }
+
+    /// The runs as BAM words, `(length << 4) | op` each.
+    pub fn words(&self) -> &[u32] {
+        &self.0
+    }
+
+    /// Appends BAM words as they are (no merging with the last run).
+    pub(crate) fn extend_words(&mut self, words: &[u32]) {
+        self.0.extend_from_slice(words);
+    }
+
+    /// Removes every run, keeping any heap storage for reuse.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Reverses the order of the runs (a traceback collects them end first).
+    pub(crate) fn reverse(&mut self) {
+        self.0.reverse();
+    }
+
     /// Appends `len` operations of kind `op`, merging with the last run when it is the same op.
     pub fn push(&mut self, op: CigarOp, len: u32) {
         if len == 0 {

@@ -82,7 +82,7 @@ pub fn exact_alignment(query: &[u8], target: &[u8], band: Band, sc: &Scoring) ->
         }
         _ => return None,
     };
-    let mut cigar = Cigar(Vec::with_capacity(1));
+    let mut cigar = Cigar::default();
     cigar.push(CigarOp::Match, m as u32);
     Some(Alignment::from_traceback(score, (0, d), (m - 1, d + m - 1), m, cigar, sc.clip))
 }

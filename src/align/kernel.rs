@@ -209,11 +209,8 @@ pub(crate) fn traceback_words(
     sc: &Scoring,
 ) -> Alignment {
     let code = |i: usize, j: usize| (word(j / STRIP, i) >> (4 * (j % STRIP))) & 0xf;
-    let mut rev: Vec<u32> = Vec::new();
-    let mut push = |op: CigarOp| match rev.last_mut() {
-        Some(w) if *w & 0xf == op as u32 => *w += 1 << 4,
-        _ => rev.push((1 << 4) | op as u32),
-    };
+    let mut cigar = Cigar::default();
+    let mut push = |op: CigarOp| cigar.push(op, 1);
     let (mut i, mut j) = (bi, bj);
     let mut state = 0u32; // 0 H, 2 E, 3 F
     loop {
@@ -247,7 +244,6 @@ pub(crate) fn traceback_words(
             }
         }
     }
-    rev.reverse();
-    let cigar = Cigar(rev);
+    cigar.reverse();
     Alignment::from_traceback(best, (i, j), (bi, bj), m, cigar, sc.clip)
 }

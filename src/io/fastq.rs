@@ -445,8 +445,9 @@ pub struct RawChunk {
 enum RawPieces {
     /// Reads from memory, parsed already.
     Parsed(Vec<Read>),
-    /// Readers over pieces of one file; `pairs` when mates follow each other.
-    Single { readers: Vec<FastqReader>, pairs: bool },
+    /// Readers over pieces of one file, with the records cut into each; `pairs` when mates
+    /// follow each other.
+    Single { readers: Vec<(FastqReader, u64)>, pairs: bool },
     /// Readers over the pieces of two mate files, piece k of each holding the same records.
     Mates(Vec<(FastqReader, FastqReader, u64)>),
 }
@@ -463,33 +464,47 @@ impl RawChunk {
     }
 
     /// Parses the records (pieces in parallel on the rayon pool) into `out`, mates adjacent;
-    /// the first error in input order, if any.
+    /// the first error in input order, if any. The reads `out` holds already are filled
+    /// again (a spent chunk's: their buffers are reused, so parsing allocates nothing per
+    /// read once they are large enough).
     pub fn parse(self, out: &mut Vec<Read>) -> Result<()> {
         use rayon::prelude::*;
-        out.clear();
+        let mut spare = std::mem::take(out);
+        // Each piece's share of the spare reads, as many as it has records (pairs: two each).
+        let mut share = |records: u64| spare.split_off(spare.len().saturating_sub(records as usize));
         let parsed: Vec<Result<Vec<Read>>> = match self.pieces {
             RawPieces::Parsed(reads) => vec![Ok(reads)],
             RawPieces::Single { readers, pairs } => readers
+                .into_iter()
+                .map(|(r, count)| (r, share(count)))
+                .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|mut r| {
-                    let mut reads = Vec::with_capacity(PIECE_RECORDS as usize);
-                    while if pairs { next_interleaved(&mut r, &mut reads)? } else { next_single(&mut r, &mut reads)? } {
-                    }
+                .map(|(mut r, mut reads)| {
+                    let mut n = 0;
+                    while if pairs {
+                        next_interleaved(&mut r, &mut reads, &mut n)?
+                    } else {
+                        next_single(&mut r, &mut reads, &mut n)?
+                    } {}
+                    reads.truncate(n);
                     Ok(reads)
                 })
                 .collect(),
             RawPieces::Mates(pieces) => {
                 let cut_short = self.tail_error.is_some();
                 pieces
+                    .into_iter()
+                    .map(|(r1, r2, both)| (r1, r2, both, share(2 * both)))
+                    .collect::<Vec<_>>()
                     .into_par_iter()
-                    .map(|(mut r1, mut r2, both)| {
-                        let mut reads = Vec::with_capacity(2 * PIECE_RECORDS as usize);
+                    .map(|(mut r1, mut r2, both, mut reads)| {
                         // After a failed read only the pairs cut from both files are parsed:
                         // the failure, not a length difference, is the error.
-                        let mut taken = 0;
-                        while !(cut_short && taken == both) && next_mates(&mut r1, &mut r2, &mut reads)? {
+                        let (mut taken, mut n) = (0, 0);
+                        while !(cut_short && taken == both) && next_mates(&mut r1, &mut r2, &mut reads, &mut n)? {
                             taken += 1;
                         }
+                        reads.truncate(n);
                         Ok(reads)
                     })
                     .collect()
@@ -547,12 +562,12 @@ impl ReadSource {
         let (pieces, tail_error) = match self {
             ReadSource::Single(r) => {
                 let (pieces, error) = r.cut(want);
-                let readers = pieces.into_iter().map(|p| r.piece_reader(p)).collect();
+                let readers = pieces.into_iter().map(|p| (p.count, r.piece_reader(p))).map(|(c, r)| (r, c)).collect();
                 (RawPieces::Single { readers, pairs: false }, error)
             }
             ReadSource::Interleaved(r) => {
                 let (pieces, error) = r.cut(want.div_ceil(2) * 2);
-                let readers = pieces.into_iter().map(|p| r.piece_reader(p)).collect();
+                let readers = pieces.into_iter().map(|p| (p.count, r.piece_reader(p))).map(|(c, r)| (r, c)).collect();
                 (RawPieces::Single { readers, pairs: true }, error)
             }
             ReadSource::Paired(r1, r2) => {
@@ -617,20 +632,26 @@ impl ReadSource {
     }
 }
 
-fn next_single(r: &mut FastqReader, out: &mut Vec<Read>) -> Result<bool> {
-    let mut read = Read::default();
-    let more = r.next_into(&mut read)?;
-    if more {
-        out.push(read);
+/// The read at `n` in `reads` to parse into: a spare one's buffers reused, or a new one.
+fn slot(reads: &mut Vec<Read>, n: usize) -> &mut Read {
+    if n == reads.len() {
+        reads.push(Read::default());
     }
+    &mut reads[n]
+}
+
+/// The next read of a file into `reads[*n]` (counted in `n`).
+fn next_single(r: &mut FastqReader, reads: &mut Vec<Read>, n: &mut usize) -> Result<bool> {
+    let more = r.next_into(slot(reads, *n))?;
+    *n += more as usize;
     Ok(more)
 }
 
-/// The next pair from two mate files, which must end together.
-fn next_mates(r1: &mut FastqReader, r2: &mut FastqReader, out: &mut Vec<Read>) -> Result<bool> {
-    let (mut a, mut b) = (Read::default(), Read::default());
-    let got1 = r1.next_into(&mut a)?;
-    let got2 = r2.next_into(&mut b)?;
+/// The next pair from two mate files, which must end together, into `reads[*n]` and the
+/// read after it (counted in `n`).
+fn next_mates(r1: &mut FastqReader, r2: &mut FastqReader, reads: &mut Vec<Read>, n: &mut usize) -> Result<bool> {
+    let got1 = r1.next_into(slot(reads, *n))?;
+    let got2 = r2.next_into(slot(reads, *n + 1))?;
     match (got1, got2) {
         (false, false) => return Ok(false),
         (true, false) | (false, true) => {
@@ -643,26 +664,26 @@ fn next_mates(r1: &mut FastqReader, r2: &mut FastqReader, out: &mut Vec<Read>) -
         }
         (true, true) => {}
     }
-    check_mates(&a, &b, r2.path(), r2.records())?;
-    out.extend([a, b]);
+    check_mates(&reads[*n], &reads[*n + 1], r2.path(), r2.records())?;
+    *n += 2;
     Ok(true)
 }
 
-/// The next pair of an interleaved file, which must hold an even number of records.
-fn next_interleaved(r: &mut FastqReader, out: &mut Vec<Read>) -> Result<bool> {
-    let (mut a, mut b) = (Read::default(), Read::default());
-    if !r.next_into(&mut a)? {
+/// The next pair of an interleaved file, which must hold an even number of records, into
+/// `reads[*n]` and the read after it (counted in `n`).
+fn next_interleaved(r: &mut FastqReader, reads: &mut Vec<Read>, n: &mut usize) -> Result<bool> {
+    if !r.next_into(slot(reads, *n))? {
         return Ok(false);
     }
-    if !r.next_into(&mut b)? {
+    if !r.next_into(slot(reads, *n + 1))? {
         return Err(Error::input(
             r.path(),
             format!("record {}", r.records()),
             "interleaved FASTQ has an odd number of records: the last read has no mate",
         ));
     }
-    check_mates(&a, &b, r.path(), r.records())?;
-    out.extend([a, b]);
+    check_mates(&reads[*n], &reads[*n + 1], r.path(), r.records())?;
+    *n += 2;
     Ok(true)
 }
 
@@ -815,12 +836,14 @@ mod tests {
         FastqReader::new(Box::new(std::io::Cursor::new(text)), Path::new("r.fq"))
     }
 
-    /// Every read, or the first error, through `source` in chunks of `chunk` reads.
+    /// Every read, or the first error, through `source` in chunks of `chunk` reads. Each
+    /// chunk is parsed into the reads of the one before (as the mapper recycles them), so
+    /// stale names, bases, qualities and comments must all be replaced.
     fn chunked(mut source: ReadSource, chunk: usize) -> std::result::Result<Vec<Read>, String> {
         let (mut all, mut out) = (Vec::new(), Vec::new());
         loop {
             match source.next_chunk(chunk, &mut out) {
-                Ok(true) => all.append(&mut out),
+                Ok(true) => all.extend_from_slice(&out),
                 Ok(false) => return Ok(all),
                 Err(e) => return Err(e.to_string()),
             }
@@ -829,11 +852,11 @@ mod tests {
 
     /// The same, one record after the other on one thread (the parser alone, no cutting).
     fn serial(mut r: FastqReader) -> std::result::Result<Vec<Read>, String> {
-        let mut all = Vec::new();
+        let (mut all, mut n) = (Vec::new(), 0);
         loop {
-            match next_single(&mut r, &mut all) {
+            match next_single(&mut r, &mut all, &mut n) {
                 Ok(true) => {}
-                Ok(false) => return Ok(all),
+                Ok(false) => return Ok(all[..n].to_vec()),
                 Err(e) => return Err(e.to_string()),
             }
         }
@@ -857,12 +880,12 @@ mod tests {
             // The same file read as interleaved pairs (an odd count, or names that differ,
             // are errors found by the parser at the same record).
             let text = random_file(&mut crate::simulate::rng::Rng::new(round + 100), n, 1, defect, 2);
-            let mut all = Vec::new();
+            let (mut all, mut n) = (Vec::new(), 0);
             let mut r = file(text.clone());
             let want = loop {
-                match next_interleaved(&mut r, &mut all) {
+                match next_interleaved(&mut r, &mut all, &mut n) {
                     Ok(true) => {}
-                    Ok(false) => break Ok(all),
+                    Ok(false) => break Ok(all[..n].to_vec()),
                     Err(e) => break Err(e.to_string()),
                 }
             };
@@ -881,12 +904,12 @@ mod tests {
             };
             let text1 = random_file(&mut crate::simulate::rng::Rng::new(round), n, 1, None, 1);
             let text2 = random_file(&mut crate::simulate::rng::Rng::new(round), m, 2, defect, 1);
-            let mut all = Vec::new();
+            let (mut all, mut n) = (Vec::new(), 0);
             let (mut a, mut b) = (file(text1.clone()), file(text2.clone()));
             let want = loop {
-                match next_mates(&mut a, &mut b, &mut all) {
+                match next_mates(&mut a, &mut b, &mut all, &mut n) {
                     Ok(true) => {}
-                    Ok(false) => break Ok(all),
+                    Ok(false) => break Ok(all[..n].to_vec()),
                     Err(e) => break Err(e.to_string()),
                 }
             };

@@ -52,7 +52,7 @@ impl Hit {
             contig,
             window_start,
             reverse,
-            &mut Alignment { cigar: Cigar(Vec::new()), ..*aln },
+            &mut Alignment { cigar: Cigar::default(), ..*aln },
             score,
             total,
         );
@@ -126,12 +126,16 @@ impl Hit {
     }
 }
 
+/// A read's hits: two held inline (most reads have one or two), so that neither finding nor
+/// placing them allocates.
+pub type Hits = smallvec::SmallVec<[Hit; 2]>;
+
 /// Every alignment of one read, best first, with overlapping duplicates removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadHits {
     /// The hits, best first (by the total order of the module documentation of
     /// [`crate::place`]).
-    pub hits: Vec<Hit>,
+    pub hits: Hits,
     /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
     pub repetitive: u32,
     /// Copies of the read's repeat that seeding found as good as its best but never aligned
@@ -162,7 +166,7 @@ fn hit_order(seed: u64, a: &Hit, b: &Hit) -> std::cmp::Ordering {
         .then(a.contig.cmp(&b.contig))
         .then(a.pos.cmp(&b.pos))
         .then(a.reverse.cmp(&b.reverse))
-        .then(a.cigar.0.cmp(&b.cigar.0))
+        .then(a.cigar.words().cmp(b.cigar.words()))
 }
 
 /// Where a hit falls among others of equal score for a read whose [`tie_seed`] is `seed`:
@@ -195,67 +199,99 @@ impl ReadHits {
         alns: &mut [Alignment],
         opts: &MapOptions,
     ) -> ReadHits {
-        let all: Vec<Hit> = seeds
-            .windows
-            .iter()
-            .zip(&batch.tasks[tasks])
-            .zip(alns)
-            .filter(|(_, a)| !a.cigar.is_empty())
-            .map(|((w, task), a)| {
-                let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
-                let total = a.total(read.len() as u32, opts.scoring.clip);
-                Hit::taking(w.contig, w.start - index.contigs[w.contig].offset, w.reverse, a, score, total)
-            })
-            .filter(|h| h.score >= opts.min_score)
-            .collect();
+        ReadHits::new_into(index, read, tie_seed, seeds, batch, tasks, alns, opts, &mut Vec::new())
+    }
+
+    /// [`ReadHits::new`], with reference bases fetched into `window` (a thread's buffer).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_into(
+        index: &Index,
+        read: &[u8],
+        tie_seed: u64,
+        seeds: &Candidates,
+        batch: &AlignBatch,
+        tasks: std::ops::Range<usize>,
+        alns: &mut [Alignment],
+        opts: &MapOptions,
+        window: &mut Vec<u8>,
+    ) -> ReadHits {
+        let mut hits = Hits::new();
+        hits.extend(
+            seeds
+                .windows
+                .iter()
+                .zip(&batch.tasks[tasks])
+                .zip(alns)
+                .filter(|(_, a)| !a.cigar.is_empty())
+                .map(|((w, task), a)| {
+                    let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
+                    let total = a.total(read.len() as u32, opts.scoring.clip);
+                    Hit::taking(w.contig, w.start - index.contigs[w.contig].offset, w.reverse, a, score, total)
+                })
+                .filter(|h| h.score >= opts.min_score),
+        );
         let mut hits = ReadHits {
-            hits: Vec::with_capacity(all.len()),
+            hits,
             repetitive: (seeds.repetitive as usize * 1000 / read.len().max(1)) as u32,
             unexamined: seeds.unexamined,
             tandem_sub: 0,
             tie_seed,
         };
-        hits.merge(all);
-        hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring);
+        hits.merge(std::iter::empty());
+        hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring, window);
         hits
     }
 
     /// Adds alignments (e.g. from mate rescue), keeping the order and the deduplication rule
     /// of [`ReadHits::new`]: of overlapping alignments the one with the highest
     /// [`Hit::total`] stays (then the first in hit order).
-    pub fn merge(&mut self, more: Vec<Hit>) {
-        let mut all = std::mem::take(&mut self.hits);
+    pub fn merge(&mut self, more: impl IntoIterator<Item = Hit>) {
+        let all = &mut self.hits;
         all.extend(more);
         let seed = self.tie_seed;
         all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| hit_order(seed, a, b)));
-        for h in all {
-            if !self.hits.iter().any(|k| k.overlaps(&h)) {
-                self.hits.push(h);
+        // In that order, each hit overlapping none kept before it is kept (moved down to the
+        // kept ones' end; what it displaces was looked at already).
+        let mut kept = 0;
+        for i in 0..all.len() {
+            if !all[..kept].iter().any(|k| k.overlaps(&all[i])) {
+                all.swap(kept, i);
+                kept += 1;
             }
         }
-        self.hits.sort_by(|a, b| hit_order(seed, a, b));
+        all.truncate(kept);
+        all.sort_by(|a, b| hit_order(seed, a, b));
     }
 
     /// Scores the read (`codes`, as sequenced) at its best hit's diagonal shifted by each of
     /// `periods` both ways, ungapped: the best-scoring stretch (maximum-sum segment) on each
     /// shifted diagonal, within the contig. Sets [`ReadHits::tandem_sub`] to the best of them.
-    fn score_tandem_copies(&mut self, index: &Index, codes: &[u8], periods: &[u32], sc: &Scoring) {
+    fn score_tandem_copies(
+        &mut self,
+        index: &Index,
+        codes: &[u8],
+        periods: &[u32],
+        sc: &Scoring,
+        window: &mut Vec<u8>,
+    ) {
         let Some(best) = self.hits.first() else { return };
         if periods.is_empty() {
             return;
         }
-        let query = if best.reverse { crate::dna::reverse_complement(codes) } else { codes.to_vec() };
+        // The read in the best hit's orientation, base by base.
+        let n = codes.len();
+        let query = (0..n).map(|i| if best.reverse { crate::dna::complement(codes[n - 1 - i]) } else { codes[i] });
         let contig = &index.contigs[best.contig];
         let diag = best.pos as i64 - best.query_start as i64;
-        let (mut sub, mut window) = (0, Vec::new());
+        let mut sub = 0;
         for &p in periods {
             for shifted in [diag - p as i64, diag + p as i64] {
                 // The reference bases this diagonal meets within the contig.
                 let lo = shifted.clamp(0, contig.len as i64);
-                let hi = (shifted + query.len() as i64).clamp(lo, contig.len as i64);
-                let bases = index.reference().fetch(contig.offset + lo as u64..contig.offset + hi as u64, &mut window);
+                let hi = (shifted + n as i64).clamp(lo, contig.len as i64);
+                let bases = index.reference().fetch(contig.offset + lo as u64..contig.offset + hi as u64, window);
                 let (mut run, mut top) = (0i32, 0i32);
-                for (i, &q) in query.iter().enumerate() {
+                for (i, q) in query.clone().enumerate() {
                     let j = shifted + i as i64;
                     if j < lo || j >= hi {
                         run = 0;

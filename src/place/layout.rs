@@ -17,6 +17,7 @@
 //!   part lies in a repeat and a partial list would mislead.
 
 use crate::place::hit::Hit;
+use smallvec::SmallVec;
 
 /// Read bases a supplementary part must align that no other part aligns: bwa-mem's minimum
 /// seed length, 19. (A part also scores at least `-T`, 30, so it aligns 30 bases or more; a
@@ -27,19 +28,20 @@ pub const MIN_NEW_BASES: u32 = 19;
 /// (bwa-mem's `XA_drop_ratio`, 0.8).
 pub const XA_SCORE_PERCENT: i64 = 80;
 
-/// The role of each of a read's hits, given the one chosen as primary.
+/// The role of each of a read's hits, given the one chosen as primary. The lists are held
+/// inline up to the sizes most reads need, so laying a read out allocates nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadLayout {
     /// Indices into the hits: the primary first, then the supplementary parts in hit order.
-    pub parts: Vec<usize>,
+    pub parts: SmallVec<[usize; 2]>,
     /// Every other hit, in hit order, with the part (an index into `parts`) it is a rival of.
-    pub others: Vec<(usize, Option<usize>)>,
+    pub others: SmallVec<[(usize, Option<usize>); 6]>,
 }
 
 impl ReadLayout {
     /// Lays out `hits` (one read's, best first) around `hits[primary]`.
     pub fn new(hits: &[Hit], primary: usize, read_len: u32) -> ReadLayout {
-        let mut parts = vec![primary];
+        let mut parts = SmallVec::from_elem(primary, 1);
         for (i, h) in hits.iter().enumerate() {
             if i == primary || parts.iter().any(|&p| overlap(&hits[p], h, read_len)) {
                 continue;
@@ -66,17 +68,22 @@ impl ReadLayout {
     }
 
     /// The rivals `XA` lists for part `k`; empty when none qualify or more than `max` do.
-    pub fn xa_hits(&self, hits: &[Hit], k: usize, max: usize) -> Vec<usize> {
+    pub fn xa_hits(&self, hits: &[Hit], k: usize, max: usize) -> XaHits {
         let score = hits[self.parts[k]].score as i64;
-        let near: Vec<usize> =
-            self.rivals(k).filter(|&i| hits[i].score as i64 * 100 >= score * XA_SCORE_PERCENT).collect();
-        if near.len() > max {
-            Vec::new()
-        } else {
-            near
+        let mut near = XaHits::new();
+        for i in self.rivals(k).filter(|&i| hits[i].score as i64 * 100 >= score * XA_SCORE_PERCENT) {
+            if near.len() == max {
+                return XaHits::new();
+            }
+            near.push(i);
         }
+        near
     }
 }
+
+/// The hits an `XA` tag lists (indices into a read's hits); up to bwa-mem's default limit
+/// of five held inline.
+pub type XaHits = SmallVec<[usize; 5]>;
 
 /// Whether two hits align enough of the same read bases to be alternatives to each other.
 fn overlap(a: &Hit, b: &Hit, read_len: u32) -> bool {
@@ -87,7 +94,7 @@ fn overlap(a: &Hit, b: &Hit, read_len: u32) -> bool {
 /// Read bases `h` aligns that none of `parts` aligns.
 fn new_bases<'a>(h: &Hit, parts: impl Iterator<Item = &'a Hit>, read_len: u32) -> u32 {
     let (start, end) = h.read_span(read_len);
-    let mut covered: Vec<(u32, u32)> =
+    let mut covered: SmallVec<[(u32, u32); 4]> =
         parts.map(|p| p.read_span(read_len)).map(|(a, b)| (a.max(start), b.min(end))).filter(|(a, b)| a < b).collect();
     covered.sort_unstable();
     let (mut taken, mut reach) = (0, start);
@@ -116,7 +123,7 @@ mod tests {
     fn other_half_of_a_fusion_is_supplementary() {
         let hits = [hit(1000, false, 0, 80, 80), hit(50_000, false, 80, 150, 70)];
         let l = ReadLayout::new(&hits, 0, 150);
-        assert_eq!(l.parts, vec![0, 1]);
+        assert_eq!(l.parts.as_slice(), [0, 1]);
         assert!(l.others.is_empty());
         assert_eq!(l.sub_score(&hits, 0), 0);
     }
@@ -125,11 +132,11 @@ mod tests {
     fn spans_compare_on_the_read_as_sequenced() {
         // Reverse hit of oriented 0..70 is read 80..150: no overlap with forward 0..80.
         let hits = [hit(1000, false, 0, 80, 80), hit(50_000, true, 0, 70, 70)];
-        assert_eq!(ReadLayout::new(&hits, 0, 150).parts, vec![0, 1]);
+        assert_eq!(ReadLayout::new(&hits, 0, 150).parts.as_slice(), [0, 1]);
         // Reverse hit of oriented 70..150 is read 0..80: the same bases, an alternative.
         let hits = [hit(1000, false, 0, 80, 80), hit(50_000, true, 70, 150, 75)];
         let l = ReadLayout::new(&hits, 0, 150);
-        assert_eq!((l.parts.clone(), l.others.clone()), (vec![0], vec![(1, Some(0))]));
+        assert_eq!((l.parts.as_slice(), l.others.as_slice()), ([0].as_slice(), [(1, Some(0))].as_slice()));
         assert_eq!(l.sub_score(&hits, 0), 75);
     }
 
@@ -138,18 +145,21 @@ mod tests {
         // Overlaps the primary by 16 of its 34 bases (< half) but adds only 18 new bases.
         let hits = [hit(1000, false, 0, 130, 130), hit(9000, false, 114, 148, 30)];
         let l = ReadLayout::new(&hits, 0, 150);
-        assert_eq!((l.parts.clone(), l.others.clone()), (vec![0], vec![(1, None)]));
+        assert_eq!((l.parts.as_slice(), l.others.as_slice()), ([0].as_slice(), [(1, None)].as_slice()));
         // A 31-base part across the junction from a 121-base primary, sharing 2 bases: a part,
         // as bwa-mem reports it.
         let hits = [hit(1000, false, 0, 121, 121), hit(9000, false, 119, 150, 31)];
-        assert_eq!(ReadLayout::new(&hits, 0, 150).parts, vec![0, 1]);
+        assert_eq!(ReadLayout::new(&hits, 0, 150).parts.as_slice(), [0, 1]);
     }
 
     #[test]
     fn primary_chosen_by_pairing_takes_first_place() {
         let hits = [hit(1000, false, 0, 150, 150), hit(7000, false, 0, 150, 140), hit(30_000, false, 0, 150, 100)];
         let l = ReadLayout::new(&hits, 1, 150);
-        assert_eq!((l.parts.clone(), l.others.clone()), (vec![1], vec![(0, Some(0)), (2, Some(0))]));
+        assert_eq!(
+            (l.parts.as_slice(), l.others.as_slice()),
+            ([1].as_slice(), [(0, Some(0)), (2, Some(0))].as_slice())
+        );
         // 80% of 140 is 112: hit 2 (100) is left out of XA.
         let xa: Vec<u64> = l.xa_hits(&hits, 0, 5).iter().map(|&i| hits[i].pos).collect();
         assert_eq!(xa, vec![1000]);

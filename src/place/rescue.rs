@@ -150,7 +150,7 @@ pub fn rescue_mates(
         }
         let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
         let hit = Hit::new(t.contig, t.start, t.reverse, &a, score, total);
-        hits[t.read].merge(vec![hit]);
+        hits[t.read].merge([hit]);
     }
     Ok(())
 }

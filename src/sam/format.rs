@@ -37,7 +37,7 @@ pub fn full_cigar(hit: &Hit, read_len: usize) -> Cigar {
 }
 
 fn clipped_cigar(hit: &Hit, read_len: usize, clip: CigarOp) -> Cigar {
-    let mut c = Cigar(Vec::with_capacity(hit.cigar.0.len() + 2));
+    let mut c = Cigar::default();
     clipped_cigar_into(hit, read_len, clip, &mut c);
     c
 }
@@ -45,7 +45,7 @@ fn clipped_cigar(hit: &Hit, read_len: usize, clip: CigarOp) -> Cigar {
 /// [`clipped_cigar`] into `c` (empty).
 fn clipped_cigar_into(hit: &Hit, read_len: usize, clip: CigarOp, c: &mut Cigar) {
     c.push(clip, hit.query_start);
-    c.0.extend_from_slice(&hit.cigar.0);
+    c.extend_words(hit.cigar.words());
     c.push(clip, read_len as u32 - hit.query_end);
 }
 
@@ -182,7 +182,7 @@ impl RecordPool {
         for v in [name, seq, qual, extra] {
             v.clear();
         }
-        cigar.0.clear();
+        cigar.clear();
         debug_assert_eq!(rec, SamRecord::default());
         // A read has a handful of records; more kept would only hold memory.
         if self.records.len() < 16 {

@@ -60,7 +60,7 @@ fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, header: &Header) -> Option<()> 
     number(out, rec.mapq as u64);
     out.push(b'\t');
     let mut read_len = 0u64;
-    if rec.cigar.0.is_empty() {
+    if rec.cigar.is_empty() {
         out.push(b'*');
     }
     for (op, len) in rec.cigar.runs() {
@@ -231,7 +231,7 @@ mod tests {
         let seq_len = match pick(rng, 10) {
             0 => 0,
             1 => read_len + 1,
-            _ => read_len.max(if cigar.0.is_empty() { len } else { 0 }),
+            _ => read_len.max(if cigar.is_empty() { len } else { 0 }),
         };
         let mut seq: Vec<u8> = (0..seq_len).map(|_| b"ACGTN"[pick(rng, 5) as usize]).collect();
         if !seq.is_empty() && pick(rng, 15) == 0 {

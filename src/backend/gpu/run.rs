@@ -255,7 +255,7 @@ fn decode(records: &[u32], cigars: &[u32]) -> Result<Vec<Alignment>, Failure> {
                 query_end: r[2],
                 target_start: r[3],
                 target_end: r[4],
-                cigar: Cigar(cigars[off..off + len].to_vec()),
+                cigar: Cigar::from_words(&cigars[off..off + len]),
             })
         })
         .collect()
