@@ -56,6 +56,7 @@ mod reference;
 pub use crate::options::Scoring;
 pub use cigar::{Cigar, CigarOp};
 pub use kernel::{align_task, align_task_banded, TracebackScratch};
+pub(crate) use reference::empty_alignment;
 pub use reference::{align_reference, align_reference_banded};
 
 /// The diagonals (`j - i`, window position minus query position) a task's alignment may use,

@@ -141,7 +141,7 @@ fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
 
 /// Windows of one read, two held inline (reads average about 1.5 on chr20 2x150), so seeding
 /// allocates nothing for most reads.
-pub type Windows = SmallVec<[CandidateWindow; 2]>;
+pub type Windows = SmallVec<[CandidateWindow; 4]>;
 
 /// What seeding found for a read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

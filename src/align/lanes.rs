@@ -276,18 +276,20 @@ fn load<V: Value, const L: usize>(tasks: &[LaneTask], s: &mut LaneScratch<V, L>)
     shape
 }
 
-/// Aligns up to `L` tasks (query, target, band) at once; the results are in the order given
-/// and identical to [`super::align_task_banded`] on each. With `V = i16` the caller has
-/// checked [`fits_16`].
+/// Aligns up to `L` tasks (query, target, band) at once, appending the results to `out` in
+/// the order given; each is identical to [`super::align_task_banded`]'s. With `V = i16` the
+/// caller has checked [`fits_16`].
 pub(crate) fn align_lanes<V: Value, const L: usize>(
     tasks: &[LaneTask],
     sc: &Scoring,
     s: &mut LaneScratch<V, L>,
-) -> Vec<Alignment> {
+    out: &mut Vec<Alignment>,
+) {
     assert!(tasks.len() <= L, "{} tasks for {L} lanes", tasks.len());
     let mmax = tasks.iter().map(|(q, _, _)| q.len()).max().unwrap_or(0);
     if mmax as i64 * sc.match_score.max(sc.ambiguous).max(1) as i64 >= MAX_H {
-        return tasks.iter().map(|&(q, t, b)| align_task_banded(q, t, b, sc, &mut s.scalar)).collect();
+        out.extend(tasks.iter().map(|&(q, t, b)| align_task_banded(q, t, b, sc, &mut s.scalar)));
+        return;
     }
     if std::mem::size_of::<V>() < 4 {
         let nmax = tasks.iter().map(|(_, t, _)| t.len()).max().unwrap_or(0);
@@ -298,7 +300,6 @@ pub(crate) fn align_lanes<V: Value, const L: usize>(
     let mmax = s.q.len();
     let best = dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &shape, &Params::new(sc), sc.clip);
 
-    let mut out = Vec::with_capacity(tasks.len());
     for l in 0..tasks.len() {
         if m[l] == 0 {
             out.push(empty_alignment());
@@ -308,7 +309,6 @@ pub(crate) fn align_lanes<V: Value, const L: usize>(
         let word = |k: usize, i: usize| trace[k * mmax + i][l];
         out.push(traceback_words(word, m[l] as usize, best.i[l] as usize, best.j[l] as usize, best.total[l], sc));
     }
-    out
 }
 
 /// Whether the lane kernel beats the scalar one on this CPU: where it is compiled for AVX2.
@@ -698,9 +698,11 @@ mod tests {
                     .collect();
                 let refs: Vec<LaneTask> =
                     tasks.iter().map(|(q, t)| (&q[..], &t[..], random_band(&mut rng, q.len(), t.len()))).collect();
-                let got = align_lanes(&refs, &sc, &mut scratch);
+                let mut got = vec![empty_alignment()];
+                align_lanes(&refs, &sc, &mut scratch, &mut got);
+                let got = &got[1..];
                 assert_eq!(got.len(), tasks.len());
-                for (&(q, t, band), a) in refs.iter().zip(&got) {
+                for (&(q, t, band), a) in refs.iter().zip(got) {
                     let want = align_reference_banded(q, t, band, &sc);
                     assert_eq!(a, &want, "{sc:?} {band:?}\nquery  {q:?}\ntarget {t:?}");
                 }

@@ -10,7 +10,7 @@ use crate::align::exact::exact_alignment;
 use crate::align::lanes::{
     align_lanes, fits_16, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LaneTask, LANES, WIDE_LANES,
 };
-use crate::align::{align_task_banded, Alignment, Scoring, TracebackScratch};
+use crate::align::{align_task_banded, empty_alignment, Alignment, Scoring, TracebackScratch};
 use crate::batch::AlignBatch;
 use crate::error::Result;
 use rayon::prelude::*;
@@ -93,28 +93,32 @@ fn align_dp(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Vec<Alignme
     // `ids` breaks ties, so the grouping is deterministic.
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_unstable_by_key(|&p| (tasks[ids[p]].query_len, tasks[ids[p]].target_len, p));
-    let groups = if wide_lanes_pay_off() {
-        align_groups::<WIDE_LANES, { 2 * WIDE_LANES }>(batch, scoring, ids, &order)
+    // The results in `order`'s order, each group's written in place, then put back.
+    let mut sorted = vec![empty_alignment(); ids.len()];
+    if wide_lanes_pay_off() {
+        align_groups::<WIDE_LANES, { 2 * WIDE_LANES }>(batch, scoring, ids, &order, &mut sorted);
     } else {
-        align_groups::<LANES, { 2 * LANES }>(batch, scoring, ids, &order)
-    };
+        align_groups::<LANES, { 2 * LANES }>(batch, scoring, ids, &order, &mut sorted);
+    }
     let mut out: Vec<Option<Alignment>> = vec![None; ids.len()];
-    for (&p, a) in order.iter().zip(groups.into_iter().flatten()) {
+    for (&p, a) in order.iter().zip(sorted) {
         out[p] = Some(a);
     }
     out.into_iter().map(|a| a.expect("every task is in one group")).collect()
 }
 
-/// The tasks `ids[order[..]]` in groups of `W` consecutive ones: each group on the 16-bit
-/// lane kernel when its values fit ([`fits_16`]: reads up to some 4,000 bases) and it fills
-/// its lanes well enough; else each half of it on the 32-bit lane kernel, or task by task on
-/// the scalar kernel where the half is too ragged.
+/// The tasks `ids[order[..]]` in groups of `W` consecutive ones, their results written to
+/// `out` (in `order`'s order): each group on the 16-bit lane kernel when its values fit
+/// ([`fits_16`]: reads up to some 4,000 bases) and it fills its lanes well enough; else each
+/// half of it on the 32-bit lane kernel, or task by task on the scalar kernel where the half
+/// is too ragged.
 fn align_groups<const L: usize, const W: usize>(
     batch: &AlignBatch,
     scoring: &Scoring,
     ids: &[usize],
     order: &[usize],
-) -> Vec<Vec<Alignment>> {
+    out: &mut [Alignment],
+) {
     const { assert!(W == 2 * L) };
     let tasks = &batch.tasks;
     // Whether the lanes of a group of `lanes` compute enough real cells to pay off.
@@ -123,31 +127,34 @@ fn align_groups<const L: usize, const W: usize>(
         let (mmax, nmax) = extent(pairs);
         pairs.len() > 1 && cells as f64 >= MIN_LANE_FILL * (lanes * mmax * nmax) as f64
     };
-    order
-        .par_chunks(W)
-        .map_init(Scratch::<L, W>::default, |scratch, group| {
-            let pairs: Vec<LaneTask> = group
-                .iter()
-                .map(|&p| {
-                    let t = &tasks[ids[p]];
-                    (batch.query(t), batch.target(t), t.band())
-                })
-                .collect();
-            let (mmax, nmax) = extent(&pairs);
-            if fits_16(mmax, nmax, scoring) && fills(&pairs, W) {
-                return align_lanes(&pairs, scoring, &mut scratch.narrow);
-            }
-            let mut out = Vec::with_capacity(pairs.len());
-            for half in pairs.chunks(L) {
-                if fills(half, L) {
-                    out.extend(align_lanes(half, scoring, &mut scratch.lanes));
-                } else {
-                    out.extend(half.iter().map(|&(q, t, b)| align_task_banded(q, t, b, scoring, &mut scratch.scalar)));
+    order.par_chunks(W).zip(out.par_chunks_mut(W)).for_each_init(
+        // Per thread: the kernels' buffers, a group's tasks and its results.
+        || (Scratch::<L, W>::default(), Vec::with_capacity(W), Vec::with_capacity(W)),
+        |(scratch, pairs, results), (group, slots)| {
+            pairs.clear();
+            pairs.extend(group.iter().map(|&p| {
+                let t = &tasks[ids[p]];
+                (batch.query(t), batch.target(t), t.band())
+            }));
+            results.clear();
+            let (mmax, nmax) = extent(pairs);
+            if fits_16(mmax, nmax, scoring) && fills(pairs, W) {
+                align_lanes(pairs, scoring, &mut scratch.narrow, results);
+            } else {
+                for half in pairs.chunks(L) {
+                    if fills(half, L) {
+                        align_lanes(half, scoring, &mut scratch.lanes, results);
+                    } else {
+                        let scalar = &mut scratch.scalar;
+                        results.extend(half.iter().map(|&(q, t, b)| align_task_banded(q, t, b, scoring, scalar)));
+                    }
                 }
             }
-            out
-        })
-        .collect()
+            for (slot, a) in slots.iter_mut().zip(results.drain(..)) {
+                *slot = a;
+            }
+        },
+    );
 }
 
 /// The longest query and the longest target of a group.

@@ -35,7 +35,7 @@ pub struct ReadLayout {
     /// Indices into the hits: the primary first, then the supplementary parts in hit order.
     pub parts: SmallVec<[usize; 2]>,
     /// Every other hit, in hit order, with the part (an index into `parts`) it is a rival of.
-    pub others: SmallVec<[(usize, Option<usize>); 6]>,
+    pub others: SmallVec<[(usize, Option<usize>); 16]>,
 }
 
 impl ReadLayout {
