@@ -17,6 +17,7 @@
 //! thread count or backend.
 
 mod pipeline;
+mod spares;
 mod stats;
 
 pub use stats::{Stage, StageTimes};
@@ -34,7 +35,7 @@ use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
 use crate::place::rescue::rescue_mates;
 use crate::place::{place_pair, place_single, Placement, ReadHits};
 use crate::sam::{format, EncodeScratch, EncodedRecords, SamRecord, SamWriter, ENCODE_RUN};
-use crate::seed::{find_candidates, Candidates, SeedScratch};
+use crate::seed::{find_candidates_into, Candidates, SeedScratch};
 use rayon::prelude::*;
 
 /// Counts reported at the end of a run.
@@ -98,6 +99,8 @@ pub struct Mapper<'a> {
     opts: MapOptions,
     /// Set by [`Mapper::with_stage_times`].
     times: Option<StageTimes>,
+    /// Spent chunks' buffers, filled again.
+    spares: spares::Spares,
 }
 
 /// A chunk after seeding: its reads, what seeding found for each, and the packed batch.
@@ -123,7 +126,7 @@ impl<'a> Mapper<'a> {
     pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
         opts.validate().map_err(Error::Options)?;
         backend.use_reference(index.reference())?;
-        Ok(Mapper { index, backend, opts, times: None })
+        Ok(Mapper { index, backend, opts, times: None, spares: Default::default() })
     }
 
     /// Reads per chunk: the options' choice, else the backend's (at least 2, so a pair
@@ -166,7 +169,10 @@ impl<'a> Mapper<'a> {
         source: ReadSource,
         sink: impl FnMut(Vec<MappedRead>) -> Result<bool>,
     ) -> Result<MapStats> {
-        pipeline::run(self, source, &|reads, placements| self.formatted(std::mem::take(reads), placements), sink)
+        let finish = |reads: &mut Vec<Read>, placements: &mut Vec<Placement>| {
+            self.formatted(std::mem::take(reads), std::mem::take(placements))
+        };
+        pipeline::run(self, source, &finish, sink)
     }
 
     /// Maps `source` and writes every record to `writer`, in input order. The records are
@@ -185,7 +191,7 @@ impl<'a> Mapper<'a> {
         mut progress: impl FnMut(u64),
     ) -> Result<MapStats> {
         let (index, out, encoder) = (self.index, &self.opts.output, writer.encoder().clone());
-        let finish = |reads: &mut Vec<Read>, placements: Vec<Placement>| -> Vec<EncodedRecords> {
+        let finish = |reads: &mut Vec<Read>, placements: &mut Vec<Placement>| -> Vec<EncodedRecords> {
             reads
                 .par_chunks(ENCODE_RUN)
                 .zip(placements.par_chunks(ENCODE_RUN))
@@ -294,7 +300,12 @@ impl<'a> Mapper<'a> {
     fn seed(&self, reads: Vec<Read>) -> SeededChunk {
         let (index, opts) = (self.index, &self.opts.seed);
         let seeds: Vec<Candidates> = self.timed(Stage::Seed, || {
-            reads.par_iter().map_init(SeedScratch::default, |s, r| find_candidates(index, &r.codes, opts, s)).collect()
+            let mut seeds = self.spares.seeds.take();
+            seeds.resize_with(reads.len(), Candidates::default);
+            reads.par_iter().zip(&mut seeds).for_each_init(SeedScratch::default, |s, (r, c)| {
+                find_candidates_into(index, &r.codes, opts, s, c);
+            });
+            seeds
         });
         self.timed(Stage::Pack, || pack(index, reads, seeds))
     }
@@ -313,18 +324,27 @@ impl<'a> Mapper<'a> {
                 per_read.push(mine);
                 rest = after;
             }
-            per_read
+            // Spent placements give their hits' room to this chunk's.
+            let mut spent = self.spares.placements.take();
+            spent.resize_with(chunk.reads.len(), Placement::default);
+            let hits = per_read
                 .into_par_iter()
+                .zip(&mut spent)
                 .enumerate()
-                .map_init(Vec::new, |window, (i, alns)| {
+                .map_init(Vec::new, |window, (i, (alns, spent))| {
                     let tasks = chunk.first_task[i]..chunk.first_task[i + 1];
                     let (read, seeds) = (&chunk.reads[i], &chunk.seeds[i]);
                     let (index, seed, opts) = (self.index, tie_seed(&read.name), &self.opts);
-                    let batch = &chunk.batch;
-                    ReadHits::new_into(index, &read.codes, seed, seeds, batch, tasks, alns, opts, window)
+                    let (batch, room) = (&chunk.batch, std::mem::take(&mut spent.hits));
+                    ReadHits::new_into(index, &read.codes, seed, seeds, batch, tasks, alns, opts, room, window)
                 })
-                .collect()
+                .collect();
+            // Emptied of their hits, they go (not back to the spares, where they would be
+            // taken for full ones).
+            drop(spent);
+            hits
         });
+        self.spares.seeds.give(chunk.seeds);
         let (tasks, cells) = (chunk.batch.len() as u64, chunk.batch.cells());
         Ok(AlignedChunk { reads: chunk.reads, hits, tasks, cells })
     }

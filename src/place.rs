@@ -24,7 +24,7 @@ pub mod mapq;
 pub mod pair;
 pub mod rescue;
 
-pub use hit::{Hit, Hits, ReadHits};
+pub use hit::{Hit, ReadHits};
 pub use pair::InsertModel;
 
 use crate::options::MapOptions;
@@ -36,7 +36,7 @@ use smallvec::SmallVec;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Placement {
     /// The read's hits, best first; the fields below index into them.
-    pub hits: Hits,
+    pub hits: Vec<Hit>,
     /// The primary part, then the supplementary parts of a split read; empty when the read
     /// is unmapped. (Two held inline: placing a read allocates nothing for them.)
     pub parts: SmallVec<[Part; 2]>,

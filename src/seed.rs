@@ -139,15 +139,11 @@ fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
     }
 }
 
-/// Windows of one read, two held inline (reads average about 1.5 on chr20 2x150), so seeding
-/// allocates nothing for most reads.
-pub type Windows = SmallVec<[CandidateWindow; 4]>;
-
 /// What seeding found for a read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Candidates {
     /// Windows to align, best first.
-    pub windows: Windows,
+    pub windows: Vec<CandidateWindow>,
     /// Read bases covered by minimizers skipped as too frequent and by no usable one.
     pub repetitive: u32,
     /// Windows left out by the cap whose seeds were as good as the best window's, and
@@ -211,7 +207,15 @@ pub struct SeedScratch {
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
 pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Candidates {
-    let (windows, unexamined) = find_windows(index, read, opts, s);
+    let mut c = Candidates::default();
+    find_candidates_into(index, read, opts, s, &mut c);
+    c
+}
+
+/// [`find_candidates`] into `c`, whatever it held (a spent read's: its room is used again).
+pub fn find_candidates_into(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch, c: &mut Candidates) {
+    c.windows.clear();
+    c.unexamined = find_windows(index, read, opts, s, &mut c.windows);
     // Repetitive share: bases under skipped minimizers that no usable minimizer covers.
     let k = index.params.k;
     s.rep_spans.clear();
@@ -225,9 +229,9 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
             s.spans.push(span);
         }
     }
-    let repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
-    let periods = internal_periods(&s.mins, &mut s.by_hash, &mut s.periods);
-    Candidates { windows, repetitive, unexamined, periods: SmallVec::from_slice(periods) }
+    c.repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
+    c.periods.clear();
+    c.periods.extend_from_slice(internal_periods(&s.mins, &mut s.by_hash, &mut s.periods));
 }
 
 /// Distances between occurrences of one minimizer within a read: a read inside a tandem repeat
@@ -286,14 +290,21 @@ fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
     total
 }
 
-/// The windows, best first, and how many windows as good as the best the caps left out.
-fn find_windows(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> (Windows, u32) {
-    let Some(left_out) = collect_hits(index, read, opts, s) else { return (Windows::new(), 0) };
+/// The windows, best first, into `out` (empty); how many windows as good as the best the
+/// caps left out.
+fn find_windows(
+    index: &Index,
+    read: &[u8],
+    opts: &SeedOptions,
+    s: &mut SeedScratch,
+    out: &mut Vec<CandidateWindow>,
+) -> u32 {
+    let Some(left_out) = collect_hits(index, read, opts, s) else { return 0 };
     sort_hits(&mut s.hits, &mut s.sorted);
     let SeedScratch { hits, spans, pieces, chains, cands, light, parts, extra, .. } = s;
     chain_pieces(index, hits, read.len(), opts, pieces, chains);
     let maker = WindowMaker { index, hits, len: read.len(), opts };
-    choose_windows(&maker, (pieces, chains), (cands, light, parts, extra), spans, left_out)
+    choose_windows(&maker, (pieces, chains), (cands, light, parts, extra), spans, left_out, out)
 }
 
 /// Fills `s.hits` with the read's seed hits (`s.mins` and `s.ranges` with its minimizers and
@@ -440,16 +451,17 @@ fn order(a: &Cand, b: &Cand) -> std::cmp::Ordering {
     b.0.weight.cmp(&a.0.weight).then(a.0.reverse.cmp(&b.0.reverse)).then(a.0.start.cmp(&b.0.start))
 }
 
-/// The windows of a read's pieces: the heavy ones, best first and capped, then the heaviest
-/// chains and split parts (see the module documentation), and how many windows as good as
-/// the best the caps left out (`left_out` more from the fallback's sample).
+/// The windows of a read's pieces into `out` (empty): the heavy ones, best first and capped,
+/// then the heaviest chains and split parts (see the module documentation); returns how many
+/// windows as good as the best the caps left out (`left_out` more from the fallback's sample).
 fn choose_windows(
     maker: &WindowMaker,
     (pieces, chains): (&[Piece], &[Piece]),
     (windows, light, parts, extra): (&mut Vec<Cand>, &mut Vec<Cand>, &mut Vec<Cand>, &mut Vec<Cand>),
     spans: &mut Vec<(u32, u32)>,
     left_out: usize,
-) -> (Windows, u32) {
+    out: &mut Vec<CandidateWindow>,
+) -> u32 {
     let (opts, pct) = (maker.opts, maker.opts.min_weight_percent as u64);
     // Windows of pieces of two seeds or more first. A lone seed's window weighs k; when the
     // heaviest of those outweighs it more than `min_weight_percent` allows, no lone-seed window
@@ -464,7 +476,7 @@ fn choose_windows(
         windows.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
     }
     if windows.is_empty() {
-        return (Windows::new(), left_out.min(u32::MAX as usize) as u32);
+        return left_out.min(u32::MAX as usize) as u32;
     }
     // Only the heavy windows (at least `min_weight_percent` of the best) are sorted: a read
     // with repetitive seeds has hundreds of light ones, sorted only when split parts are sought.
@@ -504,7 +516,8 @@ fn choose_windows(
     extra.sort_unstable_by(order);
     extra.truncate(MAX_CHAINS);
     let chosen = windows.iter().chain(extra.iter()).chain(parts.iter());
-    (chosen.map(|&(w, _)| w).collect(), unexamined)
+    out.extend(chosen.map(|&(w, _)| w));
+    unexamined
 }
 
 /// Bases two spans share.

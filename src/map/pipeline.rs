@@ -28,9 +28,17 @@ fn stage<A, B>(input: Receiver<Result<A>>, output: SyncSender<Result<B>>, mut st
 }
 
 /// What the placing stage does last with a chunk's reads and placements, on its thread (in
-/// parallel inside): formatting, whose result goes to the sink. The reads it leaves are
-/// parsed into again (their buffers reused: [`RawChunk::parse`]); it takes them to keep them.
-pub(super) type Finish<'f, T> = &'f (dyn Fn(&mut Vec<Read>, Vec<Placement>) -> T + Sync);
+/// parallel inside): formatting, whose result goes to the sink. What it leaves of them is
+/// filled again by later chunks (`super::spares`); it takes them to keep them.
+pub(super) type Finish<'f, T> = &'f (dyn Fn(&mut Vec<Read>, &mut Vec<Placement>) -> T + Sync);
+
+/// Formats a placed chunk with `finish`, and gives what it leaves to the mapper's spares.
+fn finished<T>(mapper: &Mapper, finish: Finish<T>, mut reads: Vec<Read>, mut placements: Vec<Placement>) -> T {
+    let out = finish(&mut reads, &mut placements);
+    mapper.spares.reads.give(reads);
+    mapper.spares.placements.give(placements);
+    out
+}
 
 /// Reads, mapped reads and reads in proper pairs among `placements`.
 fn counts(placements: &[Placement]) -> [u64; 3] {
@@ -64,41 +72,37 @@ fn run_measured<T>(
     let sc = mapper.opts.scoring;
     let mut gate = ModelGate::new(paired, mapper.opts.insert_model);
     let mut stats = MapStats::default();
-    // The last chunk's reads, parsed into again.
-    let mut spare = Vec::new();
-    let mut place =
-        |ready: Vec<AlignedChunk>, gate: &ModelGate, stats: &mut MapStats, spare: &mut Vec<Read>| -> Result<bool> {
-            for chunk in ready {
-                stats.alignments += chunk.tasks;
-                stats.cells += chunk.cells;
-                let (mut reads, placements) = mapper.place(chunk, paired, gate.model())?;
-                let [n, mapped, proper] = counts(&placements);
-                stats.reads += n;
-                stats.mapped += mapped;
-                stats.proper += proper;
-                let out = times.time(Stage::Format, || finish(&mut reads, placements));
-                *spare = reads;
-                if !times.time(Stage::Write, || sink(out))? {
-                    return Ok(false);
-                }
+    let mut place = |ready: Vec<AlignedChunk>, gate: &ModelGate, stats: &mut MapStats| -> Result<bool> {
+        for chunk in ready {
+            stats.alignments += chunk.tasks;
+            stats.cells += chunk.cells;
+            let (reads, placements) = mapper.place(chunk, paired, gate.model())?;
+            let [n, mapped, proper] = counts(&placements);
+            stats.reads += n;
+            stats.mapped += mapped;
+            stats.proper += proper;
+            let out = times.time(Stage::Format, || finished(mapper, finish, reads, placements));
+            if !times.time(Stage::Write, || sink(out))? {
+                return Ok(false);
             }
-            Ok(true)
-        };
+        }
+        Ok(true)
+    };
     loop {
         let raw = times.time(Stage::Read, || source.next_raw(chunk_reads))?;
         if raw.is_empty() {
             break;
         }
-        let mut reads = std::mem::take(&mut spare);
+        let mut reads = mapper.spares.reads.take();
         times.time(Stage::Parse, || raw.parse(&mut reads))?;
         let aligned = mapper.align(mapper.seed(reads))?;
         let ready = gate.push(aligned, &sc);
-        if !place(ready, &gate, &mut stats, &mut spare)? {
+        if !place(ready, &gate, &mut stats)? {
             return Ok(with_model(stats, &gate, times));
         }
     }
     let held = gate.fix(&sc);
-    place(held, &gate, &mut stats, &mut spare)?;
+    place(held, &gate, &mut stats)?;
     Ok(with_model(stats, &gate, times))
 }
 
@@ -137,10 +141,6 @@ fn run_overlapped<T: Send>(
         let (seed_tx, seed_rx) = sync_channel(queued);
         let (align_tx, align_rx) = sync_channel::<Result<AlignedChunk>>(queued);
         let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 5])>>(queued);
-        // Spent chunks' reads, from the placing stage back to the parser, which makes new
-        // ones when none is waiting: the chunks in flight between the two (about five) soon
-        // each have a set, and a full channel drops what is more (they are only buffers).
-        let (spare_tx, spare_rx) = sync_channel::<Vec<Read>>(4);
         // The reading thread only reads and cuts records; the seeding stage parses them on
         // the pool.
         scope.spawn(move || loop {
@@ -155,7 +155,7 @@ fn run_overlapped<T: Send>(
         });
         scope.spawn(move || {
             stage(read_rx, seed_tx, |raw| {
-                let mut reads = spare_rx.try_recv().unwrap_or_default();
+                let mut reads = mapper.spares.reads.take();
                 raw.parse(&mut reads)?;
                 Ok(mapper.seed(reads))
             })
@@ -166,11 +166,9 @@ fn run_overlapped<T: Send>(
             let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
                 for chunk in ready {
                     let (tasks, cells) = (chunk.tasks, chunk.cells);
-                    let placed = mapper.place(chunk, paired, gate.model()).map(|(mut reads, placements)| {
+                    let placed = mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
                         let [n, mapped, proper] = counts(&placements);
-                        let out = finish(&mut reads, placements);
-                        let _ = spare_tx.try_send(reads);
-                        (out, [n, mapped, proper, tasks, cells])
+                        (finished(mapper, finish, reads, placements), [n, mapped, proper, tasks, cells])
                     });
                     let failed = placed.is_err();
                     if done_tx.send(placed).is_err() || failed {

@@ -126,16 +126,12 @@ impl Hit {
     }
 }
 
-/// A read's hits: two held inline (most reads have one or two), so that neither finding nor
-/// placing them allocates.
-pub type Hits = smallvec::SmallVec<[Hit; 2]>;
-
 /// Every alignment of one read, best first, with overlapping duplicates removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadHits {
     /// The hits, best first (by the total order of the module documentation of
     /// [`crate::place`]).
-    pub hits: Hits,
+    pub hits: Vec<Hit>,
     /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
     pub repetitive: u32,
     /// Copies of the read's repeat that seeding found as good as its best but never aligned
@@ -199,10 +195,11 @@ impl ReadHits {
         alns: &mut [Alignment],
         opts: &MapOptions,
     ) -> ReadHits {
-        ReadHits::new_into(index, read, tie_seed, seeds, batch, tasks, alns, opts, &mut Vec::new())
+        ReadHits::new_into(index, read, tie_seed, seeds, batch, tasks, alns, opts, Vec::new(), &mut Vec::new())
     }
 
-    /// [`ReadHits::new`], with reference bases fetched into `window` (a thread's buffer).
+    /// [`ReadHits::new`], the hits kept in `hits` (emptied first: a spent read's, so that its
+    /// room is used again) and reference bases fetched into `window` (a thread's buffer).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_into(
         index: &Index,
@@ -213,9 +210,10 @@ impl ReadHits {
         tasks: std::ops::Range<usize>,
         alns: &mut [Alignment],
         opts: &MapOptions,
+        mut hits: Vec<Hit>,
         window: &mut Vec<u8>,
     ) -> ReadHits {
-        let mut hits = Hits::new();
+        hits.clear();
         hits.extend(
             seeds
                 .windows

@@ -81,9 +81,8 @@ impl ReadLayout {
     }
 }
 
-/// The hits an `XA` tag lists (indices into a read's hits); up to bwa-mem's default limit
-/// of five held inline.
-pub type XaHits = SmallVec<[usize; 5]>;
+/// The hits an `XA` tag lists (indices into a read's hits); two held inline.
+pub type XaHits = SmallVec<[usize; 2]>;
 
 /// Whether two hits align enough of the same read bases to be alternatives to each other.
 fn overlap(a: &Hit, b: &Hit, read_len: u32) -> bool {

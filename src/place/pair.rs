@@ -383,7 +383,7 @@ mod tests {
             ref_len: 150,
             cigar: crate::align::Cigar::default(),
         };
-        ReadHits { hits: smallvec::smallvec![hit], ..ReadHits::default() }
+        ReadHits { hits: vec![hit], ..ReadHits::default() }
     }
 
     /// Mates of a fragment of `len` starting at `pos`, forward-reverse.

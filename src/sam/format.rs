@@ -291,8 +291,7 @@ fn xa_tag<'h>(
     index: &Index,
     pool: &mut RecordPool,
 ) -> Option<String> {
-    let mut xa = String::new();
-    let mut md = pool.string();
+    let (mut xa, mut md) = (pool.string(), pool.string());
     for h in alts {
         let strand = if h.reverse { '-' } else { '+' };
         let cigar = full_cigar(h, seq.read.codes.len());
@@ -301,7 +300,11 @@ fn xa_tag<'h>(
     }
     md.clear();
     pool.strings.push(md);
-    (!xa.is_empty()).then_some(xa)
+    if xa.is_empty() {
+        pool.strings.push(xa);
+        return None;
+    }
+    Some(xa)
 }
 
 /// Flags, RNEXT, PNEXT, TLEN, MC and MQ of one record of a mate aligned at `me` (`None`:

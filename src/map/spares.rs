@@ -1,0 +1,54 @@
+//! The buffers of spent chunks, filled again by later ones: a chunk's reads (names, bases,
+//! qualities), its reads' candidate windows and its placements' hits keep their heap room
+//! from one chunk to the next, so that a mapping run in steady state makes no heap
+//! allocation per read (chr20 2x150: 0.17 per read before, from the few reads with more
+//! windows or hits than are held inline).
+//!
+//! A stage takes a spent set when one is waiting and starts an empty one otherwise; so the
+//! sets in circulation soon number the chunks in flight, plus those waiting: at most
+//! [`SPARE_READS`] reads' worth per kind, and at least one set. That bounds what they cost:
+//! chr20 400k pairs, CPU chunks of 10,000 reads (four sets wait), peak 261-265 -> 279-287 MB;
+//! with 50,000-read chunks (one set) see docs/benchmarks.md. Nothing here changes a result:
+//! every buffer is emptied before it is filled.
+
+use crate::io::fastq::Read;
+use crate::place::Placement;
+use crate::seed::Candidates;
+use std::sync::Mutex;
+
+/// Items (reads) of spent sets kept waiting per kind, beyond a first set; more are dropped.
+const SPARE_READS: usize = 40_000;
+
+/// Spent chunks' vectors of one kind.
+pub(super) struct Pool<T>(Mutex<Vec<Vec<T>>>);
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool(Mutex::new(Vec::new()))
+    }
+}
+
+impl<T> Pool<T> {
+    /// A spent vector (its items hold their old contents), or an empty one.
+    pub(super) fn take(&self) -> Vec<T> {
+        self.0.lock().expect("no thread panics holding the pool").pop().unwrap_or_default()
+    }
+
+    /// Keeps `spent` for a later chunk, unless enough are waiting.
+    pub(super) fn give(&self, spent: Vec<T>) {
+        let mut pool = self.0.lock().expect("no thread panics holding the pool");
+        let held: usize = pool.iter().map(Vec::len).sum();
+        if spent.capacity() > 0 && (pool.is_empty() || held + spent.len() <= SPARE_READS) {
+            pool.push(spent);
+        }
+    }
+}
+
+/// The pools of a mapper: reads (parsed into again), candidates (seeded into again) and
+/// placements (whose hits take the next chunk's alignments).
+#[derive(Default)]
+pub(super) struct Spares {
+    pub(super) reads: Pool<Read>,
+    pub(super) seeds: Pool<Candidates>,
+    pub(super) placements: Pool<Placement>,
+}
