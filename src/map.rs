@@ -336,7 +336,7 @@ impl<'a> Mapper<'a> {
                     let (read, seeds) = (&chunk.reads[i], &chunk.seeds[i]);
                     let (index, seed, opts) = (self.index, tie_seed(&read.name), &self.opts);
                     let (batch, room) = (&chunk.batch, std::mem::take(&mut spent.hits));
-                    ReadHits::new_into(index, &read.codes, seed, seeds, batch, tasks, alns, opts, room, window)
+                    ReadHits::new(index, &read.codes, seed, seeds, batch, tasks, alns, opts, room, window)
                 })
                 .collect();
             // Emptied of their hits, they go (not back to the spares, where they would be

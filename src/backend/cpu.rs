@@ -100,11 +100,11 @@ fn align_dp(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Vec<Alignme
     } else {
         align_groups::<LANES, { 2 * LANES }>(batch, scoring, ids, &order, &mut sorted);
     }
-    let mut out: Vec<Option<Alignment>> = vec![None; ids.len()];
+    let mut out = vec![empty_alignment(); ids.len()];
     for (&p, a) in order.iter().zip(sorted) {
-        out[p] = Some(a);
+        out[p] = a;
     }
-    out.into_iter().map(|a| a.expect("every task is in one group")).collect()
+    out
 }
 
 /// The tasks `ids[order[..]]` in groups of `W` consecutive ones, their results written to

@@ -423,6 +423,17 @@ impl FastqReader {
         Piece { text: Vec::new(), lines, records: self.records, count: 0 }
     }
 
+    /// Readers over pieces, each with the records cut into it.
+    fn piece_readers(&self, pieces: Vec<Piece>) -> Vec<(FastqReader, u64)> {
+        pieces
+            .into_iter()
+            .map(|p| {
+                let count = p.count;
+                (self.piece_reader(p), count)
+            })
+            .collect()
+    }
+
     /// A reader over one piece, numbering records and lines as in the whole file.
     fn piece_reader(&self, piece: Piece) -> FastqReader {
         let mut r = FastqReader::new(Box::new(std::io::Cursor::new(piece.text)), &self.path);
@@ -500,9 +511,9 @@ impl RawChunk {
                     .map(|(mut r1, mut r2, both, mut reads)| {
                         // After a failed read only the pairs cut from both files are parsed:
                         // the failure, not a length difference, is the error.
-                        let (mut taken, mut n) = (0, 0);
-                        while !(cut_short && taken == both) && next_mates(&mut r1, &mut r2, &mut reads, &mut n)? {
-                            taken += 1;
+                        let mut n = 0;
+                        while !(cut_short && n as u64 == 2 * both) && next_mates(&mut r1, &mut r2, &mut reads, &mut n)?
+                        {
                         }
                         reads.truncate(n);
                         Ok(reads)
@@ -562,12 +573,12 @@ impl ReadSource {
         let (pieces, tail_error) = match self {
             ReadSource::Single(r) => {
                 let (pieces, error) = r.cut(want);
-                let readers = pieces.into_iter().map(|p| (p.count, r.piece_reader(p))).map(|(c, r)| (r, c)).collect();
+                let readers = r.piece_readers(pieces);
                 (RawPieces::Single { readers, pairs: false }, error)
             }
             ReadSource::Interleaved(r) => {
                 let (pieces, error) = r.cut(want.div_ceil(2) * 2);
-                let readers = pieces.into_iter().map(|p| (p.count, r.piece_reader(p))).map(|(c, r)| (r, c)).collect();
+                let readers = r.piece_readers(pieces);
                 (RawPieces::Single { readers, pairs: true }, error)
             }
             ReadSource::Paired(r1, r2) => {

@@ -48,16 +48,7 @@ impl Hit {
     /// window of `contig` starting at contig position `window_start`, scored `score` (its best
     /// stretch, SAM `AS`) and `total` ([`Alignment::total`]).
     pub fn new(contig: usize, window_start: u64, reverse: bool, aln: &Alignment, score: i32, total: i32) -> Hit {
-        let mut hit = Hit::taking(
-            contig,
-            window_start,
-            reverse,
-            &mut Alignment { cigar: Cigar::default(), ..*aln },
-            score,
-            total,
-        );
-        hit.cigar = aln.cigar.clone();
-        hit
+        Hit::taking(contig, window_start, reverse, &mut aln.clone(), score, total)
     }
 
     /// [`Hit::new`], moving the CIGAR out of `aln` rather than copying it (one allocation
@@ -183,25 +174,11 @@ impl ReadHits {
     /// hash of the read's name (`tie_seed`) and the hit's place (so equal copies of a repeat
     /// are chosen evenly, not always the leftmost), then position (a total order, so no tie
     /// depends on scheduling). What seeding learnt of the read's repeats comes along, and its
-    /// tandem copies are scored.
+    /// tandem copies are scored. The hits are kept in `hits` (emptied first: a spent read's,
+    /// so that its room is used again); reference bases are fetched into `window` (a thread's
+    /// buffer).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        index: &Index,
-        read: &[u8],
-        tie_seed: u64,
-        seeds: &Candidates,
-        batch: &AlignBatch,
-        tasks: std::ops::Range<usize>,
-        alns: &mut [Alignment],
-        opts: &MapOptions,
-    ) -> ReadHits {
-        ReadHits::new_into(index, read, tie_seed, seeds, batch, tasks, alns, opts, Vec::new(), &mut Vec::new())
-    }
-
-    /// [`ReadHits::new`], the hits kept in `hits` (emptied first: a spent read's, so that its
-    /// room is used again) and reference bases fetched into `window` (a thread's buffer).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new_into(
         index: &Index,
         read: &[u8],
         tie_seed: u64,
@@ -235,7 +212,7 @@ impl ReadHits {
             tandem_sub: 0,
             tie_seed,
         };
-        hits.merge(std::iter::empty());
+        hits.dedup_and_order();
         hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring, window);
         hits
     }
@@ -244,8 +221,14 @@ impl ReadHits {
     /// of [`ReadHits::new`]: of overlapping alignments the one with the highest
     /// [`Hit::total`] stays (then the first in hit order).
     pub fn merge(&mut self, more: impl IntoIterator<Item = Hit>) {
+        self.hits.extend(more);
+        self.dedup_and_order();
+    }
+
+    /// Of overlapping hits keeps the one with the highest [`Hit::total`] (then the first in
+    /// hit order), and puts the rest in hit order.
+    fn dedup_and_order(&mut self) {
         let all = &mut self.hits;
-        all.extend(more);
         let seed = self.tie_seed;
         all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| hit_order(seed, a, b)));
         // In that order, each hit overlapping none kept before it is kept (moved down to the
