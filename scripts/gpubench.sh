@@ -75,6 +75,19 @@ for il in 1 8 32 64; do
   row "kernel 150x190 interleave $il	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers"
 done
 
+# DP strip width (SWMAP_GPU_STRIP, default 8): 16 and 32 halve and quarter the boundary column's
+# loads and stores per cell (private arrays, local memory on NVIDIA) at more registers; lavapipe
+# measured 8 -> 16 -> 32 as 1.42 -> 1.70 -> 1.86 GCUPS at 150x300. --backend all, so each
+# width's results are checked against the CPU's.
+for strip in 16 32; do
+  for win in 190 300; do
+    b="$OUT/bench-strip$strip-$win.txt"
+    SWMAP_GPU_STRIP=$strip timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window $win --repeats 2 -t "$THREADS" > "$b" 2>&1
+    log "bench 150x$win strip $strip rc=$? $(grep -E 'gpu kernel|identical' "$b" | tr '\n' ' ')"
+    row "kernel 150x$win strip $strip	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
+  done
+done
+
 # ---- 5. end to end: reads/s, index load included ------------------------------------------------
 per_read() { # wall "user sys" -> the row's tail
   awk -v r=$READS -v w="$1" -v c="$2" 'BEGIN{split(c,a," "); printf "%.0f reads/s\twall %s s\tcpu %s+%s s\t%.1f us cpu/read", r/w, w, a[1], a[2], 1e6*(a[1]+a[2])/r}'
@@ -99,6 +112,9 @@ rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
 SWMAP_CHUNK_READS=200000 SWMAP_GPU_DISPATCH_TASKS=131072 run_map "swmap-gpu-t$THREADS-chunk200k" gpu "$THREADS" "$W/gpu-big.sam"
 cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/gpu-big.sam") || { log "chunk200k output DIFFERS"; row "SAM gpu chunk200k vs gpu	DIFFERENT"; }
 rm -f "$W/gpu-big.sam"
+SWMAP_GPU_STRIP=16 run_map "swmap-gpu-t$THREADS-strip16" gpu "$THREADS" "$W/gpu-s16.sam"
+cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/gpu-s16.sam") || { log "strip 16 output DIFFERS"; row "SAM gpu strip 16 vs gpu	DIFFERENT"; }
+rm -f "$W/gpu-s16.sam"
 run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
 run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
 rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"

@@ -19,27 +19,32 @@
 // End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the smaller i
 // (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip penalties the alignment paid.
 //
-// Per cell: 78 SPIR-V instructions, 32 of them computing (arithmetic, comparisons, selects;
-// the rest are loads and stores of function variables and loop control, which the driver
-// keeps in registers or removes when it unrolls the strip). Counted in naga's SPIR-V for the
-// per-cell loop by tests/it/shaders.rs, which fails when this line is out of date. Before
-// 2026-12-01: 107 and 40 (since then: H taken as max(diag, E, F) with one comparison for its
-// source, the band test as one unsigned comparison against a per-row base, only H masked
-// outside the band, traceback bits not at all).
+// Per cell, in a row of a strip of 8 / 16 / 32 columns: 115.6 / 107.2 / 103.0 SPIR-V
+// instructions, 37.5 / 35.9 / 35.1 of them computing (arithmetic, comparisons, selects; the
+// rest are loads and stores of function variables and control flow, which the driver keeps
+// in registers or removes). Counted in naga's SPIR-V of the kernel as the device gets it (the
+// strip's loops written out), over the whole row loop (the boundary column, the traceback
+// stores, the end-cell search) divided by the strip's width, by the tests of
+// src/backend/gpu/shader.rs, which fail when this line is out of date. The cell loop alone, as
+// this file writes it, was 107 and 40 before 2026-12-01 and 78 and 32 after (H taken as
+// max(diag, E, F) with one comparison for its source, the band test as one unsigned
+// comparison against a per-row base, only H masked outside the band, traceback bits not at
+// all).
 //
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
-// are processed in strips of STRIP = 8 target columns; the 8 cells of row i in strip k form
-// one u32 (column 8k+c in bits 4c..4c+4). Bits of columns past the end of the target are
-// zero, as on the CPU.
+// are processed in strips of STRIP target columns (8 unless the host sets 16 or 32); the
+// cells of row i in columns 8k..8k+8 form one u32, word column k (column 8k+c in bits
+// 4c..4c+4), so a strip writes STRIP / 8 words per row. Bits of columns past the end of the
+// target are zero, as on the CPU.
 //
 // Where the words go: the host cuts a dispatch's tasks (sorted by size) into interleave groups
 // of at most WORKGROUP consecutive tasks, normally one workgroup's. A group shares one region
 // of a WORK buffer in which its tasks' words are interleaved: word w of the task in lane l of
 // a group of G tasks lies at base + w * G + l. Word w counts, for a group whose longest query
 // has M bases: the CIGAR scratch first (w = r for run r < 2M + 2), then the traceback of
-// strip k at w = 2M + 2 + k * M + s, where s = i - first(k) is the row's rank among the rows
-// strip k computes (first(k) is the band's first row in the strip). So when the lanes of a
+// word column k at w = 2M + 2 + k * M + s, where s = i - first is the row's rank among the
+// rows its strip computes (first is the band's first row in the strip). So when the lanes of a
 // warp compute the same step of similar tasks, their stores land on consecutive words: one
 // transaction per warp instead of one per lane (the layout before this stored each task's
 // words contiguously, 32 sectors per warp store). The host passes `work_offset` = base + l and
@@ -54,7 +59,14 @@
 // Queries longer than MAX_QUERY never reach this kernel: the host aligns them on the CPU
 // (the boundary column lives in a fixed-size private array).
 
+// Target columns per DP strip. The host sets it when it builds the pipeline (8, 16 or 32;
+// SWMAP_GPU_STRIP) and writes out every loop marked `// unroll` once per value of its
+// variable (src/backend/gpu/shader.rs), so no driver has to unroll them and their indices into
+// the strip's arrays are constants: registers, not memory.
 const STRIP: u32 = 8u;
+// Traceback cells per u32 word (4 bits each), and words per row of a strip.
+const WORD_CELLS: u32 = 8u;
+const WORDS: u32 = STRIP / WORD_CELLS;
 const MAX_QUERY: u32 = 512u;
 const NEG_INF: i32 = -536870912;
 const WORKGROUP: u32 = 64u;
@@ -240,8 +252,8 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         // Columns past the target's end compute garbage that nothing reads: their cells feed
         // only later columns of the same strip, the strip is the last one, their bits are
         // masked off and the end-cell search skips them.
-        let word_mask = select((1u << (4u * width)) - 1u, 0xffffffffu, width == STRIP);
         var t: array<u32, STRIP>;
+        // unroll
         for (var c = 0u; c < STRIP; c++) {
             t[c] = 0u;
             if (c < width) {
@@ -250,6 +262,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         }
         var h_up: array<i32, STRIP>; // H(i-1, j0+c)
         var f_up: array<i32, STRIP>; // F(i-1, j0+c)
+        // unroll
         for (var c = 0u; c < STRIP; c++) {
             h_up[c] = NEG_INF;
             f_up[c] = NEG_INF;
@@ -259,8 +272,8 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         let first = min(u32(max(i32(j0) - hi, 0)), m);
         let end = u32(clamp(i32(j0 + width) - lo, i32(first), i32(m)));
         let prev_end = u32(clamp(i32(j0) - lo, 0, i32(m)));
-        // tb_word(reg, k, i - first), less the multiply per row.
-        let tb_row0 = tb_word(reg, k, 0u) - reg.stride * first;
+        // tb_word(reg, k * WORDS + w, i - first) is tb_row0 + stride * (w * rows + i).
+        let tb_row0 = tb_word(reg, k * WORDS, 0u) - reg.stride * first;
         var h_diag_left = NEG_INF; // H(i-1, j0-1)
         if (k > 0u && first > 0u) {
             h_diag_left = h_col[first - 1u];
@@ -280,11 +293,12 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             }
             var d = h_diag_left; // H(i-1, j-1)
             h_diag_left = h_left;
-            var word = 0u;
+            var words = array<u32, WORDS>();
             // Column c is inside the band when its diagonal j0 + c - i lies in lo..=hi, that is
             // when (j0 + c - i - lo) as unsigned is at most span: one addition and one
             // comparison per cell (u32 arithmetic wraps, so a negative dl0 works too).
             let dl0 = u32(i32(j0) - i32(i) - lo);
+            // unroll
             for (var c = 0u; c < STRIP; c++) {
                 let dstart = d <= start;
                 let diag = select(d, start, dstart) + pair_score(qi, t[c]);
@@ -303,7 +317,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 // Bits of cells outside the band are left as computed: no traceback reaches
                 // them (their H is -inf, so no best path runs through them).
                 let bits = hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext);
-                word |= bits << (4u * c);
+                words[c / WORD_CELLS] |= bits << (4u * (c % WORD_CELLS));
                 d = h_up[c];
                 h_up[c] = h;
                 // E and F of cells outside the band are left as computed: no cell inside reads
@@ -317,11 +331,22 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             }
             h_col[i] = h_left;
             e_col[i] = e_left;
-            work_store(reg.buf, tb_row0 + reg.stride * i, word & word_mask);
+            // Word w holds columns j0 + 8w.. of the row; a word wholly past the target's end
+            // has no slot (the host sizes regions in words of the target's columns), and the
+            // bits of columns past the end within a word are zero.
+            // unroll
+            for (var w = 0u; w < WORDS; w++) {
+                let cells = i32(width) - i32(w * WORD_CELLS);
+                if (cells > 0) {
+                    let mask = select((1u << (4u * u32(cells))) - 1u, 0xffffffffu, cells >= i32(WORD_CELLS));
+                    work_store(reg.buf, tb_row0 + reg.stride * (w * reg.rows + i), words[w] & mask);
+                }
+            }
 
             // End cell: the row's leftmost maximum is its only candidate under the stated
             // order, so the full comparison runs once per row and only when it can win.
             var row_max = h_up[0];
+            // unroll
             for (var c = 1u; c < STRIP; c++) {
                 if (c < width) {
                     row_max = max(row_max, h_up[c]);
@@ -330,6 +355,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             let total = row_max - end_pen;
             if (total >= best) {
                 var cbest = 0u;
+                // unroll
                 for (var r = 0u; r < STRIP; r++) {
                     let c = STRIP - 1u - r; // right to left, so the leftmost match stays
                     if (c < width && h_up[c] == row_max) {
@@ -371,7 +397,7 @@ fn traceback(id: u32, task: Task, hi: i32, best: i32, bi: u32, bj: u32) {
             lost = true;
             break;
         }
-        let cell = (work_load(reg.buf, tb_word(reg, k, i - first)) >> (4u * (j % STRIP))) & 0xfu;
+        let cell = (work_load(reg.buf, tb_word(reg, j / WORD_CELLS, i - first)) >> (4u * (j % WORD_CELLS))) & 0xfu;
         var op = 0u; // CIGAR M
         var stop = false;
         if (state == 0u) {

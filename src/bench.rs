@@ -159,6 +159,8 @@ pub struct GpuMeasurement {
     pub total_ns: u64,
     /// Dispatches one run of the batch took.
     pub dispatches: usize,
+    /// Target columns per DP strip of the kernel (`SWMAP_GPU_STRIP`).
+    pub strip: u32,
 }
 
 /// What became of the GPU side of the bench.
@@ -297,7 +299,10 @@ fn time_gpu(
         total_ns = total_ns.min(t.total_ns);
         dispatches = t.dispatches;
     }
-    Ok((GpuMeasurement { info: backend.info.clone(), kernel_ns, total_ns, dispatches }, results))
+    Ok((
+        GpuMeasurement { info: backend.info.clone(), kernel_ns, total_ns, dispatches, strip: backend.strip() },
+        results,
+    ))
 }
 
 /// Warm-up, then the best of `repeats`; returns the last run's results.

@@ -18,6 +18,7 @@ mod context;
 mod layout;
 mod plan;
 mod run;
+mod shader;
 
 use super::cpu::align_tasks;
 use super::{AlignBackend, GpuInfo, GpuTiming};
@@ -90,6 +91,8 @@ pub struct GpuBackend {
     max_work_buffer: u64,
     /// Tasks whose work words are interleaved ([`plan::Capacity::interleave`]).
     interleave: u32,
+    /// Target columns per DP strip of the kernel ([`shader::STRIPS`]).
+    strip: u32,
 }
 
 impl GpuBackend {
@@ -99,7 +102,34 @@ impl GpuBackend {
     /// Opens the best Vulkan adapter: a hardware GPU (discrete, integrated or virtual), or with
     /// `allow_software` any adapter, software ones such as lavapipe included.
     pub fn new(allow_software: bool) -> Result<GpuBackend> {
-        let (ctx, info) = context::open(allow_software)?;
+        // Tuning knobs for a GPU session that cannot rebuild (scripts/gpubench.sh sweeps
+        // them): SWMAP_GPU_STRIP, SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results
+        // never change.
+        let knob = |name: &str, allowed: &dyn Fn(usize) -> bool, expected: &str| -> Result<Option<usize>> {
+            match std::env::var(name) {
+                Err(_) => Ok(None),
+                Ok(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if allowed(n) => Ok(Some(n)),
+                    _ => Err(Error::Gpu(format!("{name}={v}: expected {expected}"))),
+                },
+            }
+        };
+        let range = |lo: usize, hi: usize| move |n: usize| (lo..=hi).contains(&n);
+        let strip = knob(
+            "SWMAP_GPU_STRIP",
+            &|n| shader::STRIPS.iter().any(|&s| s as usize == n),
+            &format!("one of {:?}", shader::STRIPS),
+        )?
+        .map_or(shader::DEFAULT_STRIP, |n| n as u32);
+        let max_tasks =
+            knob("SWMAP_GPU_DISPATCH_TASKS", &range(1, u32::MAX as usize), "a number from 1 to 4294967295")?
+                .unwrap_or(DEFAULT_MAX_TASKS);
+        let interleave = knob(
+            "SWMAP_GPU_INTERLEAVE",
+            &range(1, layout::WORKGROUP as usize),
+            &format!("a number from 1 to {}", layout::WORKGROUP),
+        )?;
+        let (ctx, info) = context::open(allow_software, strip)?;
         let binding = binding_limit(&ctx.limits);
         // Only a discrete GPU gets several bindings' worth of work buffers: a software adapter
         // gains nothing from huge dispatches, and an integrated one shares the host's memory.
@@ -116,24 +146,7 @@ impl GpuBackend {
         // transaction per warp on NVIDIA). On lavapipe, which runs 8 invocations as one AVX
         // vector and the 8-lane batches of a workgroup one after another, wider groups than
         // that share cache lines between batches: 64 measured 1.78 -> 1.23 GCUPS there.
-        let interleave = info.subgroup_size.clamp(1, layout::WORKGROUP);
-        // Tuning knobs for a GPU session that cannot rebuild (scripts/gpubench.sh sweeps
-        // them): SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results never change.
-        let knob = |name: &str, range: std::ops::RangeInclusive<usize>| -> Result<Option<usize>> {
-            match std::env::var(name) {
-                Err(_) => Ok(None),
-                Ok(v) => match v.trim().parse::<usize>() {
-                    Ok(n) if range.contains(&n) => Ok(Some(n)),
-                    _ => Err(Error::Gpu(format!(
-                        "{name}={v}: expected a number from {} to {}",
-                        range.start(),
-                        range.end()
-                    ))),
-                },
-            }
-        };
-        let max_tasks = knob("SWMAP_GPU_DISPATCH_TASKS", 1..=u32::MAX as usize)?.unwrap_or(DEFAULT_MAX_TASKS);
-        let interleave = knob("SWMAP_GPU_INTERLEAVE", 1..=layout::WORKGROUP as usize)?.map_or(interleave, |n| n as u32);
+        let interleave = interleave.map_or(info.subgroup_size.clamp(1, layout::WORKGROUP), |n| n as u32);
         Ok(GpuBackend {
             info,
             ctx,
@@ -146,7 +159,29 @@ impl GpuBackend {
             max_tasks,
             max_work_buffer: u64::MAX,
             interleave,
+            strip,
         })
+    }
+
+    /// The kernel with DP strips of `strip` columns (8, 16 or 32) instead of the default;
+    /// tests use it to run every width on any adapter. Results never change.
+    pub fn with_strip(mut self, strip: u32) -> Result<GpuBackend> {
+        let built = context::scoped(&self.ctx.device, || context::build_pipeline(&self.ctx.device, strip));
+        let (pipeline, _) = built.map_err(|e| {
+            Error::Gpu(format!(
+                "{}: the alignment kernel does not build: {}",
+                self.info.name,
+                context::one_line(&e.to_string())
+            ))
+        })??;
+        self.ctx.pipeline = pipeline;
+        self.strip = strip;
+        Ok(self)
+    }
+
+    /// Target columns per DP strip of the kernel.
+    pub fn strip(&self) -> u32 {
+        self.strip
     }
 
     /// Caps the tasks of one dispatch (at least 1); tests use it to force a batch to split.
@@ -173,7 +208,7 @@ impl GpuBackend {
     pub fn align_timed(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<(Vec<Alignment>, GpuTiming)> {
         let start = Instant::now();
         let (long, mut short): (Vec<usize>, Vec<usize>) =
-            (0..batch.len()).partition(|&k| !fits_kernel(&batch.tasks[k]));
+            (0..batch.len()).partition(|&k| !fits_kernel(&batch.tasks[k], self.strip));
         // Tasks of one size side by side: the lanes of a workgroup then run their loops in
         // step, and an interleave group's region is sized for its largest task (plan.rs).
         short.sort_unstable_by_key(|&k| {
@@ -341,12 +376,12 @@ impl GpuBackend {
 const MAX_LOOP_ITERATIONS: u64 = 60_000;
 
 /// Whether the kernel can align `task`, decided before dispatch: a query of at most
-/// [`GpuBackend::MAX_QUERY`] bases whose loops (a DP row per query base in each 8-column
-/// strip, the per-strip set-up, and a traceback of at most twice `m + n` steps) stay under
-/// [`MAX_LOOP_ITERATIONS`]. Any other task goes to the CPU kernel, with identical results.
-fn fits_kernel(task: &crate::batch::AlignTask) -> bool {
+/// [`GpuBackend::MAX_QUERY`] bases whose loops (a DP row per query base in each strip of
+/// `strip` columns, the per-strip set-up, and a traceback of at most twice `m + n` steps) stay
+/// under [`MAX_LOOP_ITERATIONS`]. Any other task goes to the CPU kernel, with identical results.
+fn fits_kernel(task: &crate::batch::AlignTask, strip: u32) -> bool {
     let (m, n) = (task.query_len as u64, task.target_len as u64);
-    let strip = crate::align::STRIP as u64;
+    let strip = strip as u64;
     let loops = n.div_ceil(strip) * (m + 2 * strip) + 2 * (m + n) + 2;
     m as usize <= GpuBackend::MAX_QUERY && loops <= MAX_LOOP_ITERATIONS
 }
@@ -376,7 +411,7 @@ impl AlignBackend for GpuBackend {
     }
 
     fn describe(&self) -> String {
-        format!("gpu ({}, {}, {})", self.info.name, self.info.backend, self.info.device_type)
+        format!("gpu ({}, {}, {}, strips of {})", self.info.name, self.info.backend, self.info.device_type, self.strip)
     }
 
     fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {

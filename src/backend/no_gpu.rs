@@ -42,6 +42,16 @@ impl GpuBackend {
     }
 
     /// Unreachable: no value exists.
+    pub fn with_strip(self, _strip: u32) -> Result<GpuBackend> {
+        match self.never {}
+    }
+
+    /// Unreachable: no value exists.
+    pub fn strip(&self) -> u32 {
+        match self.never {}
+    }
+
+    /// Unreachable: no value exists.
     pub fn align_timed(&self, _batch: &AlignBatch, _scoring: &Scoring) -> Result<(Vec<Alignment>, GpuTiming)> {
         match self.never {}
     }

@@ -62,19 +62,28 @@ fn gpu_tuning_knobs_keep_results_identical_and_refuse_nonsense() {
     if !backends().contains(&"gpu") {
         return;
     }
-    for (knob, value) in
-        [("SWMAP_GPU_INTERLEAVE", "1"), ("SWMAP_GPU_INTERLEAVE", "64"), ("SWMAP_GPU_DISPATCH_TASKS", "7")]
-    {
+    for (knob, value) in [
+        ("SWMAP_GPU_INTERLEAVE", "1"),
+        ("SWMAP_GPU_INTERLEAVE", "64"),
+        ("SWMAP_GPU_DISPATCH_TASKS", "7"),
+        ("SWMAP_GPU_STRIP", "16"),
+        ("SWMAP_GPU_STRIP", "32"),
+    ] {
         let out = ok(swmap().args(["bench", "--backend", "all", "--pairs", "200", "--repeats", "1"]).env(knob, value));
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("identical:  yes (all 200 alignments)"), "{knob}={value}: {out}");
         if knob == "SWMAP_GPU_DISPATCH_TASKS" {
             assert!(out.contains("29 dispatches"), "{out}");
         }
+        let strip = if knob == "SWMAP_GPU_STRIP" { value } else { "8" };
+        assert!(out.contains(&format!("kernel:     strips of {strip} columns")), "{out}");
     }
-    for (knob, value) in
-        [("SWMAP_GPU_INTERLEAVE", "65"), ("SWMAP_GPU_DISPATCH_TASKS", "0"), ("SWMAP_GPU_INTERLEAVE", "x")]
-    {
+    for (knob, value) in [
+        ("SWMAP_GPU_INTERLEAVE", "65"),
+        ("SWMAP_GPU_DISPATCH_TASKS", "0"),
+        ("SWMAP_GPU_INTERLEAVE", "x"),
+        ("SWMAP_GPU_STRIP", "12"),
+    ] {
         let out = run(swmap().args(["bench", "--backend", "gpu", "--pairs", "10"]).env(knob, value));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{knob}={value}: {err}");

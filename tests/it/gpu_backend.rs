@@ -274,6 +274,52 @@ fn interleaved_work_regions_match_cpu_at_every_width() {
     let _ = gpu;
 }
 
+/// The kernel at every DP strip width (`SWMAP_GPU_STRIP`): tasks of mixed sizes and bands,
+/// widths that are no multiple of the strip, empty tasks, windows read from the device's
+/// reference, and tasks near the driver's loop limit (how many loops a task runs depends on
+/// the width) all give the CPU's results.
+#[test]
+fn every_strip_width_matches_cpu() {
+    let Some(_) = shared_gpu() else { return };
+    let sc = Scoring::default();
+    let mut rng = Rng::new(51);
+    let codes: Vec<u8> = (0..100_000).map(|_| rng.base()).collect();
+    let reference = Reference::from_codes(&codes);
+    let mut b = AlignBatch::new();
+    let mut scratch = Vec::new();
+    for k in 0..240u64 {
+        let (m, n) = (40 + rng.below(220), 1 + rng.below(420));
+        let start = rng.below(99_000);
+        let window = &codes[start as usize..(start + n) as usize];
+        let read = read_from(&mut rng, window, (m as usize).min(n as usize), 25);
+        let q = b.push_query(&read);
+        let lo = rng.below(60) as i32 - 40;
+        match k % 5 {
+            0 => b.push_task(q, &[]),
+            1 => b.push_task(q, window),
+            2 => b.push_banded_task(q, window, Band { lo, hi: lo + 8 + rng.below(120) as i32 }),
+            _ => b.push_reference_task(q, &reference, start..start + n, Band { lo, hi: n as i32 }, &mut scratch),
+        };
+    }
+    for (seed, read_len, window) in [(52, 256, 2020), (53, 150, 5000), (54, 250, 2100)] {
+        let big = batch(seed, 2, read_len, window, 40);
+        for t in &big.tasks {
+            let q = b.push_query(big.query(t));
+            b.push_task(q, big.target(t));
+        }
+    }
+    for strip in [16, 32] {
+        let gpu = GpuBackend::new(true).expect("a second backend opens").with_strip(strip).expect("the kernel builds");
+        assert_eq!(gpu.strip(), strip);
+        gpu.use_reference(&reference).unwrap();
+        let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+        assert!(timing.dispatches >= 1);
+        assert_cpu_agrees(&got, &b, &sc);
+    }
+    let gpu = GpuBackend::new(true).unwrap();
+    assert!(gpu.with_strip(24).is_err_and(|e| e.to_string().contains("[8, 16, 32]")));
+}
+
 /// More callers than buffer sets, each batch over many dispatches kept two in flight: every
 /// caller waits its turn for a set and gets its own results, in its own order.
 #[test]

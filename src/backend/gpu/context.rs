@@ -6,8 +6,6 @@ use super::GpuInfo;
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
 
-const SHADER: &str = include_str!("../../../shaders/align.wgsl");
-
 /// Errors wgpu reports outside an error scope, and device loss; read after every batch.
 #[derive(Clone, Default)]
 pub struct ErrorLog(Arc<Mutex<Vec<String>>>);
@@ -122,7 +120,9 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGroupLayout) {
+/// The kernel's pipeline for DP strips of `strip` columns ([`super::shader::STRIPS`]).
+pub fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
+    let source = super::shader::source(strip).map_err(Error::Gpu)?;
     let mut entries = vec![wgpu::BindGroupLayoutEntry {
         binding: 0,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -148,11 +148,12 @@ fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGr
     // naga's loop bounding (a counter in every loop) keeps drivers from unrolling the strip
     // loops and cost 8x on an H200 (shared/gpu/README.md); bounds checks stay on.
     let checks = wgpu::ShaderRuntimeChecks { force_loop_bounding: false, ..wgpu::ShaderRuntimeChecks::checked() };
-    // SAFETY: every loop of align.wgsl terminates: the DP loops count up to m, n / STRIP and
-    // STRIP, and the traceback stops after at most 2(m + n) + 2 steps whatever the record says.
+    // SAFETY: every loop of align.wgsl terminates: the DP loops count up to m and n / STRIP
+    // (those over a strip's columns are written out), and the traceback stops after at most
+    // 2(m + n) + 2 steps whatever the record says.
     let module = unsafe {
         device.create_shader_module_trusted(
-            wgpu::ShaderModuleDescriptor { label: Some("align.wgsl"), source: wgpu::ShaderSource::Wgsl(SHADER.into()) },
+            wgpu::ShaderModuleDescriptor { label: Some("align.wgsl"), source: wgpu::ShaderSource::Wgsl(source.into()) },
             checks,
         )
     };
@@ -164,11 +165,11 @@ fn build_pipeline(device: &wgpu::Device) -> (wgpu::ComputePipeline, wgpu::BindGr
         compilation_options: wgpu::PipelineCompilationOptions::default(),
         cache: None,
     });
-    (pipeline, layout)
+    Ok((pipeline, layout))
 }
 
-/// Opens the adapter, the device and the pipeline.
-pub fn open(allow_software: bool) -> Result<(Context, GpuInfo)> {
+/// Opens the adapter, the device and the pipeline for DP strips of `strip` columns.
+pub fn open(allow_software: bool, strip: u32) -> Result<(Context, GpuInfo)> {
     let adapter = pick_adapter(allow_software)?;
     let ai = adapter.get_info();
     let has_timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
@@ -187,9 +188,9 @@ pub fn open(allow_software: bool) -> Result<(Context, GpuInfo)> {
     let log = errors.clone();
     device.set_device_lost_callback(move |reason, message| log.push(format!("device lost ({reason:?}): {message}")));
 
-    let (pipeline, layout) = scoped(&device, || build_pipeline(&device)).map_err(|e| {
+    let (pipeline, layout) = scoped(&device, || build_pipeline(&device, strip)).map_err(|e| {
         Error::Gpu(format!("{}: the alignment kernel does not build: {}", ai.name, one_line(&e.to_string())))
-    })?;
+    })??;
     let timestamps = has_timestamps.then(|| {
         let set = device.create_query_set(&wgpu::QuerySetDescriptor {
             label: Some("kernel time"),
@@ -221,7 +222,7 @@ mod tests {
 
     /// A device to test against, or `None` (with a note) on a machine without any adapter.
     fn context() -> Option<Context> {
-        match open(true) {
+        match open(true, super::super::shader::DEFAULT_STRIP) {
             Ok((ctx, _)) => Some(ctx),
             Err(e) if std::env::var_os("SWMAP_REQUIRE_GPU").is_none() => {
                 eprintln!("skipping: {e}");

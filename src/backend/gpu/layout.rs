@@ -1,13 +1,17 @@
 //! The records the host shares with `shaders/align.wgsl`; field order and sizes must match the
 //! WGSL structs of the same names, and the constants its `const`s.
 
-use crate::align::{Scoring, STRIP};
+use crate::align::Scoring;
 use crate::batch::AlignTask;
 use bytemuck::{Pod, Zeroable};
 
 /// Longest query the kernel takes (its boundary column is a fixed-size private array); longer
 /// ones are aligned on the CPU.
 pub const MAX_QUERY: usize = 512;
+
+/// Traceback cells per work word, 4 bits each (`WORD_CELLS` in the shader): a row of a DP strip
+/// of 8, 16 or 32 columns writes one to four words, one per word column.
+pub const WORD_CELLS: u32 = 8;
 
 /// Invocations per workgroup (`WORKGROUP` in the shader).
 pub const WORKGROUP: u32 = 64;
@@ -82,10 +86,11 @@ pub struct WorkLayout {
     pub buffer: u32,
     /// Tasks in the group, 1 to [`WORKGROUP`].
     pub tasks: u32,
-    /// The group's longest query: the rows of each strip's slot, and half its CIGAR scratch.
+    /// The group's longest query: the rows of each word column, and half its CIGAR scratch.
     pub rows: u32,
-    /// The group's most strips (target columns / `STRIP`, rounded up).
-    pub strips: u32,
+    /// The group's most word columns (target columns / [`WORD_CELLS`], rounded up), whatever
+    /// the kernel's strip width.
+    pub columns: u32,
 }
 
 impl WorkLayout {
@@ -96,10 +101,10 @@ impl WorkLayout {
     }
 
     /// Words of the group's region: per task, CIGAR scratch for `2 * rows + 2` runs (see
-    /// [`cigar_capacity`]) and `rows` traceback words per strip.
+    /// [`cigar_capacity`]) and `rows` traceback words per word column.
     pub fn words(&self) -> u64 {
-        let (rows, strips) = (self.rows as u64, self.strips as u64);
-        self.tasks as u64 * (2 * rows + 2 + strips * rows)
+        let (rows, columns) = (self.rows as u64, self.columns as u64);
+        self.tasks as u64 * (2 * rows + 2 + columns * rows)
     }
 
     /// The group grown by `task`; a task with nothing to align takes a lane but no room.
@@ -110,7 +115,7 @@ impl WorkLayout {
             buffer: self.buffer,
             tasks: self.tasks + 1,
             rows: if needs_room { self.rows.max(m) } else { self.rows },
-            strips: if needs_room { self.strips.max(n.div_ceil(STRIP as u32)) } else { self.strips },
+            columns: if needs_room { self.columns.max(n.div_ceil(WORD_CELLS)) } else { self.columns },
         }
     }
 }
@@ -130,7 +135,8 @@ mod tests {
     #[test]
     fn constants_match_the_shader() {
         for line in [
-            format!("const STRIP: u32 = {STRIP}u;"),
+            format!("const STRIP: u32 = {}u;", crate::align::STRIP),
+            format!("const WORD_CELLS: u32 = {WORD_CELLS}u;"),
             format!("const MAX_QUERY: u32 = {MAX_QUERY}u;"),
             format!("const NEG_INF: i32 = {};", crate::align::NEG_INF),
             format!("const WORKGROUP: u32 = {WORKGROUP}u;"),

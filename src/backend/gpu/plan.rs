@@ -201,7 +201,7 @@ mod tests {
         assert_eq!(c.target_span, 20..34);
         let t: Vec<_> = c.tasks.iter().map(|g| (g.task.query_offset, g.task.target_offset)).collect();
         assert_eq!(t, [(0, 0), (0, 0), (3, 5)]);
-        // One group of three lanes, each 2*7+2 scratch words and 2 strips of 7 rows.
+        // One group of three lanes, each 2*7+2 scratch words and 2 word columns of 7 rows.
         assert_eq!(c.work_used[0], 3 * (2 * 7 + 2 + 2 * 7));
         let lanes: Vec<_> = c.tasks.iter().map(|g| g.work_offset).collect();
         assert_eq!(lanes, [0, 1, 2]);
@@ -215,7 +215,7 @@ mod tests {
         let c = next_chunk(&b, &ids, 0, &cap, false);
         assert_eq!(c.end, 4);
         // Two groups of two interleaved lanes, one per buffer.
-        let two = |buffer| WorkLayout { buffer, tasks: 2, rows: 8, strips: 1 }.pack();
+        let two = |buffer| WorkLayout { buffer, tasks: 2, rows: 8, columns: 1 }.pack();
         let placed: Vec<_> = c.tasks.iter().map(|g| (g.work_layout, g.work_offset)).collect();
         assert_eq!(placed, [(two(0), 0), (two(0), 1), (two(1), 0), (two(1), 1)]);
         assert_eq!(c.work_used[..2], [52, 52]);
@@ -229,16 +229,19 @@ mod tests {
         let c = next_chunk(&b, &ids, 0, &roomy(), false);
         assert_eq!(c.end, 150);
         let layout = |k: usize| c.tasks[k].work_layout;
-        let full = WorkLayout { buffer: 0, tasks: WORKGROUP, rows: 4, strips: 1 }.pack();
+        let full = WorkLayout { buffer: 0, tasks: WORKGROUP, rows: 4, columns: 1 }.pack();
         assert!((0..128).all(|k| layout(k) == full));
-        assert_eq!(layout(128), WorkLayout { buffer: 0, tasks: 22, rows: 4, strips: 1 }.pack());
+        assert_eq!(layout(128), WorkLayout { buffer: 0, tasks: 22, rows: 4, columns: 1 }.pack());
         let offsets: Vec<u32> = [0, 63, 64, 127, 128, 149].iter().map(|&k| c.tasks[k].work_offset).collect();
         assert_eq!(offsets, [0, 63, 64 * 14, 64 * 14 + 63, 128 * 14, 128 * 14 + 21]);
         assert_eq!(c.work_used[0], 150 * 14);
         // One task a group: each task's words contiguous.
         let c = next_chunk(&b, &ids, 0, &Capacity { interleave: 1, ..roomy() }, false);
         assert!(c.tasks.iter().enumerate().all(|(k, g)| g.work_offset == 14 * k as u32));
-        assert!(c.tasks.iter().all(|g| g.work_layout == WorkLayout { buffer: 0, tasks: 1, rows: 4, strips: 1 }.pack()));
+        assert!(c
+            .tasks
+            .iter()
+            .all(|g| g.work_layout == WorkLayout { buffer: 0, tasks: 1, rows: 4, columns: 1 }.pack()));
     }
 
     #[test]
