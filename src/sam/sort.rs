@@ -76,6 +76,11 @@ impl Sorter {
         }
     }
 
+    /// Threads that compress the runs (and index the output).
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
     /// Takes consecutive encoded records.
     pub fn push(&mut self, mut bytes: &[u8]) -> Result<()> {
         while !bytes.is_empty() {
