@@ -582,10 +582,17 @@ impl ReadSource {
                 (RawPieces::Single { readers, pairs: true }, error)
             }
             ReadSource::Paired(r1, r2) => {
-                let (p1, e1) = r1.cut(want.div_ceil(2));
-                // File 2 as far as file 1 got; no further after a failed read of file 1.
-                let cut1: u64 = p1.iter().map(|p| p.count).sum();
-                let (p2, e2) = if e1.is_some() { r2.cut(cut1) } else { r2.cut(want.div_ceil(2)) };
+                // The two files are cut at once, file 2 on a thread of its own: inflating gzip
+                // is most of the reading thread's work, and it capped a paired run's reads/s.
+                // After a failed read of file 1, file 2 may be cut further than file 1 got:
+                // only the pairs cut from both are parsed then (`RawChunk::parse`), and the
+                // failure is the error.
+                let half = want.div_ceil(2);
+                let ((p1, e1), (p2, e2)) = std::thread::scope(|scope| {
+                    let second = scope.spawn(|| r2.cut(half));
+                    let first = r1.cut(half);
+                    (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                });
                 let mut p2 = p2.into_iter();
                 let mut mates = Vec::with_capacity(p1.len() + 1);
                 for a in p1 {

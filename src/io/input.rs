@@ -61,9 +61,91 @@ pub fn decompress(head: Vec<u8>, input: Peeked) -> Box<dyn BufRead + Send> {
     }
     let buffered = BufReader::with_capacity(BUFFER_SIZE, input);
     if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(BufReader::with_capacity(BUFFER_SIZE, MultiGzDecoder::new(buffered)))
+        Box::new(BufReader::with_capacity(BUFFER_SIZE, ReadAhead::new(MultiGzDecoder::new(buffered))))
     } else {
         Box::new(buffered)
+    }
+}
+
+/// Blocks of inflated text a [`ReadAhead`] holds ready, at most.
+const READ_AHEAD_BLOCKS: usize = 4;
+
+/// A reader whose source is read on a thread of its own, a few blocks of [`BUFFER_SIZE`]
+/// ahead: plain gzip, which only inflates in order, then inflates while the reading thread
+/// cuts records (inflating was half of that thread's time, and a paired run's reads/s was
+/// capped by it). A read error comes through in its place; so does a panic of the source, as
+/// an error, never as an early end of input. The thread ends at the end of the input, after an
+/// error, or when the reader is dropped.
+struct ReadAhead {
+    blocks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    block: Vec<u8>,
+    at: usize,
+}
+
+impl ReadAhead {
+    fn new(mut source: impl Read + Send + 'static) -> ReadAhead {
+        let (tx, blocks) = std::sync::mpsc::sync_channel(READ_AHEAD_BLOCKS);
+        let err_tx = tx.clone();
+        let run = move || -> io::Result<()> {
+            loop {
+                let mut block = vec![0; BUFFER_SIZE];
+                let (mut len, mut failed) = (0, None);
+                while len < block.len() {
+                    match source.read(&mut block[len..]) {
+                        Ok(0) => break,
+                        Ok(n) => len += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let end = len < block.len();
+                block.truncate(len);
+                // What was read before a failure comes first, as from the source itself.
+                if len > 0 && tx.send(Ok(block)).is_err() {
+                    return Ok(()); // the reader was dropped
+                }
+                match failed {
+                    Some(e) => return Err(e),
+                    None if end => return Ok(()),
+                    None => {}
+                }
+            }
+        };
+        let spawned = std::thread::Builder::new().name("swmap-inflate".into()).spawn(move || {
+            let failure = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => e,
+                Err(_) => io::Error::other("the decompressor failed"),
+            };
+            let _ = err_tx.send(Err(failure));
+        });
+        if let Err(e) = spawned {
+            // No thread: the first read reports it.
+            let (tx, blocks) = std::sync::mpsc::sync_channel(1);
+            let _ = tx.send(Err(e));
+            return ReadAhead { blocks, block: Vec::new(), at: 0 };
+        }
+        ReadAhead { blocks, block: Vec::new(), at: 0 }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.block.len() {
+            match self.blocks.recv() {
+                Ok(Ok(block)) => (self.block, self.at) = (block, 0),
+                Ok(Err(e)) => return Err(e),
+                // The thread ended: the end of the input.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.block.len() - self.at);
+        buf[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -94,6 +176,53 @@ mod tests {
             self.1 += 1;
             Ok(1)
         }
+    }
+
+    /// Bytes, then an error, then more bytes (never reached).
+    struct Failing(Vec<u8>, usize);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.1 == self.0.len() {
+                self.1 += 1;
+                return Err(io::Error::other("broken"));
+            }
+            let n = buf.len().min(self.0.len().min(self.1 + 1000) - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    struct Panicking;
+
+    impl Read for Panicking {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            panic!("a decompressor bug");
+        }
+    }
+
+    #[test]
+    fn read_ahead_gives_every_byte_then_the_error_or_the_end() {
+        let data: Vec<u8> = (0..3 * BUFFER_SIZE + 12_345).map(|i| (i * 7 % 251) as u8).collect();
+        let mut all = Vec::new();
+        ReadAhead::new(Trickle(data[..5000].to_vec(), 0)).read_to_end(&mut all).unwrap();
+        assert_eq!(all, data[..5000]);
+        all.clear();
+        ReadAhead::new(Cursor::new(data.clone())).read_to_end(&mut all).unwrap();
+        assert!(all == data);
+        let mut failing = ReadAhead::new(Failing(data.clone(), 0));
+        all.clear();
+        let err = failing.read_to_end(&mut all).unwrap_err();
+        assert_eq!(err.to_string(), "broken");
+        // Every byte before the failure came through; the failure is never an end.
+        assert!(all == data);
+        all.clear();
+        let err = ReadAhead::new(Panicking).read_to_end(&mut all).unwrap_err();
+        assert!(err.to_string().contains("decompressor failed"), "{err}");
+        // Dropped before the end: dropping does not wait for the thread, which stops at its
+        // next block.
+        drop(ReadAhead::new(Cursor::new(data)));
     }
 
     #[test]
