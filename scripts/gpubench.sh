@@ -76,8 +76,9 @@ for il in 1 8 32 64; do
 done
 
 # DP strip width (SWMAP_GPU_STRIP, default 8): 16 and 32 halve and quarter the boundary column's
-# loads and stores per cell (private arrays, local memory on NVIDIA) at more registers; lavapipe
-# measured 8 -> 16 -> 32 as 1.42 -> 1.70 -> 1.86 GCUPS at 150x300. --backend all, so each
+# loads and stores per cell (private arrays, local memory on NVIDIA) at more registers, and
+# compute more cells outside a narrow band; lavapipe measured 150x300 at 1.52-1.65 / 1.67-1.80 /
+# 1.46-1.51 GCUPS for 8 / 16 / 32 (docs/benchmarks.md, sixth session). --backend all, so each
 # width's results are checked against the CPU's.
 for strip in 16 32; do
   for win in 190 300; do

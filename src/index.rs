@@ -28,7 +28,7 @@ use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 use table::Table;
 
-pub use file::{is_index_file, FORMAT_VERSION};
+pub use file::{default_index_path, is_index_file, Beside, FORMAT_VERSION};
 pub use reference::Reference;
 pub use table::exit_on_bus_errors;
 

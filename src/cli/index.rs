@@ -1,9 +1,9 @@
 //! `swmap index`: build the on-disk index of a reference FASTA.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 use swmap::error::{Error, Result};
-use swmap::index::{Index, IndexParams};
+use swmap::index::{default_index_path, Index, IndexParams};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -21,23 +21,6 @@ pub struct Args {
     /// Worker threads [default: all cores].
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
-}
-
-/// `ref.fa.gz` → `ref.swi`.
-pub fn default_index_path(reference: &Path) -> PathBuf {
-    let mut name = reference.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    for ext in [".gz", ".bgz"] {
-        if let Some(s) = name.strip_suffix(ext) {
-            name = s.to_string();
-        }
-    }
-    for ext in [".fa", ".fasta", ".fna", ".fas"] {
-        if let Some(s) = name.strip_suffix(ext) {
-            name = s.to_string();
-            break;
-        }
-    }
-    reference.with_file_name(format!("{name}.swi"))
 }
 
 /// The most worker threads `-t` accepts: far beyond any machine's cores, and low enough that

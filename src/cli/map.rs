@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use swmap::backend::{self, BackendChoice};
 use swmap::error::{Error, Result};
-use swmap::index::{Index, IndexParams};
+use swmap::index::{Beside, Index, IndexParams};
 use swmap::io::fastq::{FastqReader, ReadSource};
 use swmap::io::output::{check_not_an_input, is_stdout, same_file, OutputFile};
 use swmap::map::Mapper;
@@ -25,7 +25,8 @@ pub enum BackendArg {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Index from `swmap index`, or a reference FASTA (plain or gzip) to index in memory.
+    /// Index from `swmap index`, or a reference FASTA (plain or gzip): the index `swmap index` left
+    /// beside it (ref.swi) when there is one that fits it, else the FASTA indexed in memory.
     pub reference: PathBuf,
     /// Reads: FASTQ (or FASTA, without qualities), plain or gzip; '-' for stdin.
     pub reads: PathBuf,
@@ -283,7 +284,24 @@ pub fn run(args: Args) -> Result<()> {
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
 
-    let index = Index::load_or_build(&args.reference, IndexParams { k: args.k, w: args.w })?;
+    let params = IndexParams { k: args.k, w: args.w };
+    // A FASTA with its index beside it is mapped against that index, as bwa mem finds its
+    // own from the FASTA's name: bwa's command lines then run with only the program changed.
+    let index = match Index::find_beside(&args.reference, params) {
+        Beside::Found(path, index) => {
+            super::message(format_args!("[swmap] index: {} (beside {})", path.display(), args.reference.display()));
+            *index
+        }
+        Beside::PassedOver(path, why) => {
+            super::warning(format_args!(
+                "[swmap] warning: not using {}: {why}; indexing {} in memory instead (swmap index rebuilds it)",
+                path.display(),
+                args.reference.display()
+            ));
+            Index::load_or_build(&args.reference, params)?
+        }
+        Beside::Nothing => Index::load_or_build(&args.reference, params)?,
+    };
     let paired = args.mates.is_some() || args.interleaved;
     let open = |path: &Path| -> Result<FastqReader> {
         let reader = FastqReader::open(path)?;

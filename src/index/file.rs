@@ -33,7 +33,7 @@ use crate::io::input;
 use crate::io::output::OutputFile;
 use std::fs;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub(crate) const MAGIC: &[u8; 8] = b"SWMAPIDX";
@@ -297,7 +297,107 @@ pub fn is_index_file(path: &Path) -> bool {
     fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == MAGIC
 }
 
+/// Where `swmap index REF` writes REF's index unless told otherwise: the reference's name with
+/// `.swi` instead of `.fa`, `.fasta`, `.fna` or `.fas` (and `.gz` or `.bgz`), beside it
+/// (`ref.fa.gz` -> `ref.swi`).
+pub fn default_index_path(reference: &Path) -> PathBuf {
+    let mut name = reference.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for ext in [".gz", ".bgz"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            name = s.to_string();
+        }
+    }
+    for ext in [".fa", ".fasta", ".fna", ".fas"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            name = s.to_string();
+            break;
+        }
+    }
+    reference.with_file_name(format!("{name}.swi"))
+}
+
+/// What [`Index::find_beside`] found beside a FASTA.
+pub enum Beside {
+    /// No index file there (or the path is no regular file, or is an index itself).
+    Nothing,
+    /// This index file, checked and loaded.
+    Found(PathBuf, Box<Index>),
+    /// This index file is there but not for this FASTA or these parameters: why, in words.
+    PassedOver(PathBuf, String),
+}
+
+/// The contigs a samtools `.fai` lists (name, length), or `None` for a file that is no .fai.
+fn fai_contigs(text: &str) -> Option<Vec<(&str, u64)>> {
+    text.lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let name = fields.next()?;
+            let len = fields.next()?.parse().ok()?;
+            Some((name, len))
+        })
+        .collect()
+}
+
 impl Index {
+    /// The index of the FASTA at `fasta` that `swmap index` left beside it, as bwa mem finds
+    /// its index from the FASTA's name: `ref.swi` ([`default_index_path`]) or `ref.fa.swi`.
+    /// It is used only when it is a swmap index no older than the FASTA, built with `params`,
+    /// and, where samtools' `ref.fa.fai` is there too (GATK needs one), of exactly the contigs
+    /// and lengths it lists; otherwise [`Beside::PassedOver`] says why, and the caller
+    /// indexes the FASTA itself.
+    pub fn find_beside(fasta: &Path, params: IndexParams) -> Beside {
+        let Ok(meta) = fs::metadata(fasta) else { return Beside::Nothing };
+        if !meta.is_file() || is_index_file(fasta) {
+            return Beside::Nothing;
+        }
+        let mut named = fasta.as_os_str().to_owned();
+        named.push(".swi");
+        let mut first_passed = Beside::Nothing;
+        for path in [default_index_path(fasta), PathBuf::from(named)] {
+            if path == fasta || !path.is_file() {
+                continue;
+            }
+            match Index::check_beside(fasta, &meta, &path, params) {
+                Ok(index) => return Beside::Found(path, Box::new(index)),
+                Err(why) if matches!(first_passed, Beside::Nothing) => first_passed = Beside::PassedOver(path, why),
+                Err(_) => {}
+            }
+        }
+        first_passed
+    }
+
+    /// The index at `path` if it may stand for the FASTA ([`Index::find_beside`]), or why not.
+    fn check_beside(
+        fasta: &Path,
+        meta: &fs::Metadata,
+        path: &Path,
+        params: IndexParams,
+    ) -> std::result::Result<Index, String> {
+        if !is_index_file(path) {
+            return Err("it is not a swmap index".into());
+        }
+        let modified = fs::metadata(path).and_then(|m| m.modified()).ok();
+        if let (Some(index_time), Ok(fasta_time)) = (modified, meta.modified()) {
+            if index_time < fasta_time {
+                return Err(format!("it is older than {}", fasta.display()));
+            }
+        }
+        let index = Index::load(path).map_err(|e| e.to_string())?;
+        if index.params != params {
+            let (i, p) = (index.params, params);
+            return Err(format!("it was built with -k {} -w {}, not -k {} -w {}", i.k, i.w, p.k, p.w));
+        }
+        let mut fai = fasta.as_os_str().to_owned();
+        fai.push(".fai");
+        if let Ok(text) = fs::read_to_string(PathBuf::from(&fai)) {
+            let ours: Vec<(&str, u64)> = index.contigs.iter().map(|c| (c.name.as_str(), c.len)).collect();
+            if fai_contigs(&text).as_ref() != Some(&ours) {
+                return Err(format!("its contigs are not those {}.fai lists", fasta.display()));
+            }
+        }
+        Ok(index)
+    }
+
     /// Writes the index to `path` (through a temporary file renamed at the end; see
     /// [`crate::io::output`] for what is refused), as a stream.
     pub fn write(&self, path: &Path) -> Result<()> {

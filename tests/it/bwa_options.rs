@@ -312,3 +312,62 @@ fn bgzf_reads_map_like_plain_gzip() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("cut.fq.bgz: record"), "{err}");
 }
+
+/// bwa mem takes the FASTA's name and finds its index beside it; so does `swmap map` once
+/// `swmap index ref.fa` has run (bwa's `bwa index ref.fa; bwa mem ref.fa ...` with only the
+/// program changed). An index that may not be that FASTA's (older than it, other `-k`/`-w`,
+/// other contigs than its `.fai` lists) is passed over with a warning, and the FASTA indexed
+/// in memory: the records never change.
+#[test]
+fn the_fasta_name_finds_the_index_beside_it() {
+    let dir = scratch("bwa-beside");
+    let fasta = dir.join("ref.fa.gz");
+    std::fs::copy(data("ref.fa.gz"), &fasta).unwrap();
+    let [r1, r2] = pairs();
+    let map = |args: &[&str]| {
+        let out =
+            run(swmap().arg("map").arg(&fasta).arg(&r1).arg(&r2).args(["--backend", "cpu", "-t", "2"]).args(args));
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        let recs: Vec<String> =
+            String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('@')).map(str::to_string).collect();
+        (recs, err)
+    };
+    let (alone, err) = map(&[]);
+    assert!(!err.contains("index:") && !err.contains("warning"), "{err}");
+    ok(swmap().arg("index").arg(&fasta));
+    let index = dir.join("ref.swi");
+    let (beside, err) = map(&[]);
+    assert!(err.contains(&format!("[swmap] index: {} (beside", index.display())), "{err}");
+    assert!(beside == alone);
+    // GATK's command line with the FASTA's name, as it gives it to bwa.
+    let (gatk, err) = map(&["-K", "100000000", "-v", "3", "-Y"]);
+    assert!(err.contains("[swmap] index:") && gatk.len() == alone.len(), "{err}");
+
+    let passed_over = |args: &[&str], why: &str| {
+        let (recs, err) = map(args);
+        assert!(err.contains("warning: not using") && err.contains(why), "{why}: {err}");
+        assert!(!err.contains("[swmap] index:"), "{err}");
+        recs
+    };
+    // Other seeds asked for: the FASTA indexed with them (other records, as without the index).
+    assert!(passed_over(&["-k", "21"], "built with -k 19 -w 10, not -k 21 -w 10").len() >= alone.len() / 2);
+    // A .fai listing other contigs, then the right ones.
+    let fai = dir.join("ref.fa.gz.fai");
+    std::fs::write(&fai, "other\t100\t7\t60\t61\n").unwrap();
+    assert!(passed_over(&[], "its contigs are not those") == alone);
+    let text = String::from_utf8(gunzip(&fasta)).unwrap();
+    let mut listed = String::new();
+    for record in text.split('>').skip(1) {
+        let (header, seq) = record.split_once('\n').unwrap();
+        let name = header.split_whitespace().next().unwrap();
+        listed += &format!("{name}\t{}\t0\t60\t61\n", seq.bytes().filter(|b| !b.is_ascii_whitespace()).count());
+    }
+    std::fs::write(&fai, listed).unwrap();
+    let (_, err) = map(&[]);
+    assert!(err.contains("[swmap] index:"), "a .fai of the same contigs: {err}");
+    // The FASTA changed after the index was built.
+    let later = std::fs::metadata(&index).unwrap().modified().unwrap() + std::time::Duration::from_secs(60);
+    std::fs::File::options().append(true).open(&fasta).unwrap().set_modified(later).unwrap();
+    assert!(passed_over(&[], "older than") == alone);
+}
