@@ -5,8 +5,9 @@
 //! with constants, so the driver keeps them in registers without having to unroll anything
 //! itself: lavapipe unrolled loops of 8 but not of 16 (4x slower, and its limit on loop
 //! iterations then cut tasks short), and whether NVIDIA's compiler unrolls a loop is its own
-//! choice. The file itself stays valid WGSL with the loops in place (8 columns), which is what
-//! `tests/it/shaders.rs` validates and counts.
+//! choice. The file itself stays valid WGSL with the loops in place (8 columns), which
+//! `tests/it/shaders.rs` validates; this module's tests validate every width's expansion and
+//! count its instructions per cell.
 
 /// The shader file, as written.
 pub const SOURCE: &str = include_str!("../../../shaders/align.wgsl");
