@@ -222,7 +222,8 @@ impl Index {
     /// memory accesses of all hashes overlap: a lookup is three dependent cache misses (the
     /// bucket, the keys, the values) into tables far larger than the caches, so one read's
     /// 30-odd minimizers looked up one by one wait on about 90 misses in a row; here on 3
-    /// rounds of misses, each round's prefetched together.
+    /// rounds of misses, each round's prefetched together. The last round asks for the found
+    /// entries' positions and strands, which the caller reads next.
     pub fn lookup_many(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
         let shift = 2 * self.params.k - self.bucket_bits;
         out.clear();
@@ -241,6 +242,10 @@ impl Index {
         let low = (1u64 << shift) - 1;
         for (range, &h) in out.iter_mut().zip(hashes) {
             let (first, last) = self.keys.find(range.0 as usize, range.1 as usize, h & low);
+            if first < last {
+                prefetch(&self.pos[first]);
+                prefetch(&self.strand[first / 64]);
+            }
             *range = (first as u32, last as u32);
         }
     }
