@@ -113,6 +113,36 @@ impl AlignBatch {
         self.tasks.len() - 1
     }
 
+    /// The batches `parts` one after the other, as if their queries and tasks had been pushed
+    /// into one: task `k` of the second part is task `parts[0].len() + k`. Parts built in
+    /// parallel (the mapper's pack stage) are joined with this.
+    pub fn concat(parts: Vec<AlignBatch>) -> AlignBatch {
+        let sum = |f: fn(&AlignBatch) -> usize| parts.iter().map(f).sum::<usize>();
+        let mut out = AlignBatch {
+            queries: Vec::with_capacity(sum(|b| b.queries.len())),
+            targets: Vec::with_capacity(sum(|b| b.targets.len())),
+            tasks: Vec::with_capacity(sum(|b| b.tasks.len())),
+            origins: Vec::with_capacity(sum(|b| b.origins.len())),
+            reference: None,
+        };
+        for part in parts {
+            let (q, t) = (out.queries.len() as u32, out.targets.len() as u32);
+            out.tasks.extend(part.tasks.iter().map(|task| AlignTask {
+                query_offset: task.query_offset + q,
+                target_offset: task.target_offset + t,
+                ..*task
+            }));
+            out.queries.extend_from_slice(&part.queries);
+            out.targets.extend_from_slice(&part.targets);
+            out.origins.extend_from_slice(&part.origins);
+            if let Some(id) = part.reference {
+                assert!(out.reference.is_none_or(|r| r == id), "windows of two references in one batch");
+                out.reference = Some(id);
+            }
+        }
+        out
+    }
+
     /// The query bases (codes 0-4) of `task`.
     pub fn query(&self, task: &AlignTask) -> &[u8] {
         &self.queries[task.query_offset as usize..(task.query_offset + task.query_len) as usize]
@@ -208,4 +238,38 @@ fn check_one(query: &[u8], target: &[u8], band: Band, aln: &Alignment, sc: &Scor
         return Err(format!("score {} but its path {} scores {score}", aln.score, aln.cigar));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Reference;
+
+    /// Parts joined by [`AlignBatch::concat`] are the batch their pushes make into one.
+    #[test]
+    fn concatenated_parts_are_the_batch_pushed_whole() {
+        let codes: Vec<u8> = (0..400u32).map(|i| if (200..205).contains(&i) { 4 } else { (i * 7 % 4) as u8 }).collect();
+        let reference = Reference::from_codes(&codes);
+        let mut window = Vec::new();
+        let push = |b: &mut AlignBatch, k: u64, window: &mut Vec<u8>| {
+            let q = b.push_query(&codes[k as usize..k as usize + 30]);
+            b.push_reference_task(q, &reference, k * 10..k * 10 + 50, Band { lo: -5, hi: 20 }, window);
+            if k % 2 == 0 {
+                b.push_banded_task(q, &codes[..40], Band { lo: 0, hi: 9 });
+            }
+        };
+        let mut whole = AlignBatch::new();
+        let mut parts = vec![AlignBatch::new(), AlignBatch::new(), AlignBatch::new()];
+        for k in 0..30u64 {
+            push(&mut whole, k, &mut window);
+            push(&mut parts[(k / 11) as usize], k, &mut window);
+        }
+        parts.insert(1, AlignBatch::new()); // an empty part
+        let joined = AlignBatch::concat(parts);
+        assert_eq!(joined.queries, whole.queries);
+        assert_eq!(joined.targets, whole.targets);
+        assert_eq!(joined.tasks, whole.tasks);
+        assert_eq!(joined.origins, whole.origins);
+        assert!(joined.origins.contains(&NO_ORIGIN) && joined.reference == Some(reference.id()));
+    }
 }

@@ -379,12 +379,35 @@ impl<'a> Mapper<'a> {
     }
 }
 
-/// Pack: one batch holding each read's orientations once and its windows, in read order.
+/// Reads a pack piece holds: enough to amortise a piece's vectors, small enough that 16 threads
+/// share a 50,000-read chunk.
+const PACK_PIECE: usize = 1024;
+
+/// Pack: one batch holding each read's orientations once and its windows, in read order; built
+/// in pieces on the pool (each window's bases fetched from the 2-bit reference) and joined.
 fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk {
-    let mut batch = AlignBatch::new();
+    let pieces: Vec<(AlignBatch, Vec<usize>)> = reads
+        .par_chunks(PACK_PIECE)
+        .zip(seeds.par_chunks(PACK_PIECE))
+        .map(|(reads, seeds)| pack_piece(index, reads, seeds))
+        .collect();
     let mut first_task = Vec::with_capacity(reads.len() + 1);
+    let mut tasks = 0;
+    for (batch, firsts) in &pieces {
+        first_task.extend(firsts.iter().map(|&k| k + tasks));
+        tasks += batch.len();
+    }
+    first_task.push(tasks);
+    let batch = AlignBatch::concat(pieces.into_iter().map(|(batch, _)| batch).collect());
+    SeededChunk { reads, seeds, first_task, batch }
+}
+
+/// One piece of [`pack`]: its batch and each read's first task in it.
+fn pack_piece(index: &Index, reads: &[Read], seeds: &[Candidates]) -> (AlignBatch, Vec<usize>) {
+    let mut batch = AlignBatch::new();
+    let mut first_task = Vec::with_capacity(reads.len());
     let (mut rc, mut window) = (Vec::new(), Vec::new());
-    for (read, c) in reads.iter().zip(&seeds) {
+    for (read, c) in reads.iter().zip(seeds) {
         first_task.push(batch.len());
         let (mut fwd, mut rev) = (None, None);
         for w in &c.windows {
@@ -400,8 +423,7 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
             batch.push_reference_task(q, index.reference(), w.start..w.end, band, &mut window);
         }
     }
-    first_task.push(batch.len());
-    SeededChunk { reads, seeds, first_task, batch }
+    (batch, first_task)
 }
 
 /// Mates' hits, adjacent in `hits`, as pairs.
