@@ -254,7 +254,7 @@ mod tests {
         let push = |b: &mut AlignBatch, k: u64, window: &mut Vec<u8>| {
             let q = b.push_query(&codes[k as usize..k as usize + 30]);
             b.push_reference_task(q, &reference, k * 10..k * 10 + 50, Band { lo: -5, hi: 20 }, window);
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 b.push_banded_task(q, &codes[..40], Band { lo: 0, hi: 9 });
             }
         };
