@@ -91,7 +91,12 @@ struct RescueTask {
     reverse: bool,
 }
 
-/// Runs mate rescue over a chunk of pairs (mates adjacent) and merges what it finds.
+/// Pairs a piece of the rescue's batch covers: its windows are found and fetched on the pool.
+const RESCUE_PIECE: usize = 512;
+
+/// Runs mate rescue over a chunk of pairs (mates adjacent) and merges what it finds. The
+/// windows are found and fetched, and the results turned into hits, on the pool in pieces;
+/// only joining the pieces and adding the hits to their reads are left to the calling thread.
 pub fn rescue_mates(
     index: &Index,
     reads: &[Read],
@@ -100,7 +105,58 @@ pub fn rescue_mates(
     backend: &dyn AlignBackend,
     opts: &MapOptions,
 ) -> Result<()> {
+    use rayon::prelude::*;
     let Some(range) = rescue_range(model) else { return Ok(()) };
+    let pieces: Vec<(AlignBatch, Vec<RescueTask>)> = reads
+        .par_chunks(2 * RESCUE_PIECE)
+        .zip(hits.par_chunks(2 * RESCUE_PIECE))
+        .enumerate()
+        .map(|(p, (reads, hits))| rescue_piece(index, reads, hits, model, range, 2 * RESCUE_PIECE * p))
+        .collect();
+    let mut tasks = Vec::with_capacity(pieces.iter().map(|(_, t)| t.len()).sum());
+    let mut parts = Vec::with_capacity(pieces.len());
+    for (batch, piece_tasks) in pieces {
+        parts.push(batch);
+        tasks.extend(piece_tasks);
+    }
+    let batch = AlignBatch::concat(parts);
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let alns: Vec<Alignment> = crate::backend::align_checked(backend, &batch, &opts.scoring)?;
+    let found: Vec<Option<(usize, Hit)>> = tasks
+        .par_iter()
+        .zip(alns)
+        .enumerate()
+        .map(|(k, (t, a))| {
+            if a.cigar.is_empty() {
+                return None;
+            }
+            let task = &batch.tasks[k];
+            let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
+            if score < opts.min_score {
+                return None;
+            }
+            let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
+            Some((t.read, Hit::new(t.contig, t.start, t.reverse, &a, score, total)))
+        })
+        .collect();
+    for (read, hit) in found.into_iter().flatten() {
+        hits[read].merge([hit]);
+    }
+    Ok(())
+}
+
+/// The rescue windows of a piece of pairs (`reads` and their `hits`, mates adjacent; the
+/// piece's first read is read `first` of the chunk): the batch and each task's read.
+fn rescue_piece(
+    index: &Index,
+    reads: &[Read],
+    hits: &[ReadHits],
+    model: &InsertModel,
+    range: (i64, i64),
+    first: usize,
+) -> (AlignBatch, Vec<RescueTask>) {
     let mut batch = AlignBatch::new();
     let mut tasks = Vec::new();
     let (mut rc, mut window) = (Vec::new(), Vec::new());
@@ -131,28 +187,11 @@ pub fn rescue_mates(
                 let g = contig.offset + lo;
                 let band = Band::full(query.1 as usize, (hi - lo) as usize);
                 batch.push_reference_task(query, index.reference(), g..g + (hi - lo), band, &mut window);
-                tasks.push(RescueTask { read: b, contig: anchor.contig, start: lo, reverse });
+                tasks.push(RescueTask { read: first + b, contig: anchor.contig, start: lo, reverse });
             }
         }
     }
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let alns: Vec<Alignment> = crate::backend::align_checked(backend, &batch, &opts.scoring)?;
-    for (k, (t, a)) in tasks.iter().zip(alns).enumerate() {
-        if a.cigar.is_empty() {
-            continue;
-        }
-        let task = &batch.tasks[k];
-        let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
-        if score < opts.min_score {
-            continue;
-        }
-        let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
-        let hit = Hit::new(t.contig, t.start, t.reverse, &a, score, total);
-        hits[t.read].merge([hit]);
-    }
-    Ok(())
+    (batch, tasks)
 }
 
 #[cfg(test)]
