@@ -178,7 +178,7 @@ mod tests {
         }
     }
 
-    /// Bytes, then an error, then more bytes (never reached).
+    /// Bytes, then an error; not to be read after it.
     struct Failing(Vec<u8>, usize);
 
     impl Read for Failing {
