@@ -20,7 +20,7 @@ mod pipeline;
 mod spares;
 mod stats;
 
-pub use stats::{Stage, StageTimes};
+pub use stats::{PipelineBusy, Stage, StageTimes, PIPELINE_THREADS};
 
 use crate::align::{Alignment, Band};
 use crate::backend::{align_checked, AlignBackend};
@@ -55,6 +55,9 @@ pub struct MapStats {
     pub insert_model: Option<InsertModel>,
     /// CPU time per stage, from a mapper made [`Mapper::with_stage_times`].
     pub stage_times: Option<StageTimes>,
+    /// How busy each pipeline thread was, from a run with its stages overlapped (any mapper
+    /// not made [`Mapper::with_stage_times`]).
+    pub pipeline_busy: Option<PipelineBusy>,
 }
 
 /// One read as the mapper hands it back: the read, what was decided for it, and its records.

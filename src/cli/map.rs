@@ -143,6 +143,12 @@ pub struct Args {
     /// the other instead of overlapped; the output is the same.
     #[arg(long)]
     pub stats: bool,
+    /// Print at the end how busy each pipeline thread was (reading; parsing, seeding and
+    /// packing; alignment; placing and formatting; writing), as a share of the run's wall time:
+    /// the one near 100% bounds the run (when cores are to spare; on a saturated pool every
+    /// stage waits for it and looks busy). Costs nothing; the output is the same.
+    #[arg(long)]
+    pub pipeline_busy: bool,
     /// Reads per processing chunk (speed and memory only; output is identical for any value).
     /// (default: 10,000 on the CPU, 50,000 on a GPU)
     #[arg(long, hide = true, env = "SWMAP_CHUNK_READS")]
@@ -379,6 +385,9 @@ pub fn run(args: Args) -> Result<()> {
     ));
     if let Some(times) = &stats.stage_times {
         super::message(format_args!("[swmap] {}", times.per_read_line(stats.reads)));
+    }
+    if let Some(busy) = stats.pipeline_busy.as_ref().filter(|_| args.pipeline_busy) {
+        super::message(format_args!("[swmap] {}", busy.line()));
     }
     Ok(())
 }

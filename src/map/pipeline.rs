@@ -9,7 +9,7 @@
 //! first error. A sink that stops early (a closed pipe) drops its receiver, and every stage
 //! upstream stops at its next send.
 
-use super::{AlignedChunk, MapStats, Mapper, ModelGate, Stage};
+use super::{AlignedChunk, MapStats, Mapper, ModelGate, PipelineBusy, Stage};
 use crate::error::Result;
 use crate::io::fastq::{RawChunk, Read, ReadSource};
 use crate::place::Placement;
@@ -135,6 +135,7 @@ fn run_overlapped<T: Send>(
     let paired = source.is_paired();
     let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
+    let (busy, start) = (&PipelineBusy::default(), std::time::Instant::now());
     std::thread::scope(|scope| {
         let queued = queued_chunks(chunk_reads);
         let (read_tx, read_rx) = sync_channel::<Result<RawChunk>>(queued);
@@ -144,7 +145,7 @@ fn run_overlapped<T: Send>(
         // The reading thread only reads and cuts records; the seeding stage parses them on
         // the pool.
         scope.spawn(move || loop {
-            let (stop, item) = match source.next_raw(chunk_reads) {
+            let (stop, item) = match busy.time(0, || source.next_raw(chunk_reads)) {
                 Ok(raw) if raw.is_empty() => break,
                 Ok(raw) => (false, Ok(raw)),
                 Err(e) => (true, Err(e)),
@@ -155,20 +156,24 @@ fn run_overlapped<T: Send>(
         });
         scope.spawn(move || {
             stage(read_rx, seed_tx, |raw| {
-                let mut reads = mapper.spares.reads.take();
-                raw.parse(&mut reads)?;
-                Ok(mapper.seed(reads))
+                busy.time(1, || {
+                    let mut reads = mapper.spares.reads.take();
+                    raw.parse(&mut reads)?;
+                    Ok(mapper.seed(reads))
+                })
             })
         });
-        scope.spawn(move || stage(seed_rx, align_tx, |chunk| mapper.align(chunk)));
+        scope.spawn(move || stage(seed_rx, align_tx, |chunk| busy.time(2, || mapper.align(chunk))));
         let finisher = scope.spawn(move || {
             let mut gate = ModelGate::new(paired, mapper.opts.insert_model);
             let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
                 for chunk in ready {
                     let (tasks, cells) = (chunk.tasks, chunk.cells);
-                    let placed = mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
-                        let [n, mapped, proper] = counts(&placements);
-                        (finished(mapper, finish, reads, placements), [n, mapped, proper, tasks, cells])
+                    let placed = busy.time(3, || {
+                        mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
+                            let [n, mapped, proper] = counts(&placements);
+                            (finished(mapper, finish, reads, placements), [n, mapped, proper, tasks, cells])
+                        })
                     });
                     let failed = placed.is_err();
                     if done_tx.send(placed).is_err() || failed {
@@ -204,7 +209,7 @@ fn run_overlapped<T: Send>(
             stats.proper += proper;
             stats.alignments += tasks;
             stats.cells += cells;
-            if !sink(out)? {
+            if !busy.time(4, || sink(out))? {
                 break;
             }
         }
@@ -213,5 +218,10 @@ fn run_overlapped<T: Send>(
         let model = finisher.join().expect("the placing stage does not panic");
         stats.insert_model = model;
         Ok(stats)
+    })
+    .map(|mut stats: MapStats| {
+        busy.set_wall(start.elapsed());
+        stats.pipeline_busy = Some(busy.clone());
+        stats
     })
 }

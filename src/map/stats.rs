@@ -138,3 +138,65 @@ fn process_cpu() -> Duration {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     START.get_or_init(std::time::Instant::now).elapsed()
 }
+
+/// The threads of the overlapped pipeline, in order ([`PipelineBusy`]).
+pub const PIPELINE_THREADS: [&str; 5] =
+    ["read", "seed (parse, seed, pack)", "align (kernels, hits)", "place (rescue, place, format)", "write"];
+
+/// How busy each thread of the overlapped pipeline was over a run: the time it spent on its
+/// chunks (the work it hands to the pool included), out of the run's wall time; the rest it
+/// waited on its neighbours. The thread near 100% is the one that bounds the run; on a machine
+/// with cores to spare, making the others faster changes nothing. Work a thread hands to the
+/// pool counts while it waits for it, so where the pool has no core to spare (2 cores, a
+/// CPU-bound run) every thread that uses it looks busy: the figure tells most on a machine
+/// whose cores outnumber what the run keeps busy (a GPU server).
+#[derive(Debug, Default)]
+pub struct PipelineBusy {
+    ns: [AtomicU64; 5],
+    wall_ns: AtomicU64,
+}
+
+impl Clone for PipelineBusy {
+    fn clone(&self) -> PipelineBusy {
+        let b = PipelineBusy::default();
+        for (a, c) in b.ns.iter().zip(&self.ns) {
+            a.store(c.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        b.wall_ns.store(self.wall_ns.load(Ordering::Relaxed), Ordering::Relaxed);
+        b
+    }
+}
+
+impl PartialEq for PipelineBusy {
+    fn eq(&self, other: &PipelineBusy) -> bool {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        self.ns.iter().map(load).eq(other.ns.iter().map(load)) && load(&self.wall_ns) == load(&other.wall_ns)
+    }
+}
+
+impl PipelineBusy {
+    /// Runs `f` on thread `thread` ([`PIPELINE_THREADS`]), counting its wall time.
+    pub(crate) fn time<T>(&self, thread: usize, f: impl FnOnce() -> T) -> T {
+        let start = std::time::Instant::now();
+        let out = f();
+        self.ns[thread].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
+
+    pub(crate) fn set_wall(&self, wall: Duration) {
+        self.wall_ns.store(wall.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Each thread's busy share of the run's wall time, in [`PIPELINE_THREADS`] order.
+    pub fn shares(&self) -> [f64; 5] {
+        let wall = self.wall_ns.load(Ordering::Relaxed).max(1) as f64;
+        std::array::from_fn(|i| self.ns[i].load(Ordering::Relaxed) as f64 / wall)
+    }
+
+    /// One line, as `swmap map --pipeline-busy` prints it.
+    pub fn line(&self) -> String {
+        let shares: Vec<String> =
+            PIPELINE_THREADS.iter().zip(self.shares()).map(|(name, s)| format!("{name} {:.0}%", 100.0 * s)).collect();
+        format!("pipeline threads busy: {}", shares.join(", "))
+    }
+}

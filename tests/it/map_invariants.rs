@@ -50,6 +50,41 @@ fn chunks_filled_into_spent_ones_give_identical_output() {
     }
 }
 
+/// `--stats` (stages one after the other) and `--pipeline-busy` (stages overlapped, each
+/// thread's busy share) report without changing a record; the busy line names the five
+/// threads with shares of the run's wall time.
+#[test]
+fn measuring_runs_give_identical_output() {
+    let reference = body(&map_paired("cpu", &[]));
+    for b in backends() {
+        for flag in ["--stats", "--pipeline-busy"] {
+            let out = run(swmap()
+                .arg("map")
+                .arg(test_index())
+                .arg(data("reads_1.fq.gz"))
+                .arg(data("reads_2.fq.gz"))
+                .args(["--backend", b, "-t", "2", flag]));
+            assert!(out.status.success());
+            assert_same("bundled pairs", ("plain", &reference), (&format!("{b} {flag}"), &body(&out.stdout)));
+            let err = String::from_utf8_lossy(&out.stderr);
+            let line = match flag {
+                "--stats" => err.lines().find(|l| l.starts_with("[swmap] CPU us per read: ")),
+                _ => err.lines().find(|l| l.starts_with("[swmap] pipeline threads busy: ")),
+            };
+            let line = line.unwrap_or_else(|| panic!("{b} {flag}: {err}"));
+            if flag == "--pipeline-busy" {
+                let shares: Vec<f64> = line
+                    .split_whitespace()
+                    .filter_map(|word| word.trim_end_matches(',').strip_suffix('%'))
+                    .map(|n| n.parse().unwrap())
+                    .collect();
+                assert_eq!(shares.len(), 5, "{line}");
+                assert!(shares.iter().all(|s| (0.0..=100.0).contains(s)) && shares.iter().any(|&s| s > 0.0), "{line}");
+            }
+        }
+    }
+}
+
 #[test]
 fn every_read_appears_exactly_once_as_primary() {
     for b in backends() {
