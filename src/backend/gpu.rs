@@ -166,15 +166,7 @@ impl GpuBackend {
     /// The kernel with DP strips of `strip` columns (8, 16 or 32) instead of the default;
     /// tests use it to run every width on any adapter. Results never change.
     pub fn with_strip(mut self, strip: u32) -> Result<GpuBackend> {
-        let built = context::scoped(&self.ctx.device, || context::build_pipeline(&self.ctx.device, strip));
-        let (pipeline, _) = built.map_err(|e| {
-            Error::Gpu(format!(
-                "{}: the alignment kernel does not build: {}",
-                self.info.name,
-                context::one_line(&e.to_string())
-            ))
-        })??;
-        self.ctx.pipeline = pipeline;
+        (self.ctx.pipeline, self.ctx.layout) = context::build_kernel(&self.ctx.device, &self.info.name, strip)?;
         self.strip = strip;
         Ok(self)
     }

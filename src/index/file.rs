@@ -350,10 +350,8 @@ impl Index {
         if !meta.is_file() || is_index_file(fasta) {
             return Beside::Nothing;
         }
-        let mut named = fasta.as_os_str().to_owned();
-        named.push(".swi");
         let mut first_passed = Beside::Nothing;
-        for path in [default_index_path(fasta), PathBuf::from(named)] {
+        for path in [default_index_path(fasta), fasta.with_added_extension("swi")] {
             if path == fasta || !path.is_file() {
                 continue;
             }
@@ -387,9 +385,7 @@ impl Index {
             let (i, p) = (index.params, params);
             return Err(format!("it was built with -k {} -w {}, not -k {} -w {}", i.k, i.w, p.k, p.w));
         }
-        let mut fai = fasta.as_os_str().to_owned();
-        fai.push(".fai");
-        if let Ok(text) = fs::read_to_string(PathBuf::from(&fai)) {
+        if let Ok(text) = fs::read_to_string(fasta.with_added_extension("fai")) {
             let ours: Vec<(&str, u64)> = index.contigs.iter().map(|c| (c.name.as_str(), c.len)).collect();
             if fai_contigs(&text).as_ref() != Some(&ours) {
                 return Err(format!("its contigs are not those {}.fai lists", fasta.display()));

@@ -9,7 +9,8 @@
 //! first error. A sink that stops early (a closed pipe) drops its receiver, and every stage
 //! upstream stops at its next send.
 
-use super::{AlignedChunk, MapStats, Mapper, ModelGate, PipelineBusy, Stage};
+use super::stats::BusyClock;
+use super::{AlignedChunk, MapStats, Mapper, ModelGate, Stage};
 use crate::error::Result;
 use crate::io::fastq::{RawChunk, Read, ReadSource};
 use crate::place::Placement;
@@ -135,7 +136,7 @@ fn run_overlapped<T: Send>(
     let paired = source.is_paired();
     let chunk_reads = mapper.chunk_reads();
     let sc = mapper.opts.scoring;
-    let (busy, start) = (&PipelineBusy::default(), std::time::Instant::now());
+    let (busy, start) = (&BusyClock::default(), std::time::Instant::now());
     std::thread::scope(|scope| {
         let queued = queued_chunks(chunk_reads);
         let (read_tx, read_rx) = sync_channel::<Result<RawChunk>>(queued);
@@ -220,8 +221,7 @@ fn run_overlapped<T: Send>(
         Ok(stats)
     })
     .map(|mut stats: MapStats| {
-        busy.set_wall(start.elapsed());
-        stats.pipeline_busy = Some(busy.clone());
+        stats.pipeline_busy = Some(busy.read(start.elapsed()));
         stats
     })
 }

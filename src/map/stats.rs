@@ -150,47 +150,38 @@ pub const PIPELINE_THREADS: [&str; 5] =
 /// pool counts while it waits for it, so where the pool has no core to spare (2 cores, a
 /// CPU-bound run) every thread that uses it looks busy: the figure tells most on a machine
 /// whose cores outnumber what the run keeps busy (a GPU server).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PipelineBusy {
-    ns: [AtomicU64; 5],
-    wall_ns: AtomicU64,
+    /// Each thread's time on its chunks, in [`PIPELINE_THREADS`] order.
+    pub busy: [Duration; 5],
+    /// The run's wall time.
+    pub wall: Duration,
 }
 
-impl Clone for PipelineBusy {
-    fn clone(&self) -> PipelineBusy {
-        let b = PipelineBusy::default();
-        for (a, c) in b.ns.iter().zip(&self.ns) {
-            a.store(c.load(Ordering::Relaxed), Ordering::Relaxed);
-        }
-        b.wall_ns.store(self.wall_ns.load(Ordering::Relaxed), Ordering::Relaxed);
-        b
-    }
-}
+/// Adds up each pipeline thread's busy time while a run goes ([`PipelineBusy`]).
+#[derive(Default)]
+pub(crate) struct BusyClock([AtomicU64; 5]);
 
-impl PartialEq for PipelineBusy {
-    fn eq(&self, other: &PipelineBusy) -> bool {
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        self.ns.iter().map(load).eq(other.ns.iter().map(load)) && load(&self.wall_ns) == load(&other.wall_ns)
-    }
-}
-
-impl PipelineBusy {
+impl BusyClock {
     /// Runs `f` on thread `thread` ([`PIPELINE_THREADS`]), counting its wall time.
     pub(crate) fn time<T>(&self, thread: usize, f: impl FnOnce() -> T) -> T {
         let start = std::time::Instant::now();
         let out = f();
-        self.ns[thread].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.0[thread].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
         out
     }
 
-    pub(crate) fn set_wall(&self, wall: Duration) {
-        self.wall_ns.store(wall.as_nanos() as u64, Ordering::Relaxed);
+    /// The times counted, over a run of `wall`.
+    pub(crate) fn read(&self, wall: Duration) -> PipelineBusy {
+        PipelineBusy { busy: std::array::from_fn(|i| Duration::from_nanos(self.0[i].load(Ordering::Relaxed))), wall }
     }
+}
 
+impl PipelineBusy {
     /// Each thread's busy share of the run's wall time, in [`PIPELINE_THREADS`] order.
     pub fn shares(&self) -> [f64; 5] {
-        let wall = self.wall_ns.load(Ordering::Relaxed).max(1) as f64;
-        std::array::from_fn(|i| self.ns[i].load(Ordering::Relaxed) as f64 / wall)
+        let wall = self.wall.as_secs_f64().max(1e-9);
+        self.busy.map(|b| b.as_secs_f64() / wall)
     }
 
     /// One line, as `swmap map --pipeline-busy` prints it.

@@ -120,8 +120,19 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// [`build_pipeline`] inside error scopes: a device error is an `Error::Gpu` naming `adapter`.
+pub fn build_kernel(
+    device: &wgpu::Device,
+    adapter: &str,
+    strip: u32,
+) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
+    scoped(device, || build_pipeline(device, strip)).map_err(|e| {
+        Error::Gpu(format!("{adapter}: the alignment kernel does not build: {}", one_line(&e.to_string())))
+    })?
+}
+
 /// The kernel's pipeline for DP strips of `strip` columns ([`super::shader::STRIPS`]).
-pub fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
+fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
     let source = super::shader::source(strip).map_err(Error::Gpu)?;
     let mut entries = vec![wgpu::BindGroupLayoutEntry {
         binding: 0,
@@ -188,9 +199,7 @@ pub fn open(allow_software: bool, strip: u32) -> Result<(Context, GpuInfo)> {
     let log = errors.clone();
     device.set_device_lost_callback(move |reason, message| log.push(format!("device lost ({reason:?}): {message}")));
 
-    let (pipeline, layout) = scoped(&device, || build_pipeline(&device, strip)).map_err(|e| {
-        Error::Gpu(format!("{}: the alignment kernel does not build: {}", ai.name, one_line(&e.to_string())))
-    })??;
+    let (pipeline, layout) = build_kernel(&device, &ai.name, strip)?;
     let timestamps = has_timestamps.then(|| {
         let set = device.create_query_set(&wgpu::QuerySetDescriptor {
             label: Some("kernel time"),
