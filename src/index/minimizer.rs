@@ -44,11 +44,11 @@ const CHUNK: usize = 256;
 /// Each N-free run is cut into chunks of up to 256 k-mers (consecutive chunks share
 /// `w - 1`), and a chunk is done in passes that have no branch on the data: the canonical
 /// k-mers, their keys (`hash << 8 | place in the chunk`, so the smaller key is the smaller
-/// hash and, of equal hashes, the one on the left), then every window's minimum by van Herk
-/// and Gil-Werman's method: cut into blocks of `w`, a window is the end of one block and the
-/// start of the next, and its minimum is the smaller of the minimum from its start to the
-/// end of its first block (a backward scan per block) and the minimum from the next block's
-/// start to its end (a forward scan).
+/// hash and, of equal hashes, the one on the left), then every window's minimum from the
+/// minima of spans of 1, 2, 4, ... keys (each pass the smaller of two neighbours of the last:
+/// whole vectors at a time, where the scans of van Herk and Gil-Werman's method, used
+/// before, were a chain of dependent steps), a window of `w` being two overlapping spans of
+/// the largest power of two not above `w`.
 pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minimizer>) {
     assert!((1..=crate::index::MAX_K as usize).contains(&k) && (1..=MAX_W).contains(&w));
     let mut last = u64::MAX; // position of the last minimizer written
@@ -62,15 +62,47 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
     }
 }
 
-/// [`minimizers`] of an N-free run of at least `k + w - 1` bases starting at `base`.
+/// [`minimizers`] of an N-free run of at least `k + w - 1` bases starting at `base`: the code
+/// of [`run_minimizers`] compiled for AVX-512 or AVX2 where the CPU has them (the hashes then
+/// go four or eight to a vector), else for the baseline target; integer arithmetic only, so
+/// the results are the same.
 fn minimizers_of_run(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if crate::align::lanes::wide_lanes_pay_off() {
+            // SAFETY: the CPU has every feature `run_minimizers_avx512` is compiled for.
+            return unsafe { run_minimizers_avx512(run, k, w, base, last, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, the only feature `run_minimizers_avx2` is compiled for.
+            return unsafe { run_minimizers_avx2(run, k, w, base, last, out) };
+        }
+    }
+    run_minimizers(run, k, w, base, last, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")]
+unsafe fn run_minimizers_avx512(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
+    run_minimizers(run, k, w, base, last, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_minimizers_avx2(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
+    run_minimizers(run, k, w, base, last, out)
+}
+
+/// The body of [`minimizers_of_run`], inlined into each of its compilations.
+#[inline(always)]
+fn run_minimizers(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
     let mask = (1u64 << (2 * k)) - 1;
     let shift = 2 * (k as u64 - 1);
     let windows = run.len() + 2 - k - w;
     let mut canon = [0u64; CHUNK];
     let mut reverse = [false; CHUNK];
     let mut key = [0u64; CHUNK];
-    let (mut suffix, mut prefix) = ([0u64; CHUNK], [0u64; CHUNK]);
+    let (mut span, mut doubled) = ([0u64; CHUNK], [0u64; CHUNK]);
     let mut first = 0usize; // the chunk's first window (and k-mer)
     while first < windows {
         let n_win = (windows - first).min(CHUNK + 1 - w);
@@ -90,24 +122,24 @@ fn minimizers_of_run(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, 
         for (i, (key, &canon)) in key[..n].iter_mut().zip(&canon[..n]).enumerate() {
             *key = hash64(canon, mask) << 8 | i as u64;
         }
-        for b in (0..n).step_by(w) {
-            let e = (b + w).min(n);
-            let mut m = u64::MAX;
-            for (p, &x) in prefix[b..e].iter_mut().zip(&key[b..e]) {
-                m = m.min(x);
-                *p = m;
+        // span[i] = the minimum of the `width` keys from i, for width doubling up to the
+        // largest power of two not above w; a window is two such spans, overlapping.
+        let mut width = 1;
+        span[..n].copy_from_slice(&key[..n]);
+        while 2 * width <= w {
+            let len = n + 1 - 2 * width;
+            let (from, to) = (&span[..len + width], &mut doubled[..len]);
+            for (d, (&x, &y)) in to.iter_mut().zip(from.iter().zip(&from[width..])) {
+                *d = x.min(y);
             }
-            m = u64::MAX;
-            for (s, &x) in suffix[b..e].iter_mut().zip(&key[b..e]).rev() {
-                m = m.min(x);
-                *s = m;
-            }
+            std::mem::swap(&mut span, &mut doubled);
+            width *= 2;
         }
         // Each window's minimum, kept when it is not the last one's again (the slot is
         // written either way; the count moves only for a new one).
         let mut kept = 0usize;
         for s in 0..n_win {
-            let best = suffix[s].min(prefix[s + w - 1]);
+            let best = span[s].min(span[s + w - width]);
             let pos = base + first as u64 + (best & 0xff);
             key[kept] = best;
             kept += (pos != *last) as usize;
