@@ -175,6 +175,36 @@ mod tests {
         assert!(common * 10 >= ha.len() * 9, "{common} of {}", ha.len());
     }
 
+    /// Each compilation of the chunk code this CPU can run (baseline, AVX2, AVX-512) gives the
+    /// same minimizers; the test below holds the one [`minimizers`] picks to the definition.
+    #[test]
+    fn every_compilation_gives_the_same_minimizers() {
+        let mut rng = crate::simulate::rng::Rng::new(17);
+        let seq: Vec<u8> = (0..5000).map(|_| rng.base()).collect();
+        for (k, w) in [(11, 4), (19, 10), (28, 64), (15, 1)] {
+            let run = |f: &dyn Fn(&mut u64, &mut Vec<Minimizer>)| {
+                let (mut last, mut out) = (u64::MAX, Vec::new());
+                f(&mut last, &mut out);
+                out
+            };
+            let want = run(&|last, out| run_minimizers(&seq, k, w, 3, last, out));
+            assert!(want.len() > 5000 / (w + 1), "k={k} w={w}: {} minimizers", want.len());
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    let got = run(&|last, out| unsafe { run_minimizers_avx2(&seq, k, w, 3, last, out) });
+                    assert_eq!(got, want, "AVX2, k={k} w={w}");
+                }
+                if crate::align::lanes::wide_lanes_pay_off() {
+                    // SAFETY: the CPU has the AVX-512 subsets the function is compiled for.
+                    let got = run(&|last, out| unsafe { run_minimizers_avx512(&seq, k, w, 3, last, out) });
+                    assert_eq!(got, want, "AVX-512, k={k} w={w}");
+                }
+            }
+        }
+    }
+
     /// The sliding minimum against the plain definition: every window of `w` consecutive
     /// k-mers of an N-free run gives its leftmost smallest hash, consecutive repeats once.
     #[test]
