@@ -42,7 +42,8 @@
 //! # The stages
 //!
 //! Dependencies run one way, each module using only those before it:
-//! [`error`], [`options`] and [`dna`] (leaves) → [`io`] (FASTA, FASTQ, inputs and outputs) →
+//! [`error`], [`options`] and [`dna`] (leaves; and `simd`, which vector instructions the
+//! CPU has) → [`io`] (FASTA, FASTQ, inputs and outputs) →
 //! [`index`] → [`seed`] (candidate windows) → [`align`] (the recurrence, oracle and kernels),
 //! [`batch`] (the one layout every backend takes) and [`backend`] (CPU, GPU) → [`place`]
 //! (every decision about a read) → [`sam`] (formatting and writing) → [`map`] (the driver
@@ -63,6 +64,7 @@ pub mod options;
 pub mod place;
 pub mod sam;
 pub mod seed;
+mod simd;
 pub mod simulate;
 
 pub use error::{Error, Result};

@@ -316,31 +316,14 @@ pub(crate) fn align_lanes<V: Value, const L: usize>(
 /// SSE4.1 builds: slower than [`align_task`]), so callers should take the scalar kernel;
 /// the results are the same either way.
 pub(crate) fn lanes_pay_off() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::simd::avx2()
 }
 
 /// Whether the CPU has the AVX-512 subsets [`dp_avx512`] is compiled for: groups of
 /// [`WIDE_LANES`] then pay off. Detected at run time (the development machines' CPU changes
 /// between an AVX2 AMD EPYC and an AVX-512 Intel Xeon).
 pub(crate) fn wide_lanes_pay_off() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::simd::avx512()
 }
 
 /// Runs [`dp`] compiled for AVX-512 (groups that fill 512 bits: [`WIDE_LANES`] x i32 or twice
@@ -364,7 +347,7 @@ fn dp_dispatch<V: Value, const L: usize>(
             // SAFETY: the CPU has every feature `dp_avx512` is compiled for.
             return unsafe { dp_avx512(q, t, h_left, e_left, trace, shape, p, clip) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::simd::avx2() {
             // SAFETY: the CPU has AVX2, the only feature `dp_avx2` is compiled for.
             return unsafe { dp_avx2(q, t, h_left, e_left, trace, shape, p, clip) };
         }

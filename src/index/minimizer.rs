@@ -69,11 +69,11 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
 fn minimizers_of_run(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
     #[cfg(target_arch = "x86_64")]
     {
-        if crate::align::lanes::wide_lanes_pay_off() {
+        if crate::simd::avx512() {
             // SAFETY: the CPU has every feature `run_minimizers_avx512` is compiled for.
             return unsafe { run_minimizers_avx512(run, k, w, base, last, out) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::simd::avx2() {
             // SAFETY: the CPU has AVX2, the only feature `run_minimizers_avx2` is compiled for.
             return unsafe { run_minimizers_avx2(run, k, w, base, last, out) };
         }
@@ -191,12 +191,12 @@ mod tests {
             assert!(want.len() > 5000 / (w + 1), "k={k} w={w}: {} minimizers", want.len());
             #[cfg(target_arch = "x86_64")]
             {
-                if std::arch::is_x86_feature_detected!("avx2") {
+                if crate::simd::avx2() {
                     // SAFETY: the CPU has AVX2.
                     let got = run(&|last, out| unsafe { run_minimizers_avx2(&seq, k, w, 3, last, out) });
                     assert_eq!(got, want, "AVX2, k={k} w={w}");
                 }
-                if crate::align::lanes::wide_lanes_pay_off() {
+                if crate::simd::avx512() {
                     // SAFETY: the CPU has the AVX-512 subsets the function is compiled for.
                     let got = run(&|last, out| unsafe { run_minimizers_avx512(&seq, k, w, 3, last, out) });
                     assert_eq!(got, want, "AVX-512, k={k} w={w}");
