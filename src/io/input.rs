@@ -122,12 +122,15 @@ impl ReadAhead {
             };
             let _ = err_tx.send(Err(failure));
         });
-        if let Err(e) = spawned {
-            // No thread: the first read reports it.
-            let (tx, blocks) = std::sync::mpsc::sync_channel(1);
-            let _ = tx.send(Err(e));
-            return ReadAhead { blocks, block: Vec::new(), at: 0 };
-        }
+        let blocks = match spawned {
+            Ok(_) => blocks,
+            Err(e) => {
+                // No thread: the first read reports it.
+                let (tx, blocks) = std::sync::mpsc::sync_channel(1);
+                let _ = tx.send(Err(e));
+                blocks
+            }
+        };
         ReadAhead { blocks, block: Vec::new(), at: 0 }
     }
 }

@@ -153,14 +153,14 @@ pub const PIPELINE_THREADS: [&str; 5] =
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PipelineBusy {
     /// Each thread's time on its chunks, in [`PIPELINE_THREADS`] order.
-    pub busy: [Duration; 5],
+    pub busy: [Duration; PIPELINE_THREADS.len()],
     /// The run's wall time.
     pub wall: Duration,
 }
 
 /// Adds up each pipeline thread's busy time while a run goes ([`PipelineBusy`]).
 #[derive(Default)]
-pub(crate) struct BusyClock([AtomicU64; 5]);
+pub(crate) struct BusyClock([AtomicU64; PIPELINE_THREADS.len()]);
 
 impl BusyClock {
     /// Runs `f` on thread `thread` ([`PIPELINE_THREADS`]), counting its wall time.
@@ -179,7 +179,7 @@ impl BusyClock {
 
 impl PipelineBusy {
     /// Each thread's busy share of the run's wall time, in [`PIPELINE_THREADS`] order.
-    pub fn shares(&self) -> [f64; 5] {
+    pub fn shares(&self) -> [f64; PIPELINE_THREADS.len()] {
         let wall = self.wall.as_secs_f64().max(1e-9);
         self.busy.map(|b| b.as_secs_f64() / wall)
     }

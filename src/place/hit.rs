@@ -53,7 +53,14 @@ impl Hit {
 
     /// [`Hit::new`], moving the CIGAR out of `aln` rather than copying it (one allocation
     /// less per alignment on the mapper's path).
-    fn taking(contig: usize, window_start: u64, reverse: bool, aln: &mut Alignment, score: i32, total: i32) -> Hit {
+    pub(crate) fn taking(
+        contig: usize,
+        window_start: u64,
+        reverse: bool,
+        aln: &mut Alignment,
+        score: i32,
+        total: i32,
+    ) -> Hit {
         Hit {
             contig,
             pos: window_start + aln.target_start as u64,

@@ -128,7 +128,7 @@ pub fn rescue_mates(
         .par_iter()
         .zip(alns)
         .enumerate()
-        .map(|(k, (t, a))| {
+        .map(|(k, (t, mut a))| {
             if a.cigar.is_empty() {
                 return None;
             }
@@ -138,7 +138,7 @@ pub fn rescue_mates(
                 return None;
             }
             let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
-            Some((t.read, Hit::new(t.contig, t.start, t.reverse, &a, score, total)))
+            Some((t.read, Hit::taking(t.contig, t.start, t.reverse, &mut a, score, total)))
         })
         .collect();
     for (read, hit) in found.into_iter().flatten() {
