@@ -446,9 +446,31 @@ impl WindowMaker<'_> {
     }
 }
 
-/// Best first; the order is total so results never depend on anything but the read.
+/// Best first: heavier, then forward before reverse, then leftmost; the remaining fields break
+/// what ties are left (windows clamped to a contig's start), so the order is total and the
+/// windows chosen never depend on the order pieces came in or on how they are selected.
 fn order(a: &Cand, b: &Cand) -> std::cmp::Ordering {
-    b.0.weight.cmp(&a.0.weight).then(a.0.reverse.cmp(&b.0.reverse)).then(a.0.start.cmp(&b.0.start))
+    let rest = |c: &Cand| (c.0.end, c.0.contig, c.0.band, c.1);
+    b.0.weight
+        .cmp(&a.0.weight)
+        .then(a.0.reverse.cmp(&b.0.reverse))
+        .then(a.0.start.cmp(&b.0.start))
+        .then_with(|| rest(a).cmp(&rest(b)))
+}
+
+/// The first `n` of `items` in [`order`] that `keep` accepts, best first, into `out`, in one
+/// pass (without sorting all of them: a read in a repeat has hundreds of windows).
+fn best_of<'c>(items: impl Iterator<Item = &'c Cand>, keep: impl Fn(&Cand) -> bool, n: usize, out: &mut Vec<Cand>) {
+    let first = out.len();
+    for c in items.filter(|c| keep(c)) {
+        let chosen = &out[first..];
+        if chosen.len() == n && order(c, &chosen[n - 1]).is_ge() {
+            continue;
+        }
+        let at = first + chosen.partition_point(|x| order(x, c).is_lt());
+        out.insert(at, *c);
+        out.truncate(first + n);
+    }
 }
 
 /// The windows of a read's pieces into `out` (empty): the heavy ones, best first and capped,
@@ -489,11 +511,17 @@ fn choose_windows(
         }
         heavy
     });
-    windows.sort_unstable_by(order);
-    let (best, best_read) = (windows[0].0.weight, maker.sequenced(&windows[0]));
-    let unaligned = maker.len as u32 - (best_read.1 - best_read.0);
-    let ties = windows.iter().take_while(|w| w.0.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
+    // The `keep` best, sorted; a read in a repeat has hundreds of windows as heavy, and only
+    // these few are sorted (the rest are only searched for split parts, below).
+    let best = top as u32;
+    let ties = windows.iter().filter(|w| w.0.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
     let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR)).min(windows.len());
+    if keep < windows.len() {
+        windows.select_nth_unstable_by(keep, order);
+    }
+    windows[..keep].sort_unstable_by(order);
+    let best_read = maker.sequenced(&windows[0]);
+    let unaligned = maker.len as u32 - (best_read.1 - best_read.0);
     let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
     // Windows left out (too light, or past the cap) whose seeds lie mostly on read bases the
     // best window's do not cover: the other side of a fusion junction. The heaviest are added
@@ -503,9 +531,8 @@ fn choose_windows(
         if lone_light {
             light.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
         }
-        light.sort_unstable_by(order);
-        let part = |w: &&Cand| overlap(maker.sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
-        parts.extend(windows[keep..].iter().chain(light.iter()).filter(part).take(MAX_PARTS));
+        let part = |w: &Cand| overlap(maker.sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
+        best_of(windows[keep..].iter().chain(light.iter()), part, MAX_PARTS, parts);
     }
     windows.truncate(keep);
     // Chains that explain more of the read than any one window (both sides of an indel), best
@@ -711,6 +738,40 @@ mod tests {
             want.sort_unstable();
             let got: Vec<(bool, i64, u32)> = hits.iter().map(|h| (h.reverse(), h.diag(), h.qoff())).collect();
             assert_eq!(got, want, "{n} hits");
+        }
+    }
+
+    /// [`best_of`] picks what sorting all and taking the first accepted ones picks, ties in
+    /// weight, strand and start included.
+    #[test]
+    fn best_of_picks_what_a_full_sort_picks() {
+        let mut rng = crate::simulate::rng::Rng::new(8);
+        let mut small = |n: u64| (rng.next_u64() % n) as u32;
+        for round in 0..300 {
+            let n = 1 + small(40) as usize;
+            let cands: Vec<Cand> = (0..n)
+                .map(|_| {
+                    let start = small(4) as u64;
+                    let w = CandidateWindow {
+                        reverse: small(2) == 1,
+                        contig: 0,
+                        start,
+                        end: start + 1 + small(3) as u64,
+                        weight: small(5),
+                        band: (0, small(3) as i32),
+                    };
+                    (w, (small(3), 3 + small(3)))
+                })
+                .collect();
+            let accept = |c: &Cand| c.1 .0 != 1;
+            for want_n in [1, 2, 5] {
+                let mut sorted = cands.clone();
+                sorted.sort_by(order);
+                let want: Vec<Cand> = sorted.into_iter().filter(accept).take(want_n).collect();
+                let mut got = vec![cands[0]; round % 3];
+                best_of(cands.iter(), accept, want_n, &mut got);
+                assert_eq!(&got[round % 3..], &want[..], "round {round}, {want_n} wanted");
+            }
         }
     }
 
