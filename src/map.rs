@@ -32,7 +32,7 @@ use crate::io::fastq::{Read, ReadSource};
 use crate::options::{InsertSizes, MapOptions};
 use crate::place::hit::tie_seed;
 use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
-use crate::place::rescue::rescue_mates;
+use crate::place::rescue::Rescue;
 use crate::place::{place_pair, place_single, Placement, ReadHits};
 use crate::sam::{format, EncodeScratch, EncodedRecords, SamRecord, SamWriter, ENCODE_RUN};
 use crate::seed::{find_candidates_into, Candidates, SeedScratch};
@@ -363,7 +363,10 @@ impl<'a> Mapper<'a> {
         let AlignedChunk { reads, mut hits, .. } = chunk;
         let opts = &self.opts;
         if let Some(m) = model.filter(|_| paired) {
-            self.timed(Stage::Rescue, || rescue_mates(self.index, &reads, &mut hits, m, self.backend, opts))?;
+            // The rescue windows' alignment counts as the kernels' time, as the main batch's.
+            let rescue = self.timed(Stage::Rescue, || Rescue::prepare(self.index, &reads, &hits, m));
+            let alns = self.timed(Stage::Align, || align_checked(self.backend, &rescue.batch, &opts.scoring))?;
+            self.timed(Stage::Rescue, || rescue.merge(alns, &mut hits, opts));
         }
         let len = |r: &Read| r.codes.len() as u32;
         let placements: Vec<Placement> = self.timed(Stage::Place, || {

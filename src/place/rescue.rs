@@ -20,10 +20,8 @@
 //! range spans a few hundred bases, are untouched.
 
 use crate::align::{Alignment, Band};
-use crate::backend::AlignBackend;
 use crate::batch::AlignBatch;
 use crate::dna;
-use crate::error::Result;
 use crate::index::Index;
 use crate::io::fastq::Read;
 use crate::options::MapOptions;
@@ -94,57 +92,64 @@ struct RescueTask {
 /// Pairs a piece of the rescue's batch covers: its windows are found and fetched on the pool.
 const RESCUE_PIECE: usize = 512;
 
-/// Runs mate rescue over a chunk of pairs (mates adjacent) and merges what it finds. The
-/// windows are found and fetched, and the results turned into hits, on the pool in pieces;
-/// only joining the pieces and adding the hits to their reads are left to the calling thread.
-pub fn rescue_mates(
-    index: &Index,
-    reads: &[Read],
-    hits: &mut [ReadHits],
-    model: &InsertModel,
-    backend: &dyn AlignBackend,
-    opts: &MapOptions,
-) -> Result<()> {
-    use rayon::prelude::*;
-    let Some(range) = rescue_range(model) else { return Ok(()) };
-    let pieces: Vec<(AlignBatch, Vec<RescueTask>)> = reads
-        .par_chunks(2 * RESCUE_PIECE)
-        .zip(hits.par_chunks(2 * RESCUE_PIECE))
-        .enumerate()
-        .map(|(p, (reads, hits))| rescue_piece(index, reads, hits, model, range, 2 * RESCUE_PIECE * p))
-        .collect();
-    let mut tasks = Vec::with_capacity(pieces.iter().map(|(_, t)| t.len()).sum());
-    let mut parts = Vec::with_capacity(pieces.len());
-    for (batch, piece_tasks) in pieces {
-        parts.push(batch);
-        tasks.extend(piece_tasks);
+/// A chunk's mate rescue: [`Rescue::prepare`] finds the windows, the caller aligns their
+/// batch on its backend (checked, as [`crate::backend::align_checked`] does), and
+/// [`Rescue::merge`] adds what they found to the mates' hits.
+pub struct Rescue {
+    /// The windows, each holding its mate's query.
+    pub batch: AlignBatch,
+    tasks: Vec<RescueTask>,
+}
+
+impl Rescue {
+    /// The rescue windows of a chunk of pairs (mates adjacent in `reads` and `hits`), found
+    /// and fetched on the pool in pieces. The batch is empty when no mate needs rescuing.
+    pub fn prepare(index: &Index, reads: &[Read], hits: &[ReadHits], model: &InsertModel) -> Rescue {
+        use rayon::prelude::*;
+        let Some(range) = rescue_range(model) else { return Rescue { batch: AlignBatch::new(), tasks: Vec::new() } };
+        let pieces: Vec<(AlignBatch, Vec<RescueTask>)> = reads
+            .par_chunks(2 * RESCUE_PIECE)
+            .zip(hits.par_chunks(2 * RESCUE_PIECE))
+            .enumerate()
+            .map(|(p, (reads, hits))| rescue_piece(index, reads, hits, model, range, 2 * RESCUE_PIECE * p))
+            .collect();
+        let mut tasks = Vec::with_capacity(pieces.iter().map(|(_, t)| t.len()).sum());
+        let mut parts = Vec::with_capacity(pieces.len());
+        for (batch, piece_tasks) in pieces {
+            parts.push(batch);
+            tasks.extend(piece_tasks);
+        }
+        Rescue { batch: AlignBatch::concat(parts), tasks }
     }
-    let batch = AlignBatch::concat(parts);
-    if batch.is_empty() {
-        return Ok(());
+
+    /// Adds what the alignments of the batch (`alns`, checked, in task order) found to the
+    /// mates' hits: each alignment scoring at least `min_score` on its best stretch. The
+    /// results are turned into hits on the pool; only adding them to their reads is left to
+    /// the calling thread.
+    pub fn merge(self, alns: Vec<Alignment>, hits: &mut [ReadHits], opts: &MapOptions) {
+        use rayon::prelude::*;
+        let Rescue { batch, tasks } = self;
+        let found: Vec<Option<(usize, Hit)>> = tasks
+            .par_iter()
+            .zip(alns)
+            .enumerate()
+            .map(|(k, (t, mut a))| {
+                if a.cigar.is_empty() {
+                    return None;
+                }
+                let task = &batch.tasks[k];
+                let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
+                if score < opts.min_score {
+                    return None;
+                }
+                let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
+                Some((t.read, Hit::taking(t.contig, t.start, t.reverse, &mut a, score, total)))
+            })
+            .collect();
+        for (read, hit) in found.into_iter().flatten() {
+            hits[read].merge([hit]);
+        }
     }
-    let alns: Vec<Alignment> = crate::backend::align_checked(backend, &batch, &opts.scoring)?;
-    let found: Vec<Option<(usize, Hit)>> = tasks
-        .par_iter()
-        .zip(alns)
-        .enumerate()
-        .map(|(k, (t, mut a))| {
-            if a.cigar.is_empty() {
-                return None;
-            }
-            let task = &batch.tasks[k];
-            let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
-            if score < opts.min_score {
-                return None;
-            }
-            let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
-            Some((t.read, Hit::taking(t.contig, t.start, t.reverse, &mut a, score, total)))
-        })
-        .collect();
-    for (read, hit) in found.into_iter().flatten() {
-        hits[read].merge([hit]);
-    }
-    Ok(())
 }
 
 /// The rescue windows of a piece of pairs (`reads` and their `hits`, mates adjacent; the
