@@ -24,6 +24,7 @@ mod reference;
 mod table;
 
 use crate::io::fasta::Contig;
+use crate::simd::prefetch;
 use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 use table::Table;
@@ -279,19 +280,6 @@ impl Index {
     pub fn total_len(&self) -> u64 {
         self.reference.len()
     }
-}
-
-/// Asks the CPU to bring `x`'s cache line in, without waiting for it.
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and SSE is part of
-    // every x86-64 CPU.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(x as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// Bytes of `(hash, place)` entries [`Index::build`] collects at once.

@@ -408,12 +408,20 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
     SeededChunk { reads, seeds, first_task, batch }
 }
 
+/// How many reads ahead [`pack_piece`] asks for the windows' bases.
+const PACK_PREFETCH: usize = 4;
+
 /// One piece of [`pack`]: its batch and each read's first task in it.
 fn pack_piece(index: &Index, reads: &[Read], seeds: &[Candidates]) -> (AlignBatch, Vec<usize>) {
     let mut batch = AlignBatch::new();
     let mut first_task = Vec::with_capacity(reads.len());
     let (mut rc, mut window) = (Vec::new(), Vec::new());
-    for (read, c) in reads.iter().zip(seeds) {
+    let reference = index.reference();
+    for (i, (read, c)) in reads.iter().zip(seeds).enumerate() {
+        // The windows of a read a few reads on are fetched from memory meanwhile.
+        for w in seeds.get(i + PACK_PREFETCH).map_or(&[][..], |c| &c.windows) {
+            reference.prefetch(w.start..w.end);
+        }
         first_task.push(batch.len());
         let (mut fwd, mut rev) = (None, None);
         for w in &c.windows {
@@ -426,7 +434,7 @@ fn pack_piece(index: &Index, reads: &[Read], seeds: &[Candidates]) -> (AlignBatc
                 *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
             };
             let band = Band { lo: w.band.0, hi: w.band.1 };
-            batch.push_reference_task(q, index.reference(), w.start..w.end, band, &mut window);
+            batch.push_reference_task(q, reference, w.start..w.end, band, &mut window);
         }
     }
     (batch, first_task)

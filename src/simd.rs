@@ -1,7 +1,8 @@
 //! Which vector instruction sets this CPU has, detected at run time: the same build runs on
 //! the AVX2-only and the AVX-512 machines, and code compiled for a set (the lane kernels of
 //! `align::lanes`, the minimizer chunks of `index::minimizer`) is called only where it is
-//! there. Results never depend on the answer.
+//! there. Results never depend on the answer. And the one cache hint the table lookups and
+//! reference fetches give ([`prefetch`]).
 
 /// AVX2.
 pub(crate) fn avx2() -> bool {
@@ -28,4 +29,17 @@ pub(crate) fn avx512() -> bool {
     {
         false
     }
+}
+
+/// Asks the CPU to bring `x`'s cache line in, without waiting for it.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and SSE is part of
+    // every x86-64 CPU.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(x as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }

@@ -4,6 +4,7 @@
 //! ([`Reference::fetch`]): a few hundred bases per alignment, a 256-entry table per byte.
 
 use super::table::Table;
+use crate::simd::prefetch;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -130,6 +131,20 @@ impl Reference {
             buf[(a - range.start) as usize..(b - range.start) as usize].fill(4);
         }
         buf
+    }
+
+    /// Asks the CPU to bring the packed bytes of `range` into its caches, without waiting:
+    /// a window is at a random place of a reference far larger than the caches, and its
+    /// [`Reference::fetch`] a few windows later then finds it there.
+    #[inline]
+    pub fn prefetch(&self, range: Range<u64>) {
+        let (start, end) = ((range.start / 4) as usize, (range.end.div_ceil(4) as usize).min(self.packed.len()));
+        for at in (start..end).step_by(64) {
+            prefetch(&self.packed[at]);
+        }
+        if let Some(last) = self.packed[..end].last().filter(|_| end > start) {
+            prefetch(last);
+        }
     }
 
     /// The code of one base.
