@@ -203,7 +203,10 @@ impl<'a> Mapper<'a> {
                     || (EncodeScratch::default(), format::RecordPool::default(), Vec::new()),
                     |(scratch, pool, recs), (reads, placements)| {
                         let mut bytes = encoder.start(2 * reads.len());
-                        for (read, placement) in reads.iter().zip(placements) {
+                        for (i, (read, placement)) in reads.iter().zip(placements).enumerate() {
+                            if let Some(ahead) = placements.get(i + FORMAT_PREFETCH) {
+                                format::prefetch_reference(ahead, index);
+                            }
                             format::records_into(read, placement, index, out, pool, recs);
                             for rec in recs.drain(..) {
                                 encoder.push(&mut bytes, &rec, scratch);
@@ -407,6 +410,9 @@ fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk 
     let batch = AlignBatch::concat(pieces.into_iter().map(|(batch, _)| batch).collect());
     SeededChunk { reads, seeds, first_task, batch }
 }
+
+/// How many reads ahead the formatting asks for the reference bases of MD and NM.
+const FORMAT_PREFETCH: usize = 4;
 
 /// How many reads ahead [`pack_piece`] asks for the windows' bases.
 const PACK_PREFETCH: usize = 4;

@@ -199,6 +199,16 @@ pub fn records(read: &Read, placement: &Placement, index: &Index, opts: &OutputO
     out
 }
 
+/// Asks the CPU to bring in the reference bases the records of `placement` will compare
+/// against for NM and MD, without waiting: a formatting loop calls it a few reads ahead.
+pub fn prefetch_reference(placement: &Placement, index: &Index) {
+    let hits = placement.parts.iter().map(|p| p.hit).chain(placement.secondary.iter().copied());
+    for hit in hits.filter_map(|i| placement.hits.get(i)) {
+        let start = index.contigs[hit.contig].offset + hit.pos;
+        index.reference().prefetch(start..start + hit.ref_len as u64);
+    }
+}
+
 /// [`records`], appended to `out`, the records' buffers taken from `pool` (hand them back
 /// with [`RecordPool::recycle`] once written).
 pub fn records_into(
