@@ -200,9 +200,27 @@ pub fn best_stretch_score(query: &[u8], target: &[u8], cigar: &Cigar, sc: &Scori
         let len = len as usize;
         match op {
             CigarOp::Match => {
-                for k in 0..len {
-                    add(sc.pair(query[i + k], target[j + k]), &mut run, &mut best);
+                let (q, t) = (&query[i..i + len], &target[j..j + len]);
+                let columns = |q: &[u8], t: &[u8], run: &mut i32, best: &mut i32| {
+                    for (&a, &b) in q.iter().zip(t) {
+                        add(sc.pair(a, b), run, best);
+                    }
+                };
+                let (wq, wt) = (q.chunks_exact(8), t.chunks_exact(8));
+                let tail = len - wq.remainder().len();
+                for (x, y) in wq.zip(wt) {
+                    let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("eight bytes"));
+                    // Eight equal bases, none an N (codes are 0-4: bit 2 marks an N), with a
+                    // positive match score: the stretch grows by eight matches at once.
+                    let (a, b) = (word(x), word(y));
+                    if a == b && a & 0x0404_0404_0404_0404 == 0 && sc.match_score > 0 {
+                        run += 8 * sc.match_score;
+                        best = best.max(run);
+                    } else {
+                        columns(x, y, &mut run, &mut best);
+                    }
                 }
+                columns(&q[tail..], &t[tail..], &mut run, &mut best);
                 i += len;
                 j += len;
             }
@@ -275,5 +293,51 @@ mod tests {
         q[20] = 4;
         let c = cigar(&[(CigarOp::Match, 15), (CigarOp::Insertion, 2), (CigarOp::Match, 12)]);
         assert_eq!(best_stretch_score(&q, &t[..27], &c, &sc), 15 - 8 + 11 + sc.ambiguous);
+    }
+
+    /// The word-at-a-time best stretch against the maximum-sum segment of the path's columns
+    /// listed one by one: random paths of matches (long equal runs, mismatches, Ns on either
+    /// side) and gaps, under the default scores and under inverted ones (matches cost,
+    /// mismatches pay: the shortcut must stay off).
+    #[test]
+    fn best_stretch_equals_the_column_by_column_maximum() {
+        let mut rng = crate::simulate::rng::Rng::new(21);
+        for sc in [Scoring::default(), Scoring { match_score: -1, mismatch: -3, ..Scoring::default() }] {
+            for round in 0..2000 {
+                let (mut q, mut t, mut c, mut columns) = (Vec::new(), Vec::new(), Cigar::default(), Vec::new());
+                // After a gap, a match run (two gap runs in a row would be one in the CIGAR).
+                let mut gap = true;
+                for _ in 0..1 + rng.below(5) {
+                    let len = 1 + rng.below(40) as u32;
+                    gap = !gap && rng.chance(0.3);
+                    if !gap {
+                        for _ in 0..len {
+                            let a = if rng.chance(0.02) { 4 } else { rng.base() };
+                            let b = match rng.below(20) {
+                                0 => rng.other_base(a, a),
+                                1 => 4,
+                                _ => a,
+                            };
+                            q.push(a);
+                            t.push(b);
+                            columns.push(sc.pair(a, b));
+                        }
+                        c.push(CigarOp::Match, len);
+                    } else {
+                        let (op, side) =
+                            if rng.chance(0.5) { (CigarOp::Insertion, &mut q) } else { (CigarOp::Deletion, &mut t) };
+                        side.extend((0..len).map(|_| rng.base()));
+                        c.push(op, len);
+                        columns.push(-(sc.gap_open + len as i32 * sc.gap_extend));
+                    }
+                }
+                let (mut run, mut want) = (0, 0);
+                for x in columns {
+                    run = (run + x).max(0);
+                    want = want.max(run);
+                }
+                assert_eq!(best_stretch_score(&q, &t, &c, &sc), want, "round {round}: {c:?}");
+            }
+        }
     }
 }
