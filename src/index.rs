@@ -235,7 +235,10 @@ impl Index {
             let b = (h >> shift) as usize;
             let (lo, hi) = (self.buckets[b], self.buckets[b + 1]);
             if lo < hi {
+                // The bucket's first and last keys: a bucket of a few keys may still cross
+                // into a second cache line, which the search would otherwise wait for.
                 self.keys.prefetch(lo as usize);
+                self.keys.prefetch(hi as usize - 1);
                 prefetch(&self.pos[lo as usize]);
             }
             out.push((lo, hi));
