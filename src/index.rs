@@ -254,6 +254,45 @@ impl Index {
         }
     }
 
+    /// [`Index::lookup_many`] for the minimizers of many reads at once (a block of reads'
+    /// hashes, concatenated), as a software pipeline: while hash `i` is searched in its
+    /// bucket's keys, the bucket of hash `i + LOOKUP_AHEAD` is read and its keys asked for,
+    /// and that of hash `i + 2 * LOOKUP_AHEAD` is asked for. [`Index::lookup_many`] waits three
+    /// times per read for its rounds to arrive from memory; here the waits of one hash overlap
+    /// the work of the next ones, across reads. The same answers.
+    pub fn lookup_stream(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
+        const D: usize = LOOKUP_AHEAD;
+        let shift = 2 * self.params.k - self.bucket_bits;
+        let low = (1u64 << shift) - 1;
+        let n = hashes.len();
+        out.clear();
+        out.resize(n, (0, 0));
+        for i in 0..n + 2 * D {
+            if let Some(&h) = hashes.get(i) {
+                prefetch(&self.buckets[(h >> shift) as usize]);
+            }
+            if let Some(j) = i.checked_sub(D).filter(|&j| j < n) {
+                let b = (hashes[j] >> shift) as usize;
+                let (lo, hi) = (self.buckets[b], self.buckets[b + 1]);
+                if lo < hi {
+                    self.keys.prefetch(lo as usize);
+                    self.keys.prefetch(hi as usize - 1);
+                    prefetch(&self.pos[lo as usize]);
+                }
+                out[j] = (lo, hi);
+            }
+            if let Some(j) = i.checked_sub(2 * D).filter(|&j| j < n) {
+                let (lo, hi) = out[j];
+                let (first, last) = self.keys.find(lo as usize, hi as usize, hashes[j] & low);
+                if first < last {
+                    prefetch(&self.pos[first]);
+                    prefetch(&self.strand[first / 64]);
+                }
+                out[j] = (first as u32, last as u32);
+            }
+        }
+    }
+
     /// The occurrences (`(global_pos << 1) | reverse`) of a range from [`Index::lookup`] or
     /// [`Index::lookup_many`].
     pub fn entries_of(&self, range: (u32, u32)) -> impl ExactSizeIterator<Item = u64> + '_ {
@@ -284,6 +323,10 @@ impl Index {
         self.reference.len()
     }
 }
+
+/// How many hashes apart the stages of [`Index::lookup_stream`] work: 16, measured best of
+/// 4 to 32 on human chr20 (blocks of 16 to 64 reads).
+pub const LOOKUP_AHEAD: usize = 16;
 
 /// Bytes of `(hash, place)` entries [`Index::build`] collects at once.
 pub const BUILD_PART_BYTES: usize = 1 << 30;
@@ -495,7 +538,7 @@ mod tests {
             let mut mins = Vec::new();
             minimizers(idx.reference.fetch(5000..8000, &mut Vec::new()), k as usize, w as usize, 5000, &mut mins);
             assert!(!mins.is_empty());
-            for m in mins {
+            for m in &mins {
                 let hits: Vec<u64> = idx.entries_of(idx.lookup(m.hash)).collect();
                 assert!(hits.contains(&(((m.pos as u64) << 1) | m.reverse as u64)));
                 assert!(hits.windows(2).all(|h| h[0] < h[1]), "occurrences in position order");
@@ -503,6 +546,18 @@ mod tests {
                 let mut many = Vec::new();
                 idx.lookup_many(&[m.hash, m.hash ^ 1], &mut many);
                 assert_eq!(many[0], idx.lookup(m.hash));
+            }
+            // The streamed lookup, over fewer hashes than its pipeline is deep and over many
+            // (with absent ones among them), answers as one lookup per hash.
+            let hashes: Vec<u64> = mins
+                .iter()
+                .flat_map(|m| [m.hash, m.hash ^ 1, m.hash.wrapping_mul(3) & ((1u64 << (2 * k)) - 1)])
+                .collect();
+            for n in [0, 1, 5, LOOKUP_AHEAD, 2 * LOOKUP_AHEAD + 3, hashes.len()] {
+                let mut streamed = Vec::new();
+                idx.lookup_stream(&hashes[..n], &mut streamed);
+                let one_by_one: Vec<(u32, u32)> = hashes[..n].iter().map(|&h| idx.lookup(h)).collect();
+                assert_eq!(streamed, one_by_one, "{n} hashes");
             }
             assert_eq!(idx.contig_of(4999), 0);
         }

@@ -35,8 +35,9 @@ use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
 use crate::place::rescue::Rescue;
 use crate::place::{place_pair, place_single, Placement, ReadHits};
 use crate::sam::{format, EncodeScratch, EncodedRecords, SamRecord, SamWriter, ENCODE_RUN};
-use crate::seed::{find_candidates_into, Candidates, SeedScratch};
+use crate::seed::{find_candidates_block, Candidates, SeedScratch, SEED_BLOCK};
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 /// Counts reported at the end of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -308,8 +309,10 @@ impl<'a> Mapper<'a> {
         let seeds: Vec<Candidates> = self.timed(Stage::Seed, || {
             let mut seeds = self.spares.seeds.take();
             seeds.resize_with(reads.len(), Candidates::default);
-            reads.par_iter().zip(&mut seeds).for_each_init(SeedScratch::default, |s, (r, c)| {
-                find_candidates_into(index, &r.codes, opts, s, c);
+            let blocks = reads.par_chunks(SEED_BLOCK).zip(seeds.par_chunks_mut(SEED_BLOCK));
+            blocks.for_each_init(SeedScratch::default, |s, (reads, out)| {
+                let codes: SmallVec<[&[u8]; SEED_BLOCK]> = reads.iter().map(|r| &r.codes[..]).collect();
+                find_candidates_block(index, &codes, opts, s, out);
             });
             seeds
         });
