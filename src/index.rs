@@ -293,6 +293,20 @@ impl Index {
         }
     }
 
+    /// Asks the CPU to bring in every cache line of the entries of `range` (positions and
+    /// strands), without waiting: [`Index::lookup_many`] asks for the first line only.
+    #[inline]
+    pub fn prefetch_entries(&self, range: (u32, u32)) {
+        let (first, last) = (range.0 as usize, range.1 as usize);
+        if first < last {
+            for i in (first..last).step_by(16).skip(1) {
+                prefetch(&self.pos[i]);
+            }
+            prefetch(&self.pos[last - 1]);
+            prefetch(&self.strand[(last - 1) / 64]);
+        }
+    }
+
     /// The occurrences (`(global_pos << 1) | reverse`) of a range from [`Index::lookup`] or
     /// [`Index::lookup_many`].
     pub fn entries_of(&self, range: (u32, u32)) -> impl ExactSizeIterator<Item = u64> + '_ {

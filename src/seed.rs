@@ -107,6 +107,7 @@ impl Hit {
 /// (the strand above the highest diagonal bit: 27 bits on a 63 Mbp chromosome, four passes).
 /// That sorts the whole key because the sort is stable and [`collect_hits`] hands over the
 /// hits of each strand and diagonal with their read offsets ascending.
+#[inline(never)]
 fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
     if hits.len() < 256 {
         hits.sort_unstable();
@@ -187,6 +188,8 @@ pub struct SeedScratch {
     /// Read bases covered by rare minimizers ([`collect_hits`]).
     rare_cover: Vec<(u32, u32)>,
     rarest: Vec<Minimizer>,
+    /// The minimizers whose hits are used ([`collect_hits`]), by index.
+    used: Vec<usize>,
     /// The minimizers' hashes, and their table entries ([`Index::lookup_many`]): each
     /// minimizer is looked up once per read.
     hashes: Vec<u64>,
@@ -368,6 +371,7 @@ fn find_windows(
 /// Fills `s.hits` with the read's seed hits, from its minimizers in `s.mins` and their table
 /// entries in `s.ranges`. Returns how many occurrences of the rarest seeds the fallback left
 /// out of its sample, or `None` when the read has no hit at all.
+#[inline(never)]
 fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Option<usize> {
     let k = index.params.k as usize;
     let len = read.len();
@@ -376,7 +380,6 @@ fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
     if len < k {
         return None;
     }
-    let mut any = false;
     // Occurrences of the rarest seeds left out of the fallback's sample.
     let mut left_out = 0usize;
     // Read bases the rare minimizers cover, as merged spans in read order (minimizers come in
@@ -393,14 +396,16 @@ fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
             }
         }
     }
-    // The first rare span not ending before the current minimizer.
+    // The minimizers whose hits are used, their entries asked for from memory before any is
+    // read. The first rare span not ending before the current minimizer is `rare[at]`.
     let mut at = 0usize;
-    for (m, &range) in s.mins.iter().zip(&s.ranges) {
-        let hits = index.entries_of(range);
-        if hits.len() > opts.max_occ {
+    s.used.clear();
+    for (i, (m, &range)) in s.mins.iter().zip(&s.ranges).enumerate() {
+        let n = (range.1 - range.0) as usize;
+        if n == 0 || n > opts.max_occ {
             continue;
         }
-        if hits.len() > opts.rare_occ {
+        if n > opts.rare_occ {
             while at < rare.len() && rare[at].1 <= m.pos {
                 at += 1;
             }
@@ -413,9 +418,13 @@ fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScra
                 continue;
             }
         }
-        any |= hits.len() > 0;
-        push_hits((&mut s.hits, &mut s.rev_hits), hits, m, len, k);
+        index.prefetch_entries(range);
+        s.used.push(i);
     }
+    for &i in &s.used {
+        push_hits((&mut s.hits, &mut s.rev_hits), index.entries_of(s.ranges[i]), &s.mins[i], len, k);
+    }
+    let any = !s.used.is_empty();
     if !any {
         // Every seed is repetitive: fall back to the rarest ones, however frequent (bwa-mem
         // likewise places such reads, at MAPQ 0). A k-mer repeated inside the read (a tandem
@@ -528,6 +537,7 @@ fn best_of<'c>(items: impl Iterator<Item = &'c Cand>, keep: impl Fn(&Cand) -> bo
 /// The windows of a read's pieces into `out` (empty): the heavy ones, best first and capped,
 /// then the heaviest chains and split parts (see the module documentation); returns how many
 /// windows as good as the best the caps left out (`left_out` more from the fallback's sample).
+#[inline(never)]
 fn choose_windows(
     maker: &WindowMaker,
     (pieces, chains): (&[Piece], &[Piece]),
@@ -656,6 +666,7 @@ pub const MAX_CHAINS: usize = 2;
 /// windows of their own too, since nearby copies of a repeat whose seeds happen to fall on
 /// different read bases chain the same way, and each copy must still be aligned for XS and XA.
 /// Copies whose seeds share read bases are never chained.
+#[inline(never)]
 fn chain_pieces(
     index: &Index,
     hits: &[Hit],
@@ -736,21 +747,36 @@ fn colinear(last: &Piece, next: &Piece, k: u32, band: u32) -> bool {
         && overlap(last.read, next.read) < k
 }
 
+/// Appends the hits of minimizer `m` at the occurrences `hits` to `fwd` and `rev` by strand.
+/// A repeat's occurrences fall on either strand at random, so rather than branch on the
+/// strand (a misprediction every other hit) each hit is written to the end of both vectors
+/// and only the one it belongs to grows.
 fn push_hits(
     (fwd, rev): (&mut Vec<Hit>, &mut Vec<Hit>),
-    hits: impl IntoIterator<Item = u64>,
+    hits: impl ExactSizeIterator<Item = u64>,
     m: &Minimizer,
     len: usize,
     k: usize,
 ) {
-    for v in hits {
+    let n = hits.len();
+    fwd.reserve(n);
+    rev.reserve(n);
+    let (f, r) = (fwd.spare_capacity_mut(), rev.spare_capacity_mut());
+    let qoff = (len - k) as u32 - m.pos;
+    let (mut nf, mut nr) = (0, 0);
+    for v in hits.take(n) {
         let rpos = (v >> 1) as i64;
-        if ((v & 1) == 1) != m.reverse {
-            let qoff = (len - k) as u32 - m.pos;
-            rev.push(Hit::new(true, rpos - qoff as i64, qoff));
-        } else {
-            fwd.push(Hit::new(false, rpos - m.pos as i64, m.pos));
-        }
+        let reverse = ((v & 1) == 1) != m.reverse;
+        f[nf].write(Hit::new(false, rpos - m.pos as i64, m.pos));
+        r[nr].write(Hit::new(true, rpos - qoff as i64, qoff));
+        nf += !reverse as usize;
+        nr += reverse as usize;
+    }
+    // SAFETY: the first `nf` spare slots of `fwd` and `nr` of `rev` were written just above
+    // (each within the `n` reserved: `nf + nr` hits were taken from `n`).
+    unsafe {
+        fwd.set_len(fwd.len() + nf);
+        rev.set_len(rev.len() + nr);
     }
 }
 
