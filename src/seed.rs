@@ -107,7 +107,6 @@ impl Hit {
 /// (the strand above the highest diagonal bit: 27 bits on a 63 Mbp chromosome, four passes).
 /// That sorts the whole key because the sort is stable and [`collect_hits`] hands over the
 /// hits of each strand and diagonal with their read offsets ascending.
-#[inline(never)]
 fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
     if hits.len() < 256 {
         hits.sort_unstable();
@@ -371,7 +370,6 @@ fn find_windows(
 /// Fills `s.hits` with the read's seed hits, from its minimizers in `s.mins` and their table
 /// entries in `s.ranges`. Returns how many occurrences of the rarest seeds the fallback left
 /// out of its sample, or `None` when the read has no hit at all.
-#[inline(never)]
 fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Option<usize> {
     let k = index.params.k as usize;
     let len = read.len();
@@ -537,7 +535,6 @@ fn best_of<'c>(items: impl Iterator<Item = &'c Cand>, keep: impl Fn(&Cand) -> bo
 /// The windows of a read's pieces into `out` (empty): the heavy ones, best first and capped,
 /// then the heaviest chains and split parts (see the module documentation); returns how many
 /// windows as good as the best the caps left out (`left_out` more from the fallback's sample).
-#[inline(never)]
 fn choose_windows(
     maker: &WindowMaker,
     (pieces, chains): (&[Piece], &[Piece]),
@@ -666,7 +663,6 @@ pub const MAX_CHAINS: usize = 2;
 /// windows of their own too, since nearby copies of a repeat whose seeds happen to fall on
 /// different read bases chain the same way, and each copy must still be aligned for XS and XA.
 /// Copies whose seeds share read bases are never chained.
-#[inline(never)]
 fn chain_pieces(
     index: &Index,
     hits: &[Hit],
