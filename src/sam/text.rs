@@ -95,8 +95,9 @@ fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, header: &Header) -> Option<()> 
     if rec.seq.is_empty() {
         out.push(b'*');
     } else {
-        let valid = |b: u8| b.is_ascii_alphabetic() || b == b'=' || b == b'.';
-        if (read_len > 0 && rec.seq.len() as u64 != read_len) || !rec.seq.iter().all(|&b| valid(b)) {
+        // Checked without stopping early, so that the loop runs whole vectors at a time.
+        let valid = |b: u8| (b | 0x20).wrapping_sub(b'a') < 26 || b == b'=' || b == b'.';
+        if (read_len > 0 && rec.seq.len() as u64 != read_len) || !rec.seq.iter().fold(true, |ok, &b| ok & valid(b)) {
             return None;
         }
         out.extend_from_slice(&rec.seq);
@@ -106,7 +107,7 @@ fn mandatory(out: &mut Vec<u8>, rec: &SamRecord, header: &Header) -> Option<()> 
     if rec.qual.is_empty() {
         out.push(b'*');
     } else {
-        if rec.qual.len() != rec.seq.len() || !rec.qual.iter().all(|&q| q <= b'~' - b'!') {
+        if rec.qual.len() != rec.seq.len() || rec.qual.iter().fold(0, |m, &q| m.max(q)) > b'~' - b'!' {
             return None;
         }
         out.extend(rec.qual.iter().map(|&q| q + b'!'));
@@ -235,7 +236,8 @@ mod tests {
         };
         let mut seq: Vec<u8> = (0..seq_len).map(|_| b"ACGTN"[pick(rng, 5) as usize]).collect();
         if !seq.is_empty() && pick(rng, 15) == 0 {
-            seq[0] = [b'a', b'=', b'.', b'*', b'1'][pick(rng, 5) as usize];
+            // Letters, the two other symbols allowed, and the bytes next to the letters.
+            seq[0] = [b'a', b'z', b'Z', b'=', b'.', b'*', b'1', b'@', b'[', b'`', b'{', 0xc1][pick(rng, 12) as usize];
         }
         let mut qual: Vec<u8> = match pick(rng, 8) {
             0 => Vec::new(),
