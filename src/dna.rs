@@ -58,6 +58,14 @@ pub fn reverse_complement_into(codes: &[u8], out: &mut Vec<u8>) {
     out.extend(codes.iter().rev().map(|&c| complement(c)));
 }
 
+/// Reverse complement of `codes` into `out`, which is exactly as long.
+pub fn reverse_complement_to(codes: &[u8], out: &mut [u8]) {
+    assert_eq!(codes.len(), out.len(), "room for the reverse complement");
+    for (o, &c) in out.iter_mut().zip(codes.iter().rev()) {
+        *o = complement(c);
+    }
+}
+
 /// Reverse complement of a code sequence.
 pub fn reverse_complement(codes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(codes.len());
@@ -84,5 +92,8 @@ mod tests {
         let s = [0, 1, 2, 3, 4, 0];
         assert_eq!(reverse_complement(&s), vec![3, 4, 0, 1, 2, 3]);
         assert_eq!(reverse_complement(&reverse_complement(&s)), s.to_vec());
+        let mut out = [9; 6];
+        reverse_complement_to(&s, &mut out);
+        assert_eq!(out.to_vec(), reverse_complement(&s));
     }
 }

@@ -22,9 +22,9 @@ mod stats;
 
 pub use stats::{PipelineBusy, Stage, StageTimes, PIPELINE_THREADS};
 
-use crate::align::{Alignment, Band};
+use crate::align::Alignment;
 use crate::backend::{align_checked, AlignBackend};
-use crate::batch::AlignBatch;
+use crate::batch::{AlignBatch, AlignTask, NO_ORIGIN};
 use crate::dna;
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -316,7 +316,7 @@ impl<'a> Mapper<'a> {
             });
             seeds
         });
-        self.timed(Stage::Pack, || pack(index, reads, seeds))
+        self.timed(Stage::Pack, || pack(index, reads, seeds, self.spares.batches.take()))
     }
 
     /// Align the batch on the backend, and turn each read's results into its hits.
@@ -355,6 +355,7 @@ impl<'a> Mapper<'a> {
         });
         self.spares.seeds.give(chunk.seeds);
         let (tasks, cells) = (chunk.batch.len() as u64, chunk.batch.cells());
+        self.spares.batches.give(chunk.batch);
         Ok(AlignedChunk { reads: chunk.reads, hits, tasks, cells })
     }
 
@@ -391,27 +392,67 @@ impl<'a> Mapper<'a> {
     }
 }
 
-/// Reads a pack piece holds: enough to amortise a piece's vectors, small enough that 16 threads
+/// Reads a pack piece holds: enough to amortise a piece's start, small enough that 16 threads
 /// share a 50,000-read chunk.
 const PACK_PIECE: usize = 1024;
 
-/// Pack: one batch holding each read's orientations once and its windows, in read order; built
-/// in pieces on the pool (each window's bases fetched from the 2-bit reference) and joined.
-fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>) -> SeededChunk {
-    let pieces: Vec<(AlignBatch, Vec<usize>)> = reads
-        .par_chunks(PACK_PIECE)
-        .zip(seeds.par_chunks(PACK_PIECE))
-        .map(|(reads, seeds)| pack_piece(index, reads, seeds))
-        .collect();
+/// Pack: one batch holding each read's orientations once and its windows, in read order. The
+/// place of every read's queries, windows and tasks is counted first, and the pieces of the
+/// chunk then write theirs in place on the pool (each window's bases decoded from the 2-bit
+/// reference straight into the batch), into `batch`: a spent chunk's, whose room is used
+/// again (a chunk's batch is tens of megabytes, which a fresh allocation takes from the
+/// system page by page).
+fn pack(index: &Index, reads: Vec<Read>, seeds: Vec<Candidates>, mut batch: AlignBatch) -> SeededChunk {
+    // Where each read's queries, windows and tasks start, and where the last one ends.
     let mut first_task = Vec::with_capacity(reads.len() + 1);
-    let mut tasks = 0;
-    for (batch, firsts) in &pieces {
-        first_task.extend(firsts.iter().map(|&k| k + tasks));
-        tasks += batch.len();
+    let mut starts = Vec::with_capacity(reads.len() + 1);
+    let (mut queries, mut targets, mut tasks) = (0usize, 0usize, 0usize);
+    for (read, c) in reads.iter().zip(&seeds) {
+        first_task.push(tasks);
+        starts.push((queries, targets));
+        let (fwd, rev) = (c.windows.iter().any(|w| !w.reverse), c.windows.iter().any(|w| w.reverse));
+        queries += read.codes.len() * (fwd as usize + rev as usize);
+        targets += c.windows.iter().map(|w| (w.end - w.start) as usize).sum::<usize>();
+        tasks += c.windows.len();
     }
     first_task.push(tasks);
-    let batch = AlignBatch::concat(pieces.into_iter().map(|(batch, _)| batch).collect());
+    starts.push((queries, targets));
+    // Every element is written below; what the spent batch held is only overwritten.
+    batch.queries.resize(queries, 0);
+    batch.queries.truncate(queries);
+    batch.targets.resize(targets, 0);
+    batch.targets.truncate(targets);
+    batch.tasks.resize(tasks, AlignTask::default());
+    batch.tasks.truncate(tasks);
+    batch.origins.resize(tasks, NO_ORIGIN);
+    batch.origins.truncate(tasks);
+    batch.reference = (tasks > 0).then(|| index.reference().id());
+    // The pieces, each with its own part of the four arrays.
+    let mut parts = Vec::with_capacity(reads.len().div_ceil(PACK_PIECE));
+    let (mut q, mut t) = (&mut batch.queries[..], &mut batch.targets[..]);
+    let (mut k, mut o) = (&mut batch.tasks[..], &mut batch.origins[..]);
+    for first in (0..reads.len()).step_by(PACK_PIECE) {
+        let end = (first + PACK_PIECE).min(reads.len());
+        let (qa, qb) = std::mem::take(&mut q).split_at_mut(starts[end].0 - starts[first].0);
+        let (ta, tb) = std::mem::take(&mut t).split_at_mut(starts[end].1 - starts[first].1);
+        let (ka, kb) = std::mem::take(&mut k).split_at_mut(first_task[end] - first_task[first]);
+        let (oa, ob) = std::mem::take(&mut o).split_at_mut(first_task[end] - first_task[first]);
+        parts.push((first..end, PackPart { queries: qa, targets: ta, tasks: ka, origins: oa }));
+        (q, t, k, o) = (qb, tb, kb, ob);
+    }
+    parts.into_par_iter().for_each(|(range, part)| {
+        let at = starts[range.start];
+        pack_piece(index, &reads[range.clone()], &seeds[range], at, part);
+    });
     SeededChunk { reads, seeds, first_task, batch }
+}
+
+/// A pack piece's part of the batch's arrays.
+struct PackPart<'b> {
+    queries: &'b mut [u8],
+    targets: &'b mut [u8],
+    tasks: &'b mut [AlignTask],
+    origins: &'b mut [u64],
 }
 
 /// How many reads ahead the formatting asks for the reference bases of MD and NM.
@@ -420,33 +461,46 @@ const FORMAT_PREFETCH: usize = 4;
 /// How many reads ahead [`pack_piece`] asks for the windows' bases.
 const PACK_PREFETCH: usize = 4;
 
-/// One piece of [`pack`]: its batch and each read's first task in it.
-fn pack_piece(index: &Index, reads: &[Read], seeds: &[Candidates]) -> (AlignBatch, Vec<usize>) {
-    let mut batch = AlignBatch::new();
-    let mut first_task = Vec::with_capacity(reads.len());
-    let (mut rc, mut window) = (Vec::new(), Vec::new());
+/// One piece of [`pack`]: its reads' queries (each orientation once, in the order its windows
+/// first ask for it), windows and tasks, written into `part`, whose queries and targets start
+/// at `(query, target)` in the batch's.
+fn pack_piece(index: &Index, reads: &[Read], seeds: &[Candidates], (query, target): (usize, usize), part: PackPart) {
     let reference = index.reference();
+    let (mut q, mut t, mut k) = (0usize, 0usize, 0usize);
     for (i, (read, c)) in reads.iter().zip(seeds).enumerate() {
         // The windows of a read a few reads on are fetched from memory meanwhile.
         for w in seeds.get(i + PACK_PREFETCH).map_or(&[][..], |c| &c.windows) {
             reference.prefetch(w.start..w.end);
         }
-        first_task.push(batch.len());
+        let len = read.codes.len();
         let (mut fwd, mut rev) = (None, None);
         for w in &c.windows {
-            let q = if w.reverse {
-                *rev.get_or_insert_with(|| {
-                    dna::reverse_complement_into(&read.codes, &mut rc);
-                    batch.push_query(&rc)
-                })
-            } else {
-                *fwd.get_or_insert_with(|| batch.push_query(&read.codes))
+            let mut place = |codes: &mut dyn FnMut(&mut [u8])| {
+                codes(&mut part.queries[q..q + len]);
+                q += len;
+                (query + q - len) as u32
             };
-            let band = Band { lo: w.band.0, hi: w.band.1 };
-            batch.push_reference_task(q, reference, w.start..w.end, band, &mut window);
+            let query_offset = if w.reverse {
+                *rev.get_or_insert_with(|| place(&mut |out| dna::reverse_complement_to(&read.codes, out)))
+            } else {
+                *fwd.get_or_insert_with(|| place(&mut |out| out.copy_from_slice(&read.codes)))
+            };
+            let n = (w.end - w.start) as usize;
+            let has_n = reference.fetch_into(w.start..w.end, &mut part.targets[t..t + n]);
+            part.tasks[k] = AlignTask {
+                query_offset,
+                query_len: len as u32,
+                target_offset: (target + t) as u32,
+                target_len: n as u32,
+                diag_lo: w.band.0,
+                diag_hi: w.band.1,
+            };
+            part.origins[k] = if has_n { NO_ORIGIN } else { w.start };
+            t += n;
+            k += 1;
         }
     }
-    (batch, first_task)
+    debug_assert_eq!((q, t, k), (part.queries.len(), part.targets.len(), part.tasks.len()));
 }
 
 /// Mates' hits, adjacent in `hits`, as pairs.

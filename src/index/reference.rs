@@ -111,26 +111,42 @@ impl Reference {
     pub fn fetch<'b>(&self, range: Range<u64>, buf: &'b mut Vec<u8>) -> &'b [u8] {
         assert!(range.start <= range.end && range.end <= self.len, "{range:?} outside 0..{}", self.len);
         buf.clear();
+        buf.resize((range.end - range.start) as usize, 0);
+        self.fetch_into(range, buf);
+        buf
+    }
+
+    /// The base codes of `range` (0-4), decoded into `out` (exactly as long as the range);
+    /// whether any of them is an N.
+    pub fn fetch_into(&self, range: Range<u64>, out: &mut [u8]) -> bool {
+        assert!(range.start <= range.end && range.end <= self.len, "{range:?} outside 0..{}", self.len);
+        assert_eq!(out.len() as u64, range.end - range.start, "room for the range");
         let (start, end) = (range.start as usize, range.end as usize);
         let code = |i: usize| self.packed[i / 4] >> (2 * (i % 4)) & 3;
-        // Bases before the first whole byte, the whole bytes (four codes stored at once into
-        // room made first), the bases after the last one.
+        // Bases before the first whole byte, the whole bytes (four codes stored at once), the
+        // bases after the last one.
         let whole = (start.div_ceil(4) * 4).min(end);
-        buf.extend((start..whole).map(code));
         let tail = (end / 4 * 4).max(whole);
-        let at = buf.len();
-        buf.resize(at + (tail - whole), 0);
-        for (dst, &b) in buf[at..].chunks_exact_mut(4).zip(&self.packed[whole / 4..tail / 4]) {
+        let (head, rest) = out.split_at_mut(whole - start);
+        let (middle, last) = rest.split_at_mut(tail - whole);
+        for (dst, i) in head.iter_mut().zip(start..whole) {
+            *dst = code(i);
+        }
+        for (dst, &b) in middle.chunks_exact_mut(4).zip(&self.packed[whole / 4..tail / 4]) {
             dst.copy_from_slice(&UNPACK[b as usize]);
         }
-        buf.extend((tail..end).map(code));
+        for (dst, i) in last.iter_mut().zip(tail..end) {
+            *dst = code(i);
+        }
         // The N runs reaching into the range.
         let from = self.n_runs.partition_point(|&(s, l)| s + l <= range.start);
+        let mut any = false;
         for &(s, l) in self.n_runs[from..].iter().take_while(|&&(s, _)| s < range.end) {
             let (a, b) = (s.max(range.start), (s + l).min(range.end));
-            buf[(a - range.start) as usize..(b - range.start) as usize].fill(4);
+            out[(a - range.start) as usize..(b - range.start) as usize].fill(4);
+            any |= a < b;
         }
-        buf
+        any
     }
 
     /// Asks the CPU to bring the packed bytes of `range` into its caches, without waiting:
@@ -184,7 +200,11 @@ mod tests {
         for start in [0u64, 1, 2, 3, 4, 5, 99, 100, 103, 1999, 2001, 2499, 3000, 3001, 4990] {
             for len in [0u64, 1, 2, 3, 5, 8, 150, 700] {
                 let end = (start + len).min(codes.len() as u64);
-                assert_eq!(r.fetch(start..end, &mut buf), &codes[start as usize..end as usize], "{start}..{end}");
+                let want = &codes[start as usize..end as usize];
+                assert_eq!(r.fetch(start..end, &mut buf), want, "{start}..{end}");
+                let mut out = vec![9; want.len()];
+                assert_eq!(r.fetch_into(start..end, &mut out), want.contains(&4), "{start}..{end}: N or not");
+                assert_eq!(out, want, "{start}..{end}");
             }
         }
         assert!((0..codes.len()).all(|i| r.base(i as u64) == codes[i]));

@@ -11,6 +11,7 @@
 //! with 50,000-read chunks (one set) see docs/benchmarks.md. Nothing here changes a result:
 //! every buffer is emptied before it is filled.
 
+use crate::batch::AlignBatch;
 use crate::io::fastq::Read;
 use crate::place::Placement;
 use crate::seed::Candidates;
@@ -44,11 +45,35 @@ impl<T> Pool<T> {
     }
 }
 
-/// The pools of a mapper: reads (parsed into again), candidates (seeded into again) and
-/// placements (whose hits take the next chunk's alignments).
+/// The pools of a mapper: reads (parsed into again), candidates (seeded into again),
+/// placements (whose hits take the next chunk's alignments) and alignment batches (packed
+/// into again).
 #[derive(Default)]
 pub(super) struct Spares {
     pub(super) reads: Pool<Read>,
     pub(super) seeds: Pool<Candidates>,
     pub(super) placements: Pool<Placement>,
+    pub(super) batches: Batches,
+}
+
+/// Spent chunks' alignment batches: at most [`SPARE_BATCHES`] wait.
+#[derive(Default)]
+pub(super) struct Batches(Mutex<Vec<AlignBatch>>);
+
+/// Batches kept waiting: the chunks a pipeline has between packing and alignment.
+const SPARE_BATCHES: usize = 2;
+
+impl Batches {
+    /// A spent batch (holding its old contents), or an empty one.
+    pub(super) fn take(&self) -> AlignBatch {
+        self.0.lock().expect("no thread panics holding the pool").pop().unwrap_or_default()
+    }
+
+    /// Keeps `spent` for a later chunk, unless enough are waiting.
+    pub(super) fn give(&self, spent: AlignBatch) {
+        let mut pool = self.0.lock().expect("no thread panics holding the pool");
+        if pool.len() < SPARE_BATCHES {
+            pool.push(spent);
+        }
+    }
 }
