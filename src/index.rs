@@ -231,26 +231,9 @@ impl Index {
         for &h in hashes {
             prefetch(&self.buckets[(h >> shift) as usize]);
         }
-        for &h in hashes {
-            let b = (h >> shift) as usize;
-            let (lo, hi) = (self.buckets[b], self.buckets[b + 1]);
-            if lo < hi {
-                // The bucket's first and last keys: a bucket of a few keys may still cross
-                // into a second cache line, which the search would otherwise wait for.
-                self.keys.prefetch(lo as usize);
-                self.keys.prefetch(hi as usize - 1);
-                prefetch(&self.pos[lo as usize]);
-            }
-            out.push((lo, hi));
-        }
-        let low = (1u64 << shift) - 1;
+        out.extend(hashes.iter().map(|&h| self.bucket_of(h, shift)));
         for (range, &h) in out.iter_mut().zip(hashes) {
-            let (first, last) = self.keys.find(range.0 as usize, range.1 as usize, h & low);
-            if first < last {
-                prefetch(&self.pos[first]);
-                prefetch(&self.strand[first / 64]);
-            }
-            *range = (first as u32, last as u32);
+            *range = self.search_bucket(*range, h, shift);
         }
     }
 
@@ -263,7 +246,6 @@ impl Index {
     pub fn lookup_stream(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
         const D: usize = LOOKUP_AHEAD;
         let shift = 2 * self.params.k - self.bucket_bits;
-        let low = (1u64 << shift) - 1;
         let n = hashes.len();
         out.clear();
         out.resize(n, (0, 0));
@@ -272,25 +254,39 @@ impl Index {
                 prefetch(&self.buckets[(h >> shift) as usize]);
             }
             if let Some(j) = i.checked_sub(D).filter(|&j| j < n) {
-                let b = (hashes[j] >> shift) as usize;
-                let (lo, hi) = (self.buckets[b], self.buckets[b + 1]);
-                if lo < hi {
-                    self.keys.prefetch(lo as usize);
-                    self.keys.prefetch(hi as usize - 1);
-                    prefetch(&self.pos[lo as usize]);
-                }
-                out[j] = (lo, hi);
+                out[j] = self.bucket_of(hashes[j], shift);
             }
             if let Some(j) = i.checked_sub(2 * D).filter(|&j| j < n) {
-                let (lo, hi) = out[j];
-                let (first, last) = self.keys.find(lo as usize, hi as usize, hashes[j] & low);
-                if first < last {
-                    prefetch(&self.pos[first]);
-                    prefetch(&self.strand[first / 64]);
-                }
-                out[j] = (first as u32, last as u32);
+                out[j] = self.search_bucket(out[j], hashes[j], shift);
             }
         }
+    }
+
+    /// The entries of the bucket of `hash` (the top bits, below `shift`), its first and last
+    /// keys and first position asked for. A bucket of a few keys may still cross into a
+    /// second cache line, which the search would otherwise wait for.
+    #[inline(always)]
+    fn bucket_of(&self, hash: u64, shift: u32) -> (u32, u32) {
+        let b = (hash >> shift) as usize;
+        let (lo, hi) = (self.buckets[b], self.buckets[b + 1]);
+        if lo < hi {
+            self.keys.prefetch(lo as usize);
+            self.keys.prefetch(hi as usize - 1);
+            prefetch(&self.pos[lo as usize]);
+        }
+        (lo, hi)
+    }
+
+    /// The entries of `hash` within its bucket's (`bucket`), their positions and strands
+    /// asked for.
+    #[inline(always)]
+    fn search_bucket(&self, bucket: (u32, u32), hash: u64, shift: u32) -> (u32, u32) {
+        let (first, last) = self.keys.find(bucket.0 as usize, bucket.1 as usize, hash & ((1 << shift) - 1));
+        if first < last {
+            prefetch(&self.pos[first]);
+            prefetch(&self.strand[first / 64]);
+        }
+        (first as u32, last as u32)
     }
 
     /// Asks the CPU to bring in every cache line of the entries of `range` (positions and
@@ -338,8 +334,8 @@ impl Index {
     }
 }
 
-/// How many hashes apart the stages of [`Index::lookup_stream`] work: 16, measured best of
-/// 4 to 32 on human chr20 (blocks of 16 to 64 reads).
+/// How many hashes apart the stages of [`Index::lookup_stream`] work: of 4 to 32 tried on
+/// human chr20 (blocks of 16 to 64 reads), 16 to 24 were best, within a few percent.
 pub const LOOKUP_AHEAD: usize = 16;
 
 /// Bytes of `(hash, place)` entries [`Index::build`] collects at once.

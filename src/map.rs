@@ -475,15 +475,21 @@ fn pack_piece(index: &Index, reads: &[Read], seeds: &[Candidates], (query, targe
         let len = read.codes.len();
         let (mut fwd, mut rev) = (None, None);
         for w in &c.windows {
-            let mut place = |codes: &mut dyn FnMut(&mut [u8])| {
-                codes(&mut part.queries[q..q + len]);
-                q += len;
-                (query + q - len) as u32
-            };
-            let query_offset = if w.reverse {
-                *rev.get_or_insert_with(|| place(&mut |out| dna::reverse_complement_to(&read.codes, out)))
-            } else {
-                *fwd.get_or_insert_with(|| place(&mut |out| out.copy_from_slice(&read.codes)))
+            let written = if w.reverse { &mut rev } else { &mut fwd };
+            let query_offset = match *written {
+                Some(at) => at,
+                None => {
+                    let out = &mut part.queries[q..q + len];
+                    if w.reverse {
+                        dna::reverse_complement_to(&read.codes, out);
+                    } else {
+                        out.copy_from_slice(&read.codes);
+                    }
+                    let at = (query + q) as u32;
+                    q += len;
+                    *written = Some(at);
+                    at
+                }
             };
             let n = (w.end - w.start) as usize;
             let has_n = reference.fetch_into(w.start..w.end, &mut part.targets[t..t + n]);

@@ -193,7 +193,7 @@ pub struct SeedScratch {
     /// minimizer is looked up once per read.
     hashes: Vec<u64>,
     ranges: Vec<(u32, u32)>,
-    /// A block's minimizers, table entries and where each read's start
+    /// A block's minimizers, their table entries, and where each read's start in them
     /// ([`find_candidates_block`]).
     block_mins: Vec<Minimizer>,
     block_ranges: Vec<(u32, u32)>,
