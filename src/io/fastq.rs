@@ -27,7 +27,12 @@ pub fn check_read_name(name: &[u8]) -> Result<(), String> {
     if name.len() > 254 {
         return Err(format!("read name of {} characters; SAM allows at most 254", name.len()));
     }
-    match name.iter().find(|&&b| !(b'!'..=b'~').contains(&b) || b == b'@') {
+    let allowed = |b: u8| (b'!'..=b'~').contains(&b) && b != b'@';
+    // One pass without early exit (whole vectors at a time), the search only for the message.
+    if name.iter().fold(true, |ok, &b| ok & allowed(b)) {
+        return Ok(());
+    }
+    match name.iter().find(|&&b| !allowed(b)) {
         Some(&b) => Err(format!(
             "read name '{}' has {}, which SAM does not allow in a read name (printable ASCII without '@')",
             String::from_utf8_lossy(name),
@@ -299,15 +304,17 @@ impl FastqReader {
         }
         let start = read.codes.len();
         read.codes.extend(self.line.iter().map(|&b| dna::CODES[b as usize]));
-        if let Some(col) = read.codes[start..].iter().position(|&c| c == dna::INVALID) {
-            return Err(self.error(format!(
-                "invalid base {} at position {} of read '{}'",
-                show_byte(self.line[col]),
-                start + col + 1,
-                String::from_utf8_lossy(&read.name)
-            )));
+        // A byte search (memchr) first; the position only for the message.
+        if !read.codes[start..].contains(&dna::INVALID) {
+            return Ok(());
         }
-        Ok(())
+        let col = read.codes[start..].iter().position(|&c| c == dna::INVALID).unwrap_or(0);
+        Err(self.error(format!(
+            "invalid base {} at position {} of read '{}'",
+            show_byte(self.line[col]),
+            start + col + 1,
+            String::from_utf8_lossy(&read.name)
+        )))
     }
 }
 
