@@ -372,7 +372,7 @@ impl<'a> Mapper<'a> {
         if let Some(m) = model.filter(|_| paired) {
             // The rescue windows' alignment counts as the kernels' time, as the main batch's.
             let rescue = self.timed(Stage::Rescue, || Rescue::prepare(self.index, &reads, &hits, m));
-            let alns = self.timed(Stage::Align, || align_checked(self.backend, &rescue.batch, &opts.scoring))?;
+            let alns = self.timed(Stage::Align, || align_checked(self.backend, rescue.batch(), &opts.scoring))?;
             self.timed(Stage::Rescue, || rescue.merge(alns, &mut hits, opts));
         }
         let len = |r: &Read| r.codes.len() as u32;

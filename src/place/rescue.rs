@@ -96,12 +96,17 @@ const RESCUE_PIECE: usize = 512;
 /// batch on its backend (checked, as [`crate::backend::align_checked`] does), and
 /// [`Rescue::merge`] adds what they found to the mates' hits.
 pub struct Rescue {
-    /// The windows, each holding its mate's query.
-    pub batch: AlignBatch,
+    batch: AlignBatch,
     tasks: Vec<RescueTask>,
 }
 
 impl Rescue {
+    /// The windows to align, each holding its mate's query; [`Rescue::merge`] takes their
+    /// results in this order.
+    pub fn batch(&self) -> &AlignBatch {
+        &self.batch
+    }
+
     /// The rescue windows of a chunk of pairs (mates adjacent in `reads` and `hits`), found
     /// and fetched on the pool in pieces. The batch is empty when no mate needs rescuing.
     pub fn prepare(index: &Index, reads: &[Read], hits: &[ReadHits], model: &InsertModel) -> Rescue {
