@@ -144,46 +144,50 @@ fn two_mismatches(
     // Every diagonal's first and last row that no mismatch-free run may hold (off the window,
     // or mismatched); another diagonal's run without them, clipped at one end, must cost more.
     let (blo, bhi) = (band.lo as i64, band.hi as i64);
-    let mut bad: SmallVec<[(i64, i64); 64]> = SmallVec::with_capacity((bhi - blo + 1) as usize);
-    for k in blo..=bhi {
-        if k == d as i64 {
-            bad.push((p, q));
-            continue;
-        }
-        let (f, l) = bad_rows(query, target, k);
+    let rows = |k: i64| if k == d as i64 { (p, q) } else { bad_rows(query, target, k) };
+    let (mut max_first, mut min_last) = (p, q);
+    for k in (blo..=bhi).filter(|&k| k != d as i64) {
+        let (f, l) = rows(k);
         let clipped_start = l + 1 < m && a * (l + 1) + c <= best;
         let clipped_end = f >= 1 && a * (m - f) + c <= best;
         if l < 0 || clipped_start || clipped_end {
             return None;
         }
-        bad.push((f, l));
+        (max_first, min_last) = (max_first.max(f), min_last.min(l));
     }
     // Gapped alignments within the deficit: one gap between a mismatch-free prefix (rows
     // 0..=r of d1, r < its first bad row) and a mismatch-free suffix of d2 (past its last
-    // bad row), or a trailing insertion after such a prefix.
-    let at = |k: i64| bad[(k - blo) as usize];
-    for d1 in blo..=bhi {
-        let f1 = at(d1).0;
-        // A deletion of `len` target bases: rows r + 1.. on d1 + len.
-        let mut len = 1;
-        while o + len * e <= best && d1 + len <= bhi {
-            let l2 = at(d1 + len).1;
-            if l2.max(0) <= (f1 - 1).min(m - 2) {
-                return None;
+    // bad row), or a trailing insertion after such a prefix. Gaps of up to `reach` bases
+    // cost at most `best`; unless some suffix starts within `reach` rows of the longest
+    // prefix's end, none joins (nearly every read: both ends of nearly every diagonal
+    // mismatch), else every pair is checked.
+    let reach = if o + e > best { 0 } else { (best - o) / e };
+    if min_last < max_first + reach || max_first + reach >= m {
+        let bad: SmallVec<[(i64, i64); 64]> = (blo..=bhi).map(rows).collect();
+        let at = |k: i64| bad[(k - blo) as usize];
+        for d1 in blo..=bhi {
+            let f1 = at(d1).0;
+            // A deletion of `len` target bases: rows r + 1.. on d1 + len.
+            let mut len = 1;
+            while o + len * e <= best && d1 + len <= bhi {
+                let l2 = at(d1 + len).1;
+                if l2.max(0) <= (f1 - 1).min(m - 2) {
+                    return None;
+                }
+                len += 1;
             }
-            len += 1;
-        }
-        // An insertion of `len` read bases (each also unaligned): rows r + len + 1.. on
-        // d1 - len, or none.
-        let mut len = 1;
-        while o + len * (e + a) <= best && len < m {
-            if m - 1 - len < f1 {
-                return None;
+            // An insertion of `len` read bases (each also unaligned): rows r + len + 1.. on
+            // d1 - len, or none.
+            let mut len = 1;
+            while o + len * (e + a) <= best && len < m {
+                if m - 1 - len < f1 {
+                    return None;
+                }
+                if d1 - len >= blo && (at(d1 - len).1 - len).max(0) <= (f1 - 1).min(m - 2 - len) {
+                    return None;
+                }
+                len += 1;
             }
-            if d1 - len >= blo && (at(d1 - len).1 - len).max(0) <= (f1 - 1).min(m - 2 - len) {
-                return None;
-            }
-            len += 1;
         }
     }
     let mut cigar = Cigar::default();
