@@ -75,7 +75,7 @@ fn one_mismatch_applies(sc: &Scoring) -> bool {
 /// both ends of every diagonal once more.
 pub fn exact_alignment(query: &[u8], target: &[u8], band: Band, sc: &Scoring) -> Option<Alignment> {
     let (m, n) = (query.len(), target.len());
-    if !exact_applies(sc) || m == 0 || m > n || query.iter().any(|&c| c > 3) {
+    if !exact_applies(sc) || m == 0 || m > n || any_not_base(query) {
         return None;
     }
     let band = band.clamp(m, n)?;
@@ -87,7 +87,17 @@ pub fn exact_alignment(query: &[u8], target: &[u8], band: Band, sc: &Scoring) ->
     // How many diagonals have no mismatch, one and two, and the last of each with where its
     // mismatches are.
     let (mut count, mut last) = ([0usize; 3], [(0usize, [0usize; 2]); 3]);
+    // A diagonal whose first eight bases differ in three places or more (nearly every one off
+    // the alignment) is passed over after one comparison of words.
+    let head = (m >= 8).then(|| word(&query[..8]));
     for d in lo..=hi as usize {
+        if let Some(head) = head {
+            let differ = differing(head ^ word(&target[d..d + 8]));
+            let rest = differ & differ.wrapping_sub(1);
+            if rest & rest.wrapping_sub(1) != 0 {
+                continue;
+            }
+        }
         let (k, at) = differences(query, &target[d..d + m]);
         if k < 3 {
             count[k] += 1;
@@ -101,7 +111,7 @@ pub fn exact_alignment(query: &[u8], target: &[u8], band: Band, sc: &Scoring) ->
     };
     match count {
         [1, ..] => whole(last[0].0, m as i32 * sc.match_score),
-        [0, ..] if !one_mismatch_applies(sc) || target.contains(&4) => None,
+        [0, ..] if !one_mismatch_applies(sc) || any_not_base(target) => None,
         [0, 1, _] => whole(last[1].0, (m as i32 - 1) * sc.match_score - sc.mismatch),
         [0, 0, 1] => two_mismatches(query, target, band, last[2], sc),
         _ => None,
@@ -213,6 +223,15 @@ fn bad_rows(query: &[u8], target: &[u8], k: i64) -> (i64, i64) {
     let first = if r0 > 0 { 0 } else { first_difference(qs, ts).map_or(r1 + 1, |x| x as i64) };
     let last = if r1 < m - 1 { m - 1 } else { last_difference(qs, ts).map_or(r0 - 1, |x| r0 + x as i64) };
     (first, last)
+}
+
+/// Whether any code is not a base (an N, or anything above 3), eight at a time without an
+/// early exit (reads and windows are short, and nearly all hold bases only).
+fn any_not_base(codes: &[u8]) -> bool {
+    const HIGH: u64 = 0xfcfc_fcfc_fcfc_fcfc;
+    let words = codes.chunks_exact(8);
+    let tail = words.remainder().iter().any(|&c| c > 3);
+    words.fold(0, |acc, w| acc | word(w)) & HIGH != 0 || tail
 }
 
 /// Eight bytes as one word.
