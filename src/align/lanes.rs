@@ -148,6 +148,13 @@ impl<V: Value, const L: usize> Default for LaneScratch<V, L> {
     }
 }
 
+impl<V: Value, const L: usize> LaneScratch<V, L> {
+    /// Bytes its traceback words hold on to.
+    pub(crate) fn trace_bytes(&self) -> usize {
+        self.trace.capacity() * std::mem::size_of::<[u32; L]>()
+    }
+}
+
 /// Scores the DP needs, as plain integers.
 #[derive(Clone, Copy)]
 struct Params<V> {
