@@ -33,7 +33,7 @@ pub fn parse_fasta(mut reader: impl BufRead, path: &Path) -> Result<Vec<Contig>>
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|e| {
+        let n = crate::io::input::read_line_into(&mut reader, &mut line).map_err(|e| {
             Error::input(path, format!("line {}", line_no + 1), crate::io::input::describe_read_error(&e))
         })?;
         if n == 0 {

@@ -162,7 +162,7 @@ impl FastqReader {
 
     fn read_line(&mut self) -> Result<bool> {
         self.line.clear();
-        let n = self.inner.read_until(b'\n', &mut self.line).map_err(|e| self.read_error(e))?;
+        let n = input::read_line_into(&mut self.inner, &mut self.line).map_err(|e| self.read_error(e))?;
         if n == 0 {
             return Ok(false);
         }
@@ -305,7 +305,7 @@ impl FastqReader {
         let start = read.codes.len();
         read.codes.extend(self.line.iter().map(|&b| dna::CODES[b as usize]));
         // A byte search (memchr) first; the position only for the message.
-        if !read.codes[start..].contains(&dna::INVALID) {
+        if memchr::memchr(dna::INVALID, &read.codes[start..]).is_none() {
             return Ok(());
         }
         let col = read.codes[start..].iter().position(|&c| c == dna::INVALID).unwrap_or(0);
@@ -339,7 +339,7 @@ impl FastqReader {
             text.append(&mut self.carry);
             return Ok(true);
         }
-        let n = self.inner.read_until(b'\n', text).map_err(|e| self.read_error(e))?;
+        let n = input::read_line_into(&mut self.inner, text).map_err(|e| self.read_error(e))?;
         self.line_no += (n > 0) as u64;
         Ok(n > 0)
     }
