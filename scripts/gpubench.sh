@@ -12,6 +12,9 @@
 #   run(command="bash .gpubench/gpubench.sh", carry=[".gpubench"], timeout_s=600)
 # Defaults: PAIRS=1000000 THREADS=16 BENCH_PAIRS=1000000. A smoke test here, on lavapipe:
 #   PAIRS=20000 THREADS=2 BENCH_PAIRS=5000 SKIP_BWA=1 G=.gpubench bash scripts/gpubench.sh
+# (chr20 is CHR20, else .gpubench/chr20.fa.gz, else ../shared/data's.) A missing input ends the
+# run at once; a run that fails, or outputs that differ, is a FAILED row and the exit status is
+# 1: no figure and no "identical" is ever printed for a run that did not complete.
 set -u
 G=${G:-.gpubench}; OUT=${OUT:-/tmp/gpubench-out}; W=${WORK:-/tmp/gb}
 PAIRS=${PAIRS:-1000000}; THREADS=${THREADS:-16}; BENCH_PAIRS=${BENCH_PAIRS:-1000000}
@@ -20,6 +23,11 @@ mkdir -p "$OUT" "$W"; SUM="$OUT/summary.tsv"; : > "$SUM"; : > "$OUT/log.txt"
 T0=$(date +%s); el() { echo $(( $(date +%s) - T0 )); }
 log() { echo "[$(el)s] $*" | tee -a "$OUT/log.txt"; }
 row() { printf '%s\n' "$*" >> "$SUM"; }
+# A step whose failure leaves nothing to measure ends the run, non-zero; a failed measurement
+# is a FAILED row and makes the exit status non-zero, never a figure or an "identical".
+FAILED=0
+die() { log "ERROR: $*"; echo "gpubench.sh: $*" >&2; exit 1; }
+fail() { FAILED=1; log "FAILED: $*"; row "$*"; }
 SW=$(readlink -f "${SWMAP:-$G/swmap}"); chmod +x "$SW" 2>/dev/null
 export NODEVICE_SELECT=1 TIMEFORMAT='%R %U %S'
 
@@ -43,11 +51,20 @@ MM=$(command -v minimap2 || true); BWA=$(command -v bwa || true)
 log "minimap2: ${MM:-missing} ($([ -n "$MM" ] && "$MM" --version 2>&1 | head -1)); bwa: ${BWA:-missing}"
 
 # ---- 3. data: chr20, simulated 2x150 pairs, indexes (bwa's in the background) ---------------------
-zcat "${CHR20:-$G/chr20.fa.gz}" > "$W/chr20.fa"
-( time "$SW" simulate "$W/chr20.fa" -n "$PAIRS" --paired --seed 11 -o "$W/r" ) > "$OUT/simulate.txt" 2>&1
+# chr20: CHR20 if set, else .gpubench's (scripts/prepare-gpubench.sh), else the team's copy
+# beside the project.
+if [ -z "${CHR20:-}" ]; then
+  CHR20=$G/chr20.fa.gz
+  [ -r "$CHR20" ] || [ ! -r ../shared/data/human_GRCh37_chr20.fa.gz ] || CHR20=../shared/data/human_GRCh37_chr20.fa.gz
+fi
+[ -r "$CHR20" ] || die "no chr20 at $CHR20: run scripts/prepare-gpubench.sh first, or set CHR20"
+zcat "$CHR20" > "$W/chr20.fa" && [ -s "$W/chr20.fa" ] || die "cannot unpack $CHR20"
+( time "$SW" simulate "$W/chr20.fa" -n "$PAIRS" --paired --seed 11 -o "$W/r" ) > "$OUT/simulate.txt" 2>&1 ||
+  die "swmap simulate failed: $(tail -3 "$OUT/simulate.txt" | tr '\n' ' ')"
 log "simulated $PAIRS pairs: $(tail -1 "$OUT/simulate.txt") (wall user sys)"
 READS=$((2 * PAIRS))
-( time "$SW" index "$W/chr20.fa" -o "$W/chr20.swi" -t "$THREADS" ) > "$OUT/swindex.txt" 2>&1
+( time "$SW" index "$W/chr20.fa" -o "$W/chr20.swi" -t "$THREADS" ) > "$OUT/swindex.txt" 2>&1 ||
+  die "swmap index failed: $(tail -3 "$OUT/swindex.txt" | tr '\n' ' ')"
 [ -n "$MM" ] && ( time "$MM" -x sr -t "$THREADS" -d "$W/chr20.mmi" "$W/chr20.fa" ) > "$OUT/mmindex.txt" 2>&1
 if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
   ( ( time "$BWA" index -p "$W/bwa" "$W/chr20.fa" ) > "$OUT/bwaindex.txt" 2>&1; touch "$W/bwa.done" ) &
@@ -61,7 +78,8 @@ command -v nvidia-smi >/dev/null && log "SM clock after warm-up: $(nvidia-smi --
 for win in 190 300; do
   b="$OUT/bench-$win.txt"
   timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window $win --repeats 3 -t "$THREADS" > "$b" 2>&1
-  log "bench 150x$win rc=$?"; grep -E "adapter|gpu kernel|gpu total|cpu:|identical" "$b" | tee -a "$OUT/log.txt"
+  rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x$win	FAILED (exit $rc, or GPU and CPU results differ): $b"
+  log "bench 150x$win rc=$rc"; grep -E "adapter|gpu kernel|gpu total|cpu:|identical" "$b" | tee -a "$OUT/log.txt"
   row "kernel 150x$win	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	cpu $(grep -E '^cpu:' "$b" | grep -oE '[0-9.]+ GCUPS' | head -1)	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
 done
 
@@ -71,7 +89,8 @@ done
 for il in 1 8 32 64; do
   b="$OUT/bench-il$il.txt"
   SWMAP_GPU_INTERLEAVE=$il timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$b" 2>&1
-  log "bench 150x190 interleave $il rc=$? $(grep -E 'gpu kernel' "$b")"
+  rc=$?; [ $rc -eq 0 ] || fail "kernel 150x190 interleave $il	FAILED (exit $rc): $b"
+  log "bench 150x190 interleave $il rc=$rc $(grep -E 'gpu kernel' "$b")"
   row "kernel 150x190 interleave $il	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers"
 done
 
@@ -84,7 +103,8 @@ for strip in 16 32; do
   for win in 190 300; do
     b="$OUT/bench-strip$strip-$win.txt"
     SWMAP_GPU_STRIP=$strip timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window $win --repeats 2 -t "$THREADS" > "$b" 2>&1
-    log "bench 150x$win strip $strip rc=$? $(grep -E 'gpu kernel|identical' "$b" | tr '\n' ' ')"
+    rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x$win strip $strip	FAILED (exit $rc, or GPU and CPU results differ): $b"
+    log "bench 150x$win strip $strip rc=$rc $(grep -E 'gpu kernel|identical' "$b" | tr '\n' ' ')"
     row "kernel 150x$win strip $strip	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
   done
 done
@@ -94,10 +114,22 @@ per_read() { # wall "user sys" -> the row's tail
   awk -v r=$READS -v w="$1" -v c="$2" 'BEGIN{split(c,a," "); printf "%.0f reads/s\twall %s s\tcpu %s+%s s\t%.1f us cpu/read", r/w, w, a[1], a[2], 1e6*(a[1]+a[2])/r}'
 }
 run_map() { # name backend threads output [options...]
-  local name=$1 be=$2 t=$3 o=$4 tm; shift 4
+  local name=$1 be=$2 t=$3 o=$4 tm rc; shift 4
+  rm -f "$o"  # never compare what an earlier run left
   tm=$( { time "$SW" map "$W/chr20.swi" "$W/r_1.fq" "$W/r_2.fq" --backend "$be" -t "$t" -o "$o" "$@" 2> "$OUT/$name.err"; } 2>&1 )
+  rc=$?
+  if [ $rc -ne 0 ]; then
+    fail "$name	FAILED (exit $rc): $(grep -v '^\[swmap\]' "$OUT/$name.err" | tail -2 | tr '\n' ' ')"
+    return
+  fi
   log "$name: wall/user/sys $tm; $(grep -E 'backend|reads,|CPU us|busy' "$OUT/$name.err" | tr '\n' ' ')"
   row "$name	$(per_read "${tm%% *}" "${tm#* }")"
+}
+# same_sam A B: "identical" or "DIFFERENT" (records without @PG), or why they were not compared.
+same_sam() {
+  if [ ! -s "$1" ] || [ ! -s "$2" ]; then echo "not compared: $([ -s "$1" ] || echo "$1 ")$([ -s "$2" ] || echo "$2 ")missing"
+  elif cmp -s <(grep -v '^@PG' "$1") <(grep -v '^@PG' "$2"); then echo identical
+  else echo DIFFERENT; fi
 }
 if command -v nvidia-smi >/dev/null; then nvidia-smi dmon -s u -d 1 > "$OUT/dmon-gpu-map.txt" 2>&1 & DMON=$!; fi
 # --pipeline-busy: each pipeline thread's busy share of the wall time (the stage near 100%
@@ -105,18 +137,19 @@ if command -v nvidia-smi >/dev/null; then nvidia-smi dmon -s u -d 1 > "$OUT/dmon
 run_map "swmap-gpu-t$THREADS" gpu "$THREADS" "$W/gpu.sam" --pipeline-busy
 [ -n "${DMON:-}" ] && kill "$DMON" 2>/dev/null
 run_map "swmap-cpu-t$THREADS" cpu "$THREADS" "$W/cpu.sam" --pipeline-busy
-if cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/cpu.sam"); then same=identical; else same=DIFFERENT; fi
+same=$(same_sam "$W/gpu.sam" "$W/cpu.sam")
 log "gpu vs cpu SAM (without @PG): $same"; row "SAM gpu vs cpu	$same"
+[ "$same" = identical ] || FAILED=1
 rm -f "$W/cpu.sam"
 run_map "swmap-gpu-t$HALF" gpu "$HALF" "$W/gpu-half.sam"
 run_map "swmap-cpu-t$HALF" cpu "$HALF" "$W/cpu-half.sam"
 rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
 # The chunk and dispatch sizes before 2026-12-01 (200,000 reads, 131,072 tasks), for comparison.
 SWMAP_CHUNK_READS=200000 SWMAP_GPU_DISPATCH_TASKS=131072 run_map "swmap-gpu-t$THREADS-chunk200k" gpu "$THREADS" "$W/gpu-big.sam"
-cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/gpu-big.sam") || { log "chunk200k output DIFFERS"; row "SAM gpu chunk200k vs gpu	DIFFERENT"; }
+same=$(same_sam "$W/gpu.sam" "$W/gpu-big.sam"); [ "$same" = identical ] || fail "SAM gpu chunk200k vs gpu	$same"
 rm -f "$W/gpu-big.sam"
 SWMAP_GPU_STRIP=16 run_map "swmap-gpu-t$THREADS-strip16" gpu "$THREADS" "$W/gpu-s16.sam"
-cmp -s <(grep -v '^@PG' "$W/gpu.sam") <(grep -v '^@PG' "$W/gpu-s16.sam") || { log "strip 16 output DIFFERS"; row "SAM gpu strip 16 vs gpu	DIFFERENT"; }
+same=$(same_sam "$W/gpu.sam" "$W/gpu-s16.sam"); [ "$same" = identical ] || fail "SAM gpu strip 16 vs gpu	$same"
 rm -f "$W/gpu-s16.sam"
 run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
 run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
@@ -143,3 +176,4 @@ if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
 fi
 echo; echo "== summary ($READS reads = $PAIRS pairs of 2x150 from chr20; $(el) s in all)"
 { column -t -s $'\t' "$SUM" 2>/dev/null || tr '\t' '|' < "$SUM"; }
+[ "$FAILED" = 0 ] || { echo "gpubench.sh: some runs failed or differed (FAILED rows above)" >&2; exit 1; }
