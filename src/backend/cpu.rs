@@ -15,6 +15,7 @@ use crate::batch::AlignBatch;
 use crate::error::Result;
 use rayon::prelude::*;
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 /// The rayon CPU backend: the same alignments as every other backend, on all cores of the
 /// current rayon pool (AVX2 lanes where the CPU has them). Stateless; scratch buffers are
@@ -64,28 +65,27 @@ thread_local! {
 /// parallel loop's per-thread setup once per piece it splits the work into (dozens per
 /// chunk), and buffers made there grew their matrices from nothing (and cleared them) each
 /// time: 16M of 1,450M instructions on E. coli reads.
-trait ThreadScratch: Default + 'static {
-    /// Runs `f` on this thread's buffers (on new ones if they are in use, which no caller
-    /// does today).
-    fn with<R>(f: impl FnOnce(&mut Self) -> R) -> R;
+trait ThreadScratch: Sized + 'static {
+    /// This thread's buffers of this type.
+    const KEY: &'static LocalKey<RefCell<Self>>;
 }
 
 impl ThreadScratch for Scratch<LANES, { 2 * LANES }> {
-    fn with<R>(f: impl FnOnce(&mut Self) -> R) -> R {
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut s) => {
-                let r = f(&mut s);
-                s.trim();
-                r
-            }
-            Err(_) => f(&mut Self::default()),
-        })
-    }
+    const KEY: &'static LocalKey<RefCell<Self>> = &SCRATCH;
 }
 
 impl ThreadScratch for Scratch<WIDE_LANES, { 2 * WIDE_LANES }> {
+    const KEY: &'static LocalKey<RefCell<Self>> = &WIDE_SCRATCH;
+}
+
+impl<const L: usize, const W: usize> Scratch<L, W>
+where
+    Scratch<L, W>: ThreadScratch,
+{
+    /// Runs `f` on this thread's buffers (on new ones if they are in use, which no caller
+    /// does today), then trims them.
     fn with<R>(f: impl FnOnce(&mut Self) -> R) -> R {
-        WIDE_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Self::KEY.with(|cell| match cell.try_borrow_mut() {
             Ok(mut s) => {
                 let r = f(&mut s);
                 s.trim();
