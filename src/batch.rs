@@ -245,21 +245,18 @@ fn check_one(query: &[u8], target: &[u8], band: Band, aln: &Alignment, sc: &Scor
 /// at most 3), by counting the bytes that differ. Every result is checked with this, so it
 /// runs over every aligned base.
 fn pairs_score(query: &[u8], target: &[u8], sc: &Scoring) -> i64 {
+    use crate::align::exact::{differing, word};
     const NOT_BASE: u64 = 0xfcfc_fcfc_fcfc_fcfc;
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let bytewise = |q: &[u8], t: &[u8]| q.iter().zip(t).map(|(&a, &b)| sc.pair(a, b) as i64).sum::<i64>();
     let (wq, wt) = (query.chunks_exact(8), target.chunks_exact(8));
     let tail = query.len() - wq.remainder().len();
     let mut score = bytewise(&query[tail..], &target[tail..]);
     for (x, y) in wq.zip(wt) {
-        let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("eight bytes"));
         let (a, b) = (word(x), word(y));
         if (a | b) & NOT_BASE != 0 {
             score += bytewise(x, y);
         } else {
-            // The high bit of each byte that differs (no carry crosses a byte).
-            let d = a ^ b;
-            let differ = ((((d & LOW) + LOW) | d) & !LOW).count_ones() as i64;
+            let differ = differing(a ^ b).count_ones() as i64;
             score += (8 - differ) * sc.match_score as i64 - differ * sc.mismatch as i64;
         }
     }

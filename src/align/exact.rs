@@ -235,13 +235,13 @@ fn any_not_base(codes: &[u8]) -> bool {
 }
 
 /// Eight bytes as one word.
-fn word(s: &[u8]) -> u64 {
+pub(crate) fn word(s: &[u8]) -> u64 {
     u64::from_le_bytes(s.try_into().expect("eight bytes"))
 }
 
-/// The high bit of each byte of `x ^ y` that differs (no carry crosses a byte: 0x7f + 0x7f
-/// fits in one).
-fn differing(d: u64) -> u64 {
+/// The high bit of each byte of `d` that is not zero: for `d = x ^ y`, of each byte where the
+/// words `x` and `y` differ (no carry crosses a byte: 0x7f + 0x7f fits in one).
+pub(crate) fn differing(d: u64) -> u64 {
     const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     (((d & LOW) + LOW) | d) & !LOW
 }
