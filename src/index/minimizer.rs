@@ -51,12 +51,39 @@ const CHUNK: usize = 256;
 /// the largest power of two not above `w`.
 pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minimizer>) {
     assert!((1..=crate::index::MAX_K as usize).contains(&k) && (1..=MAX_W).contains(&w));
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut b) => minimizers_in(seq, k, w, base, out, &mut b),
+        Err(_) => minimizers_in(seq, k, w, base, out, &mut Box::default()),
+    })
+}
+
+/// A chunk's arrays, a thread's own: made (and zeroed) once, not for every read.
+struct Buffers {
+    canon: [u64; CHUNK],
+    reverse: [bool; CHUNK],
+    key: [u64; CHUNK],
+    span: [u64; CHUNK],
+    doubled: [u64; CHUNK],
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers { canon: [0; CHUNK], reverse: [false; CHUNK], key: [0; CHUNK], span: [0; CHUNK], doubled: [0; CHUNK] }
+    }
+}
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Box<Buffers>> = std::cell::RefCell::default();
+}
+
+/// [`minimizers`] with the chunk arrays `b`.
+fn minimizers_in(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minimizer>, b: &mut Buffers) {
     let mut last = u64::MAX; // position of the last minimizer written
     let mut at = 0usize;
     while at < seq.len() {
         let end = seq[at..].iter().position(|&c| c > 3).map_or(seq.len(), |n| at + n);
         if end - at + 1 >= k + w {
-            minimizers_of_run(&seq[at..end], k, w, base as u64 + at as u64, &mut last, out);
+            minimizers_of_run(&seq[at..end], k, w, base as u64 + at as u64, &mut last, out, b);
         }
         at = end + 1;
     }
@@ -66,43 +93,74 @@ pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minim
 /// of [`run_minimizers`] compiled for AVX-512 or AVX2 where the CPU has them (the hashes then
 /// go four or eight to a vector), else for the baseline target; integer arithmetic only, so
 /// the results are the same.
-fn minimizers_of_run(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
+fn minimizers_of_run(
+    run: &[u8],
+    k: usize,
+    w: usize,
+    base: u64,
+    last: &mut u64,
+    out: &mut Vec<Minimizer>,
+    b: &mut Buffers,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if crate::simd::avx512() {
             // SAFETY: the CPU has every feature `run_minimizers_avx512` is compiled for.
-            return unsafe { run_minimizers_avx512(run, k, w, base, last, out) };
+            return unsafe { run_minimizers_avx512(run, k, w, base, last, out, b) };
         }
         if crate::simd::avx2() {
             // SAFETY: the CPU has AVX2, the only feature `run_minimizers_avx2` is compiled for.
-            return unsafe { run_minimizers_avx2(run, k, w, base, last, out) };
+            return unsafe { run_minimizers_avx2(run, k, w, base, last, out, b) };
         }
     }
-    run_minimizers(run, k, w, base, last, out)
+    run_minimizers(run, k, w, base, last, out, b)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")]
-unsafe fn run_minimizers_avx512(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
-    run_minimizers(run, k, w, base, last, out)
+unsafe fn run_minimizers_avx512(
+    run: &[u8],
+    k: usize,
+    w: usize,
+    base: u64,
+    last: &mut u64,
+    out: &mut Vec<Minimizer>,
+    b: &mut Buffers,
+) {
+    run_minimizers(run, k, w, base, last, out, b)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_minimizers_avx2(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
-    run_minimizers(run, k, w, base, last, out)
+unsafe fn run_minimizers_avx2(
+    run: &[u8],
+    k: usize,
+    w: usize,
+    base: u64,
+    last: &mut u64,
+    out: &mut Vec<Minimizer>,
+    b: &mut Buffers,
+) {
+    run_minimizers(run, k, w, base, last, out, b)
 }
 
 /// The body of [`minimizers_of_run`], inlined into each of its compilations.
 #[inline(always)]
-fn run_minimizers(run: &[u8], k: usize, w: usize, base: u64, last: &mut u64, out: &mut Vec<Minimizer>) {
+fn run_minimizers(
+    run: &[u8],
+    k: usize,
+    w: usize,
+    base: u64,
+    last: &mut u64,
+    out: &mut Vec<Minimizer>,
+    b: &mut Buffers,
+) {
     let mask = (1u64 << (2 * k)) - 1;
     let shift = 2 * (k as u64 - 1);
     let windows = run.len() + 2 - k - w;
-    let mut canon = [0u64; CHUNK];
-    let mut reverse = [false; CHUNK];
-    let mut key = [0u64; CHUNK];
-    let (mut span, mut doubled) = ([0u64; CHUNK], [0u64; CHUNK]);
+    let Buffers { canon, reverse, key, span, doubled } = b;
+    // Swapped by reference, not by value, between the doubling passes.
+    let (mut span, mut doubled) = (span, doubled);
     let mut first = 0usize; // the chunk's first window (and k-mer)
     while first < windows {
         let n_win = (windows - first).min(CHUNK + 1 - w);
@@ -187,18 +245,33 @@ mod tests {
                 f(&mut last, &mut out);
                 out
             };
-            let want = run(&|last, out| run_minimizers(&seq, k, w, 3, last, out));
+            let want = run(&|last, out| run_minimizers(&seq, k, w, 3, last, out, &mut Buffers::default()));
             assert!(want.len() > 5000 / (w + 1), "k={k} w={w}: {} minimizers", want.len());
+            // Buffers are a thread's, reused: what an earlier call left in them never shows.
+            let mut stale = Buffers {
+                canon: [!0; CHUNK],
+                reverse: [true; CHUNK],
+                key: [3; CHUNK],
+                span: [1; CHUNK],
+                doubled: [0; CHUNK],
+            };
+            let (mut last, mut again) = (u64::MAX, Vec::new());
+            run_minimizers(&seq, k, w, 3, &mut last, &mut again, &mut stale);
+            assert_eq!(again, want, "reused buffers, k={k} w={w}");
             #[cfg(target_arch = "x86_64")]
             {
                 if crate::simd::avx2() {
                     // SAFETY: the CPU has AVX2.
-                    let got = run(&|last, out| unsafe { run_minimizers_avx2(&seq, k, w, 3, last, out) });
+                    let got = run(&|last, out| unsafe {
+                        run_minimizers_avx2(&seq, k, w, 3, last, out, &mut Buffers::default())
+                    });
                     assert_eq!(got, want, "AVX2, k={k} w={w}");
                 }
                 if crate::simd::avx512() {
                     // SAFETY: the CPU has the AVX-512 subsets the function is compiled for.
-                    let got = run(&|last, out| unsafe { run_minimizers_avx512(&seq, k, w, 3, last, out) });
+                    let got = run(&|last, out| unsafe {
+                        run_minimizers_avx512(&seq, k, w, 3, last, out, &mut Buffers::default())
+                    });
                     assert_eq!(got, want, "AVX-512, k={k} w={w}");
                 }
             }
