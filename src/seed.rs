@@ -189,7 +189,7 @@ pub struct SeedScratch {
     rarest: Vec<Minimizer>,
     /// The minimizers whose hits are used ([`collect_hits`]), by index.
     used: Vec<usize>,
-    /// The minimizers' hashes, and their table entries ([`Index::lookup_many`]): each
+    /// The minimizers' hashes, and their table entries ([`Index::lookup_stream`]): each
     /// minimizer is looked up once per read.
     hashes: Vec<u64>,
     ranges: Vec<(u32, u32)>,
@@ -219,17 +219,10 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
     c
 }
 
-/// [`find_candidates`] into `c`, whatever it held (a spent read's: its room is used again).
+/// [`find_candidates`] into `c`, whatever it held (a spent read's: its room is used again):
+/// [`find_candidates_block`] with a block of one.
 pub fn find_candidates_into(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch, c: &mut Candidates) {
-    s.mins.clear();
-    let k = index.params.k as usize;
-    if read.len() >= k {
-        minimizers(read, k, index.params.w as usize, 0, &mut s.mins);
-    }
-    s.hashes.clear();
-    s.hashes.extend(s.mins.iter().map(|m| m.hash));
-    index.lookup_many(&s.hashes, &mut s.ranges);
-    candidates_of_lookups(index, read, opts, s, c);
+    find_candidates_block(index, &[read], opts, s, std::slice::from_mut(c));
 }
 
 /// Reads seeded together in [`find_candidates_block`]: enough for its lookups' pipeline to
@@ -271,8 +264,8 @@ pub fn find_candidates_block(
     }
 }
 
-/// The rest of [`find_candidates_into`], once `s.mins` holds the read's minimizers and
-/// `s.ranges` their table entries.
+/// The rest of [`find_candidates_block`] for one read, once `s.mins` holds its minimizers
+/// and `s.ranges` their table entries.
 fn candidates_of_lookups(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch, c: &mut Candidates) {
     c.windows.clear();
     c.unexamined = find_windows(index, read, opts, s, &mut c.windows);
@@ -880,19 +873,26 @@ mod tests {
         assert!(find_candidates(&idx, &[4; 150], &SeedOptions::default(), &mut s).windows.is_empty());
     }
 
+    /// A 300-base element copied 100 times between unique stretches of `gap` bases, after
+    /// `head` unique bases (from a generator seeded with `seed`): the element and the genome.
+    fn genome_with_copies(seed: u64, head: usize, gap: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut rng = crate::simulate::rng::Rng::new(seed);
+        let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
+        let element = random(300);
+        let mut genome = random(head);
+        for _ in 0..100 {
+            genome.extend(&element);
+            genome.extend(random(gap));
+        }
+        (element, genome)
+    }
+
     /// Reads seeded in blocks get what each gets alone: reads from unique sequence, from an
     /// element copied a hundred times, with Ns, shorter than k and empty, in blocks of
     /// several sizes.
     #[test]
     fn blocks_of_reads_get_what_each_read_gets_alone() {
-        let mut rng = crate::simulate::rng::Rng::new(5);
-        let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
-        let element = random(300);
-        let mut genome = random(3000);
-        for _ in 0..100 {
-            genome.extend(&element);
-            genome.extend(random(400));
-        }
+        let (_, genome) = genome_with_copies(5, 3000, 400);
         let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
         let opts = SeedOptions::default();
         let mut reads: Vec<Vec<u8>> = Vec::new();
@@ -924,15 +924,7 @@ mod tests {
     /// leave uncovered, and not in a short one.
     #[test]
     fn frequent_minimizers_only_fill_long_gaps_between_rare_ones() {
-        let mut rng = crate::simulate::rng::Rng::new(31);
-        let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
-        // A 300-base element copied 100 times between unique stretches.
-        let element = random(300);
-        let mut genome = random(2000);
-        for _ in 0..100 {
-            genome.extend(&element);
-            genome.extend(random(500));
-        }
+        let (element, genome) = genome_with_copies(31, 2000, 500);
         let last_copy = genome.len() - 500 - 300;
         let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
         let opts = SeedOptions::default();
