@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 use std::hint::black_box;
 use std::time::Duration;
 use swmap::align::Scoring;
-use swmap::backend::{AlignBackend, CpuBackend, GpuBackend, ReferenceBackend};
+use swmap::backend::{AlignBackend, CpuBackend, GpuBackend, OracleBackend};
 use swmap::batch::AlignBatch;
 use swmap::bench::synthetic_batch;
 
@@ -39,7 +39,7 @@ fn kernels(c: &mut Criterion) {
     let mut group = c.benchmark_group("align_150x300");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
 
-    run_backend(&mut group, "reference", &ReferenceBackend, &small);
+    run_backend(&mut group, "reference", &OracleBackend, &small);
     run_backend(&mut group, "cpu", &CpuBackend::new(), &batch);
     match GpuBackend::new(true) {
         Err(e) => eprintln!("skipping the GPU benches: no GPU adapter ({e})"),

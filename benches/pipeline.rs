@@ -2,8 +2,9 @@
 //! fixed simulated read set to SAM. Criterion's `elem/s` are bases/s for `index` and reads/s
 //! for `seed` and `map`.
 //!
-//! The genome is E. coli K-12 MG1655 from `../shared/data` beside the checkout when it is
-//! there, else a seeded random 1 Mbp genome; the bench says which. Reads are simulated in
+//! The genome is the FASTA that `SWMAP_BENCH_GENOME` names (E. coli K-12 MG1655, NCBI
+//! U00096, for the figures in docs/benchmarks.md), else a seeded random 1 Mbp genome; the
+//! bench says which. Reads are simulated in
 //! memory with the library's simulator (2x150, insert 400 +- 50, the `swmap simulate`
 //! defaults, seed 1), so every run maps the same reads.
 //!
@@ -13,30 +14,27 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use std::io::Cursor;
 use std::path::Path;
 use std::time::Duration;
-use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
+use swmap::bench::seed_reads;
 use swmap::dna;
-use swmap::index::{Index, IndexParams};
-use swmap::io::fasta::{read_fasta, Contig};
-use swmap::io::fastq::{FastqReader, Read, ReadSource};
-use swmap::map::Mapper;
-use swmap::options::MapOptions;
-use swmap::sam::{HeaderInfo, SamWriter};
-use swmap::seed::{find_candidates, SeedScratch};
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 use swmap::simulate::{InsertSize, SimulateOptions, Simulator};
+use swmap::{read_fasta, Contig, FastqReader, Read, ReadSource};
+use swmap::{AlignBackend, CpuBackend, GpuBackend, HeaderInfo, Index, IndexParams, MapOptions, Mapper, SamWriter};
 
 /// Pairs simulated for seeding, and the first of them mapped end to end.
 const SEED_PAIRS: u64 = 10_000;
 const MAP_PAIRS: usize = 2_000;
 
-/// E. coli if the shared data is there, else a random genome; with a label for the output.
+/// The genome `SWMAP_BENCH_GENOME` names, else a random one; with a label for the output.
 fn genome() -> (Vec<Contig>, String) {
-    let ecoli = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ecoli_K12_MG1655.fa.gz");
-    if ecoli.exists() {
-        let contigs = read_fasta(&ecoli).expect("E. coli FASTA reads");
-        return (contigs, "ecoli_K12_4.6Mbp".into());
+    if let Some(path) = std::env::var_os("SWMAP_BENCH_GENOME") {
+        let path = Path::new(&path);
+        let contigs = read_fasta(path).expect("SWMAP_BENCH_GENOME names a readable FASTA");
+        let bases: usize = contigs.iter().map(|c| c.seq.len()).sum();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("genome").split('.').next().unwrap_or("genome");
+        return (contigs, format!("{name}_{:.1}Mbp", bases as f64 / 1e6));
     }
-    eprintln!("{} not found: using a random 1 Mbp genome", ecoli.display());
+    eprintln!("SWMAP_BENCH_GENOME not set: using a random 1 Mbp genome");
     let mut rng = Rng::new(1);
     let seq = (0..1_000_000).map(|_| rng.base()).collect();
     (vec![Contig { name: "random".into(), seq }], "random_1Mbp".into())
@@ -115,15 +113,7 @@ fn pipeline(c: &mut Criterion) {
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(reads.len() as u64));
     // One thread, read after read: the per-read cost of seeding.
-    group.bench_function(format!("seed_{label}"), |b| {
-        let mut scratch = SeedScratch::default();
-        b.iter(|| {
-            reads
-                .iter()
-                .map(|r| find_candidates(&index, &r.codes, &opts.seed, &mut scratch).windows.len())
-                .sum::<usize>()
-        })
-    });
+    group.bench_function(format!("seed_{label}"), |b| b.iter(|| seed_reads(&index, &reads, &opts)));
     group.finish();
 
     let fastq = fastq_pair(&reads[..2 * MAP_PAIRS]);

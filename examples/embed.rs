@@ -14,11 +14,11 @@ use noodles_sam::alignment::io::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use swmap::backend::CpuBackend;
-use swmap::index::{Index, IndexParams};
-use swmap::io::fastq::{FastqReader, ReadSource};
-use swmap::map::Mapper;
 use swmap::options::MapOptions;
-use swmap::sam::HeaderInfo;
+use swmap::HeaderInfo;
+use swmap::Mapper;
+use swmap::{FastqReader, ReadSource};
+use swmap::{Index, IndexParams};
 
 fn main() -> swmap::Result<()> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data");

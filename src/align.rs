@@ -21,7 +21,7 @@
 //! ```
 //! Boundaries: `H(i,-1) = E(i,-1) = -inf` and `H(-1,j) = F(-1,j) = -inf` (the row above the
 //! query exists only through `start(0) = 0`). In `E` and `F` ties go to the *open* move.
-//! `-inf` is [`NEG_INF`], far enough from `i32::MIN` that subtracting gap costs never wraps.
+//! `-inf` is `NEG_INF`, far enough from `i32::MIN` that subtracting gap costs never wraps.
 //!
 //! # Band
 //! A task may confine the alignment to a band of diagonals, `band.lo <= j - i <= band.hi`
@@ -43,21 +43,21 @@
 //! # Traceback record (shared with the GPU kernel)
 //! Each cell gets 4 bits: bits 0-1 the source of `H` (0 diag continuing, 1 diag starting,
 //! 2 from E, 3 from F), bit 2 set when `E` extended, bit 3 set when `F` extended. The cells are
-//! processed in vertical strips of [`STRIP`] target columns; the 8 cells of row `i` in strip
+//! processed in vertical strips of `STRIP` target columns; the 8 cells of row `i` in strip
 //! `k` form one `u32` (column `8k + c` in bits `4c..4c+4`), stored at word `k * m + i` of the
 //! task's traceback area. `shaders/align.wgsl` states the same in its header.
 
 mod cigar;
-pub mod exact;
+pub(crate) mod exact;
 mod kernel;
 pub(crate) mod lanes;
-mod reference;
+mod oracle;
 
 pub use crate::options::Scoring;
 pub use cigar::{Cigar, CigarOp};
-pub use kernel::{align_task, align_task_banded, TracebackScratch};
-pub(crate) use reference::empty_alignment;
-pub use reference::{align_reference, align_reference_banded};
+pub(crate) use kernel::{align_task_banded, TracebackScratch};
+pub(crate) use oracle::empty_alignment;
+pub use oracle::{align_oracle, align_oracle_banded};
 
 /// The diagonals (`j - i`, window position minus query position) a task's alignment may use,
 /// `lo..=hi`; see the module documentation.
@@ -118,17 +118,17 @@ impl Band {
 }
 
 /// Minus infinity in every DP matrix.
-pub const NEG_INF: i32 = -(1 << 29);
+pub(crate) const NEG_INF: i32 = -(1 << 29);
 
 /// Target columns per strip; one strip-row of traceback codes fills one `u32`.
-pub const STRIP: usize = 8;
+pub(crate) const STRIP: usize = 8;
 
 /// Result of one task. Coordinates are 0-based, ends exclusive: the alignment covers
 /// `query[query_start..query_end]` and `target[target_start..target_end]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alignment {
     /// Raw alignment score: matches, mismatches and gaps, clip penalties excluded. (The mapper
-    /// scores a hit by its best stretch instead, [`best_stretch_score`], which is SAM `AS`.)
+    /// scores a hit by its best stretch instead, `best_stretch_score`, which is SAM `AS`.)
     pub score: i32,
     /// First aligned query base (0-based).
     pub query_start: u32,
@@ -172,7 +172,7 @@ impl Alignment {
         self.score - clip * ((self.query_start > 0) as i32 + (self.query_end < query_len) as i32)
     }
 
-    /// Best score of any stretch of this alignment's path ([`best_stretch_score`]) over the
+    /// Best score of any stretch of this alignment's path (`best_stretch_score`) over the
     /// task's `query` and `target`.
     pub fn best_stretch(&self, query: &[u8], target: &[u8], sc: &Scoring) -> i32 {
         let q = &query[self.query_start as usize..self.query_end as usize];
@@ -189,7 +189,7 @@ impl Alignment {
 /// the bases it took up add nothing here. bwa-mem likewise keeps the local maximum as a hit's
 /// score (SAM `AS`) when it extends to the end, so copies of a repeat that differ only near a
 /// read end score alike, and MAPQ does not tell them apart on that.
-pub fn best_stretch_score(query: &[u8], target: &[u8], cigar: &Cigar, sc: &Scoring) -> i32 {
+pub(crate) fn best_stretch_score(query: &[u8], target: &[u8], cigar: &Cigar, sc: &Scoring) -> i32 {
     let (mut i, mut j) = (0usize, 0usize);
     let (mut run, mut best) = (0i32, 0i32);
     let add = |x: i32, run: &mut i32, best: &mut i32| {
@@ -301,7 +301,7 @@ mod tests {
     /// mismatches pay: the shortcut must stay off).
     #[test]
     fn best_stretch_equals_the_column_by_column_maximum() {
-        let mut rng = crate::simulate::rng::Rng::new(21);
+        let mut rng = crate::rng::Rng::new(21);
         for sc in [Scoring::default(), Scoring { match_score: -1, mismatch: -3, ..Scoring::default() }] {
             for round in 0..2000 {
                 let (mut q, mut t, mut c, mut columns) = (Vec::new(), Vec::new(), Cigar::default(), Vec::new());

@@ -11,10 +11,12 @@ mod gpu;
 pub use cpu::CpuBackend;
 pub use gpu::GpuBackend;
 
+use crate::align::exact::exact_alignment;
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
 use crate::index::Reference;
+use rayon::prelude::*;
 
 /// Adapter facts for the stderr line and `swmap bench`.
 #[derive(Clone, Debug)]
@@ -71,13 +73,23 @@ pub const CPU_CHUNK_READS: usize = 10_000;
 /// the stages); at 50,000 it is flat (see docs/benchmarks.md), lavapipe 3% slower.
 pub const GPU_CHUNK_READS: usize = 50_000;
 
-/// The interface the mapper aligns through.
+/// An alignment engine: the DP of `crate::align` for the tasks it is given. Engines never see
+/// the tasks the exact shortcut answers ([`align_checked`] runs it first), so every engine
+/// gains from it and none repeats it.
 pub trait AlignBackend: Send + Sync {
     /// One line for stderr: which backend, which adapter.
     fn describe(&self) -> String;
 
-    /// Aligns every task of `batch`.
-    fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>>;
+    /// Aligns the tasks `ids` of `batch` (indices into [`AlignBatch::tasks`]) by DP, results
+    /// in the order of `ids`.
+    fn align_tasks(&self, batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Result<Vec<Alignment>>;
+
+    /// Aligns every task of `batch` by DP, results in task order: the engine alone, without
+    /// the exact shortcut (tests and benchmarks compare engines through it).
+    fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
+        let all: Vec<usize> = (0..batch.len()).collect();
+        self.align_tasks(batch, scoring, &all)
+    }
 
     /// Offers the reference the batches' windows come from ([`AlignBatch::origins`]): a
     /// backend that keeps a copy of its own (the GPU, in device memory) then reads those
@@ -94,28 +106,69 @@ pub trait AlignBackend: Send + Sync {
     }
 }
 
-/// Aligns `batch` on `backend` and checks every result against its task
-/// ([`AlignBatch::check_results`]): the mapper aligns only through this, so a backend's bug
-/// becomes an error, never a SAM record that does not fit its read.
+/// Aligns `batch` as the mapper does: tasks the exact shortcut answers
+/// (`crate::align::exact`: a query found in its band with at most two mismatches, where the
+/// shortcut proves what the recurrence gives) are done without DP, the rest go to `backend`,
+/// and every result is checked against its task (its score, its CIGAR against query and
+/// window, its band), so a backend's bug becomes an error, never a SAM record that does not
+/// fit its read.
 pub fn align_checked(backend: &dyn AlignBackend, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-    let alns = if batch.is_empty() { Vec::new() } else { backend.align(batch, scoring)? };
+    let alns = if batch.is_empty() { Vec::new() } else { align_with_shortcut(backend, batch, scoring)? };
     batch.check_results(&alns, scoring).map_err(|e| Error::Backend(backend.describe(), e))?;
     Ok(alns)
 }
 
-/// The slow oracle as a backend, so that tests can run the same checks over every engine.
-pub struct ReferenceBackend;
+/// Tasks answered by the exact shortcut, the others by `backend`; results in task order.
+/// (Half the tasks of dwgsim's 1%-error reads on human chr20 need no DP.)
+fn align_with_shortcut(backend: &dyn AlignBackend, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
+    let tasks = &batch.tasks;
+    let exact: Vec<Option<Alignment>> = tasks
+        .par_iter()
+        .with_min_len(256)
+        .map(|t| exact_alignment(batch.query(t), batch.target(t), t.band(), scoring))
+        .collect();
+    let (answered, dp): (Vec<usize>, Vec<usize>) = (0..tasks.len()).partition(|&k| exact[k].is_some());
+    if answered.is_empty() {
+        return backend.align_tasks(batch, scoring, &dp);
+    }
+    let by_dp = if dp.is_empty() { Vec::new() } else { backend.align_tasks(batch, scoring, &dp)? };
+    if by_dp.len() != dp.len() {
+        let e = format!("{} results for {} tasks", by_dp.len(), dp.len());
+        return Err(Error::Backend(backend.describe(), e));
+    }
+    let by_shortcut = exact.into_iter().flatten().collect();
+    Ok(scatter(tasks.len(), [(answered, by_shortcut), (dp, by_dp)]))
+}
 
-impl AlignBackend for ReferenceBackend {
+/// The results of a split put back in place: each part pairs the positions (in `0..len`) it
+/// was given with its results, in that order; together the parts cover every position once.
+/// Every path that splits tasks between engines and merges their results goes through it.
+pub(crate) fn scatter<A, const N: usize>(len: usize, parts: [(Vec<usize>, Vec<A>); N]) -> Vec<A> {
+    let mut slots: Vec<Option<A>> = std::iter::repeat_with(|| None).take(len).collect();
+    for (positions, results) in parts {
+        assert_eq!(positions.len(), results.len(), "one result per position");
+        for (p, a) in positions.into_iter().zip(results) {
+            assert!(slots[p].replace(a).is_none(), "position {p} given to two parts");
+        }
+    }
+    slots.into_iter().map(|a| a.expect("every position in some part")).collect()
+}
+
+/// The slow oracle as a backend, so that tests can run the same checks over every engine.
+pub struct OracleBackend;
+
+impl AlignBackend for OracleBackend {
     fn describe(&self) -> String {
         "reference (full-matrix oracle)".to_string()
     }
 
-    fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-        Ok(batch
-            .tasks
+    fn align_tasks(&self, batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Result<Vec<Alignment>> {
+        Ok(ids
             .iter()
-            .map(|t| crate::align::align_reference_banded(batch.query(t), batch.target(t), t.band(), scoring))
+            .map(|&k| {
+                let t = &batch.tasks[k];
+                crate::align::align_oracle_banded(batch.query(t), batch.target(t), t.band(), scoring)
+            })
             .collect())
     }
 }

@@ -176,7 +176,7 @@ impl AlignBatch {
     /// a result that fails here is an error naming the task, never a SAM record (on lavapipe a
     /// kernel cut short by the driver's loop limit once produced `248S1M` for a 250-base read).
     /// Costs one pass over each CIGAR, next to the task's DP.
-    pub fn check_results(&self, alns: &[Alignment], sc: &Scoring) -> Result<(), String> {
+    pub(crate) fn check_results(&self, alns: &[Alignment], sc: &Scoring) -> Result<(), String> {
         if alns.len() != self.len() {
             return Err(format!("{} results for {} tasks", alns.len(), self.len()));
         }
@@ -300,14 +300,14 @@ mod tests {
     /// lengths up to 40, Ns on either side, two scorings.
     #[test]
     fn pairs_score_sums_what_pair_gives() {
-        let mut rng = crate::simulate::rng::Rng::new(21);
+        let mut rng = crate::rng::Rng::new(21);
         let scorings =
             [Scoring::default(), Scoring { match_score: 2, mismatch: 3, ambiguous: 1, ..Scoring::default() }];
         for round in 0..4000 {
             let sc = &scorings[round % 2];
             let len = rng.below(41) as usize;
             let n_rate = [0, 3, 40][round % 3];
-            let code = |rng: &mut crate::simulate::rng::Rng| {
+            let code = |rng: &mut crate::rng::Rng| {
                 if n_rate > 0 && rng.below(n_rate) == 0 {
                     4
                 } else {

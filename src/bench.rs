@@ -15,7 +15,11 @@ use crate::align::{Alignment, Band, Scoring};
 use crate::backend::{AlignBackend, CpuBackend, GpuBackend, GpuInfo};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
-use crate::simulate::rng::Rng;
+use crate::index::Index;
+use crate::io::fastq::Read;
+use crate::options::MapOptions;
+use crate::rng::Rng;
+use crate::seed::{find_candidates_into, Candidates, SeedScratch};
 use std::time::Instant;
 
 /// Pairs that are a random read against a random window (most candidate windows of a real
@@ -325,6 +329,20 @@ fn compare(gpu: &[Alignment], cpu: &[Alignment]) -> Agreement {
     }
     let task = gpu.iter().zip(cpu).position(|(g, c)| g != c).unwrap_or(gpu.len().min(cpu.len()));
     Agreement::Differ { task, gpu: gpu.get(task).cloned(), cpu: cpu.get(task).cloned() }
+}
+
+/// Seeds `reads` one after the other on this thread and returns how many candidate windows
+/// they have: the per-read cost of seeding alone (`cargo bench --bench pipeline -- seed`).
+pub fn seed_reads(index: &Index, reads: &[Read], opts: &MapOptions) -> usize {
+    let mut scratch = SeedScratch::default();
+    let mut found = Candidates::default();
+    reads
+        .iter()
+        .map(|r| {
+            find_candidates_into(index, &r.codes, &opts.seed, &mut scratch, &mut found);
+            found.windows.len()
+        })
+        .sum()
 }
 
 #[cfg(test)]

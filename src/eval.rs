@@ -20,24 +20,25 @@
 //!   (flag 0x1). Inference cannot see reads missing after a contig's last present index; pass
 //!   `--expected` to be exact.
 //!
-//! Name formats are in [`truth`]. [`evaluate`] returns an [`Evaluation`]; [`report`] prints it
+//! Name formats are in `truth`. [`evaluate`] returns an [`Evaluation`]; [`report`] prints it
 //! like `paftools.js mapeval`, one row per MAPQ threshold, and [`plot`] draws the curves.
 
 /// The SVG plot.
 pub mod plot;
 /// SAM/BAM input.
-pub mod records;
+pub(crate) mod records;
 /// Text and TSV output.
 pub mod report;
 /// Read-name formats.
-pub mod truth;
+pub(crate) mod truth;
 
 use crate::error::{Error, Result};
 use crate::simulate::sequencer::Strand;
 use records::AlignedRead;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use truth::{contig_matches, Anchor, NameFormat, ReadTruth, TrueOrigin};
+use truth::contig_matches;
+pub use truth::{Anchor, NameFormat, ReadTruth, TrueOrigin};
 
 /// MAPQ values above this count as this.
 pub const MAX_MAPQ: u8 = 60;
@@ -93,7 +94,7 @@ pub struct Evaluation {
     /// Wrong reads by MAPQ.
     pub wrong_by_mapq: Vec<u64>,
     /// Each wrong read, in file order, when the scorer was asked to keep them
-    /// ([`Scorer::keep_wrong`]); empty otherwise.
+    /// (`swmap eval --wrong`); empty otherwise.
     pub wrong_reads: Vec<WrongRead>,
 }
 
@@ -194,7 +195,7 @@ pub fn evaluate(path: &Path, options: &EvalOptions) -> Result<Evaluation> {
 
 /// Accumulates the scores record by record, for any source of records.
 #[derive(Clone, Debug)]
-pub struct Scorer {
+pub(crate) struct Scorer {
     tolerance: u64,
     eval: Evaluation,
     /// Largest fragment index per format and contig, for the missing-read count.

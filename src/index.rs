@@ -23,15 +23,17 @@ pub mod minimizer;
 mod reference;
 mod table;
 
+use crate::error::Error;
 use crate::io::fasta::Contig;
 use crate::simd::prefetch;
 use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 use table::Table;
 
-pub use file::{default_index_path, is_index_file, Beside, FORMAT_VERSION};
+pub use file::{default_index_path, Beside};
 pub use reference::Reference;
-pub use table::exit_on_bus_errors;
+#[cfg(feature = "cli")]
+pub(crate) use table::exit_on_bus_errors;
 
 /// Seed parameters, stored in the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,12 +56,12 @@ impl IndexParams {
     /// naming `-k` or `-w`.
     /// [`Index::from_fasta`] and [`Index::load_or_build`] call it; [`Index::build`] does not, so
     /// call it first when building from parameters a user gave.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> crate::Result<()> {
         if !(10..=MAX_K).contains(&self.k) {
-            return Err(format!("k-mer length -k must be between 10 and {MAX_K}, got {}", self.k));
+            return Err(Error::Options(format!("k-mer length -k must be between 10 and {MAX_K}, got {}", self.k)));
         }
         if !(1..=64).contains(&self.w) {
-            return Err(format!("minimizer window -w must be between 1 and 64, got {}", self.w));
+            return Err(Error::Options(format!("minimizer window -w must be between 1 and 64, got {}", self.w)));
         }
         Ok(())
     }
@@ -140,7 +142,7 @@ impl Index {
     ///
     /// Memory stays near the reference (one byte per base while building) plus the table:
     /// the contigs are moved into one array one by one, and a table too large to collect at
-    /// once (more than [`BUILD_PART_BYTES`] of `(hash, place)` entries) is built in parts, each
+    /// once (more than `BUILD_PART_BYTES` of `(hash, place)` entries) is built in parts, each
     /// part the entries whose hash falls in one range, found by a pass over the reference
     /// (minimizers are cheap to recompute; a human genome's 540 million entries would take 8.6
     /// GB at once).
@@ -205,12 +207,12 @@ impl Index {
 
     /// Occurrence `i` of the table: `(global_pos << 1) | reverse`.
     #[inline(always)]
-    pub fn occurrence(&self, i: usize) -> u64 {
+    pub(crate) fn occurrence(&self, i: usize) -> u64 {
         (self.pos[i] as u64) << 1 | (self.strand[i / 64] >> (i % 64)) & 1
     }
 
     /// Table entries (`(global_pos << 1) | reverse`) of a minimizer hash.
-    pub fn lookup(&self, hash: u64) -> (u32, u32) {
+    pub(crate) fn lookup(&self, hash: u64) -> (u32, u32) {
         let shift = 2 * self.params.k - self.bucket_bits;
         let b = (hash >> shift) as usize;
         let (lo, hi) = (self.buckets[b] as usize, self.buckets[b + 1] as usize);
@@ -225,7 +227,8 @@ impl Index {
     /// 30-odd minimizers looked up one by one wait on about 90 misses in a row; here on 3
     /// rounds of misses, each round's prefetched together. The last round asks for the found
     /// entries' positions and strands, which the caller reads next.
-    pub fn lookup_many(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
+    #[cfg(test)]
+    pub(crate) fn lookup_many(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
         let shift = 2 * self.params.k - self.bucket_bits;
         out.clear();
         for &h in hashes {
@@ -243,7 +246,7 @@ impl Index {
     /// and that of hash `i + 2 * LOOKUP_AHEAD` is asked for. [`Index::lookup_many`] waits three
     /// times per read for its rounds to arrive from memory; here the waits of one hash overlap
     /// the work of the next ones, across reads. The same answers.
-    pub fn lookup_stream(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
+    pub(crate) fn lookup_stream(&self, hashes: &[u64], out: &mut Vec<(u32, u32)>) {
         const D: usize = LOOKUP_AHEAD;
         let shift = 2 * self.params.k - self.bucket_bits;
         let n = hashes.len();
@@ -292,7 +295,7 @@ impl Index {
     /// Asks the CPU to bring in every cache line of the entries of `range` (positions and
     /// strands), without waiting: [`Index::lookup_many`] asks for the first line only.
     #[inline]
-    pub fn prefetch_entries(&self, range: (u32, u32)) {
+    pub(crate) fn prefetch_entries(&self, range: (u32, u32)) {
         let (first, last) = (range.0 as usize, range.1 as usize);
         if first < last {
             for i in (first..last).step_by(16).skip(1) {
@@ -305,12 +308,12 @@ impl Index {
 
     /// The occurrences (`(global_pos << 1) | reverse`) of a range from [`Index::lookup`] or
     /// [`Index::lookup_many`].
-    pub fn entries_of(&self, range: (u32, u32)) -> impl ExactSizeIterator<Item = u64> + '_ {
+    pub(crate) fn entries_of(&self, range: (u32, u32)) -> impl ExactSizeIterator<Item = u64> + '_ {
         (range.0 as usize..range.1 as usize).map(|i| self.occurrence(i))
     }
 
     /// Contig holding a global position.
-    pub fn contig_of(&self, gpos: u64) -> usize {
+    pub(crate) fn contig_of(&self, gpos: u64) -> usize {
         self.contigs.partition_point(|c| c.offset <= gpos) - 1
     }
 
@@ -520,7 +523,7 @@ mod tests {
     #[test]
     fn building_in_parts_gives_the_same_index() {
         // Two contigs longer than a scan chunk, so that seams are crossed.
-        let mut rng = crate::simulate::rng::Rng::new(77);
+        let mut rng = crate::rng::Rng::new(77);
         let contigs: Vec<Contig> = (0..2)
             .map(|i| Contig {
                 name: format!("c{i}"),

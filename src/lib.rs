@@ -1,24 +1,21 @@
 #![warn(missing_docs)]
+#![warn(unnameable_types)]
 //! swmap: a short-read aligner whose Smith-Waterman kernels run on the GPU (WGSL through
 //! wgpu) or on the CPU (rayon) with byte-identical output.
 //!
 //! # Embedding
 //!
-//! Build or load an [`index::Index`], pick a [`backend`], make a [`map::Mapper`] with
-//! [`options::MapOptions`], and feed it reads: from FASTQ readers or from memory, single or
-//! paired ([`io::fastq::ReadSource`]). Each read comes back, in input order and with bounded
-//! memory, as a [`map::MappedRead`]: its [`place::Placement`] (every decision as a value:
-//! primary hit, MAPQ, supplementary parts, `XS`/`XA`, mate fields) and its SAM records, which
-//! [`sam::SamRecord::to_record_buf`] turns into noodles records. `examples/embed.rs` writes
-//! exactly the records of `swmap map`.
+//! Build or load an [`Index`], pick a backend ([`CpuBackend`], [`GpuBackend`], or
+//! [`backend::open`] to take a GPU when one works), make a [`Mapper`] with [`MapOptions`],
+//! and feed it reads: from FASTQ readers or from memory, single or paired ([`ReadSource`]).
+//! Each read comes back, in input order and with bounded memory, as a [`MappedRead`]: its
+//! [`Placement`] (every decision as a value: primary hit, MAPQ, supplementary parts,
+//! `XS`/`XA`, mate fields) and its [`SamRecord`]s, which [`SamRecord::to_record_buf`] turns
+//! into noodles records or a [`SamWriter`] writes as SAM or (sorted) BAM. `examples/embed.rs`
+//! writes exactly the records of `swmap map`.
 //!
 //! ```
-//! use swmap::backend::CpuBackend;
-//! use swmap::index::{Index, IndexParams};
-//! use swmap::io::fasta::Contig;
-//! use swmap::io::fastq::Read;
-//! use swmap::map::Mapper;
-//! use swmap::options::MapOptions;
+//! use swmap::{Contig, CpuBackend, Index, IndexParams, MapOptions, Mapper, Read};
 //!
 //! // A random 3 kb reference (a linear congruential generator's top two bits as bases).
 //! let mut x = 7u64;
@@ -36,38 +33,70 @@
 //! # Ok::<(), swmap::Error>(())
 //! ```
 //!
-//! Cargo features: `gpu` (the wgpu backend) and `cli` (the `swmap` binary's clap), both on
-//! by default; with `default-features = false` the library is CPU-only and pulls in neither.
+//! Warnings (an insert-size model that could not be estimated) go to the `log` facade; the
+//! `swmap` program prints them on stderr. Errors are [`Error`] values whose message names the
+//! file and the record or line.
 //!
-//! # The stages
+//! # Cargo features
 //!
-//! Dependencies run one way, each module using only those before it:
-//! [`error`], [`options`] and [`dna`] (leaves; and `simd`, which vector instructions the
-//! CPU has) → [`io`] (FASTA, FASTQ, inputs and outputs) →
-//! [`index`] → [`seed`] (candidate windows) → [`align`] (the recurrence, oracle and kernels),
-//! [`batch`] (the one layout every backend takes) and [`backend`] (CPU, GPU) → [`place`]
-//! (every decision about a read) → [`sam`] (formatting and writing) → [`map`] (the driver
-//! and the API). [`simulate`], [`eval`] and [`mod@bench`] are the measuring tools the `swmap`
-//! command ships.
+//! - `gpu` (default): the wgpu backend. Without it the library is CPU-only and
+//!   [`GpuBackend::new`] says so.
+//! - `cli` (default): the `swmap` program (`cli::main`); turns on `tools`.
+//! - `tools`: the measuring tools the program ships: `simulate` (reads with their true
+//!   origin), `eval` (any aligner's SAM/BAM scored against it) and `bench` (kernel
+//!   throughput), with the seeded random generator `rng` they share.
+//!
+//! An embedding of the mapper takes `default-features = false, features = ["gpu"]` (or
+//! neither) and builds none of clap or the tools.
+//!
+//! # Inside
+//!
+//! Dependencies run one way, each module using only those before it: `error`, [`options`]
+//! and [`dna`] (leaves; and `simd`, which vector instructions the CPU has) → `io` (FASTA,
+//! FASTQ, inputs and outputs) → `index` → `seed` (candidate windows) → [`align`] (the
+//! recurrence, its oracle, the exact shortcut and the kernels), [`batch`] (the one layout
+//! every backend takes) and [`backend`] (the shortcut before the engines, CPU, GPU) → `place`
+//! (every decision about a read) → `sam` (formatting and writing) → `map` (the driver). The
+//! tools and the command line come last and use any of them.
 
 pub mod align;
 pub mod backend;
 pub mod batch;
+#[cfg(feature = "tools")]
 pub mod bench;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod dna;
-pub mod error;
+mod error;
+#[cfg(feature = "tools")]
 pub mod eval;
-pub mod index;
-pub mod io;
-pub mod map;
+mod index;
+mod io;
+mod map;
 pub mod options;
-pub mod place;
-pub mod sam;
-pub mod seed;
+mod place;
+#[cfg(any(test, feature = "tools"))]
+pub mod rng;
+mod sam;
+mod seed;
 mod simd;
+#[cfg(feature = "tools")]
 pub mod simulate;
 
+pub use backend::{AlignBackend, BackendChoice, CpuBackend, GpuBackend};
 pub use error::{Error, Result};
+pub use index::{default_index_path, Beside, ContigInfo, Index, IndexParams, Reference};
+pub use io::fasta::{read_fasta, Contig};
+pub use io::fastq::{FastqReader, Read, ReadSource};
+pub use map::{MapStats, MappedRead, Mapper, PipelineBusy, Stage, StageTimes, PIPELINE_THREADS};
+pub use options::MapOptions;
+pub use place::{Hit, MateHit, Pairing, Part, Placement};
+pub use sam::{HeaderInfo, OutputFormat, SamRecord, SamWriter, Tags};
+
+/// The noodles SAM crate at the version swmap is built with, re-exported on purpose:
+/// [`SamRecord::to_record_buf`] and [`HeaderInfo::to_header`] hand records and headers over
+/// as its types, so an embedding that writes them uses the same version.
+pub use noodles_sam;
 
 /// The version and the commit it was built from, as `swmap --version` and `@PG VN` give it
 /// (semantic-versioning build metadata, no spaces): `0.1.0+git.0123456789ab`, with `.dirty`

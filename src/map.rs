@@ -2,7 +2,7 @@
 //! readers or from memory, single or paired) and hands back, in input order, each read's
 //! [`Placement`] and SAM records.
 //!
-//! A chunk of reads goes through the stages in the order of the algorithm ([`Mapper::map_chunk`]):
+//! A chunk of reads goes through the stages in the order of the algorithm:
 //! **seed** (candidate windows, [`crate::seed`]) and **pack** (one [`AlignBatch`]), **align**
 //! (the backend, every result checked against its task), **place** (hits, mate rescue,
 //! pairing, MAPQ, supplementary and secondary choices, [`crate::place`]) and **format**
@@ -77,12 +77,7 @@ pub struct MappedRead {
 /// # Examples
 ///
 /// ```
-/// use swmap::backend::CpuBackend;
-/// use swmap::index::{Index, IndexParams};
-/// use swmap::io::fasta::Contig;
-/// use swmap::io::fastq::Read;
-/// use swmap::map::Mapper;
-/// use swmap::options::MapOptions;
+/// use swmap::{Contig, CpuBackend, Index, IndexParams, MapOptions, Mapper, Read};
 ///
 /// // A random 2 kb reference and a read copied from it.
 /// let mut x = 12345u64;
@@ -128,7 +123,7 @@ struct AlignedChunk {
 impl<'a> Mapper<'a> {
     /// A mapper of `index` on `backend`; the options are checked here.
     pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
-        opts.validate().map_err(Error::Options)?;
+        opts.validate()?;
         backend.use_reference(index.reference())?;
         Ok(Mapper { index, backend, opts, times: None, spares: Default::default() })
     }
@@ -180,7 +175,7 @@ impl<'a> Mapper<'a> {
     }
 
     /// Maps `source` and writes every record to `writer`, in input order. The records are
-    /// formatted and encoded on the worker threads, each run of [`ENCODE_RUN`] reads into
+    /// formatted and encoded on the worker threads, each run of `ENCODE_RUN` reads into
     /// its own bytes (the reads kept, to be parsed into again); `writer` only writes the bytes.
     pub fn write_sam(&self, source: ReadSource, writer: &mut SamWriter) -> Result<MapStats> {
         self.write_sam_reporting(source, writer, |_| {})
@@ -230,7 +225,7 @@ impl<'a> Mapper<'a> {
     }
 
     /// The insert-size model a mapping run of `source` (pairs) would estimate, from the same
-    /// first [`ESTIMATION_PAIRS`] pairs, reading no further than the chunk holding the last of
+    /// first `ESTIMATION_PAIRS` pairs, reading no further than the chunk holding the last of
     /// them; `None` when too few pairs are usable (warned about as a run warns). Written to a
     /// file and given to every shard of an input (`--insert-model`), it makes the shards'
     /// records those of one run over the whole input.
@@ -260,7 +255,7 @@ impl<'a> Mapper<'a> {
     }
 
     /// Maps pairs held in memory (mate 1, mate 2); the insert-size model comes from their
-    /// first [`ESTIMATION_PAIRS`]. Mate 1's read is first in each returned pair.
+    /// first `ESTIMATION_PAIRS`. Mate 1's read is first in each returned pair.
     pub fn map_pairs(&self, pairs: Vec<(Read, Read)>) -> Result<Vec<[MappedRead; 2]>> {
         let all = self.collect(ReadSource::Pairs(Box::new(pairs.into_iter()), 0))?;
         let mut it = all.into_iter();
@@ -278,15 +273,6 @@ impl<'a> Mapper<'a> {
             Ok(true)
         })?;
         Ok(all)
-    }
-
-    /// One chunk from reads to records, the steps in order; `model` is the insert-size model
-    /// (pairs: mates adjacent). The pipeline runs the same steps on separate threads.
-    pub fn map_chunk(&self, reads: Vec<Read>, paired: bool, model: Option<&InsertModel>) -> Result<Vec<MappedRead>> {
-        let seeded = self.seed(reads);
-        let aligned = self.align(seeded)?;
-        let (reads, placements) = self.place(aligned, paired, model)?;
-        Ok(self.formatted(reads, placements))
     }
 
     /// Format: each read with its placement and records.

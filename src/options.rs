@@ -1,9 +1,11 @@
-//! Every option of mapping, in one leaf module that imports nothing of the crate: the stages
+//! Every option of mapping, in one leaf module that imports only the crate's errors: the stages
 //! (seeding, alignment, placement, output) read their part of [`MapOptions`], and none of them
 //! imports the driver that holds the whole. Defaults are bwa-mem's where bwa-mem has the option.
 //!
 //! Parse, then validate: the CLI builds these values and calls their `validate` before any
 //! work; a library user does the same.
+
+use crate::error::{Error, Result};
 
 /// Integer scores of the alignment recurrence (stated in the `align` module).
 ///
@@ -46,11 +48,12 @@ impl Scoring {
         }
     }
 
-    /// Checks that the parameters make sense; the message names the offending one.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks that the parameters make sense; the [`Error::Options`] message names the
+    /// offending one.
+    pub fn validate(&self) -> Result<()> {
         let check = |name: &str, v: i32, min: i32| {
             if v < min || v > MAX_SCORE_PARAM {
-                Err(format!("{name} must be between {min} and {MAX_SCORE_PARAM}, got {v}"))
+                Err(Error::Options(format!("{name} must be between {min} and {MAX_SCORE_PARAM}, got {v}")))
             } else {
                 Ok(())
             }
@@ -61,10 +64,10 @@ impl Scoring {
         check("gap extension penalty (-E)", self.gap_extend, 1)?;
         check("clipping penalty (-L)", self.clip, 0)?;
         if self.ambiguous.abs() > MAX_SCORE_PARAM || self.ambiguous > self.match_score {
-            return Err(format!(
+            return Err(Error::Options(format!(
                 "the score of an ambiguous base must lie between -{MAX_SCORE_PARAM} and the match score, got {}",
                 self.ambiguous
-            ));
+            )));
         }
         Ok(())
     }
@@ -215,7 +218,7 @@ impl InsertModel {
         match (mean, sd, low, high) {
             (Some(mean), Some(sd), Some(low), Some(high)) => {
                 let model = InsertModel { orientation, mean, sd, low, high };
-                model.validate()?;
+                model.validate().map_err(|e| e.to_string())?;
                 Ok(Some(model))
             }
             _ => Err("needs the four lines mean, sd, low and high (or the line none)".into()),
@@ -223,13 +226,13 @@ impl InsertModel {
     }
 
     /// Checks a model made by hand.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<()> {
         let finite = self.mean.is_finite() && self.sd.is_finite();
         if !finite || self.mean < 1.0 || self.sd < 1.0 || self.low < 1 || self.high < self.low {
-            return Err(format!(
+            return Err(Error::Options(format!(
                 "insert-size model (-I or --insert-model) needs mean >= 1, sd >= 1 and 1 <= min <= max, got mean {}, sd {}, max {}, min {}",
                 self.mean, self.sd, self.high, self.low
-            ));
+            )));
         }
         Ok(())
     }
@@ -286,7 +289,7 @@ pub struct MapOptions {
 /// Where the insert-size model of pairs comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum InsertSizes {
-    /// Estimated from the first [`crate::place::pair::ESTIMATION_PAIRS`] pairs of the input.
+    /// Estimated from the first `crate::place::pair::ESTIMATION_PAIRS` pairs of the input.
     #[default]
     Estimated,
     /// Given, as bwa mem's `-I` gives it.
@@ -310,14 +313,14 @@ impl Default for MapOptions {
 }
 
 impl MapOptions {
-    /// Checks every value; the message names the option.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks every value; the [`Error::Options`] message names the option.
+    pub fn validate(&self) -> Result<()> {
         self.scoring.validate()?;
         if self.seed.max_occ == 0 || self.seed.max_candidates == 0 || self.chunk_reads == Some(0) {
-            return Err("--max-occ, --max-candidates and the chunk size must be at least 1".into());
+            return Err(Error::Options("--max-occ, --max-candidates and the chunk size must be at least 1".into()));
         }
         if self.min_score < 1 {
-            return Err(format!("minimum score -T must be at least 1, got {}", self.min_score));
+            return Err(Error::Options(format!("minimum score -T must be at least 1, got {}", self.min_score)));
         }
         if let InsertSizes::Given(m) = &self.insert_model {
             m.validate()?;
@@ -332,7 +335,7 @@ mod tests {
 
     #[test]
     fn insert_model_text_reads_back_exactly() {
-        let mut rng = crate::simulate::rng::Rng::new(0x1234_5678);
+        let mut rng = crate::rng::Rng::new(0x1234_5678);
         for _ in 0..1000 {
             let x = rng.next_u64();
             let mean = 1.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0;

@@ -38,8 +38,9 @@ pub struct Placement {
     /// The read's hits, best first; the fields below index into them.
     pub hits: Vec<Hit>,
     /// The primary part, then the supplementary parts of a split read; empty when the read
-    /// is unmapped. (Two held inline: placing a read allocates nothing for them.)
-    pub parts: SmallVec<[Part; 2]>,
+    /// is unmapped ([`Placement::parts`]; two held inline: placing a read allocates nothing
+    /// for them).
+    pub(crate) parts: SmallVec<[Part; 2]>,
     /// Hits written as secondary records (with `-a`), in hit order.
     pub secondary: Vec<usize>,
     /// For a mate of a pair, what its records say about the pair; `None` for a single read.
@@ -51,12 +52,12 @@ pub struct Placement {
 pub struct Part {
     /// Index into [`Placement::hits`].
     pub hit: usize,
-    /// MAPQ of the record (0-60), see [`crate::place::mapq`].
+    /// MAPQ of the record (0-60), see `crate::place::mapq`.
     pub mapq: u8,
     /// `XS`: the best score of another alignment of the same read bases, 0 without one.
     pub xs: i32,
-    /// The rivals `XA` lists (indices into [`Placement::hits`]); empty: no `XA`.
-    pub xa: XaHits,
+    /// The rivals `XA` lists ([`Part::xa`]).
+    pub(crate) xa: XaHits,
 }
 
 /// What a mate's records say about the pair.
@@ -82,7 +83,20 @@ pub struct MateHit {
     pub mapq: u8,
 }
 
+impl Part {
+    /// The rivals `XA` lists (indices into [`Placement::hits`]); empty: no `XA`.
+    pub fn xa(&self) -> &[usize] {
+        &self.xa
+    }
+}
+
 impl Placement {
+    /// The primary part, then the supplementary parts of a split read; empty when the read
+    /// is unmapped.
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
     /// The primary hit, `None` when unmapped.
     pub fn primary(&self) -> Option<&Hit> {
         self.parts.first().map(|p| &self.hits[p.hit])

@@ -40,7 +40,7 @@ pub struct SamRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tags {
     /// `NM`: edit distance to the reference over the aligned part (mismatched, inserted and
-    /// deleted bases; an `N` never matches), see [`nm_md`].
+    /// deleted bases; an `N` never matches), see `nm_md`.
     pub nm: Option<u32>,
     /// `MD`: the reference bases at mismatches and deletions, as samtools calmd writes it.
     pub md: Option<String>,
@@ -48,7 +48,7 @@ pub struct Tags {
     pub mc: Option<String>,
     /// Mate's MAPQ, on paired records whose mate is mapped.
     pub mq: Option<u8>,
-    /// `AS`: the alignment's score (its best stretch, see [`crate::align::best_stretch_score`]).
+    /// `AS`: the alignment's score (its best stretch, see `crate::align::best_stretch_score`).
     pub as_score: Option<i32>,
     /// `XS`: the best score of another alignment of the same read bases, 0 without one; on
     /// primary and supplementary records.
@@ -58,7 +58,7 @@ pub struct Tags {
     pub sa: Option<String>,
     /// Alternative hits (`rname,±pos,CIGAR,NM;` each), as bwa-mem writes them.
     pub xa: Option<String>,
-    /// The read's FASTQ comment (`-C`), SAM tags as [`crate::io::fastq::check_comment`]
+    /// The read's FASTQ comment (`-C`), SAM tags as `crate::io::fastq::check_comment`
     /// passed them, written last (after `RG`); empty for none.
     pub extra: Vec<u8>,
 }
@@ -82,6 +82,7 @@ mod tags;
 mod text;
 mod writer;
 
-pub use header::{parse_read_group, ReadGroup};
-pub use tags::{nm_md, nm_md_into};
-pub use writer::{EncodeScratch, EncodedRecords, OutputFormat, RecordEncoder, SamWriter, ENCODE_RUN};
+#[cfg(feature = "cli")]
+pub(crate) use header::parse_read_group;
+pub use tags::nm_md_into;
+pub use writer::{EncodeScratch, EncodedRecords, OutputFormat, SamWriter, ENCODE_RUN};

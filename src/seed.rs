@@ -213,6 +213,7 @@ pub struct SeedScratch {
 }
 
 /// Candidate windows of a read (base codes, as sequenced), best first.
+#[cfg(test)]
 pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Candidates {
     let mut c = Candidates::default();
     find_candidates_into(index, read, opts, s, &mut c);
@@ -221,6 +222,7 @@ pub fn find_candidates(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut S
 
 /// [`find_candidates`] into `c`, whatever it held (a spent read's: its room is used again):
 /// [`find_candidates_block`] with a block of one.
+#[cfg(any(test, feature = "tools"))]
 pub fn find_candidates_into(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch, c: &mut Candidates) {
     find_candidates_block(index, &[read], opts, s, std::slice::from_mut(c));
 }
@@ -812,7 +814,7 @@ mod tests {
     /// weight, strand and start included.
     #[test]
     fn best_of_picks_what_a_full_sort_picks() {
-        let mut rng = crate::simulate::rng::Rng::new(8);
+        let mut rng = crate::rng::Rng::new(8);
         let mut small = |n: u64| (rng.next_u64() % n) as u32;
         for round in 0..300 {
             let n = 1 + small(40) as usize;
@@ -876,7 +878,7 @@ mod tests {
     /// A 300-base element copied 100 times between unique stretches of `gap` bases, after
     /// `head` unique bases (from a generator seeded with `seed`): the element and the genome.
     fn genome_with_copies(seed: u64, head: usize, gap: usize) -> (Vec<u8>, Vec<u8>) {
-        let mut rng = crate::simulate::rng::Rng::new(seed);
+        let mut rng = crate::rng::Rng::new(seed);
         let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
         let element = random(300);
         let mut genome = random(head);

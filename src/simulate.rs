@@ -1,8 +1,8 @@
 //! Read simulation with known truth, to measure aligners (`swmap simulate`).
 //!
-//! The pipeline: [`genome`] draws SNPs and 1-5 base indels into a haplotype of each contig
+//! The pipeline: `genome` draws SNPs and 1-5 base indels into a haplotype of each contig
 //! (the variant list maps it back to the reference); fragments are drawn from the haplotype,
-//! contigs weighted by length, either strand with equal chance; [`sequencer`] reads them with
+//! contigs weighted by length, either strand with equal chance; `sequencer` reads them with
 //! Illumina-like errors and qualities. Paired fragments have length Normal(insert, sd),
 //! clipped to at least the read length; mate 1 is read from the fragment's start on its
 //! strand and mate 2 from the other end, reverse-complemented (FR, as Illumina). No read
@@ -10,12 +10,12 @@
 //!
 //! Output, for `-o PREFIX`:
 //! - `PREFIX.fq` (single) or `PREFIX_1.fq` and `PREFIX_2.fq` (paired, in the same order, mates
-//!   sharing one name, without `/1` `/2`). Names are described in [`read_name`]:
+//!   sharing one name, without `/1` `/2`). Names are described in `read_name`:
 //!   `swmap:<index>:<pos1><strand1>[,<pos2><strand2>]:<contig>`.
 //! - `PREFIX.truth.tsv`: one line per read, after a `#` header line, with the columns
 //!   `name mate contig pos strand cigar seq_subs seq_indels snps variant_indels`: `mate` is 1
 //!   or 2 (1 for single reads), `pos` 1-based as in the name, `cigar` the read's true
-//!   alignment to the reference (see [`sequencer::SimRead::cigar`]), then the counts of
+//!   alignment to the reference (see `sequencer::SimRead::cigar`), then the counts of
 //!   sequencing substitutions, sequencing 1-base indels, SNPs and indel variants in the read.
 //! - `PREFIX.variants.tsv`: the haplotype's variants, after a `#` header line, with the columns
 //!   `contig pos kind ref alt`: `pos` is the 1-based first reference base affected (for an
@@ -23,21 +23,20 @@
 //!   the reference and haplotype bases (`-` for none).
 
 /// Variants and the mutated haplotype.
-pub mod genome;
+mod genome;
 /// The read-name format.
-pub mod read_name;
-/// The seeded random number generator.
-pub mod rng;
+pub(crate) mod read_name;
 /// Sequencing errors, qualities and the true alignment of a read.
-pub mod sequencer;
+pub(crate) mod sequencer;
 /// Fragments drawn from the haplotype and sequenced.
-pub mod simulator;
+mod simulator;
 
 use crate::error::{Error, Result};
 use crate::io::fasta::{self, Contig};
 use crate::io::output::{self, OutputFile};
-use genome::VariantKind;
-use sequencer::SimRead;
+pub use genome::{Variant, VariantKind};
+pub use read_name::{MateOrigin, SimulatedName};
+pub use sequencer::{ReadErrors, SimRead, Strand};
 pub use simulator::{Fragment, Simulator};
 use std::fs::File;
 use std::io::{BufWriter, Write};

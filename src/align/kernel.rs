@@ -2,7 +2,7 @@
 //! scores, 4 traceback bits per cell. It is the same algorithm, in the same order, with the
 //! same traceback record as `shaders/align.wgsl`, so the two can be read side by side.
 
-use super::reference::empty_alignment;
+use super::oracle::empty_alignment;
 use super::{Alignment, Band, Cigar, CigarOp, Scoring, NEG_INF, STRIP};
 
 /// Per-thread buffers reused across tasks.
@@ -125,13 +125,8 @@ impl Strip<'_> {
     }
 }
 
-/// Aligns `query` to `target`; identical results to [`super::align_reference`].
-pub fn align_task(query: &[u8], target: &[u8], sc: &Scoring, scratch: &mut TracebackScratch) -> Alignment {
-    align_task_banded(query, target, Band::full(query.len(), target.len()), sc, scratch)
-}
-
 /// Aligns `query` to `target` within `band`; identical results to
-/// [`super::align_reference_banded`].
+/// [`super::align_oracle_banded`].
 pub fn align_task_banded(
     query: &[u8],
     target: &[u8],

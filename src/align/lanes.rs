@@ -2,7 +2,7 @@
 //! `[i32; L]` array so that the compiler turns each cell update into a few vector
 //! instructions (the way lavapipe vectorizes `shaders/align.wgsl` across invocations).
 //!
-//! Each lane computes exactly what [`super::align_task`] computes for its task: the same
+//! Each lane computes exactly what [`super::align_task_banded`] computes for its task: the same
 //! strips of [`STRIP`] columns, the same traceback words, the same end cell. Lanes may differ
 //! in query length `m` and target length `n`; the group runs over the largest of each and
 //! masks the rest:
@@ -17,7 +17,7 @@
 //! kernel's time).
 
 use super::kernel::{align_task_banded, cell, traceback_words, TracebackScratch};
-use super::reference::empty_alignment;
+use super::oracle::empty_alignment;
 use super::{Alignment, Band, Scoring, NEG_INF, STRIP};
 use std::ops::{Add, BitAnd, BitOr, Not, Shl, Sub};
 
@@ -329,7 +329,7 @@ pub(crate) fn align_lanes<V: Value, const L: usize>(
 
 /// Whether the lane kernel beats the scalar one on this CPU: where it is compiled for AVX2.
 /// Without AVX2 the compiler leaves [`dp`] mostly scalar (measured on x86-64 baseline and
-/// SSE4.1 builds: slower than [`align_task`]), so callers should take the scalar kernel;
+/// SSE4.1 builds: slower than [`super::align_task_banded`]), so callers should take the scalar kernel;
 /// the results are the same either way.
 pub(crate) fn lanes_pay_off() -> bool {
     crate::simd::avx2()
@@ -599,7 +599,7 @@ fn dp<V: Value, const L: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::align::align_reference_banded;
+    use crate::align::align_oracle_banded;
 
     /// splitmix64, so the inputs are the same everywhere.
     struct Rng(u64);
@@ -702,7 +702,7 @@ mod tests {
                 let got = &got[1..];
                 assert_eq!(got.len(), tasks.len());
                 for (&(q, t, band), a) in refs.iter().zip(got) {
-                    let want = align_reference_banded(q, t, band, &sc);
+                    let want = align_oracle_banded(q, t, band, &sc);
                     assert_eq!(a, &want, "{sc:?} {band:?}\nquery  {q:?}\ntarget {t:?}");
                 }
             }

@@ -6,7 +6,6 @@
 //! exactly, so neither the grouping nor the CPU ever changes a result.
 
 use super::AlignBackend;
-use crate::align::exact::exact_alignment;
 use crate::align::lanes::{
     align_lanes, fits_16, lanes_pay_off, wide_lanes_pay_off, LaneScratch, LaneTask, LANES, WIDE_LANES,
 };
@@ -106,34 +105,14 @@ impl AlignBackend for CpuBackend {
         format!("cpu (rayon, {} threads)", rayon::current_num_threads())
     }
 
-    fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-        let all: Vec<usize> = (0..batch.len()).collect();
-        Ok(align_tasks(batch, scoring, &all))
+    fn align_tasks(&self, batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Result<Vec<Alignment>> {
+        Ok(align_dp(batch, scoring, ids))
     }
 }
 
-/// Aligns the tasks `ids` of `batch` on the CPU, results in the order of `ids`: the CPU
-/// backend with every task, the GPU backend with those its kernel cannot take. A task whose
-/// query occurs in its band at one place only, exactly or with one or two mismatches, needs no
-/// DP: [`crate::align::exact`] proves what the recurrence gives it (half the tasks of
-/// dwgsim's 1%-error chr20 reads, 31,908 of 62,707; most of an Illumina run's).
-pub(crate) fn align_tasks(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Vec<Alignment> {
-    let tasks = &batch.tasks;
-    let exact: Vec<Option<Alignment>> = ids
-        .par_iter()
-        .with_min_len(256)
-        .map(|&k| exact_alignment(batch.query(&tasks[k]), batch.target(&tasks[k]), tasks[k].band(), scoring))
-        .collect();
-    if exact.iter().all(Option::is_none) {
-        return align_dp(batch, scoring, ids);
-    }
-    let rest: Vec<usize> = ids.iter().zip(&exact).filter(|(_, e)| e.is_none()).map(|(&k, _)| k).collect();
-    let mut dp = align_dp(batch, scoring, &rest).into_iter();
-    exact.into_iter().map(|e| e.unwrap_or_else(|| dp.next().expect("a DP result for every other task"))).collect()
-}
-
-/// [`align_tasks`] by the DP kernels, every task.
-fn align_dp(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Vec<Alignment> {
+/// Aligns the tasks `ids` of `batch` by the DP kernels, results in the order of `ids`: the
+/// CPU backend's work, and the GPU backend's for the tasks its kernel cannot take.
+pub(crate) fn align_dp(batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Vec<Alignment> {
     let tasks = &batch.tasks;
     if !lanes_pay_off() {
         return ids

@@ -8,7 +8,7 @@
 //! are in flight at once, each in its own buffer set from a pool ([`buffers`]; sets persist
 //! across batches and grow on demand): while dispatch k runs, k + 1 is uploaded and submitted
 //! and k - 1 decoded (in parallel) on the host. Tasks the kernel cannot take are aligned by the
-//! CPU backend's code ([`super::cpu::align_tasks`]), so results stay identical: queries longer
+//! CPU backend's code ([`super::cpu::align_dp`]), so results stay identical: queries longer
 //! than [`GpuBackend::MAX_QUERY`] and tasks whose loops would run past a driver's iteration
 //! limit ([`fits_kernel`]; they run on rayon while the GPU works), and tasks whose traceback
 //! alone exceeds what one dispatch may hold.
@@ -20,7 +20,7 @@ mod plan;
 mod run;
 mod shader;
 
-use super::cpu::align_tasks;
+use super::cpu::align_dp;
 use super::{AlignBackend, GpuInfo, GpuTiming};
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
@@ -198,23 +198,33 @@ impl GpuBackend {
 
     /// [`AlignBackend::align`], also saying where the time went (for `swmap bench`).
     pub fn align_timed(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<(Vec<Alignment>, GpuTiming)> {
+        let all: Vec<usize> = (0..batch.len()).collect();
+        self.align_tasks_timed(batch, scoring, &all)
+    }
+
+    /// [`AlignBackend::align_tasks`], also saying where the time went.
+    fn align_tasks_timed(
+        &self,
+        batch: &AlignBatch,
+        scoring: &Scoring,
+        ids: &[usize],
+    ) -> Result<(Vec<Alignment>, GpuTiming)> {
         let start = Instant::now();
+        // Positions in `ids` of the tasks the CPU takes and of those the device takes.
         let (long, mut short): (Vec<usize>, Vec<usize>) =
-            (0..batch.len()).partition(|&k| !fits_kernel(&batch.tasks[k], self.strip));
+            (0..ids.len()).partition(|&p| !fits_kernel(&batch.tasks[ids[p]], self.strip));
         // Tasks of one size side by side: the lanes of a workgroup then run their loops in
         // step, and an interleave group's region is sized for its largest task (plan.rs).
-        short.sort_unstable_by_key(|&k| {
-            let t = &batch.tasks[k];
-            (t.query_len, t.target_len, t.diag_hi.wrapping_sub(t.diag_lo), k)
+        short.sort_unstable_by_key(|&p| {
+            let t = &batch.tasks[ids[p]];
+            (t.query_len, t.target_len, t.diag_hi.wrapping_sub(t.diag_lo), p)
         });
+        let on_device: Vec<usize> = short.iter().map(|&p| ids[p]).collect();
+        let on_cpu: Vec<usize> = long.iter().map(|&p| ids[p]).collect();
         let (gpu, cpu) =
-            rayon::join(|| self.align_on_gpu(batch, scoring, &short), || align_tasks(batch, scoring, &long));
+            rayon::join(|| self.align_on_gpu(batch, scoring, &on_device), || align_dp(batch, scoring, &on_cpu));
         let (gpu, kernel_ns, dispatches, uploaded_bytes) = gpu?;
-        let mut slots: Vec<Option<Alignment>> = vec![None; batch.len()];
-        for (k, a) in short.into_iter().zip(gpu).chain(long.into_iter().zip(cpu)) {
-            slots[k] = Some(a);
-        }
-        let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
+        let alignments = super::scatter(ids.len(), [(short, gpu), (long, cpu)]);
         let total_ns = start.elapsed().as_nanos() as u64;
         Ok((alignments, GpuTiming { kernel_ns, total_ns, dispatches, uploaded_bytes }))
     }
@@ -303,7 +313,7 @@ impl GpuBackend {
             let chunk = plan::next_chunk(batch, ids, pos, &cap, reference.is_some());
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
-                slots[pos] = align_tasks(batch, sc, &ids[pos..pos + 1]).pop();
+                slots[pos] = align_dp(batch, sc, &ids[pos..pos + 1]).pop();
                 pos += 1;
                 continue;
             }
@@ -406,8 +416,8 @@ impl AlignBackend for GpuBackend {
         format!("gpu ({}, {}, {}, strips of {})", self.info.name, self.info.backend, self.info.device_type, self.strip)
     }
 
-    fn align(&self, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-        self.align_timed(batch, scoring).map(|(alignments, _)| alignments)
+    fn align_tasks(&self, batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Result<Vec<Alignment>> {
+        self.align_tasks_timed(batch, scoring, ids).map(|(alignments, _)| alignments)
     }
 
     /// Copies the reference into device memory once (0.8 GB for a human genome), unless it is

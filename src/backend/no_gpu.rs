@@ -62,7 +62,7 @@ impl AlignBackend for GpuBackend {
         match self.never {}
     }
 
-    fn align(&self, _batch: &AlignBatch, _scoring: &Scoring) -> Result<Vec<Alignment>> {
+    fn align_tasks(&self, _batch: &AlignBatch, _scoring: &Scoring, _ids: &[usize]) -> Result<Vec<Alignment>> {
         match self.never {}
     }
 }

@@ -1,10 +1,10 @@
 //! `swmap bench`: alignment-kernel throughput of the GPU and CPU backends on a seeded synthetic
-//! batch (see [`swmap::bench`]), and whether their results are identical.
+//! batch (see [`crate::bench`]), and whether their results are identical.
 
 use super::index::set_threads;
-use swmap::backend::GpuBackend;
-use swmap::bench::{run_bench, Agreement, BenchBackends, BenchOptions, BenchReport, GpuOutcome};
-use swmap::error::{Error, Result};
+use crate::backend::GpuBackend;
+use crate::bench::{run_bench, Agreement, BenchBackends, BenchOptions, BenchReport, GpuOutcome};
+use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BenchBackendArg {

@@ -1,12 +1,12 @@
-//! `swmap eval`: score SAM/BAM files of simulated reads (see [`swmap::eval`] for the
+//! `swmap eval`: score SAM/BAM files of simulated reads (see [`crate::eval`] for the
 //! definitions and the read-name formats understood).
 
+use crate::error::{Error, Result};
+use crate::eval::{evaluate, plot, report, EvalOptions, Evaluation};
+use crate::io::output::{check_not_an_input, OutputFile};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use swmap::error::{Error, Result};
-use swmap::eval::{evaluate, plot, report, EvalOptions, Evaluation};
-use swmap::io::output::{check_not_an_input, OutputFile};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Writes one output file (through a temporary name, see [`swmap::io::output`]).
+/// Writes one output file (through a temporary name, see [`crate::io::output`]).
 fn write_file(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> Result<()> {
     let (file, guard) = OutputFile::create(path, &[])?;
     let mut w = BufWriter::new(file);

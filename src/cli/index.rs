@@ -1,9 +1,9 @@
 //! `swmap index`: build the on-disk index of a reference FASTA.
 
+use crate::error::{Error, Result};
+use crate::index::{default_index_path, Index, IndexParams};
 use std::path::PathBuf;
 use std::time::Instant;
-use swmap::error::{Error, Result};
-use swmap::index::{default_index_path, Index, IndexParams};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => default_index_path(&args.reference),
     };
-    swmap::io::output::check_not_an_input(&output, &[&args.reference])?;
+    crate::io::output::check_not_an_input(&output, &[&args.reference])?;
     let index = Index::from_fasta(&args.reference, IndexParams { k: args.k, w: args.w })?;
     index.write(&output)?;
     super::message(format_args!(

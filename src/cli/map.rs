@@ -1,17 +1,17 @@
 //! `swmap map`: align reads to SAM or BAM.
 
 use super::index::{peak_rss_mib, set_threads};
+use crate::backend::{self, BackendChoice};
+use crate::error::{Error, Result};
+use crate::index::{Beside, Index, IndexParams};
+use crate::io::fastq::{FastqReader, ReadSource};
+use crate::io::output::{check_not_an_input, is_stdout, same_file, OutputFile};
+use crate::map::Mapper;
+use crate::options::{InsertModel, InsertSizes, MapOptions, Orientation, OutputOptions, Scoring, SeedOptions};
+use crate::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use swmap::backend::{self, BackendChoice};
-use swmap::error::{Error, Result};
-use swmap::index::{Beside, Index, IndexParams};
-use swmap::io::fastq::{FastqReader, ReadSource};
-use swmap::io::output::{check_not_an_input, is_stdout, same_file, OutputFile};
-use swmap::map::Mapper;
-use swmap::options::{InsertModel, InsertSizes, MapOptions, Orientation, OutputOptions, Scoring, SeedOptions};
-use swmap::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendArg {
@@ -209,7 +209,8 @@ fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
     }
     let float = |i: usize| fields.get(i).map(|v| v.parse::<f64>().map_err(|_| bad())).transpose();
     let model = InsertModel::given(float(0)?.ok_or_else(bad)?, float(1)?, float(2)?, float(3)?);
-    model.validate()?;
+    // clap shows this parser's message after the option's name.
+    model.validate().map_err(|e| e.to_string())?;
     Ok(model)
 }
 
@@ -279,12 +280,12 @@ fn validate(args: &Args) -> Result<MapOptions> {
             (None, None) => InsertSizes::Estimated,
         },
     };
-    opts.validate().map_err(Error::Options)?;
+    opts.validate()?;
     Ok(opts)
 }
 
 pub fn run(args: Args) -> Result<()> {
-    swmap::io::log::set_verbosity(args.verbosity);
+    super::log::set_verbosity(args.verbosity);
     let opts = validate(&args)?;
     let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?;
     let threads = set_threads(args.threads)?;

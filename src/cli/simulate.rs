@@ -1,9 +1,9 @@
 //! `swmap simulate`: Illumina-like reads with their true origin in the read names (see
-//! [`swmap::simulate`] for the model and the output files).
+//! [`crate::simulate`] for the model and the output files).
 
+use crate::error::{Error, Result};
+use crate::simulate::{simulate, InsertSize, SimulateOptions};
 use std::path::PathBuf;
-use swmap::error::{Error, Result};
-use swmap::simulate::{simulate, InsertSize, SimulateOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

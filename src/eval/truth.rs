@@ -71,8 +71,8 @@ impl TrueOrigin {
     /// Parses any of the three formats; `None` if the name is none of them.
     ///
     /// ```
-    /// use swmap::eval::truth::{NameFormat, TrueOrigin};
-    /// use swmap::simulate::sequencer::Strand;
+    /// use swmap::eval::{NameFormat, TrueOrigin};
+    /// use swmap::simulate::Strand;
     /// let dwgsim = TrueOrigin::parse("chr1_23115_22718_1_0_0_0_0:0:0_1:0:0_0/1").unwrap();
     /// assert_eq!(dwgsim.format, NameFormat::Dwgsim);
     /// let end1 = dwgsim.read(0, Strand::Forward).unwrap();

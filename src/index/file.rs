@@ -395,7 +395,7 @@ impl Index {
     }
 
     /// Writes the index to `path` (through a temporary file renamed at the end; see
-    /// [`crate::io::output`] for what is refused), as a stream.
+    /// `crate::io::output` for what is refused), as a stream.
     pub fn write(&self, path: &Path) -> Result<()> {
         let (file, guard) = OutputFile::create(path, &[])?;
         let mut w = Summing { inner: BufWriter::with_capacity(1 << 20, file), sum: Checksum::new() };
@@ -467,14 +467,14 @@ impl Index {
 
     /// Reads a FASTA (plain or gzip) and builds its index in memory.
     pub fn from_fasta(path: &Path, params: IndexParams) -> Result<Index> {
-        params.validate().map_err(Error::Options)?;
+        params.validate()?;
         index_contigs(read_fasta(path)?, path, params)
     }
 
     /// Loads an index file, or reads a FASTA (plain or gzip) and indexes it in memory: decided
     /// by the first bytes, and the input is read once, so a pipe (`<(zcat ref.fa.gz)`) works.
     pub fn load_or_build(path: &Path, params: IndexParams) -> Result<Index> {
-        params.validate().map_err(Error::Options)?;
+        params.validate()?;
         // A regular file may be looked at twice (and an index in one is mapped); a pipe is
         // read once, from the bytes peeked.
         if fs::metadata(path).is_ok_and(|m| m.is_file()) && is_index_file(path) {

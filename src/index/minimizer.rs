@@ -237,7 +237,7 @@ mod tests {
     /// same minimizers; the test below holds the one [`minimizers`] picks to the definition.
     #[test]
     fn every_compilation_gives_the_same_minimizers() {
-        let mut rng = crate::simulate::rng::Rng::new(17);
+        let mut rng = crate::rng::Rng::new(17);
         let seq: Vec<u8> = (0..5000).map(|_| rng.base()).collect();
         for (k, w) in [(11, 4), (19, 10), (28, 64), (15, 1)] {
             let run = |f: &dyn Fn(&mut u64, &mut Vec<Minimizer>)| {

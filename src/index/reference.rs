@@ -72,7 +72,7 @@ impl Reference {
     /// From the file's parts: `len` bases packed in `packed` (exactly `len.div_ceil(4)`
     /// bytes) and the N runs; `None` when they do not fit together (runs out of order,
     /// overlapping or touching, or past the end).
-    pub fn from_parts(packed: Table<u8>, len: u64, n_runs: Vec<(u64, u64)>) -> Option<Reference> {
+    pub(crate) fn from_parts(packed: Table<u8>, len: u64, n_runs: Vec<(u64, u64)>) -> Option<Reference> {
         if packed.len() as u64 != len.div_ceil(4) {
             return None;
         }
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn fetch_gives_the_codes_back() {
-        let mut rng = crate::simulate::rng::Rng::new(3);
+        let mut rng = crate::rng::Rng::new(3);
         let codes: Vec<u8> = (0..5000)
             .map(|i| {
                 // N runs of several lengths, one at the very start and one at the end.

@@ -155,7 +155,7 @@ impl Mapping {
 /// [`crate::io::output::remove_temporary_files_on_signals`], which removes the temporary
 /// output; the named output is never created). For programs, not libraries: `swmap`'s `main`
 /// calls it after that one; a program embedding swmap decides about its own signals.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "cli"))]
 pub fn exit_on_bus_errors() {
     extern "C" fn on_bus_error(_: libc::c_int) {
         const MESSAGE: &[u8] = b"swmap: error: a mapped index file was truncated or overwritten while in use \
@@ -185,7 +185,7 @@ pub fn exit_on_bus_errors() {
 }
 
 /// Without Unix signals there is nothing to install.
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "cli"))]
 pub fn exit_on_bus_errors() {}
 
 impl Drop for Mapping {

@@ -53,7 +53,7 @@ pub struct Read {
     pub qual: Vec<u8>,
     /// SAM tags from the header's comment (`BC:Z:ACGT\tRX:Z:AAGT`), to be copied into every
     /// record of the read as bwa mem -C does; kept only by a reader made
-    /// [`FastqReader::with_comments`], checked there ([`check_comment`]), else empty.
+    /// [`FastqReader::with_comments`], checked there (`check_comment`), else empty.
     pub comment: Vec<u8>,
 }
 
@@ -575,7 +575,7 @@ impl ReadSource {
     /// The next chunk of up to `max_reads` reads (as [`ReadSource::next_chunk`]) cut from the
     /// input but not parsed: the cheap half, for the reading thread. Reads from memory come
     /// parsed (and checked) already.
-    pub fn next_raw(&mut self, max_reads: usize) -> Result<RawChunk> {
+    pub(crate) fn next_raw(&mut self, max_reads: usize) -> Result<RawChunk> {
         let want = max_reads.max(2) as u64;
         let (pieces, tail_error) = match self {
             ReadSource::Single(r) => {
@@ -813,15 +813,9 @@ mod tests {
     /// A file of `n` records, FASTQ mostly, some FASTA over several lines, blank lines and
     /// CRLF here and there; with `defect`, record `defect` is broken one of several ways;
     /// `per_name` records share each name (2: interleaved pairs).
-    fn random_file(
-        rng: &mut crate::simulate::rng::Rng,
-        n: usize,
-        mate: u8,
-        defect: Option<usize>,
-        per_name: usize,
-    ) -> Vec<u8> {
+    fn random_file(rng: &mut crate::rng::Rng, n: usize, mate: u8, defect: Option<usize>, per_name: usize) -> Vec<u8> {
         let mut text = Vec::new();
-        let eol = |rng: &mut crate::simulate::rng::Rng| if rng.below(20) == 0 { &b"\r\n"[..] } else { &b"\n"[..] };
+        let eol = |rng: &mut crate::rng::Rng| if rng.below(20) == 0 { &b"\r\n"[..] } else { &b"\n"[..] };
         for k in 0..n {
             if rng.below(30) == 0 {
                 text.extend_from_slice(b"\n");
@@ -892,7 +886,7 @@ mod tests {
     /// boundaries, FASTA records spanning them, blank lines, mate files of different lengths.
     #[test]
     fn pieces_parsed_in_parallel_equal_the_serial_parser() {
-        let mut rng = crate::simulate::rng::Rng::new(7);
+        let mut rng = crate::rng::Rng::new(7);
         for round in 0..12 {
             let n = 1500 + rng.below(6000) as usize;
             let defect = (round % 3 != 0).then(|| rng.below(n as u64) as usize);
@@ -904,7 +898,7 @@ mod tests {
             }
             // The same file read as interleaved pairs (an odd count, or names that differ,
             // are errors found by the parser at the same record).
-            let text = random_file(&mut crate::simulate::rng::Rng::new(round + 100), n, 1, defect, 2);
+            let text = random_file(&mut crate::rng::Rng::new(round + 100), n, 1, defect, 2);
             let (mut all, mut n) = (Vec::new(), 0);
             let mut r = file(text.clone());
             let want = loop {
@@ -927,8 +921,8 @@ mod tests {
             } else {
                 n + (round % 4 == 2) as usize * 2500
             };
-            let text1 = random_file(&mut crate::simulate::rng::Rng::new(round), n, 1, None, 1);
-            let text2 = random_file(&mut crate::simulate::rng::Rng::new(round), m, 2, defect, 1);
+            let text1 = random_file(&mut crate::rng::Rng::new(round), n, 1, None, 1);
+            let text2 = random_file(&mut crate::rng::Rng::new(round), m, 2, defect, 1);
             let (mut all, mut n) = (Vec::new(), 0);
             let (mut a, mut b) = (file(text1.clone()), file(text2.clone()));
             let want = loop {

@@ -274,7 +274,7 @@ mod tests {
     /// buffer size (lines across refills), with and without a final newline, with CRLF.
     #[test]
     fn read_line_into_reads_what_read_until_reads() {
-        let mut rng = crate::simulate::rng::Rng::new(9);
+        let mut rng = crate::rng::Rng::new(9);
         for round in 0..300 {
             let len = rng.below(400) as usize;
             let text: Vec<u8> = (0..len).map(|_| [b'A', b'\n', b'\r', b'x'][rng.below(4) as usize]).collect();

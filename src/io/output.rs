@@ -48,26 +48,6 @@ pub struct OutputFile {
     temp: Option<PathBuf>,
 }
 
-/// What `-o NAME` turned out to be.
-#[derive(Debug)]
-pub enum OutputSink {
-    /// Standard output (`-`, `/dev/stdout`).
-    Stdout,
-    /// A file to write, and the guard that gives it its final name.
-    File(File, OutputFile),
-}
-
-impl OutputSink {
-    /// Opens `path` (`-` or `/dev/stdout`: standard output) following the module's rules.
-    pub fn open(path: &Path, inputs: &[&Path]) -> Result<OutputSink> {
-        if is_stdout(path) {
-            return Ok(OutputSink::Stdout);
-        }
-        let (file, guard) = OutputFile::create(path, inputs)?;
-        Ok(OutputSink::File(file, guard))
-    }
-}
-
 /// True for the names that mean standard output.
 pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-" || path == Path::new("/dev/stdout")
@@ -101,11 +81,6 @@ impl OutputFile {
         let temp = temporary_name(&target);
         let file = create_registered(&temp).map_err(|e| Error::io(path, e))?;
         Ok((file, OutputFile { target, temp: Some(temp) }))
-    }
-
-    /// The file being written (the symlink's target when the name was a link).
-    pub fn target(&self) -> &Path {
-        &self.target
     }
 
     /// The name the bytes go to until [`OutputFile::commit`]: the temporary file, or the
@@ -341,7 +316,7 @@ fn is_socket(_: &Metadata) -> bool {
 /// in the calling thread, every thread started later inherits that, and one thread of our own
 /// waits for them with `sigwait`, where it may take locks and remove files (a signal handler
 /// may do neither).
-#[cfg(unix)]
+#[cfg(all(unix, feature = "cli"))]
 pub fn remove_temporary_files_on_signals() {
     // SAFETY: sigset_t is plain data, initialised by sigemptyset before use; the calls only
     // read and write that set and this thread's signal mask.
@@ -379,7 +354,7 @@ pub fn remove_temporary_files_on_signals() {
 }
 
 /// Without Unix signals there is nothing to install.
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "cli"))]
 pub fn remove_temporary_files_on_signals() {}
 
 #[cfg(test)]

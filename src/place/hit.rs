@@ -26,7 +26,7 @@ pub struct Hit {
     pub pos: u64,
     /// The reverse-complemented read aligned.
     pub reverse: bool,
-    /// Score of the alignment's best stretch ([`crate::align::best_stretch_score`], SAM `AS`).
+    /// Score of the alignment's best stretch (`crate::align::best_stretch_score`, SAM `AS`).
     pub score: i32,
     /// The score the alignment recurrence maximised, clip penalties paid
     /// ([`Alignment::total`]): of two overlapping alignments, the one kept is the one an

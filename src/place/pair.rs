@@ -117,25 +117,20 @@ impl fmt::Display for NoModel {
 }
 
 impl NoModel {
-    /// Says so in one line on stderr (nothing for an input without pairs, which has nothing
-    /// to flag). A closed or broken stderr is ignored: a warning never stops the mapping.
-    pub fn warn(&self) {
+    /// Says so as a warning through the `log` facade (nothing for an input without pairs,
+    /// which has nothing to flag): the `swmap` program prints it on stderr, an embedding sees
+    /// it through its own logger.
+    pub(crate) fn warn(&self) {
         if self.pairs > 0 {
-            crate::io::log::line(crate::io::log::WARNING, format_args!("[swmap] warning: {self}"));
+            log::warn!("{self}");
         }
     }
 }
 
 impl InsertModel {
-    /// Estimates the model from pairs of hits; `None` when too few pairs are usable (see
-    /// [`InsertModel::fit`] for how many).
-    pub fn estimate(pairs: &[(&ReadHits, &ReadHits)], sc: &Scoring) -> Option<InsertModel> {
-        InsertModel::fit(pairs, sc).ok()
-    }
-
     /// Estimates the model from pairs of hits by the rules of the module documentation, or
     /// says how many pairs were usable when that is too few.
-    pub fn fit(pairs: &[(&ReadHits, &ReadHits)], sc: &Scoring) -> Result<InsertModel, NoModel> {
+    pub(crate) fn fit(pairs: &[(&ReadHits, &ReadHits)], sc: &Scoring) -> Result<InsertModel, NoModel> {
         let sizes: Vec<(Orientation, i64)> = pairs
             .iter()
             .filter_map(|(a, b)| {
@@ -163,7 +158,7 @@ impl InsertModel {
     /// The model from fragment lengths of usable pairs (rules 2 to 6 of the module
     /// documentation: those over [`MAX_INSERT`] are left out here); `None` with fewer than
     /// [`MIN_PAIRS_FOR_MODEL`] left.
-    pub fn from_inserts(inserts: &[i64]) -> Option<InsertModel> {
+    pub(crate) fn from_inserts(inserts: &[i64]) -> Option<InsertModel> {
         let mut sizes: Vec<i64> = inserts.iter().copied().filter(|&s| s > 0 && s <= MAX_INSERT).collect();
         if sizes.len() < MIN_PAIRS_FOR_MODEL {
             return None;
@@ -184,7 +179,7 @@ impl InsertModel {
 
     /// Score adjustment (zero or negative) for a fragment length: the log-probability of a
     /// deviation this large under a normal distribution, in units of the match score.
-    pub fn penalty(&self, len: i64, sc: &Scoring) -> i32 {
+    pub(crate) fn penalty(&self, len: i64, sc: &Scoring) -> i32 {
         let z = ((len as f64 - self.mean) / self.sd).abs();
         let p = (2.0 * erfc(z * std::f64::consts::FRAC_1_SQRT_2)).min(1.0);
         (0.721 * p.max(1e-300).ln() * sc.match_score as f64 + 0.499).floor() as i32
@@ -474,7 +469,6 @@ mod tests {
         let pairs: Vec<(&ReadHits, &ReadHits)> = owned.iter().map(|(a, b)| (a, b)).collect();
         let e = InsertModel::fit(&pairs, &sc).unwrap_err();
         assert_eq!(e, NoModel { pairs: 36, usable: 10 });
-        assert_eq!(InsertModel::estimate(&pairs, &sc), None);
         let text = e.to_string();
         assert!(text.contains("could not be estimated from the first 36 pairs (10 usable, 25 needed)"), "{text}");
         assert!(text.contains("not flagged proper") && text.contains("not rescued"), "{text}");

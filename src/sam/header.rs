@@ -17,17 +17,6 @@ pub struct ReadGroup {
 
 /// Parses the `-R` argument the way bwa mem takes it: an `@RG` header line whose fields are
 /// separated by the two characters `\t` (real tabs are accepted too; `\\` is a backslash).
-///
-/// # Examples
-///
-/// ```
-/// use swmap::sam::parse_read_group;
-///
-/// let rg = parse_read_group(r"@RG\tID:run1\tSM:sample1").unwrap();
-/// assert_eq!(rg.id, "run1");
-/// assert_eq!(rg.line, "@RG\tID:run1\tSM:sample1");
-/// assert!(parse_read_group(r"@RG\tSM:sample1").is_err());
-/// ```
 pub fn parse_read_group(arg: &str) -> Result<ReadGroup> {
     let line = unescape(arg);
     let example = r"(e.g. -R '@RG\tID:run1\tSM:sample1')";
@@ -153,6 +142,14 @@ pub(super) fn build_header(info: &HeaderInfo) -> Result<(Header, Option<ReadGrou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_group_from_bwa_style_argument() {
+        let rg = parse_read_group(r"@RG\tID:run1\tSM:sample1").unwrap();
+        assert_eq!(rg.id, "run1");
+        assert_eq!(rg.line, "@RG\tID:run1\tSM:sample1");
+        assert!(parse_read_group(r"@RG\tSM:sample1").is_err());
+    }
 
     fn options_message(arg: &str) -> String {
         match parse_read_group(arg) {

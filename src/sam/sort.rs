@@ -25,9 +25,6 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
 
-/// Default of `--sort-mem`: bytes of records held in memory before a run is spilled.
-pub const DEFAULT_SORT_MEMORY: usize = 768 << 20;
-
 /// Bytes an in-memory record costs beyond its own: its entry (key and offset).
 const ENTRY_BYTES: usize = 16;
 

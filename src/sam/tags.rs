@@ -19,26 +19,14 @@ use std::fmt::Write as _;
 /// # Panics
 ///
 /// If `query` or `reference` is shorter than the CIGAR says.
-///
-/// # Examples
-///
-/// ```
-/// use swmap::align::{Cigar, CigarOp};
-/// use swmap::sam::nm_md;
-///
-/// let mut cigar = Cigar::default();
-/// cigar.push(CigarOp::Match, 4);
-/// // Read ACGT against reference AGGT: one mismatch at offset 1, where the reference has G.
-/// let (nm, md) = nm_md(&cigar, &[0, 1, 2, 3], &[0, 2, 2, 3]);
-/// assert_eq!((nm, md.as_str()), (1, "1G2"));
-/// ```
+#[cfg(test)]
 pub fn nm_md(cigar: &Cigar, query: &[u8], reference: &[u8]) -> (u32, String) {
     let mut md = String::with_capacity(16);
     let nm = nm_md_into(cigar, query, reference, &mut md);
     (nm, md)
 }
 
-/// [`nm_md`] writing MD into `md` (cleared first), so that its buffer can be reused; returns NM.
+/// NM and MD (see the module) with MD written into `md` (cleared first), so that its buffer can be reused; returns NM.
 pub fn nm_md_into(cigar: &Cigar, query: &[u8], reference: &[u8], md: &mut String) -> u32 {
     md.clear();
     let mut nm = 0u32;

@@ -192,10 +192,10 @@ fn str_tag(out: &mut Vec<u8>, tag: &[u8; 2], s: &str) -> Option<()> {
 mod tests {
     use super::*;
     use crate::align::Cigar;
+    use crate::rng::Rng;
     use crate::sam::header::build_header;
     use crate::sam::writer::fill;
     use crate::sam::{HeaderInfo, Tags};
-    use crate::simulate::rng::Rng;
     use noodles_sam::alignment::io::Write as _;
     use noodles_sam::alignment::RecordBuf;
 

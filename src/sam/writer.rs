@@ -41,13 +41,13 @@ const BUFFER_SIZE: usize = 256 * 1024;
 pub const ENCODE_RUN: usize = 512;
 
 /// Writes the header on creation, then records: one by one ([`SamWriter::write`]), many
-/// encoded in parallel ([`SamWriter::write_all`]), or bytes a [`RecordEncoder`] made
-/// elsewhere ([`SamWriter::write_encoded`]).
+/// encoded in parallel ([`SamWriter::write_all`]), or bytes a `RecordEncoder` made
+/// elsewhere (`SamWriter::write_encoded`).
 ///
 /// # Examples
 ///
 /// ```
-/// use swmap::sam::{HeaderInfo, SamRecord, SamWriter};
+/// use swmap::{HeaderInfo, SamRecord, SamWriter};
 ///
 /// let dir = std::env::temp_dir().join(format!("swmap-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
@@ -123,21 +123,6 @@ impl EncodedRecords {
         (self.records, self.reads, self.refused) = (0, 0, None);
     }
 
-    /// Records encoded so far.
-    pub fn len(&self) -> u64 {
-        self.records
-    }
-
-    /// True when nothing was encoded (or refused).
-    pub fn is_empty(&self) -> bool {
-        self.records == 0 && self.refused.is_none()
-    }
-
-    /// The encoded bytes.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
     /// Reads whose records these are, as [`EncodedRecords::set_reads`] set it.
     pub fn reads(&self) -> u64 {
         self.reads
@@ -192,7 +177,7 @@ impl SamWriter {
     /// Opens the output and writes the header. `None`, `-` or `/dev/stdout` is SAM on stdout,
     /// a path ending in `.bam` is BAM compressed by `threads` workers, one ending in `.sam` or
     /// without an extension SAM; any other extension is an error ([`OutputFormat::of`]).
-    /// How a named path is written (and what is refused) is [`crate::io::output`]'s decision.
+    /// How a named path is written (and what is refused) is `crate::io::output`'s decision.
     pub fn create(path: Option<&Path>, header: &HeaderInfo, threads: usize) -> Result<SamWriter> {
         let (header, read_group) = build_header(header)?;
         let path = path.filter(|p| !is_stdout(p));
@@ -204,7 +189,7 @@ impl SamWriter {
     }
 
     /// Opens `path` (a name ending in `.bam`) for a coordinate-sorted BAM, as `samtools sort`
-    /// writes it from the unsorted output (see [`super::sort`]), and writes the header (`@HD
+    /// writes it from the unsorted output (see `super::sort`), and writes the header (`@HD
     /// SO:coordinate`). Up to `memory` bytes of records are held before sorted runs are
     /// spilled to scratch files beside the output. [`SamWriter::finish`] writes the records
     /// and then the index, `PATH.bai` (or `PATH.csi` when a contig exceeds 2^29 bases), unless
@@ -256,7 +241,7 @@ impl SamWriter {
     }
 
     /// What turns records into this output's bytes; hand it to other threads.
-    pub fn encoder(&self) -> &RecordEncoder {
+    pub(crate) fn encoder(&self) -> &RecordEncoder {
         &self.encoder
     }
 
@@ -270,7 +255,7 @@ impl SamWriter {
         result
     }
 
-    /// Writes records in order, encoded on the rayon pool in runs of [`ENCODE_RUN`]: the bytes
+    /// Writes records in order, encoded on the rayon pool in runs of `ENCODE_RUN`: the bytes
     /// of [`SamWriter::write`] one by one.
     pub fn write_all(&mut self, recs: &[&SamRecord]) -> Result<()> {
         use rayon::prelude::*;
@@ -289,7 +274,7 @@ impl SamWriter {
     /// Writes records a [`RecordEncoder`] of this writer (a clone of [`SamWriter::encoder`])
     /// encoded; a refused record among them is an error naming its number in the output,
     /// after the records before it are written.
-    pub fn write_encoded(&mut self, run: &EncodedRecords) -> Result<()> {
+    pub(crate) fn write_encoded(&mut self, run: &EncodedRecords) -> Result<()> {
         self.check_not_failed()?;
         if let Some(sorter) = &mut self.sorter {
             if let Err(e) = sorter.push(&run.bytes) {

@@ -8,8 +8,8 @@
 //! touches an N, and variants never overlap, so a read whose template holds no N overlaps no N
 //! of the reference either.
 
-use super::rng::Rng;
 use crate::dna;
+use crate::rng::Rng;
 
 /// What a variant does at its position.
 #[derive(Clone, Debug, PartialEq, Eq)]

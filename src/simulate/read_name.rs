@@ -26,7 +26,7 @@ pub struct MateOrigin {
 /// Everything a `swmap simulate` read name says.
 ///
 /// ```
-/// use swmap::simulate::read_name::SimulatedName;
+/// use swmap::simulate::SimulatedName;
 /// let name = SimulatedName::parse("swmap:17:10234+,10561-:chr1").unwrap();
 /// assert_eq!((name.index, name.contig.as_str(), name.mate1.pos), (17, "chr1", 10234));
 /// assert_eq!(name.to_string(), "swmap:17:10234+,10561-:chr1");

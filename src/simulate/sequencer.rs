@@ -13,9 +13,9 @@
 //! inserted base gets a uniform 3-20. Both are clamped to 2-41 (Phred).
 
 use super::genome::HapBase;
-use super::rng::Rng;
 use crate::align::{Cigar, CigarOp};
 use crate::dna;
+use crate::rng::Rng;
 
 /// Share of errors that are substitutions; the rest split evenly into insertions and
 /// deletions.

@@ -3,11 +3,11 @@
 
 use super::genome::{self, HapBase, Variant};
 use super::read_name::{MateOrigin, SimulatedName};
-use super::rng::Rng;
 use super::sequencer::{Sequencer, SimRead, Strand};
 use super::{InsertSize, SimulateOptions};
 use crate::error::{Error, Result};
 use crate::io::fasta::Contig;
+use crate::rng::Rng;
 
 /// One fragment's reads: one read, or mate 1 then mate 2.
 #[derive(Clone, Debug, PartialEq, Eq)]

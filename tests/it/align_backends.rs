@@ -3,7 +3,7 @@
 use crate::support::*;
 use swmap::align::{Band, Scoring};
 use swmap::batch::AlignBatch;
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 
 /// Reads mutated into windows (substitutions, indels, Ns), plus unrelated pairs and edge sizes;
 /// half of the tasks in a band (around the read's true diagonal with a margin, as the mapper

@@ -79,7 +79,7 @@ fn verbosity_levels() {
     let [first, _] = pairs();
     let text = String::from_utf8(gunzip(&first)).unwrap();
     let lines: Vec<&str> = text.lines().take(400).collect();
-    let mut rng = swmap::simulate::rng::Rng::new(9);
+    let mut rng = swmap::rng::Rng::new(9);
     let doubled: String = lines
         .chunks(4)
         .map(|r| {

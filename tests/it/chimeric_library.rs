@@ -9,7 +9,7 @@ use crate::sam_check::*;
 use crate::support::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 
 const READ_LEN: usize = 150;
 /// Concordant fragments are `TRUE_INSERT` ± 20.

@@ -5,12 +5,13 @@
 //! them on lavapipe).
 
 use crate::support::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use swmap::align::{Band, Scoring};
 use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
 use swmap::batch::AlignBatch;
-use swmap::index::Reference;
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 use swmap::Error;
+use swmap::Reference;
 
 fn bases(rng: &mut Rng, n: usize) -> Vec<u8> {
     (0..n).map(|_| rng.base()).collect()
@@ -211,16 +212,20 @@ fn one_oversized_task_among_ordinary_ones_matches_cpu() {
 /// error naming the backend and task, never a record.
 #[test]
 fn impossible_backend_result_is_an_error_not_a_record() {
-    struct Broken;
-    impl AlignBackend for Broken {
+    type Alignments = Vec<swmap::align::Alignment>;
+    type Tamper = fn(&mut Alignments, &[usize]) -> usize;
+    /// The CPU's results, then `tamper` changes them; the task it changed is remembered.
+    struct Tampered {
+        tamper: Tamper,
+        task: AtomicUsize,
+    }
+    impl AlignBackend for Tampered {
         fn describe(&self) -> String {
             "broken".into()
         }
-        fn align(&self, batch: &AlignBatch, sc: &Scoring) -> swmap::Result<Vec<swmap::align::Alignment>> {
-            let mut alns = CpuBackend::new().align(batch, sc)?;
-            // What lavapipe once produced: a path of one base for a whole read.
-            let last = alns.last_mut().unwrap();
-            last.query_start = last.query_end - 1;
+        fn align_tasks(&self, batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> swmap::Result<Alignments> {
+            let mut alns = CpuBackend::new().align_tasks(batch, sc, ids)?;
+            self.task.store((self.tamper)(&mut alns, ids), Ordering::Relaxed);
             Ok(alns)
         }
     }
@@ -229,14 +234,34 @@ fn impossible_backend_result_is_an_error_not_a_record() {
     for e in engines() {
         assert!(swmap::backend::align_checked(e.backend, &b, &sc).is_ok(), "{}", e.name);
     }
-    let err = swmap::backend::align_checked(&Broken, &b, &sc).unwrap_err().to_string();
-    assert!(err.contains("broken backend") && err.contains("task 5"), "{err}");
-    // A wrong score with a well-formed CIGAR is caught too.
-    let mut alns = CpuBackend::new().align(&b, &sc).unwrap();
-    alns[2].score += 1;
-    assert!(b.check_results(&alns, &sc).unwrap_err().contains("task 2"));
-    alns.pop();
-    assert!(b.check_results(&alns, &sc).is_err(), "a missing result");
+    let cases: [(&str, Tamper); 3] = [
+        // What lavapipe once produced: a path of one base for a whole read.
+        ("one-base path", |alns, ids| {
+            let last = alns.last_mut().unwrap();
+            last.query_start = last.query_end - 1;
+            *ids.last().unwrap()
+        }),
+        // A wrong score with a well-formed CIGAR.
+        ("wrong score", |alns, ids| {
+            alns[0].score += 1;
+            ids[0]
+        }),
+        // A result missing.
+        ("missing result", |alns, _| {
+            alns.pop();
+            usize::MAX
+        }),
+    ];
+    for (what, tamper) in cases {
+        let broken = Tampered { tamper, task: AtomicUsize::new(usize::MAX - 1) };
+        let err = swmap::backend::align_checked(&broken, &b, &sc).unwrap_err().to_string();
+        let task = broken.task.load(Ordering::Relaxed);
+        assert_ne!(task, usize::MAX - 1, "{what}: the engine was given tasks");
+        assert!(err.contains("broken backend"), "{what}: {err}");
+        if task != usize::MAX {
+            assert!(err.contains(&format!("task {task}")), "{what}: {err}");
+        }
+    }
 }
 
 /// Tasks of mixed sizes and bands, empty ones among them, under every interleave width: the

@@ -1,15 +1,15 @@
-//! The library as a pipeline embeds it (`swmap::map::Mapper`): reads from FASTQ readers or
+//! The library as a pipeline embeds it (`swmap::Mapper`): reads from FASTQ readers or
 //! from memory, records back in memory as noodles values, under every engine, exactly the
 //! records the command line writes.
 
 use crate::sam_check::records;
 use crate::support::*;
 use noodles_sam::alignment::io::Write as _;
-use swmap::index::{Index, IndexParams};
-use swmap::io::fastq::{FastqReader, Read, ReadSource};
-use swmap::map::{MappedRead, Mapper};
 use swmap::options::MapOptions;
-use swmap::sam::HeaderInfo;
+use swmap::HeaderInfo;
+use swmap::{FastqReader, Read, ReadSource};
+use swmap::{Index, IndexParams};
+use swmap::{MappedRead, Mapper};
 
 fn bundled_index() -> Index {
     Index::from_fasta(&data("ref.fa.gz"), IndexParams::default()).unwrap()

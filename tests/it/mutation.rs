@@ -6,10 +6,10 @@
 use crate::support::*;
 use std::sync::mpsc;
 use std::time::Duration;
-use swmap::index::{Index, IndexParams};
-use swmap::io::fasta::read_fasta;
-use swmap::io::fastq::{FastqReader, Read};
-use swmap::simulate::rng::Rng;
+use swmap::read_fasta;
+use swmap::rng::Rng;
+use swmap::{FastqReader, Read};
+use swmap::{Index, IndexParams};
 
 /// Mutants per format: about 600 in all, a few seconds.
 const MUTANTS: usize = 200;

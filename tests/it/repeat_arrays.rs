@@ -7,7 +7,7 @@
 
 use crate::sam_check::*;
 use crate::support::*;
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 
 const READ_LEN: usize = 150;
 

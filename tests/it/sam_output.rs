@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 use swmap::align::{Cigar, CigarOp};
-use swmap::sam::{HeaderInfo, SamRecord, SamWriter, Tags};
+use swmap::{HeaderInfo, SamRecord, SamWriter, Tags};
 
 fn cigar(ops: &[(CigarOp, u32)]) -> Cigar {
     let mut c = Cigar::default();

@@ -5,7 +5,7 @@
 use crate::sam_check::*;
 use crate::support::*;
 use std::path::{Path, PathBuf};
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 
 /// Seeded random bases, so the reference is the same on every run.
 fn random_bases(n: usize, seed: u64) -> Vec<u8> {

@@ -9,11 +9,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use swmap::dna;
-use swmap::eval::truth::TrueOrigin;
+use swmap::eval::TrueOrigin;
 use swmap::eval::{evaluate, EvalOptions, ExpectedFrom};
-use swmap::simulate::read_name::SimulatedName;
-use swmap::simulate::rng::Rng;
-use swmap::simulate::sequencer::Strand;
+use swmap::rng::Rng;
+use swmap::simulate::SimulatedName;
+use swmap::simulate::Strand;
 use swmap::simulate::{simulate, InsertSize, SimulateOptions};
 
 /// Two random contigs with N runs and scattered Ns; names with ':' and '_' on purpose.
@@ -56,7 +56,12 @@ fn options(paired: bool, seed: u64) -> SimulateOptions {
 /// (name, bases, qualities) of every FASTQ record, plain or gzip.
 fn read_fastq(path: &Path) -> Vec<(String, Vec<u8>, Vec<u8>)> {
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut swmap::io::input::open(path).unwrap(), &mut text).unwrap();
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).unwrap();
+    } else {
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text).unwrap();
+    }
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len() % 4, 0, "{}", path.display());
     lines.chunks(4).map(|r| (r[0][1..].to_string(), r[1].as_bytes().to_vec(), r[3].as_bytes().to_vec())).collect()
@@ -374,7 +379,7 @@ fn reference_at(
     strand: Strand,
     len: usize,
 ) -> Option<Vec<u8>> {
-    use swmap::eval::truth::Anchor;
+    use swmap::eval::Anchor;
     let t = origin.read(segment, strand)?;
     let seq = &contigs.iter().find(|c| Some(&c.0) == t.contig.as_ref())?.1;
     let start = match t.anchor {

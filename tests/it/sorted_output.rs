@@ -8,7 +8,7 @@ use crate::support::*;
 use noodles_bam as bam;
 use noodles_sam::alignment::RecordBuf;
 use std::path::{Path, PathBuf};
-use swmap::simulate::rng::Rng;
+use swmap::rng::Rng;
 
 /// The bundled pairs plus pairs that cannot all map: random mates (unmapped pairs, sorted last)
 /// and pairs with one random mate (placed at its mate's position: a tie the sort keeps in

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use swmap::align::Scoring;
-use swmap::backend::{AlignBackend, CpuBackend, GpuBackend, ReferenceBackend};
+use swmap::backend::{AlignBackend, CpuBackend, GpuBackend, OracleBackend};
 use swmap::batch::AlignBatch;
 
 /// The binary under test, for shell scripts.
@@ -196,7 +196,7 @@ pub struct Engine<'a> {
 /// Every alignment engine of the library, for a test written once to run under each: the
 /// full-matrix oracle first, then the CPU backend, then the GPU one where an adapter works.
 pub fn engines() -> Vec<Engine<'static>> {
-    static REFERENCE: ReferenceBackend = ReferenceBackend;
+    static REFERENCE: OracleBackend = OracleBackend;
     static CPU: CpuBackend = CpuBackend;
     let mut engines = vec![Engine { name: "reference", backend: &REFERENCE }, Engine { name: "cpu", backend: &CPU }];
     if let Some(gpu) = shared_gpu() {

@@ -5,7 +5,7 @@
 use crate::sam_check::*;
 use crate::support::*;
 use swmap::align::{Cigar, CigarOp};
-use swmap::sam::{HeaderInfo, SamRecord, SamWriter, Tags};
+use swmap::{HeaderInfo, SamRecord, SamWriter, Tags};
 
 #[test]
 fn tags_are_exact_on_bundled_pairs() {

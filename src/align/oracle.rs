@@ -12,13 +12,13 @@ enum State {
 }
 
 /// Aligns `query` to `target` by full dynamic programming over three `m x n` matrices.
-pub fn align_reference(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
-    align_reference_banded(query, target, Band::full(query.len(), target.len()), sc)
+pub fn align_oracle(query: &[u8], target: &[u8], sc: &Scoring) -> Alignment {
+    align_oracle_banded(query, target, Band::full(query.len(), target.len()), sc)
 }
 
-/// [`align_reference`] with the alignment confined to `band`: cells outside it stay `-inf`.
+/// [`align_oracle`] with the alignment confined to `band`: cells outside it stay `-inf`.
 #[allow(clippy::needless_range_loop)] // indices mirror the equations on purpose
-pub fn align_reference_banded(query: &[u8], target: &[u8], band: Band, sc: &Scoring) -> Alignment {
+pub fn align_oracle_banded(query: &[u8], target: &[u8], band: Band, sc: &Scoring) -> Alignment {
     let (m, n) = (query.len(), target.len());
     if band.clamp(m, n).is_none() {
         return empty_alignment();
@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn exact_match_inside_window() {
         let sc = Scoring::default();
-        let a = align_reference(&codes("ACGTTGCA"), &codes("GGGACGTTGCAGGG"), &sc);
+        let a = align_oracle(&codes("ACGTTGCA"), &codes("GGGACGTTGCAGGG"), &sc);
         assert_eq!(a.score, 8);
         assert_eq!((a.query_start, a.query_end, a.target_start, a.target_end), (0, 8, 3, 11));
         assert_eq!(a.cigar.to_string(), "8M");
@@ -140,7 +140,7 @@ mod tests {
         let q = codes("ACGTACGTTTGACCAGTAGGCATCAG");
         //              ACGTACGTTTGAC--CAGTAGGCATCAG with "GA" inserted in the target
         let t = codes("ACGTACGTTTGACGACAGTAGGCATCAG");
-        let a = align_reference(&q, &t, &sc);
+        let a = align_oracle(&q, &t, &sc);
         assert_eq!(a.cigar.to_string(), "13M2D13M");
         assert_eq!(a.score, 26 - 8);
     }
@@ -149,11 +149,11 @@ mod tests {
     fn mismatch_near_end_is_clipped_when_cheaper() {
         let sc = Scoring::default();
         // Last base mismatches: keeping it costs 4, clipping it costs 5, so keep it.
-        let a = align_reference(&codes("ACGTACGTAC"), &codes("ACGTACGTAA"), &sc);
+        let a = align_oracle(&codes("ACGTACGTAC"), &codes("ACGTACGTAA"), &sc);
         assert_eq!(a.cigar.to_string(), "10M");
         assert_eq!(a.score, 9 - 4);
         // Two mismatches in the last three bases: 1 - 8 = -7 < -5, so clip three bases.
-        let a = align_reference(&codes("ACGTACGTACG"), &codes("ACGTACGTTCT"), &sc);
+        let a = align_oracle(&codes("ACGTACGTACG"), &codes("ACGTACGTTCT"), &sc);
         assert_eq!(a.cigar.to_string(), "8M");
         assert_eq!((a.query_end, a.score), (8, 8));
     }
