@@ -16,7 +16,7 @@ use crate::backend::{AlignBackend, CpuBackend, GpuBackend, GpuInfo};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::io::fastq::Read;
+use crate::io::read::Read;
 use crate::options::MapOptions;
 use crate::rng::Rng;
 use crate::seed::{find_candidates_into, Candidates, SeedScratch};

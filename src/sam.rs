@@ -58,7 +58,7 @@ pub struct Tags {
     pub sa: Option<String>,
     /// Alternative hits (`rname,±pos,CIGAR,NM;` each), as bwa-mem writes them.
     pub xa: Option<String>,
-    /// The read's FASTQ comment (`-C`), SAM tags as `crate::io::fastq::check_comment`
+    /// The read's FASTQ comment (`-C`), SAM tags as `crate::io::read::check_comment`
     /// passed them, written last (after `RG`); empty for none.
     pub extra: Vec<u8>,
 }

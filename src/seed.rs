@@ -42,10 +42,17 @@
 //! [`MAX_CHAINS`] and [`MAX_PARTS`], each at most twice the read plus the padding long (a
 //! chain's at most the read, [`MAX_INDEL`], the band and twice the padding).
 
+mod chain;
+mod hits;
+mod windows;
+
 use crate::index::minimizer::{minimizers, Minimizer};
 use crate::index::Index;
 use crate::options::SeedOptions;
+use chain::{chain_pieces, HitCluster};
+use hits::{collect_hits, sort_hits, SeedHit};
 use smallvec::SmallVec;
+use windows::{choose_windows, WindowMaker};
 
 /// A reference window to align a read (or its reverse complement) against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,77 +73,6 @@ pub struct CandidateWindow {
     /// padding on each side. The DP computes only this band of the window
     /// (`crate::align::Band`).
     pub band: (i32, i32),
-}
-
-/// A seed hit, packed into one integer whose order is that of (strand, diagonal, read
-/// offset): `reverse << 44 | (diag + 2^11) << 11 | qoff`. Read offsets are below 2^11
-/// (reads are at most `MAX_READ_LEN` = 2,000 bases), diagonals at least `-2^11` and below
-/// 2^32 (references under 4 Gbp), so every field fits and sorting the integers sorts the
-/// hits, by radix where there are many ([`sort_hits`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Hit(u64);
-
-/// Bits of a read offset in [`Hit`], and the bias that makes a diagonal non-negative.
-const QOFF_BITS: u32 = 11;
-const DIAG_BIAS: i64 = 1 << QOFF_BITS;
-const REVERSE_BIT: u32 = 44;
-
-impl Hit {
-    fn new(reverse: bool, diag: i64, qoff: u32) -> Hit {
-        debug_assert!(qoff < 1 << QOFF_BITS && diag >= -DIAG_BIAS && diag + DIAG_BIAS < 1 << 33);
-        Hit((reverse as u64) << REVERSE_BIT | ((diag + DIAG_BIAS) as u64) << QOFF_BITS | qoff as u64)
-    }
-
-    fn reverse(self) -> bool {
-        self.0 >> REVERSE_BIT != 0
-    }
-
-    fn diag(self) -> i64 {
-        ((self.0 & ((1 << REVERSE_BIT) - 1)) >> QOFF_BITS) as i64 - DIAG_BIAS
-    }
-
-    fn qoff(self) -> u32 {
-        (self.0 & ((1 << QOFF_BITS) - 1)) as u32
-    }
-}
-
-/// Sorts hits: a comparison sort for few, else a least-significant-digit radix sort in bytes
-/// (a read in a repeat has thousands of hits; bytes that every key shares are skipped).
-///
-/// The radix sort orders by strand and diagonal only, on a key of just the bits the hits use
-/// (the strand above the highest diagonal bit: 27 bits on a 63 Mbp chromosome, four passes).
-/// That sorts the whole key because the sort is stable and [`collect_hits`] hands over the
-/// hits of each strand and diagonal with their read offsets ascending.
-fn sort_hits(hits: &mut Vec<Hit>, tmp: &mut Vec<Hit>) {
-    if hits.len() < 256 {
-        hits.sort_unstable();
-        return;
-    }
-    const DIAG_MASK: u64 = (1 << REVERSE_BIT) - (1 << QOFF_BITS);
-    let used = hits.iter().fold(0, |a, h| a | (h.0 & DIAG_MASK)) >> QOFF_BITS;
-    let diag_bits = u64::BITS - used.leading_zeros();
-    let key = |h: &Hit| (h.0 >> REVERSE_BIT) << diag_bits | (h.0 & DIAG_MASK) >> QOFF_BITS;
-    tmp.clear();
-    tmp.resize(hits.len(), Hit(0));
-    for shift in (0..diag_bits + 1).step_by(8) {
-        let mut counts = [0usize; 256];
-        for h in hits.iter() {
-            counts[(key(h) >> shift & 0xff) as usize] += 1;
-        }
-        if counts.contains(&hits.len()) {
-            continue;
-        }
-        let mut at = 0;
-        for c in counts.iter_mut() {
-            (*c, at) = (at, at + *c);
-        }
-        for h in hits.iter() {
-            let d = (key(h) >> shift & 0xff) as usize;
-            tmp[counts[d]] = *h;
-            counts[d] += 1;
-        }
-        std::mem::swap(hits, tmp);
-    }
 }
 
 /// What seeding found for a read.
@@ -177,11 +113,11 @@ pub const FALLBACK_OCC: usize = 20;
 #[derive(Default)]
 pub struct SeedScratch {
     mins: Vec<Minimizer>,
-    hits: Vec<Hit>,
+    hits: Vec<SeedHit>,
     /// Reverse-strand hits while they are collected, in minimizer order.
-    rev_hits: Vec<Hit>,
+    rev_hits: Vec<SeedHit>,
     /// The radix sort's other buffer.
-    sorted: Vec<Hit>,
+    sorted: Vec<SeedHit>,
     spans: Vec<(u32, u32)>,
     rep_spans: Vec<(u32, u32)>,
     /// Read bases covered by rare minimizers ([`collect_hits`]).
@@ -199,8 +135,8 @@ pub struct SeedScratch {
     block_ranges: Vec<(u32, u32)>,
     block_starts: Vec<usize>,
     /// Pieces and chains of the sorted hits ([`chain_pieces`]).
-    pieces: Vec<Piece>,
-    chains: Vec<Piece>,
+    pieces: Vec<HitCluster>,
+    chains: Vec<HitCluster>,
     /// Candidate windows with the read bases their seeds span, and the light ones set aside.
     cands: Vec<(CandidateWindow, (u32, u32))>,
     light: Vec<(CandidateWindow, (u32, u32))>,
@@ -345,6 +281,11 @@ fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
     total
 }
 
+/// Bases two spans share.
+fn overlap(a: (u32, u32), b: (u32, u32)) -> u32 {
+    a.1.min(b.1).saturating_sub(a.0.max(b.0))
+}
+
 /// The windows, best first, into `out` (empty); how many windows as good as the best the
 /// caps left out.
 fn find_windows(
@@ -362,417 +303,9 @@ fn find_windows(
     choose_windows(&maker, (pieces, chains), (cands, light, parts, extra), spans, left_out, out)
 }
 
-/// Fills `s.hits` with the read's seed hits, from its minimizers in `s.mins` and their table
-/// entries in `s.ranges`. Returns how many occurrences of the rarest seeds the fallback left
-/// out of its sample, or `None` when the read has no hit at all.
-fn collect_hits(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch) -> Option<usize> {
-    let k = index.params.k as usize;
-    let len = read.len();
-    s.hits.clear();
-    s.rev_hits.clear();
-    if len < k {
-        return None;
-    }
-    // Occurrences of the rarest seeds left out of the fallback's sample.
-    let mut left_out = 0usize;
-    // Read bases the rare minimizers cover, as merged spans in read order (minimizers come in
-    // read order).
-    let rare = &mut s.rare_cover;
-    rare.clear();
-    for (m, r) in s.mins.iter().zip(&s.ranges) {
-        let n = (r.1 - r.0) as usize;
-        if n > 0 && n <= opts.rare_occ {
-            let (a, b) = (m.pos, m.pos + k as u32);
-            match rare.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => rare.push((a, b)),
-            }
-        }
-    }
-    // The minimizers whose hits are used, their entries asked for from memory before any is
-    // read. The first rare span not ending before the current minimizer is `rare[at]`.
-    let mut at = 0usize;
-    s.used.clear();
-    for (i, (m, &range)) in s.mins.iter().zip(&s.ranges).enumerate() {
-        let n = (range.1 - range.0) as usize;
-        if n == 0 || n > opts.max_occ {
-            continue;
-        }
-        if n > opts.rare_occ {
-            while at < rare.len() && rare[at].1 <= m.pos {
-                at += 1;
-            }
-            // The uncovered stretch this k-mer reaches into: after the span it starts in, or
-            // before the next span.
-            let next = at + rare.get(at).is_some_and(|c| c.0 <= m.pos) as usize;
-            let gap_start = if next == 0 { 0 } else { rare[next - 1].1 };
-            let gap_end = rare.get(next).map_or(len as u32, |c| c.0);
-            if m.pos + k as u32 <= gap_start || gap_end.saturating_sub(gap_start) < opts.rare_gap {
-                continue;
-            }
-        }
-        index.prefetch_entries(range);
-        s.used.push(i);
-    }
-    for &i in &s.used {
-        push_hits((&mut s.hits, &mut s.rev_hits), index.entries_of(s.ranges[i]), &s.mins[i], len, k);
-    }
-    let any = !s.used.is_empty();
-    if !any {
-        // Every seed is repetitive: fall back to the rarest ones, however frequent (bwa-mem
-        // likewise places such reads, at MAPQ 0). A k-mer repeated inside the read (a tandem
-        // repeat: a (CA)n read has one minimizer every 2 bases) is used at its first position
-        // only, as its other positions give the same diagonals shifted by a period; and at
-        // most [`FALLBACK_OCC`] times `max_occ` occurrences are used in all, sampled evenly
-        // along the reference, so that the work is bounded however long the repeat.
-        let count = |r: &(u32, u32)| (r.1 - r.0) as usize;
-        let rarest = s.ranges.iter().map(count).filter(|&n| n > 0).min();
-        if let Some(n) = rarest {
-            s.rarest.clear();
-            for (m, r) in s.mins.iter().zip(&s.ranges) {
-                if count(r) == n && !s.rarest.iter().any(|x| x.hash == m.hash) {
-                    s.rarest.push(*m);
-                }
-            }
-            let quota = (opts.max_occ.saturating_mul(FALLBACK_OCC) / s.rarest.len()).max(1);
-            for m in &s.rarest {
-                let range = index.lookup(m.hash);
-                if n <= quota {
-                    push_hits((&mut s.hits, &mut s.rev_hits), index.entries_of(range), m, len, k);
-                } else {
-                    left_out += n - quota;
-                    let at = |i: usize| range.0 as usize + (i as u128 * n as u128 / quota as u128) as usize;
-                    let sampled = (0..quota).map(|i| index.occurrence(at(i)));
-                    push_hits((&mut s.hits, &mut s.rev_hits), sampled, m, len, k);
-                }
-            }
-        }
-    }
-    // Minimizers come in read order, so forward hits of one diagonal have ascending read
-    // offsets and reverse ones descending: reversed, they ascend too ([`sort_hits`]).
-    s.hits.extend(s.rev_hits.iter().rev());
-    (!s.hits.is_empty()).then_some(left_out)
-}
-
-/// A candidate window and the read bases its seeds span (on the read in the window's
-/// orientation).
-type Cand = (CandidateWindow, (u32, u32));
-
-/// Makes the window of a piece (or chain) of one read's sorted hits.
-struct WindowMaker<'a> {
-    index: &'a Index,
-    hits: &'a [Hit],
-    len: usize,
-    opts: &'a SeedOptions,
-}
-
-impl WindowMaker<'_> {
-    /// The piece's diagonals widened by the padding, within its contig; its weight (read
-    /// bases its seeds cover) and band. `None` for an empty window.
-    fn window(&self, p: &Piece, spans: &mut Vec<(u32, u32)>) -> Option<Cand> {
-        let (k, pad) = (self.index.params.k, self.opts.window_pad as i64);
-        let c = &self.index.contigs[p.contig];
-        let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
-        let start = (p.diag.0 - pad).clamp(cstart, cend);
-        let end = (p.diag.1 + self.len as i64 + pad).clamp(cstart, cend);
-        let weight = if p.lone() {
-            k // a lone seed (most pieces of a read with repetitive seeds)
-        } else {
-            spans.clear();
-            spans.extend(self.hits[p.hits.0..p.hits.1].iter().map(|h| (h.qoff(), h.qoff() + k)));
-            covered(spans)
-        };
-        let band = ((p.diag.0 - pad - start) as i32, (p.diag.1 + pad - start) as i32);
-        let (start, end) = (start as u64, end as u64);
-        let w = CandidateWindow { reverse: p.reverse, contig: p.contig, start, end, weight, band };
-        (end > start).then_some((w, p.read))
-    }
-
-    /// Read bases a window's seeds span, on the read as sequenced (a reverse window's spans
-    /// are on the reverse-complemented read).
-    fn sequenced(&self, w: &Cand) -> (u32, u32) {
-        let len = self.len as u32;
-        if w.0.reverse {
-            (len - w.1 .1, len - w.1 .0)
-        } else {
-            w.1
-        }
-    }
-}
-
-/// Best first: heavier, then forward before reverse, then leftmost; the remaining fields break
-/// what ties are left (windows clamped to a contig's start), so the order is total and the
-/// windows chosen never depend on the order pieces came in or on how they are selected.
-fn order(a: &Cand, b: &Cand) -> std::cmp::Ordering {
-    // Weight (below 2^16: at most the read's length), strand and start (below 2^32: global
-    // positions) packed into one integer in that order: one comparison decides nearly every
-    // pair (a read in a repeat has hundreds of windows to select from).
-    let key = |c: &Cand| (0xffff - c.0.weight as u64) << 33 | (c.0.reverse as u64) << 32 | c.0.start;
-    let rest = |c: &Cand| (c.0.end, c.0.contig, c.0.band, c.1);
-    key(a).cmp(&key(b)).then_with(|| rest(a).cmp(&rest(b)))
-}
-
-/// The first `n` of `items` in [`order`] that `keep` accepts, best first, into `out`, in one
-/// pass (without sorting all of them: a read in a repeat has hundreds of windows).
-fn best_of<'c>(items: impl Iterator<Item = &'c Cand>, keep: impl Fn(&Cand) -> bool, n: usize, out: &mut Vec<Cand>) {
-    let first = out.len();
-    for c in items.filter(|c| keep(c)) {
-        let chosen = &out[first..];
-        if chosen.len() == n && order(c, &chosen[n - 1]).is_ge() {
-            continue;
-        }
-        let at = first + chosen.partition_point(|x| order(x, c).is_lt());
-        out.insert(at, *c);
-        out.truncate(first + n);
-    }
-}
-
-/// The windows of a read's pieces into `out` (empty): the heavy ones, best first and capped,
-/// then the heaviest chains and split parts (see the module documentation); returns how many
-/// windows as good as the best the caps left out (`left_out` more from the fallback's sample).
-fn choose_windows(
-    maker: &WindowMaker,
-    (pieces, chains): (&[Piece], &[Piece]),
-    (windows, light, parts, extra): (&mut Vec<Cand>, &mut Vec<Cand>, &mut Vec<Cand>, &mut Vec<Cand>),
-    spans: &mut Vec<(u32, u32)>,
-    left_out: usize,
-    out: &mut Vec<CandidateWindow>,
-) -> u32 {
-    let (opts, pct) = (maker.opts, maker.opts.min_weight_percent as u64);
-    // Windows of pieces of two seeds or more first. A lone seed's window weighs k; when the
-    // heaviest of those outweighs it more than `min_weight_percent` allows, no lone-seed window
-    // can be heavy (or the best), so they are made only if split parts are sought (a read
-    // with repetitive seeds has hundreds of them; chains already took them into account).
-    let lone = |p: &&Piece| p.lone();
-    windows.clear();
-    windows.extend(pieces.iter().filter(|p| !lone(p)).filter_map(|p| maker.window(p, spans)));
-    let top = windows.iter().map(|w| w.0.weight as u64).max().unwrap_or(0);
-    let lone_light = top * pct > maker.index.params.k as u64 * 100;
-    if !lone_light {
-        windows.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
-    }
-    if windows.is_empty() {
-        return left_out.min(u32::MAX as usize) as u32;
-    }
-    // Only the heavy windows (at least `min_weight_percent` of the best) are sorted: a read
-    // with repetitive seeds has hundreds of light ones, sorted only when split parts are sought.
-    let top = windows.iter().map(|w| w.0.weight).max().unwrap_or(0) as u64;
-    light.clear();
-    windows.retain(|w| {
-        let heavy = w.0.weight as u64 * 100 >= top * pct;
-        if !heavy {
-            light.push(*w);
-        }
-        heavy
-    });
-    // The `keep` best, sorted; a read in a repeat has hundreds of windows as heavy, and only
-    // these few are sorted (the rest are only searched for split parts, below).
-    let best = top as u32;
-    let ties = windows.iter().filter(|w| w.0.weight as u64 * 100 >= best as u64 * TIE_PERCENT).count();
-    let keep = opts.max_candidates.max(ties.min(opts.max_candidates * TIE_FACTOR)).min(windows.len());
-    if keep < windows.len() {
-        windows.select_nth_unstable_by(keep, order);
-    }
-    windows[..keep].sort_unstable_by(order);
-    let best_read = maker.sequenced(&windows[0]);
-    let unaligned = maker.len as u32 - (best_read.1 - best_read.0);
-    let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
-    // Windows left out (too light, or past the cap) whose seeds lie mostly on read bases the
-    // best window's do not cover: the other side of a fusion junction. The heaviest are added
-    // after the capped set, which stays as it was.
-    parts.clear();
-    if unaligned >= MIN_PART_BASES {
-        if lone_light {
-            light.extend(pieces.iter().filter(lone).filter_map(|p| maker.window(p, spans)));
-        }
-        let part = |w: &Cand| overlap(maker.sequenced(w), best_read) * 2 < w.1 .1 - w.1 .0;
-        best_of(windows[keep..].iter().chain(light.iter()), part, MAX_PARTS, parts);
-    }
-    windows.truncate(keep);
-    // Chains that explain more of the read than any one window (both sides of an indel), best
-    // first, and the heaviest split parts: extra windows, so the capped set above, and with it
-    // every copy a read's XA lists, stays as it was.
-    extra.clear();
-    extra.extend(chains.iter().filter_map(|p| maker.window(p, spans)).filter(|w| w.0.weight > best));
-    extra.sort_unstable_by(order);
-    extra.truncate(MAX_CHAINS);
-    let chosen = windows.iter().chain(extra.iter()).chain(parts.iter());
-    out.extend(chosen.map(|&(w, _)| w));
-    unexamined
-}
-
-/// Bases two spans share.
-fn overlap(a: (u32, u32), b: (u32, u32)) -> u32 {
-    a.1.min(b.1).saturating_sub(a.0.max(b.0))
-}
-
-/// A run of sorted seed hits that becomes one window: on one strand of one contig, its
-/// diagonals `diag.0..=diag.1`, the read bases its seeds span, and its hits `hits.0..hits.1`.
-#[derive(Clone, Copy, Debug)]
-struct Piece {
-    reverse: bool,
-    contig: usize,
-    diag: (i64, i64),
-    read: (u32, u32),
-    hits: (usize, usize),
-}
-
-impl Piece {
-    /// A piece of one seed hit.
-    fn lone(&self) -> bool {
-        self.hits.1 - self.hits.0 == 1
-    }
-}
-
-/// Colinear pieces further apart than this on the diagonal (an indel longer than this) stay
-/// apart: 100 bases, as the issue of long deletions asks (EGFR exon 19, MET exon 14 sizes).
-pub const MAX_INDEL: i64 = 100;
-
-/// When the best window's seeds leave at least this many read bases uncovered, windows left
-/// out whose seeds lie mostly in them are aligned too: the other side of a split read. (A
-/// part needs 30 aligned bases to reach bwa-mem's minimum score, and may share a few with its
-/// neighbour across the junction.)
-pub const MIN_PART_BASES: u32 = 25;
-
-/// Split-part windows aligned per read at most (the heaviest).
-pub const MAX_PARTS: usize = 2;
-
-/// Chain windows aligned per read at most (the heaviest).
-pub const MAX_CHAINS: usize = 2;
-
-/// Groups the sorted hits into pieces, then chains colinear neighbours.
-///
-/// Hits on one strand of one contig whose sorted diagonals are at most `band` apart form a
-/// group. A group wider than the band holds several placements (copies of a tandem array, or
-/// a short tandem repeat inside the read): each cluster of nearby diagonals (at most
-/// [`CLUSTER_GAP`] apart) becomes a piece, so every copy is aligned and seen by XS and MAPQ,
-/// not only the best one; and a cluster is cut where its diagonals would span more than the
-/// read's length (a read inside a long microsatellite has seeds on every diagonal of the
-/// array), so no window is longer than twice the read plus the padding.
-///
-/// Then consecutive pieces on one strand and contig, at most [`MAX_INDEL`] diagonals apart,
-/// whose seeds cover different parts of the read (sharing fewer bases than a seed) are one
-/// chain: the two sides of a deletion (the right side on a higher diagonal) or of an insertion
-/// (on a lower one). Fills `pieces`, and `chains` with the chains of two or more pieces: each is one
-/// more window holding both sides, so the alignment can take the indel; its pieces stay
-/// windows of their own too, since nearby copies of a repeat whose seeds happen to fall on
-/// different read bases chain the same way, and each copy must still be aligned for XS and XA.
-/// Copies whose seeds share read bases are never chained.
-fn chain_pieces(
-    index: &Index,
-    hits: &[Hit],
-    len: usize,
-    opts: &SeedOptions,
-    pieces: &mut Vec<Piece>,
-    chains: &mut Vec<Piece>,
-) {
-    let k = index.params.k;
-    let contig_of = |h: &Hit| index.contig_of((h.diag() + h.qoff() as i64) as u64);
-    let max_span = (len as i64).max(opts.band as i64);
-    pieces.clear();
-    chains.clear();
-    // The chain being extended and how many pieces it holds; chains of two or more.
-    let mut chain: Option<(Piece, usize)> = None;
-    let mut i = 0;
-    while i < hits.len() {
-        let (first, contig) = (hits[i], contig_of(&hits[i]));
-        let mut j = i + 1;
-        while j < hits.len()
-            && hits[j].reverse() == first.reverse()
-            && hits[j].diag() - hits[j - 1].diag() <= opts.band as i64
-            && contig_of(&hits[j]) == contig
-        {
-            j += 1;
-        }
-        let group = &hits[i..j];
-        let split = group[group.len() - 1].diag() - group[0].diag() > opts.band as i64;
-        let mut a = 0;
-        while a < group.len() {
-            let mut b = a + 1;
-            while b < group.len()
-                && (!split || group[b].diag() - group[b - 1].diag() <= CLUSTER_GAP)
-                && group[b].diag() - group[a].diag() <= max_span
-            {
-                b += 1;
-            }
-            let cluster = &group[a..b];
-            let qlo = cluster.iter().map(|h| h.qoff()).min().unwrap_or(0);
-            let qhi = cluster.iter().map(|h| h.qoff() + k).max().unwrap_or(0);
-            let piece = Piece {
-                reverse: first.reverse(),
-                contig,
-                diag: (cluster[0].diag(), cluster[cluster.len() - 1].diag()),
-                read: (qlo, qhi),
-                hits: (i + a, i + b),
-            };
-            match &mut chain {
-                Some((c, n)) if colinear(c, &piece, k, opts.band) => {
-                    c.diag.1 = piece.diag.1;
-                    c.read = (c.read.0.min(piece.read.0), c.read.1.max(piece.read.1));
-                    c.hits.1 = piece.hits.1;
-                    *n += 1;
-                }
-                _ => {
-                    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
-                    chain = Some((piece, 1));
-                }
-            }
-            pieces.push(piece);
-            a = b;
-        }
-        i = j;
-    }
-    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
-}
-
-/// Whether `next` (later in diagonal order) continues the chain `last`: same strand and
-/// contig, at most [`MAX_INDEL`] diagonals on, the chain then spanning at most `MAX_INDEL +
-/// band` diagonals (so a chain window is bounded), and other read bases (sharing fewer than
-/// `k`).
-fn colinear(last: &Piece, next: &Piece, k: u32, band: u32) -> bool {
-    last.reverse == next.reverse
-        && last.contig == next.contig
-        && next.diag.0 > last.diag.1
-        && next.diag.0 - last.diag.1 <= MAX_INDEL
-        && next.diag.1 - last.diag.0 <= MAX_INDEL + band as i64
-        && overlap(last.read, next.read) < k
-}
-
-/// Appends the hits of minimizer `m` at the occurrences `hits` to `fwd` and `rev` by strand.
-/// A repeat's occurrences fall on either strand at random, so rather than branch on the
-/// strand (a misprediction every other hit) each hit is written to the end of both vectors
-/// and only the one it belongs to grows.
-fn push_hits(
-    (fwd, rev): (&mut Vec<Hit>, &mut Vec<Hit>),
-    hits: impl ExactSizeIterator<Item = u64>,
-    m: &Minimizer,
-    len: usize,
-    k: usize,
-) {
-    let n = hits.len();
-    fwd.reserve(n);
-    rev.reserve(n);
-    let (f, r) = (fwd.spare_capacity_mut(), rev.spare_capacity_mut());
-    let qoff = (len - k) as u32 - m.pos;
-    let (mut nf, mut nr) = (0, 0);
-    for v in hits.take(n) {
-        let rpos = (v >> 1) as i64;
-        let reverse = ((v & 1) == 1) != m.reverse;
-        f[nf].write(Hit::new(false, rpos - m.pos as i64, m.pos));
-        r[nr].write(Hit::new(true, rpos - qoff as i64, qoff));
-        nf += !reverse as usize;
-        nr += reverse as usize;
-    }
-    // SAFETY: the first `nf` spare slots of `fwd` and `nr` of `rev` were written just above
-    // (each within the `n` reserved: `nf + nr` hits were taken from `n`).
-    unsafe {
-        fwd.set_len(fwd.len() + nf);
-        rev.set_len(rev.len() + nr);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::windows::{best_of, order, Cand};
     use super::*;
     use crate::index::IndexParams;
     use crate::io::fasta::Contig;
@@ -801,7 +334,7 @@ mod tests {
             // As collect_hits hands them over: read offsets ascending within a diagonal.
             let mut given = fields.clone();
             given.sort_by_key(|f| f.2);
-            let mut hits: Vec<Hit> = given.iter().map(|&(r, d, q)| Hit::new(r, d, q)).collect();
+            let mut hits: Vec<SeedHit> = given.iter().map(|&(r, d, q)| SeedHit::new(r, d, q)).collect();
             sort_hits(&mut hits, &mut Vec::new());
             let mut want = fields.clone();
             want.sort_unstable();

@@ -102,7 +102,7 @@ impl GpuBackend {
     /// Opens the best Vulkan adapter: a hardware GPU (discrete, integrated or virtual), or with
     /// `allow_software` any adapter, software ones such as lavapipe included.
     pub fn new(allow_software: bool) -> Result<GpuBackend> {
-        // Tuning knobs for a GPU session that cannot rebuild (scripts/gpubench.sh sweeps
+        // Tuning knobs for a GPU machine where swmap cannot be rebuilt (scripts/gpubench.sh sweeps
         // them): SWMAP_GPU_STRIP, SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results
         // never change.
         let knob = |name: &str, allowed: &dyn Fn(usize) -> bool, expected: &str| -> Result<Option<usize>> {

@@ -12,7 +12,9 @@
 use super::stats::BusyClock;
 use super::{AlignedChunk, MapStats, Mapper, ModelGate, Stage};
 use crate::error::Result;
-use crate::io::fastq::{RawChunk, Read, ReadSource};
+use crate::io::fastq::RawChunk;
+use crate::io::read::Read;
+use crate::io::read_source::ReadSource;
 use crate::place::Placement;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 

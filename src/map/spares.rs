@@ -12,7 +12,7 @@
 //! every buffer is emptied before it is filled.
 
 use crate::batch::AlignBatch;
-use crate::io::fastq::Read;
+use crate::io::read::Read;
 use crate::place::Placement;
 use crate::seed::Candidates;
 use std::sync::Mutex;

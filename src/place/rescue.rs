@@ -23,7 +23,7 @@ use crate::align::{Alignment, Band};
 use crate::batch::AlignBatch;
 use crate::dna;
 use crate::index::Index;
-use crate::io::fastq::Read;
+use crate::io::read::Read;
 use crate::options::MapOptions;
 use crate::place::hit::{Hit, ReadHits};
 use crate::place::pair::{fragment_len, InsertModel, Orientation, MAX_INSERT, UNPAIRED_PENALTY};

@@ -13,7 +13,7 @@
 use crate::align::{Cigar, CigarOp};
 use crate::dna;
 use crate::index::Index;
-use crate::io::fastq::Read;
+use crate::io::read::Read;
 use crate::options::OutputOptions;
 use crate::place::{Hit, Pairing, Placement};
 use crate::sam::{nm_md_into, SamRecord, Tags};

@@ -1,0 +1,140 @@
+//! Clustering and chaining: the sorted hits of a read grouped by strand, contig and nearby
+//! diagonals into clusters (each one candidate window), and colinear clusters on either side of
+//! an indel chained into one more window.
+
+use super::hits::SeedHit;
+use super::{overlap, CLUSTER_GAP};
+use crate::index::Index;
+use crate::options::SeedOptions;
+
+/// A run of sorted seed hits that becomes one window: on one strand of one contig, its
+/// diagonals `diag.0..=diag.1`, the read bases its seeds span, and its hits `hits.0..hits.1`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct HitCluster {
+    pub(super) reverse: bool,
+    pub(super) contig: usize,
+    pub(super) diag: (i64, i64),
+    pub(super) read: (u32, u32),
+    pub(super) hits: (usize, usize),
+}
+
+impl HitCluster {
+    /// A piece of one seed hit.
+    pub(super) fn lone(&self) -> bool {
+        self.hits.1 - self.hits.0 == 1
+    }
+}
+
+/// Colinear pieces further apart than this on the diagonal (an indel longer than this) stay
+/// apart: 100 bases, as the issue of long deletions asks (EGFR exon 19, MET exon 14 sizes).
+pub(super) const MAX_INDEL: i64 = 100;
+
+/// When the best window's seeds leave at least this many read bases uncovered, windows left
+/// out whose seeds lie mostly in them are aligned too: the other side of a split read. (A
+/// part needs 30 aligned bases to reach bwa-mem's minimum score, and may share a few with its
+/// neighbour across the junction.)
+pub(super) const MIN_PART_BASES: u32 = 25;
+
+/// Split-part windows aligned per read at most (the heaviest).
+pub(super) const MAX_PARTS: usize = 2;
+
+/// Chain windows aligned per read at most (the heaviest).
+pub(super) const MAX_CHAINS: usize = 2;
+
+/// Groups the sorted hits into pieces, then chains colinear neighbours.
+///
+/// Hits on one strand of one contig whose sorted diagonals are at most `band` apart form a
+/// group. A group wider than the band holds several placements (copies of a tandem array, or
+/// a short tandem repeat inside the read): each cluster of nearby diagonals (at most
+/// [`CLUSTER_GAP`] apart) becomes a piece, so every copy is aligned and seen by XS and MAPQ,
+/// not only the best one; and a cluster is cut where its diagonals would span more than the
+/// read's length (a read inside a long microsatellite has seeds on every diagonal of the
+/// array), so no window is longer than twice the read plus the padding.
+///
+/// Then consecutive pieces on one strand and contig, at most [`MAX_INDEL`] diagonals apart,
+/// whose seeds cover different parts of the read (sharing fewer bases than a seed) are one
+/// chain: the two sides of a deletion (the right side on a higher diagonal) or of an insertion
+/// (on a lower one). Fills `pieces`, and `chains` with the chains of two or more pieces: each is one
+/// more window holding both sides, so the alignment can take the indel; its pieces stay
+/// windows of their own too, since nearby copies of a repeat whose seeds happen to fall on
+/// different read bases chain the same way, and each copy must still be aligned for XS and XA.
+/// Copies whose seeds share read bases are never chained.
+pub(super) fn chain_pieces(
+    index: &Index,
+    hits: &[SeedHit],
+    len: usize,
+    opts: &SeedOptions,
+    pieces: &mut Vec<HitCluster>,
+    chains: &mut Vec<HitCluster>,
+) {
+    let k = index.params.k;
+    let contig_of = |h: &SeedHit| index.contig_of((h.diag() + h.qoff() as i64) as u64);
+    let max_span = (len as i64).max(opts.band as i64);
+    pieces.clear();
+    chains.clear();
+    // The chain being extended and how many pieces it holds; chains of two or more.
+    let mut chain: Option<(HitCluster, usize)> = None;
+    let mut i = 0;
+    while i < hits.len() {
+        let (first, contig) = (hits[i], contig_of(&hits[i]));
+        let mut j = i + 1;
+        while j < hits.len()
+            && hits[j].reverse() == first.reverse()
+            && hits[j].diag() - hits[j - 1].diag() <= opts.band as i64
+            && contig_of(&hits[j]) == contig
+        {
+            j += 1;
+        }
+        let group = &hits[i..j];
+        let split = group[group.len() - 1].diag() - group[0].diag() > opts.band as i64;
+        let mut a = 0;
+        while a < group.len() {
+            let mut b = a + 1;
+            while b < group.len()
+                && (!split || group[b].diag() - group[b - 1].diag() <= CLUSTER_GAP)
+                && group[b].diag() - group[a].diag() <= max_span
+            {
+                b += 1;
+            }
+            let cluster = &group[a..b];
+            let qlo = cluster.iter().map(|h| h.qoff()).min().unwrap_or(0);
+            let qhi = cluster.iter().map(|h| h.qoff() + k).max().unwrap_or(0);
+            let piece = HitCluster {
+                reverse: first.reverse(),
+                contig,
+                diag: (cluster[0].diag(), cluster[cluster.len() - 1].diag()),
+                read: (qlo, qhi),
+                hits: (i + a, i + b),
+            };
+            match &mut chain {
+                Some((c, n)) if colinear(c, &piece, k, opts.band) => {
+                    c.diag.1 = piece.diag.1;
+                    c.read = (c.read.0.min(piece.read.0), c.read.1.max(piece.read.1));
+                    c.hits.1 = piece.hits.1;
+                    *n += 1;
+                }
+                _ => {
+                    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
+                    chain = Some((piece, 1));
+                }
+            }
+            pieces.push(piece);
+            a = b;
+        }
+        i = j;
+    }
+    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
+}
+
+/// Whether `next` (later in diagonal order) continues the chain `last`: same strand and
+/// contig, at most [`MAX_INDEL`] diagonals on, the chain then spanning at most `MAX_INDEL +
+/// band` diagonals (so a chain window is bounded), and other read bases (sharing fewer than
+/// `k`).
+fn colinear(last: &HitCluster, next: &HitCluster, k: u32, band: u32) -> bool {
+    last.reverse == next.reverse
+        && last.contig == next.contig
+        && next.diag.0 > last.diag.1
+        && next.diag.0 - last.diag.1 <= MAX_INDEL
+        && next.diag.1 - last.diag.0 <= MAX_INDEL + band as i64
+        && overlap(last.read, next.read) < k
+}
