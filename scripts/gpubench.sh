@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# swmap's one-call check of a GPU server (the device machine: 16 cores, one H100/H200, no
-# package registry). Grown from the team's ../shared/gpu/gpubench.sh; what it adds: the CPU
-# backend at 8 threads as well as 16 (the issue's grid), sorted BAM output (--sort) on both
-# backends, a --stats line (CPU us per read per stage), every output written to files under
-# $WORK (never to a device), and one TSV of results ($OUT/summary.tsv) to paste into
-# docs/benchmarks.md.
+# swmap on a GPU server (e.g. 16 cores and one H100/H200), in one run: kernel GCUPS of the GPU
+# and CPU backends (results compared), a sweep of the GPU kernel's speed-only knobs, end-to-end
+# reads/s of both backends at THREADS and THREADS/2 (SAM outputs compared), sorted BAM output
+# (--sort), a --stats line (CPU us per read per stage), the GPU run's accuracy, and minimap2
+# and bwa mem on the same simulated chr20 reads. Every output is written to files under $WORK
+# (never to a device); the results go to one TSV, $OUT/summary.tsv, printed at the end.
 #
-# Prepare from the project root (builds the binary, fills .gpubench/, which git ignores):
-#   bash scripts/prepare-gpubench.sh
-# then on the device machine:
-#   run(command="bash .gpubench/gpubench.sh", carry=[".gpubench"], timeout_s=600)
-# Defaults: PAIRS=1000000 THREADS=16 BENCH_PAIRS=1000000. A smoke test here, on lavapipe:
+# Prepare from the project root (builds the binary and fills .gpubench/, which git ignores;
+# the inputs it takes are listed in its header):
+#   CHR20=/path/to/chr20.fa.gz bash scripts/prepare-gpubench.sh
+# then copy .gpubench/ to the GPU server and run there, from the directory holding it:
+#   bash .gpubench/gpubench.sh
+# Settings: PAIRS=1000000 THREADS=16 BENCH_PAIRS=1000000 OUT=/tmp/gpubench-out WORK=/tmp/gb;
+# G=.gpubench (the prepared folder), SWMAP (default $G/swmap), CHR20 (default $G/chr20.fa.gz),
+# SKIP_PEERS=1 (no minimap2 or bwa), SKIP_BWA=1 (no bwa). A quick check on any machine with a
+# Vulkan driver (Mesa's lavapipe included):
 #   PAIRS=20000 THREADS=2 BENCH_PAIRS=5000 SKIP_BWA=1 G=.gpubench bash scripts/gpubench.sh
-# (chr20 is CHR20, else .gpubench/chr20.fa.gz, else ../shared/data's.) A missing input ends the
-# run at once; a run that fails, or outputs that differ, is a FAILED row and the exit status is
-# 1: no figure and no "identical" is ever printed for a run that did not complete.
+# A missing input ends the run at once with a one-line error; a run that fails, or outputs that
+# differ, is a FAILED row and the exit status is 1: no figure and no "identical" is ever printed
+# for a run that did not complete.
 set -u
 G=${G:-.gpubench}; OUT=${OUT:-/tmp/gpubench-out}; W=${WORK:-/tmp/gb}
 PAIRS=${PAIRS:-1000000}; THREADS=${THREADS:-16}; BENCH_PAIRS=${BENCH_PAIRS:-1000000}
@@ -51,12 +55,8 @@ MM=$(command -v minimap2 || true); BWA=$(command -v bwa || true)
 log "minimap2: ${MM:-missing} ($([ -n "$MM" ] && "$MM" --version 2>&1 | head -1)); bwa: ${BWA:-missing}"
 
 # ---- 3. data: chr20, simulated 2x150 pairs, indexes (bwa's in the background) ---------------------
-# chr20: CHR20 if set, else .gpubench's (scripts/prepare-gpubench.sh), else the team's copy
-# beside the project.
-if [ -z "${CHR20:-}" ]; then
-  CHR20=$G/chr20.fa.gz
-  [ -r "$CHR20" ] || [ ! -r ../shared/data/human_GRCh37_chr20.fa.gz ] || CHR20=../shared/data/human_GRCh37_chr20.fa.gz
-fi
+# chr20: CHR20 if set, else the copy scripts/prepare-gpubench.sh put in $G.
+CHR20=${CHR20:-$G/chr20.fa.gz}
 [ -r "$CHR20" ] || die "no chr20 at $CHR20: run scripts/prepare-gpubench.sh first, or set CHR20"
 zcat "$CHR20" > "$W/chr20.fa" && [ -s "$W/chr20.fa" ] || die "cannot unpack $CHR20"
 ( time "$SW" simulate "$W/chr20.fa" -n "$PAIRS" --paired --seed 11 -o "$W/r" ) > "$OUT/simulate.txt" 2>&1 ||
@@ -96,9 +96,9 @@ done
 
 # DP strip width (SWMAP_GPU_STRIP, default 8): 16 and 32 halve and quarter the boundary column's
 # loads and stores per cell (private arrays, local memory on NVIDIA) at more registers, and
-# compute more cells outside a narrow band; lavapipe measured 150x300 at 1.52-1.65 / 1.67-1.80 /
-# 1.46-1.51 GCUPS for 8 / 16 / 32 (docs/benchmarks.md, sixth session). --backend all, so each
-# width's results are checked against the CPU's.
+# compute more cells outside a narrow band; lavapipe gives 150x300 1.52-1.65 / 1.67-1.80 /
+# 1.46-1.51 GCUPS for 8 / 16 / 32 (docs/benchmarks.md). --backend all, so each width's results
+# are checked against the CPU's.
 for strip in 16 32; do
   for win in 190 300; do
     b="$OUT/bench-strip$strip-$win.txt"
@@ -144,7 +144,8 @@ rm -f "$W/cpu.sam"
 run_map "swmap-gpu-t$HALF" gpu "$HALF" "$W/gpu-half.sam"
 run_map "swmap-cpu-t$HALF" cpu "$HALF" "$W/cpu-half.sam"
 rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
-# The chunk and dispatch sizes before 2026-12-01 (200,000 reads, 131,072 tasks), for comparison.
+# Larger chunks and dispatches than the defaults (200,000 reads, 131,072 tasks): does the GPU
+# gain from them? The output must not change.
 SWMAP_CHUNK_READS=200000 SWMAP_GPU_DISPATCH_TASKS=131072 run_map "swmap-gpu-t$THREADS-chunk200k" gpu "$THREADS" "$W/gpu-big.sam"
 same=$(same_sam "$W/gpu.sam" "$W/gpu-big.sam"); [ "$same" = identical ] || fail "SAM gpu chunk200k vs gpu	$same"
 rm -f "$W/gpu-big.sam"

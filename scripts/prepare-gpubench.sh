@@ -1,18 +1,38 @@
 #!/usr/bin/env bash
-# Run from the project root: builds the release binary and fills .gpubench/ (ignored by git)
-# with what scripts/gpubench.sh needs on the device machine, which reaches no package
-# registry: the binary, the Vulkan loader and the peers as Debian packages (from
-# ../shared/gpu), chr20, and the script itself. Then:
-#   run(command="bash .gpubench/gpubench.sh", carry=[".gpubench"], timeout_s=600)
+# Fills .gpubench/ (ignored by git) with what scripts/gpubench.sh needs on a GPU server that
+# may reach no package registry: the release binary, chr20, the script itself and, where given,
+# Debian packages of the Vulkan loader and of the aligners to compare with. Run it from the
+# project root:
+#
+#   CHR20=/path/to/chr20.fa.gz [DEBS_DIR=DIR] [PEERS_DIR=DIR] bash scripts/prepare-gpubench.sh
+#
+# CHR20      required: human GRCh37 chromosome 20, gzip FASTA, e.g. Ensembl's
+#            https://ftp.ensembl.org/pub/grch37/current/fasta/homo_sapiens/dna/Homo_sapiens.GRCh37.dna.chromosome.20.fa.gz
+#            or Debian's vt-examples package (/usr/share/doc/vt/examples/ref/20.fa.gz).
+# DEBS_DIR   optional: .deb files of the Vulkan loader and GL dispatch libraries, unpacked on
+#            the server only when it has no libvulkan.so.1 (NVIDIA's driver ships the Vulkan
+#            driver but not always the loader). On Debian 12: apt-get download libvulkan1
+#            libglvnd0 libegl1 libgl1 libgles2 libglx0 libopengl0
+# PEERS_DIR  optional: .deb files of the aligners timed on the same reads (on Debian 12:
+#            apt-get download bwa minimap2). Without them, run gpubench.sh with SKIP_PEERS=1.
+#
+# Then copy .gpubench/ to the GPU server and run there, from the directory holding it:
+#   bash .gpubench/gpubench.sh
 set -euo pipefail
-shared=$(cd "$(dirname "$0")/../../shared" && pwd)
+die() { echo "prepare-gpubench.sh: $*" >&2; exit 1; }
+[ -n "${CHR20:-}" ] || die "set CHR20 to a gzip FASTA of GRCh37 chromosome 20 (see the header of this script)"
+[ -r "$CHR20" ] || die "cannot read CHR20=$CHR20"
+for var in DEBS_DIR PEERS_DIR; do
+  dir=${!var:-}
+  [ -z "$dir" ] || compgen -G "$dir/*.deb" >/dev/null || die "$var=$dir holds no .deb files"
+done
 grep -qx '/.gpubench/' .git/info/exclude 2>/dev/null || echo /.gpubench/ >> .git/info/exclude
 cargo build --release
 mkdir -p .gpubench/debs .gpubench/tools
 objcopy --strip-debug target/release/swmap .gpubench/swmap
-cp "$shared"/gpu/debs/*.deb .gpubench/debs/
-cp "$shared"/gpu/peers/*.deb .gpubench/tools/
-cp "$shared/data/human_GRCh37_chr20.fa.gz" .gpubench/chr20.fa.gz
+[ -z "${DEBS_DIR:-}" ] || cp "$DEBS_DIR"/*.deb .gpubench/debs/
+[ -z "${PEERS_DIR:-}" ] || cp "$PEERS_DIR"/*.deb .gpubench/tools/
+cp "$CHR20" .gpubench/chr20.fa.gz
 cp scripts/gpubench.sh .gpubench/gpubench.sh
 du -sh .gpubench
-echo 'then: run(command="bash .gpubench/gpubench.sh", carry=[".gpubench"], timeout_s=600)'
+echo 'then, on the GPU server, from the directory holding .gpubench/: bash .gpubench/gpubench.sh'
