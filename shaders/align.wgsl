@@ -17,7 +17,8 @@
 //   loop). A strip computes only the rows that meet the band, and masks H outside it.
 //
 // End cell: the maximum of total(i,j) = H(i,j) - (i == m-1 ? 0 : clip); ties to the smaller i
-// (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip penalties the alignment paid.
+// (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip
+// penalties the alignment paid.
 //
 // Per cell, in a row of a strip of 8 / 16 / 32 columns: 115.6 / 107.2 / 103.0 SPIR-V
 // instructions, 37.5 / 35.9 / 35.1 of them computing (arithmetic, comparisons, selects; the
@@ -26,10 +27,10 @@
 // strip's loops written out), over the whole row loop (the boundary column, the traceback
 // stores, the end-cell search) divided by the strip's width, by the tests of
 // src/backend/gpu/shader.rs, which fail when this line is out of date. The cell loop alone, as
-// this file writes it, was 107 and 40 before 2026-12-01 and 78 and 32 after (H taken as
-// max(diag, E, F) with one comparison for its source, the band test as one unsigned
-// comparison against a per-row base, only H masked outside the band, traceback bits not at
-// all).
+// this file writes it, is 78 instructions, 32 of them computing, against 107 and 40 with H's
+// value and source chosen apart, a two-sided band test, and H, E, F and the traceback bits
+// all masked outside the band: here H is max(diag, E, F) with one comparison for its source,
+// the band test is one unsigned comparison against a per-row base, and only H is masked.
 //
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
@@ -46,8 +47,8 @@
 // word column k at w = 2M + 2 + k * M + s, where s = i - first is the row's rank among the
 // rows its strip computes (first is the band's first row in the strip). So when the lanes of a
 // warp compute the same step of similar tasks, their stores land on consecutive words: one
-// transaction per warp instead of one per lane (the layout before this stored each task's
-// words contiguously, 32 sectors per warp store). The host passes `work_offset` = base + l and
+// transaction per warp instead of one per lane (each task's words stored contiguously would
+// take 32 sectors per warp store). The host passes `work_offset` = base + l and
 // `work_layout` = buffer | G << 2 | M << 9, plus FROM_REFERENCE (below) for a window read from
 // the reference.
 //
@@ -284,7 +285,8 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             let end_pen = select(params.clip, 0, i == m - 1u);
             // The first strip's left boundary is -inf. Testing k instead of initialising the
             // column removes two sites that index it: lavapipe's compile time grows steeply
-            // with those (measured 12 s -> 7.5 s), and the kernel ran faster there too.
+            // with those (measured: 7.5 s against 12 s with them), and the kernel runs faster
+            // there too.
             var h_left = NEG_INF; // H(i, j-1)
             var e_left = NEG_INF; // E(i, j-1)
             if (k > 0u && i < prev_end) {

@@ -60,15 +60,14 @@ pub enum BackendChoice {
     Cpu,
 }
 
-/// Reads per chunk on the CPU: 10,000 keeps the chunks in flight small (measured with the
-/// format-1 index: about 700 MB peak for 100k 2x150 pairs on human chr20, index included,
-/// against 1.6 GB at 200,000) and their memory out of the kernel's page-fault path (system
-/// time 0.45 s instead of 0.9 s), at no cost in CPU time.
+/// Reads per chunk on the CPU: 10,000 keeps the chunks in flight small (100k 2x150 pairs on
+/// human chr20: about 700 MB peak against 1.6 GB at 200,000) and their memory out of the
+/// kernel's page-fault path (system time 0.45 s instead of 0.9 s), at no cost in CPU time.
 pub const CPU_CHUNK_READS: usize = 10_000;
 
 /// Reads per chunk on a GPU: some 77,000 tasks a batch, about half an H200's resident
 /// invocations, which is no loss while the host takes some 30 times the kernel's time per
-/// read (docs/benchmarks.md). 200,000 kept memory growing with the input (chr20 on lavapipe:
+/// read (docs/benchmarks.md). 200,000 keeps memory growing with the input (chr20 on lavapipe:
 /// 945 MiB for 100k pairs, 1.77 GB for 400k: about five chunks of some 250 MB alive across
 /// the stages); at 50,000 it is flat (see docs/benchmarks.md), lavapipe 3% slower.
 pub const GPU_CHUNK_READS: usize = 50_000;

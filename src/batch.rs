@@ -173,8 +173,9 @@ impl AlignBatch {
     /// Checks that `alns` can be the results of this batch: one per task; ends inside the
     /// task's query and window; a CIGAR of M, I and D runs that spans exactly the aligned
     /// query and window bases; a raw score equal to the path's. Whatever a backend computes,
-    /// a result that fails here is an error naming the task, never a SAM record (on lavapipe a
-    /// kernel cut short by the driver's loop limit once produced `248S1M` for a 250-base read).
+    /// a result that fails here is an error naming the task, never a SAM record (a kernel cut
+    /// short by a driver's loop limit, such as lavapipe's, can give `248S1M` for a 250-base
+    /// read).
     /// Costs one pass over each CIGAR, next to the task's DP.
     pub(crate) fn check_results(&self, alns: &[Alignment], sc: &Scoring) -> Result<(), String> {
         if alns.len() != self.len() {

@@ -3,16 +3,17 @@
 //!
 //! # In memory
 //! Contigs are concatenated into one reference, held 2 bits per base with its N runs apart
-//! ([`Reference`]: 0.8 GB for a human genome); a *global position* is an offset into it. The seed table has one entry per (minimizer, place), sorted by hash, then position:
+//! ([`Reference`]: 0.8 GB for a human genome); a *global position* is an offset into it. The
+//! seed table has one entry per (minimizer, place), sorted by hash, then position:
 //! `buckets` maps the top `bucket_bits` bits of a hash to the range of entries holding it;
 //! within it, `keys[i]` holds the hash's remaining `2k - bucket_bits` bits (16 bits or fewer
 //! where the table is large enough, else 32), `pos[i]` the global position (references are
 //! under 4 Gbp) and bit `i` of `strand` whether the canonical k-mer is the reverse complement
 //! of the forward reference there. An *occurrence* is the packed `(global_pos << 1) |
 //! reverse`. About 7.7 bytes per seed on human chr20 (2 + 4 + 1/8, and 1.5 for the bucket
-//! starts), against 16 in the first layout. Minimizers that occur too often are not removed
-//! here; the mapper skips those above its `--max-occ` cut-off, so the cut-off can change
-//! without rebuilding.
+//! starts), against 16 with 64-bit keys and values. Minimizers that occur too often are not
+//! removed here; the mapper skips those above its `--max-occ` cut-off, so the cut-off can
+//! change without rebuilding.
 //!
 //! # On disk
 //! See [`file`]: magic number, format version, parameters, contigs, the 2-bit packed reference

@@ -1,5 +1,5 @@
 //! Which vector instruction sets this CPU has, detected at run time: the same build runs on
-//! the AVX2-only and the AVX-512 machines, and code compiled for a set (the lane kernels of
+//! AVX2-only and AVX-512 CPUs, and code compiled for a set (the lane kernels of
 //! `align::lanes`, the minimizer chunks of `index::minimizer`) is called only where it is
 //! there. Results never depend on the answer. And the one cache hint the table lookups and
 //! reference fetches give ([`prefetch`]).

@@ -249,7 +249,7 @@ pub(crate) fn differing(d: u64) -> u64 {
 /// How many positions two equal-length sequences differ at, counted up to three, and the
 /// first two of them; eight bytes at a time: a diagonal off the alignment usually shows three
 /// mismatches in its first eight bases, so it costs one comparison of words, where a byte
-/// loop took a few unpredictable branches.
+/// loop takes a few unpredictable branches.
 fn differences(a: &[u8], b: &[u8]) -> (usize, [usize; 2]) {
     debug_assert_eq!(a.len(), b.len());
     let (mut count, mut at) = (0, [0; 2]);

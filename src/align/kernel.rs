@@ -19,8 +19,8 @@ pub struct TracebackScratch {
 /// `cell!(d, start, s, h_left, e_left, h_up, f_up, oe, ext)` with `d` = H(i-1,j-1), `start` =
 /// start(i), `s` the pair score, `h_left`/`e_left` = H and E of (i,j-1), `h_up`/`f_up` = H and F
 /// of (i-1,j); gives `(h, e, f, code)` with the cell's 4-bit traceback code. Ties as stated in
-/// `crate::align`. A macro rather than a function: the lane kernel's auto-vectorization was
-/// measured to lose a third of its speed through an inlined function returning a struct.
+/// `crate::align`. A macro rather than a function: through an inlined function returning a
+/// struct, the lane kernel's auto-vectorization loses a third of its speed (measured).
 macro_rules! cell {
     ($d:expr, $start:expr, $s:expr, $h_left:expr, $e_left:expr, $h_up:expr, $f_up:expr, $oe:expr, $ext:expr) => {{
         let (d, start) = ($d, $start);

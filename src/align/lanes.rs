@@ -13,8 +13,8 @@
 //!   real cell depends on a row below it.
 //!
 //! After the DP each lane's path is followed by the scalar traceback, reading the lane's
-//! words where the group left them (copying each lane's words out first took a quarter of the
-//! kernel's time).
+//! words where the group left them (copying each lane's words out first costs a quarter of
+//! the kernel's time).
 
 use super::kernel::{align_task_banded, cell, traceback_words, TracebackScratch};
 use super::oracle::empty_alignment;
@@ -22,7 +22,7 @@ use super::{Alignment, Band, Scoring, NEG_INF, STRIP};
 use std::ops::{Add, BitAnd, BitOr, Not, Shl, Sub};
 
 /// Tasks per group of 32-bit lanes: 8 x i32 fill one AVX2 register (16 lanes measured twice
-/// slower with AVX2: the DP state no longer fits the registers).
+/// slower with AVX2: the DP state then does not fit the registers).
 pub(crate) const LANES: usize = 8;
 
 /// Tasks per group of 32-bit lanes where the CPU has AVX-512: 16 x i32 fill one of its 32
@@ -61,7 +61,7 @@ pub(crate) trait Value:
     /// The value as an i32.
     fn wide(self) -> i32;
     /// All bits set where `b`, none where not: selects by masks vectorize in every width
-    /// (a select between a register and a load made LLVM gather 16-bit lanes one by one).
+    /// (a select between a register and a load makes LLVM gather 16-bit lanes one by one).
     fn mask(b: bool) -> Self;
 }
 
@@ -279,8 +279,9 @@ fn load<V: Value, const L: usize>(tasks: &[LaneTask], s: &mut LaneScratch<V, L>)
     s.e_left.clear();
     s.e_left.resize(mmax, [V::NEG_INF; L]);
     // The DP writes every word a lane's traceback reads (its band's rows in every strip it
-    // meets); the rest keep what an earlier group left, not cleared: clearing wrote the whole
-    // matrix's words per group (0.3 to 1.5 MB; 6% of a run's instructions on E. coli reads).
+    // meets); the rest keep what an earlier group left, not cleared: clearing would write the
+    // whole matrix's words per group (0.3 to 1.5 MB; 6% of a run's instructions on E. coli
+    // reads).
     // Unit tests fill them with ones instead, so that reading one would show.
     let words = strips * mmax;
     if s.trace.len() < words {
@@ -329,15 +330,15 @@ pub(crate) fn align_lanes<V: Value, const L: usize>(
 
 /// Whether the lane kernel beats the scalar one on this CPU: where it is compiled for AVX2.
 /// Without AVX2 the compiler leaves [`dp`] mostly scalar (measured on x86-64 baseline and
-/// SSE4.1 builds: slower than [`super::align_task_banded`]), so callers should take the scalar kernel;
-/// the results are the same either way.
+/// SSE4.1 builds: slower than [`super::align_task_banded`]), so callers should take the scalar
+/// kernel; the results are the same either way.
 pub(crate) fn lanes_pay_off() -> bool {
     crate::simd::avx2()
 }
 
 /// Whether the CPU has the AVX-512 subsets [`dp_avx512`] is compiled for: groups of
-/// [`WIDE_LANES`] then pay off. Detected at run time (the development machines' CPU changes
-/// between an AVX2 AMD EPYC and an AVX-512 Intel Xeon).
+/// [`WIDE_LANES`] then pay off. Detected at run time, so that one build runs on AVX2-only and
+/// AVX-512 CPUs alike.
 pub(crate) fn wide_lanes_pay_off() -> bool {
     crate::simd::avx512()
 }
@@ -549,10 +550,10 @@ fn dp<V: Value, const L: usize>(
         });
         // H(i-1, j0+c) and F(i-1, j0+c), on a cache line of the frame. The DP state does not
         // fit the 16 vector registers, so vectors are spilled to the stack; without a frame
-        // realigned to 64 bytes, whether those spills straddled cache lines depended on the
-        // callers' stack depth, and unrelated changes anywhere moved the kernel's speed by a
-        // quarter (3.8 vs 2.8 GCUPS, identical machine code). This over-aligned local, kept
-        // in memory, makes the compiler realign the frame: about 4 GCUPS whatever the caller.
+        // realigned to 64 bytes, whether those spills straddle cache lines depends on the
+        // callers' stack depth, and with it the kernel's speed, by a quarter (3.8 against 2.8
+        // GCUPS, identical machine code). This over-aligned local, kept in memory, makes the
+        // compiler realign the frame: about 4 GCUPS whatever the caller.
         let mut up = Aligned64([[V::NEG_INF; L]; STRIP], [[V::NEG_INF; L]; STRIP]);
         // Its address escapes, so it stays in the frame with its alignment.
         std::hint::black_box(&mut up);

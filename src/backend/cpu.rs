@@ -62,8 +62,8 @@ thread_local! {
 
 /// A thread's kernel buffers, kept from group to group and chunk to chunk: rayon runs a
 /// parallel loop's per-thread setup once per piece it splits the work into (dozens per
-/// chunk), and buffers made there grew their matrices from nothing (and cleared them) each
-/// time: 16M of 1,450M instructions on E. coli reads.
+/// chunk), and buffers made there would grow their matrices from nothing (and clear them)
+/// each time: 16M of 1,450M instructions on E. coli reads.
 trait ThreadScratch: Sized + 'static {
     /// This thread's buffers of this type.
     const KEY: &'static LocalKey<RefCell<Self>>;
@@ -82,7 +82,7 @@ where
     Scratch<L, W>: ThreadScratch,
 {
     /// Runs `f` on this thread's buffers (on new ones if they are in use, which no caller
-    /// does today), then trims them.
+    /// does), then trims them.
     fn with<R>(f: impl FnOnce(&mut Self) -> R) -> R {
         Self::KEY.with(|cell| match cell.try_borrow_mut() {
             Ok(mut s) => {

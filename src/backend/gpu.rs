@@ -45,10 +45,10 @@ const MIN_WORK_BUDGET: u64 = 4 << 20;
 
 /// Tasks per dispatch unless [`GpuBackend::with_max_tasks_per_dispatch`] says otherwise. A
 /// mapper's GPU chunk (50,000 reads, some 77,000 tasks) then takes three dispatches, so that
-/// its upload and decoding overlap the kernel. An estimate, not yet measured on a GPU: 32,768
-/// invocations are a quarter of an H200's resident ones, and consecutive dispatches into
-/// different buffer sets may run side by side; lavapipe ran 100k chr20 pairs as fast as with
-/// 131,072 (3.24-3.38 s against 3.36-3.42).
+/// its upload and decoding overlap the kernel. An estimate, unmeasured on a hardware GPU:
+/// 32,768 invocations are a quarter of an H200's resident ones, and consecutive dispatches
+/// into different buffer sets may run side by side; lavapipe runs 100k chr20 pairs as fast as
+/// with 131,072 (3.24-3.38 s against 3.36-3.42).
 const DEFAULT_MAX_TASKS: usize = 1 << 15;
 
 /// Alignments in task order, kernel time, dispatches, bytes uploaded.
@@ -102,9 +102,8 @@ impl GpuBackend {
     /// Opens the best Vulkan adapter: a hardware GPU (discrete, integrated or virtual), or with
     /// `allow_software` any adapter, software ones such as lavapipe included.
     pub fn new(allow_software: bool) -> Result<GpuBackend> {
-        // Tuning knobs for a GPU machine where swmap cannot be rebuilt (scripts/gpubench.sh sweeps
-        // them): SWMAP_GPU_STRIP, SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results
-        // never change.
+        // Tuning knobs that need no rebuild (scripts/gpubench.sh sweeps them): SWMAP_GPU_STRIP,
+        // SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results never change.
         let knob = |name: &str, allowed: &dyn Fn(usize) -> bool, expected: &str| -> Result<Option<usize>> {
             match std::env::var(name) {
                 Err(_) => Ok(None),
@@ -145,7 +144,8 @@ impl GpuBackend {
         // A subgroup's lanes store side by side when their words are interleaved (one
         // transaction per warp on NVIDIA). On lavapipe, which runs 8 invocations as one AVX
         // vector and the 8-lane batches of a workgroup one after another, wider groups than
-        // that share cache lines between batches: 64 measured 1.78 -> 1.23 GCUPS there.
+        // that share cache lines between batches (measured there: 1.77-1.83 GCUPS at 8 against
+        // 1.23 at 64).
         let interleave = interleave.map_or(info.subgroup_size.clamp(1, layout::WORKGROUP), |n| n as u32);
         Ok(GpuBackend {
             info,

@@ -37,11 +37,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub(crate) const MAGIC: &[u8; 8] = b"SWMAPIDX";
-/// Bump on any change of the layout above (2: 16- or 32-bit keys, 32-bit positions and a
-/// strand bit per entry, instead of 64-bit keys and values; 3: the checksum takes the length
-/// at its end, so that it is computed while streaming; 4: arrays padded to 8 bytes, so that a
-/// mapped file's arrays are used in place, and a checksum of four interleaved lanes, four
-/// times as fast).
+/// The version of the layout above, bumped on any change of it: a file of another version is
+/// refused with a message to rebuild it, never misread.
 pub const FORMAT_VERSION: u32 = 4;
 
 /// Arrays start at multiples of this many bytes from the start of the file.

@@ -46,9 +46,9 @@ const CHUNK: usize = 256;
 /// k-mers, their keys (`hash << 8 | place in the chunk`, so the smaller key is the smaller
 /// hash and, of equal hashes, the one on the left), then every window's minimum from the
 /// minima of spans of 1, 2, 4, ... keys (each pass the smaller of two neighbours of the last:
-/// whole vectors at a time, where the scans of van Herk and Gil-Werman's method, used
-/// before, were a chain of dependent steps), a window of `w` being two overlapping spans of
-/// the largest power of two not above `w`.
+/// whole vectors at a time, where the scans of van Herk and Gil-Werman's method are a chain
+/// of dependent steps), a window of `w` being two overlapping spans of the largest power of
+/// two not above `w`.
 pub fn minimizers(seq: &[u8], k: usize, w: usize, base: u32, out: &mut Vec<Minimizer>) {
     assert!((1..=crate::index::MAX_K as usize).contains(&k) && (1..=MAX_W).contains(&w));
     BUFFERS.with(|cell| match cell.try_borrow_mut() {

@@ -4,8 +4,9 @@
 //! Every malformed record is an error that names the file, the record number and the line:
 //! a truncated record, a header without `@`, a missing `+`, bases and qualities of different
 //! lengths, a character that is not a base, a quality outside `!`..`~`, a read name SAM cannot
-//! hold (see `check_read_name`) and a read longer than [`crate::io::read::MAX_READ_LEN`]. They are refused
-//! here, where the file and record are known, rather than when the output is written.
+//! hold (see `check_read_name`) and a read longer than [`crate::io::read::MAX_READ_LEN`].
+//! They are refused here, where the file and record are known, rather than when the output is
+//! written.
 
 pub(crate) mod raw;
 

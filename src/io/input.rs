@@ -72,8 +72,8 @@ const READ_AHEAD_BLOCKS: usize = 4;
 
 /// A reader whose source is read on a thread of its own, a few blocks of [`BUFFER_SIZE`]
 /// ahead: plain gzip, which only inflates in order, then inflates while the reading thread
-/// cuts records (inflating was half of that thread's time, and a paired run's reads/s was
-/// capped by it). A read error comes through in its place; so does a panic of the source, as
+/// cuts records (inflating on that thread would take half its time and cap a paired run's
+/// reads/s). A read error comes through in its place; so does a panic of the source, as
 /// an error, never as an early end of input. The thread ends at the end of the input, after an
 /// error, or when the reader is dropped.
 struct ReadAhead {

@@ -248,8 +248,8 @@ fn working_name(target: &Path, tag: &str) -> PathBuf {
 /// Creates the temporary file `temp` (it must not exist) and registers it for removal on a
 /// signal, holding the registry's lock throughout: the signal thread, which takes the lock to
 /// remove the files and keeps it until the process dies, then either sees the file or runs
-/// before it exists (a file created between the two was once left behind, caught by
-/// `tests/it/output_safety.rs` about 1 run in 10 under load).
+/// before it exists (without the lock, a file created between the two is left behind:
+/// `tests/it/output_safety.rs` catches that about 1 run in 10 under load).
 fn create_registered(temp: &Path) -> std::io::Result<File> {
     let mut files = TEMPORARY_FILES.lock().unwrap_or_else(|p| p.into_inner());
     let file = OpenOptions::new().write(true).create_new(true).open(temp)?;

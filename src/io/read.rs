@@ -4,8 +4,8 @@
 use crate::io::fasta::show_byte;
 
 /// The longest read swmap maps. Its alignment is full dynamic programming over the read and a
-/// window around it (memory and time grow with the square of the length: a 100 kb read once
-/// took 75 s and 4.9 GB), built for short reads: Illumina reads (50-300 bases) and merged
+/// window around it (memory and time grow with the square of the length: 75 s and 4.9 GB
+/// measured for a 100 kb read), built for short reads: Illumina reads (50-300 bases) and merged
 /// pairs fit with room to spare. A longer read is an error naming the file and record; long
 /// reads belong to a long-read aligner such as minimap2.
 pub const MAX_READ_LEN: usize = 2_000;

@@ -57,7 +57,8 @@ impl ReadSource {
             }
             ReadSource::Paired(r1, r2) => {
                 // The two files are cut at once, file 2 on a thread of its own: inflating gzip
-                // is most of the reading thread's work, and it capped a paired run's reads/s.
+                // is most of the reading thread's work, and both files' on one thread would cap
+                // a paired run's reads/s.
                 // After a failed read of file 1, file 2 may be cut further than file 1 got:
                 // only the pairs cut from both are parsed then (`RawChunk::parse`), and the
                 // failure is the error.

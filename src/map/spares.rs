@@ -1,15 +1,15 @@
 //! The buffers of spent chunks, filled again by later ones: a chunk's reads (names, bases,
 //! qualities), its reads' candidate windows and its placements' hits keep their heap room
-//! from one chunk to the next, so that a mapping run in steady state makes no heap
-//! allocation per read (chr20 2x150: 0.17 per read before, from the few reads with more
-//! windows or hits than are held inline).
+//! from one chunk to the next, so that a mapping run in steady state makes nearly no heap
+//! allocation per read (chr20 2x150: 0.019 per read; 0.17 without spares, from the few reads
+//! with more windows or hits than are held inline).
 //!
 //! A stage takes a spent set when one is waiting and starts an empty one otherwise; so the
 //! sets in circulation soon number the chunks in flight, plus those waiting: at most
 //! [`SPARE_READS`] reads' worth per kind, and at least one set. That bounds what they cost:
-//! chr20 400k pairs, CPU chunks of 10,000 reads (four sets wait), peak 261-265 -> 279-287 MB;
-//! with 50,000-read chunks (one set) see docs/benchmarks.md. Nothing here changes a result:
-//! every buffer is emptied before it is filled.
+//! chr20 400k pairs, CPU chunks of 10,000 reads (four sets wait), peak 279-287 MB against
+//! 261-265 MB without spares; with 50,000-read chunks (one set) see docs/benchmarks.md.
+//! Nothing here changes a result: every buffer is emptied before it is filled.
 
 use crate::batch::AlignBatch;
 use crate::io::read::Read;

@@ -26,7 +26,8 @@ pub fn nm_md(cigar: &Cigar, query: &[u8], reference: &[u8]) -> (u32, String) {
     (nm, md)
 }
 
-/// NM and MD (see the module) with MD written into `md` (cleared first), so that its buffer can be reused; returns NM.
+/// NM and MD (see the module) with MD written into `md` (cleared first), so that its buffer
+/// can be reused; returns NM.
 pub fn nm_md_into(cigar: &Cigar, query: &[u8], reference: &[u8], md: &mut String) -> u32 {
     md.clear();
     let mut nm = 0u32;

@@ -1,6 +1,6 @@
 //! SAM text of a record written straight from a [`SamRecord`], byte for byte what noodles'
 //! SAM writer makes of the same record (the writer's fast path: copying a record into a
-//! noodles `RecordBuf` and formatting it cost about 1 us per read). Every check noodles makes
+//! noodles `RecordBuf` and formatting it costs about 1 us per read). Every check noodles makes
 //! on the fields swmap writes is made here first; a record that fails one is left to noodles,
 //! which then reports it (see [`super::writer`]).
 

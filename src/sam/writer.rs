@@ -388,7 +388,7 @@ impl OutputFormat {
 
 /// The index of the coordinate-sorted BAM at `path`, as noodles' `bam::fs::index` builds it
 /// (the same bytes), its blocks inflated by `threads` workers: read by one thread, the file
-/// took about as long as sorting it on a 16-core server would.
+/// takes about as long as sorting it on a 16-core server.
 fn index_sorted(path: &Path, threads: usize) -> io::Result<bam::Index> {
     use noodles_sam::alignment::Record as _;
     let invalid = |e: Box<dyn std::error::Error + Send + Sync>| io::Error::new(io::ErrorKind::InvalidData, e);

@@ -55,8 +55,8 @@ fn bench_rejects_a_window_shorter_than_the_read() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--window 100 is shorter than --read-len 150"));
 }
 
-/// The GPU's tuning knobs (for a GPU machine where swmap cannot be rebuilt) change speed only; a value
-/// out of range is a one-line error.
+/// The GPU's tuning knobs (environment variables, set without a rebuild) change speed only; a
+/// value out of range is a one-line error.
 #[test]
 fn gpu_tuning_knobs_keep_results_identical_and_refuse_nonsense() {
     if !backends().contains(&"gpu") {

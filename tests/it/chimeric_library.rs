@@ -1,8 +1,8 @@
 //! Chimeric libraries: when most of the first pairs are discordant (mates on different contigs
 //! or far apart on one), the insert-size model must still be that of the concordant pairs, or
-//! none at all (and the mapper says so), and mate rescue must stay small. Before, the model had
-//! no cap on the inserts it counted: it learnt a "proper" insert of contig distances, flagged
-//! every chimera proper, and mate rescue aligned mates across whole contigs (a 30 GB allocation
+//! none at all (and the mapper says so), and mate rescue must stay small. A model with no cap
+//! on the inserts it counts would learn a "proper" insert of contig distances and flag every
+//! chimera proper, and mate rescue would align mates across whole contigs (a 30 GB allocation
 //! on a human genome).
 
 use crate::sam_check::*;
@@ -141,7 +141,7 @@ fn check_primaries(sam: &[u8], pairs: &[(String, bool, [Truth; 2])], what: &str)
     primaries
 }
 
-/// The bug: 70% of the first pairs chimeric. The model must be that of the concordant 30%,
+/// 70% of the first pairs chimeric: the model must be that of the concordant 30%,
 /// chimeras must not be proper, and rescue (which runs for every chimeric mate) must stay
 /// small.
 #[test]

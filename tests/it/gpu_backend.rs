@@ -175,9 +175,9 @@ fn backend_is_send_and_sync() {
     assert_send_sync::<GpuBackend>();
 }
 
-/// Lavapipe ends an invocation's loops after about 65,535 iterations, silently: these tasks
-/// once came back wrong (a 250-base read in a tandem array as `248S1M`). They must now match
-/// the CPU, whichever side of the limit they fall on.
+/// Lavapipe ends an invocation's loops after about 65,535 iterations, silently: such tasks
+/// come back wrong from the device (a 250-base read in a tandem array as `248S1M`). They must
+/// match the CPU, whichever side of the limit they fall on.
 #[test]
 fn tasks_past_the_driver_loop_limit_match_cpu() {
     let Some(gpu) = shared_gpu() else { return };
@@ -235,7 +235,8 @@ fn impossible_backend_result_is_an_error_not_a_record() {
         assert!(swmap::backend::align_checked(e.backend, &b, &sc).is_ok(), "{}", e.name);
     }
     let cases: [(&str, Tamper); 3] = [
-        // What lavapipe once produced: a path of one base for a whole read.
+        // What a task past lavapipe's loop limit comes back as: a path of one base for a whole
+        // read.
         ("one-base path", |alns, ids| {
             let last = alns.last_mut().unwrap();
             last.query_start = last.query_end - 1;

@@ -1,9 +1,9 @@
 //! Reads lying wholly inside long microsatellite arrays: every seed of such a read is the same
 //! k-mer or two, far more frequent than `--max-occ`, so the read is seeded from its rarest
 //! seeds (README, "How reads are mapped"), and it must be placed: a perfect alignment at some
-//! copy, at MAPQ 0 since there are many equal copies (bwa-mem places them so). Regression test
-//! for such reads reported unmapped once the arrays held more than 20 x `--max-occ`
-//! occurrences of their seed, and aligned against a window the whole array long below that.
+//! copy, at MAPQ 0 since there are many equal copies (bwa-mem places them so): never left
+//! unmapped when the arrays hold more than 20 x `--max-occ` occurrences of their seed, and
+//! never aligned against a window the whole array long below that.
 
 use crate::sam_check::*;
 use crate::support::*;
@@ -31,7 +31,7 @@ fn perfect_reads_inside_a_ca_array_are_placed_at_mapq_0() {
     let dir = scratch("ca-arrays");
     let mut rng = Rng::new(2024);
     // Six arrays of 2-5 kb: 24 kb of (CA)n, about 12,000 occurrences of its minimizer, more than
-    // 20 x the default --max-occ of 500 (where the rarest-seed fallback used to give up).
+    // 20 x the default --max-occ of 500: the rarest-seed fallback must not give up there.
     let (genome, arrays) = genome_with_ca_arrays(&mut rng, &[2_000, 5_000, 3_000, 4_000, 5_000, 5_000]);
     std::fs::write(dir.join("ref.fa"), format!(">ca\n{}\n", String::from_utf8_lossy(&genome))).unwrap();
     // Reads at the start, inside and at the end of the shortest and a longest array, both
@@ -87,8 +87,8 @@ fn perfect_reads_inside_a_ca_array_are_placed_at_mapq_0() {
     }
 }
 
-/// One array of 4 kb (about 2,000 occurrences of its seed: used whole before, as one window
-/// the length of the array) is placed the same way.
+/// One array of 4 kb (about 2,000 occurrences of its seed, under 20 x `--max-occ`) is placed
+/// the same way.
 #[test]
 fn reads_inside_a_single_ca_array_are_placed_at_mapq_0() {
     let dir = scratch("ca-array");

@@ -2,7 +2,8 @@
 //! unsorted output in samtools sort's order (checked against a stable sort written here, and
 //! against samtools sort itself where it is installed), the same whether sorted in memory or
 //! through runs spilled to scratch files, which are removed; its index is noodles' index of
-//! the file and answers region queries as samtools' own index does. Every mapping under every backend.
+//! the file and answers region queries as samtools' own index does. Every mapping under every
+//! backend.
 
 use crate::support::*;
 use noodles_bam as bam;

@@ -1,6 +1,6 @@
 //! A read inside a short tandem repeat (period below the seed grouping band, so every copy
 //! falls in one window) must not look unique: XS sees the copy one period away and MAPQ is 0,
-//! as bwa-mem's tandem sub-score makes it. Regression test for MAPQ 60 on microsatellite reads.
+//! as bwa-mem's tandem sub-score makes it, never MAPQ 60 as on a unique read.
 
 use crate::sam_check::*;
 use crate::support::*;

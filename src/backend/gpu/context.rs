@@ -157,7 +157,7 @@ fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePip
         immediate_size: 0,
     });
     // naga's loop bounding (a counter in every loop) keeps drivers from unrolling the strip
-    // loops and cost 8x on an H200 (shared/gpu/README.md); bounds checks stay on.
+    // loops and costs 8x on an H200 (measured); bounds checks stay on.
     let checks = wgpu::ShaderRuntimeChecks { force_loop_bounding: false, ..wgpu::ShaderRuntimeChecks::checked() };
     // SAFETY: every loop of align.wgsl terminates: the DP loops count up to m and n / STRIP
     // (those over a strip's columns are written out), and the traceback stops after at most

@@ -3,8 +3,8 @@
 //!
 //! Written out, a strip's cells index its arrays (`t`, `h_up`, `f_up`, the traceback words)
 //! with constants, so the driver keeps them in registers without having to unroll anything
-//! itself: lavapipe unrolled loops of 8 but not of 16 (4x slower, and its limit on loop
-//! iterations then cut tasks short), and whether NVIDIA's compiler unrolls a loop is its own
+//! itself: lavapipe unrolls loops of 8 but not of 16 (4x slower, and its limit on loop
+//! iterations then cuts tasks short), and whether NVIDIA's compiler unrolls a loop is its own
 //! choice. The file itself stays valid WGSL with the loops in place (8 columns), which
 //! `tests/it/shaders.rs` validates; this module's tests validate every width's expansion and
 //! count its instructions per cell.
