@@ -113,6 +113,7 @@ pub fn place_single(hits: ReadHits, read_len: u32, opts: &MapOptions) -> Placeme
     let Some(best) = hits.best() else { return Placement { hits: hits.hits, ..Placement::default() } };
     let layout = ReadLayout::new(&hits.hits, 0, read_len);
     let q = mapq::single_end(best, layout.rivals(0).map(|i| &hits.hits[i]), hits.tandem_sub, &opts.scoring);
+    let q = mapq::in_repeats(q, &hits);
     decide(hits, layout, q, opts)
 }
 

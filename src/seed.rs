@@ -80,8 +80,10 @@ pub struct CandidateWindow {
 pub struct Candidates {
     /// Windows to align, best first.
     pub windows: Vec<CandidateWindow>,
-    /// Read bases covered by minimizers skipped as too frequent and by no usable one.
-    pub repetitive: u32,
+    /// Read bases covered by minimizers skipped as too frequent (more than `max_occ`
+    /// occurrences), whether or not a usable one covers them too: how much of the read the
+    /// other copies of its repeat share.
+    pub frequent: u32,
     /// Windows left out by the cap whose seeds were as good as the best window's, and
     /// occurrences of the rarest seeds left out of the fallback's sample: copies of a repeat
     /// that were never aligned.
@@ -207,20 +209,15 @@ pub fn find_candidates_block(
 fn candidates_of_lookups(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch, c: &mut Candidates) {
     c.windows.clear();
     c.unexamined = find_windows(index, read, opts, s, &mut c.windows);
-    // Repetitive share: bases under skipped minimizers that no usable minimizer covers.
+    // Bases under skipped minimizers.
     let k = index.params.k;
     s.rep_spans.clear();
-    s.spans.clear();
     for (m, &(lo, hi)) in s.mins.iter().zip(&s.ranges) {
-        let n = (hi - lo) as usize;
-        let span = (m.pos, m.pos + k);
-        if n > opts.max_occ {
-            s.rep_spans.push(span);
-        } else {
-            s.spans.push(span);
+        if (hi - lo) as usize > opts.max_occ {
+            s.rep_spans.push((m.pos, m.pos + k));
         }
     }
-    c.repetitive = covered(&mut s.rep_spans).saturating_sub(overlap_with(&s.rep_spans, &s.spans));
+    c.frequent = covered(&mut s.rep_spans);
     c.periods.clear();
     c.periods.extend_from_slice(internal_periods(&s.mins, &mut s.by_hash, &mut s.periods));
 }
@@ -261,22 +258,6 @@ fn covered(spans: &mut [(u32, u32)]) -> u32 {
             total += b - a;
         }
         reach = reach.max(b);
-    }
-    total
-}
-
-/// Bases covered both by the (sorted, merged-on-the-fly) spans `a` and by any span of `b`.
-fn overlap_with(a: &[(u32, u32)], b: &[(u32, u32)]) -> u32 {
-    let mut total = 0u32;
-    let mut reach = 0u32;
-    for &(x, y) in a {
-        let x = x.max(reach);
-        for p in x..y {
-            if b.iter().any(|&(c, d)| c <= p && p < d) {
-                total += 1;
-            }
-        }
-        reach = reach.max(y);
     }
     total
 }

@@ -124,17 +124,30 @@ impl Hit {
     }
 }
 
+/// [`ReadHits::shared`] of a read's seeds.
+fn shared_per_mille(seeds: &Candidates) -> u32 {
+    let frequent = seeds.frequent as u64;
+    let best = seeds.windows.first().map_or(0, |w| w.weight) as u64;
+    if frequent == 0 {
+        0
+    } else {
+        (frequent * 1000 / (frequent + best)) as u32
+    }
+}
+
 /// Every alignment of one read, best first, with overlapping duplicates removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadHits {
     /// The hits, best first (by the total order of the module documentation of
     /// [`crate::place`]).
     pub hits: Vec<Hit>,
-    /// Per mille of the read covered only by seeds too frequent to use: how repetitive it is.
-    pub repetitive: u32,
     /// Copies of the read's repeat that seeding found as good as its best but never aligned
     /// (the window cap): other placements exist that no hit here shows.
     pub unexamined: u32,
+    /// How much of the evidence for the read's place its repeat shares with other copies, per
+    /// mille: `F / (F + W)`, with `F` the read bases under seeds too frequent to use and `W`
+    /// those the best window's seeds cover (see `crate::place::mapq`).
+    pub shared: u32,
     /// Best ungapped score of the read one tandem period away from its best hit (0 when the
     /// read has no internal period): copies of a short tandem repeat share one window, so
     /// this is how XS and MAPQ see them (bwa-mem's tandem sub-score).
@@ -212,13 +225,8 @@ impl ReadHits {
                 })
                 .filter(|h| h.score >= opts.min_score),
         );
-        let mut hits = ReadHits {
-            hits,
-            repetitive: (seeds.repetitive as usize * 1000 / read.len().max(1)) as u32,
-            unexamined: seeds.unexamined,
-            tandem_sub: 0,
-            tie_seed,
-        };
+        let mut hits =
+            ReadHits { hits, unexamined: seeds.unexamined, shared: shared_per_mille(seeds), tandem_sub: 0, tie_seed };
         hits.dedup_and_order();
         hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring, window);
         hits

@@ -22,13 +22,31 @@
 //! - `scale`: a long alignment or a poor identity makes a score gap less telling.
 //! - `near`: rivals within one mismatch (`match + mismatch`) of `S`; each halves the odds.
 //!
+//! **Repeats** ([`in_repeats`]): the hits of a read are only those of the windows seeding
+//! chose, and a read in a repeat has rivals that no hit shows, so its score gap to the rivals
+//! it has says less. Applied to every read's own MAPQ (a single read's, each mate's before the
+//! pair is weighed in):
+//! ```text
+//! shared = F / (F + W)   F: read bases under seeds skipped as too frequent (> max_occ), which
+//!                           other copies of its repeat share; W: bases the best window's
+//!                           seeds cover, the evidence that places it there
+//! q = 0                     when seeding saw copies as good as the best window that were
+//!                           never aligned (the window cap, the fallback's sample)
+//! q = q * (1 - shared) + 0.499
+//! ```
+//! `shared` is minimap2's ratio of repetitive length to chaining score in other units. A read
+//! wholly inside a young repeat or a satellite array, placed by a few rare seeds among
+//! thousands of copies that share its other k-mers, gets little confidence from its score
+//! gap; a read half in unique sequence keeps about half.
+//!
 //! **Pair** ([`pair`]), for a pair scoring `P = S1 + S2 + insert penalty`:
 //! ```text
 //! sub  = max(second-best proper pair score, S1best + S2best - 17)   (17: unpaired penalty)
 //! q_pe = 6.02 * (P - sub) / match + 0.499 - (4.343 * ln(max(near_pairs, 1)) + 0.499)
-//! q_pe = clamp(q_pe, 0, 60) * (1 - repetitive) + 0.499   (repetitive: mean share of both
-//!        mates covered only by over-frequent seeds, whose copies seeding never aligned)
-//! q_pe = 0 when both mates have copies that were seen by seeding but never aligned
+//! q_pe = clamp(q_pe, 0, 60) * (1 - sqrt(shared1 * shared2)) + 0.499
+//!        (a mate outside the repeat anchors the pair: its shared is 0)
+//! q_pe = 0 when both mates have copies as good as their best that seeding saw but never
+//!        aligned
 //! ```
 //! **Each mate of a pair** ([`mate`]): with `q_se` its own single-end MAPQ (0 when the pair
 //! placed it at a hit other than its best),
@@ -40,7 +58,7 @@
 //! primary's MAPQ (bwa-mem, without `-q`).
 
 use crate::align::Scoring;
-use crate::place::hit::Hit;
+use crate::place::hit::{Hit, ReadHits};
 
 /// Score any placement of a read is assumed to reach by chance (bwa-mem: min seed length x match).
 const CHANCE_SCORE_BASES: i32 = 19;
@@ -74,6 +92,21 @@ pub fn single_end<'h>(hit: &Hit, rivals: impl Iterator<Item = &'h Hit>, tandem_s
     q.clamp(0, MAX_MAPQ) as u8
 }
 
+/// A read's own MAPQ `q` (from [`single_end`]) lowered for what seeding could not look at
+/// (see the module documentation).
+pub fn in_repeats(q: u8, hits: &ReadHits) -> u8 {
+    if hits.unexamined > 0 {
+        return 0;
+    }
+    let q = (q as f64 * (1.0 - shared_share(hits)) + 0.499) as i32;
+    q.clamp(0, MAX_MAPQ) as u8
+}
+
+/// [`crate::place::hit::ReadHits::shared`] as a share, 0 to 1.
+pub fn shared_share(hits: &ReadHits) -> f64 {
+    hits.shared.min(1000) as f64 / 1000.0
+}
+
 /// MAPQ from a score difference alone (bwa-mem's `raw_mapq`), unclamped.
 pub fn from_score_gap(gap: i32, sc: &Scoring) -> i32 {
     (6.02 * gap as f64 / sc.match_score as f64 + 0.499) as i32
@@ -88,8 +121,8 @@ pub struct PairFacts {
     pub sub: i32,
     /// Proper pairs scoring within a mismatch of the chosen one, itself included.
     pub near: usize,
-    /// Mean share (0 to 1) of the two mates covered only by over-frequent seeds.
-    pub repetitive: f64,
+    /// Geometric mean of the two mates' [`shared_share`].
+    pub shared: f64,
     /// Both mates have copies seeding found but never aligned.
     pub both_unexamined: bool,
 }
@@ -98,7 +131,7 @@ pub struct PairFacts {
 pub fn pair(f: &PairFacts, sc: &Scoring) -> i32 {
     let mut q = from_score_gap(f.score - f.sub, sc);
     q -= (4.343 * (f.near as f64).max(1.0).ln() + 0.499) as i32;
-    let q = (q.clamp(0, MAX_MAPQ) as f64 * (1.0 - f.repetitive) + 0.499) as i32;
+    let q = (q.clamp(0, MAX_MAPQ) as f64 * (1.0 - f.shared) + 0.499) as i32;
     if f.both_unexamined {
         0
     } else {
@@ -112,4 +145,28 @@ pub fn mate(q_se: i32, q_pe: i32, score: i32, tandem_sub: i32, sc: &Scoring) -> 
     let q = if q_se > q_pe { q_se } else { q_pe.min(q_se + MATE_BONUS) };
     let cap = if tandem_sub > 0 { from_score_gap(score - tandem_sub, sc).clamp(0, MAX_MAPQ) } else { MAX_MAPQ };
     q.min(cap) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_lower_a_reads_own_mapq() {
+        let with = |shared: u32, unexamined: u32| ReadHits { shared, unexamined, ..ReadHits::default() };
+        assert_eq!(in_repeats(60, &with(0, 0)), 60, "a read without frequent seeds keeps its MAPQ");
+        assert_eq!(in_repeats(60, &with(500, 0)), 30, "half the evidence shared: half the MAPQ");
+        assert_eq!(in_repeats(37, &with(1000, 0)), 0);
+        assert_eq!(in_repeats(60, &with(0, 3)), 0, "copies as good, never aligned");
+    }
+
+    #[test]
+    fn pair_mapq_scales_with_the_shared_evidence() {
+        let sc = Scoring::default();
+        let facts = |shared: f64| PairFacts { score: 290, sub: 200, near: 1, shared, both_unexamined: false };
+        assert_eq!(pair(&facts(0.0), &sc), 60);
+        assert_eq!(pair(&facts(0.5), &sc), 30);
+        assert_eq!(pair(&facts(1.0), &sc), 0);
+        assert_eq!(pair(&PairFacts { both_unexamined: true, ..facts(0.0) }, &sc), 0);
+    }
 }

@@ -213,7 +213,8 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
         None => 0,
         Some(best) => {
             let layout = ReadLayout::new(&h[m].hits, 0, read_len[m]);
-            mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), h[m].tandem_sub, sc)
+            let q = mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), h[m].tandem_sub, sc);
+            mapq::in_repeats(q, h[m])
         }
     };
     let se = [own(0), own(1)];
@@ -266,8 +267,9 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
         score,
         sub: second.max(b0.score + b1.score - UNPAIRED_PENALTY),
         near: n_near,
-        // A pair made mostly of repeat seeds may have copies that seeding never looked at.
-        repetitive: 0.5 * (repetitive_fraction(h[0]) + repetitive_fraction(h[1])),
+        // Both mates placed by a few rare seeds among copies that share the rest: pairs of
+        // those copies may score as well. One mate outside the repeat anchors the pair.
+        shared: (mapq::shared_share(h[0]) * mapq::shared_share(h[1])).sqrt(),
         // When both mates have copies that were never aligned, pairs of those copies may
         // score as well as this one: the pair adds no confidence.
         both_unexamined: h[0].unexamined > 0 && h[1].unexamined > 0,
@@ -281,11 +283,6 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
         mq[m] = mapq::mate(q_se, q_pe, h[m].hits[idx].score, tandem, sc);
     }
     PairChoice { hit: [Some(i), Some(j)], mapq: mq, proper: true }
-}
-
-/// Share (0 to 1) of a read covered only by over-frequent seeds.
-fn repetitive_fraction(hits: &ReadHits) -> f64 {
-    hits.repetitive.min(1000) as f64 / 1000.0
 }
 
 /// Complementary error function (W. J. Cody's rational approximation as in Numerical Recipes'
@@ -488,5 +485,30 @@ mod tests {
         assert_eq!(m.penalty(400, &sc), 0);
         assert!(m.penalty(500, &sc) < 0);
         assert!(m.penalty(600, &sc) < m.penalty(500, &sc));
+    }
+
+    /// A pair in a repeat: both mates placed by few seeds among copies that share the rest
+    /// get little confidence from the pair; one mate outside the repeat anchors both.
+    #[test]
+    fn pairs_in_repeats_are_anchored_only_by_a_unique_mate() {
+        let sc = Scoring::default();
+        let model = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 100, high: 700 };
+        let (a, b) = facing(0, 10_000, 400);
+        let mapqs = |shared: [u32; 2]| {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            (a.shared, b.shared) = (shared[0], shared[1]);
+            let choice = choose([&a, &b], [150, 150], Some(&model), &sc);
+            assert!(choice.proper);
+            choice.mapq
+        };
+        assert_eq!(mapqs([0, 0]), [60, 60]);
+        // One mate wholly in the repeat, the other unique: the pair is as sure as without it,
+        // and the repetitive mate takes the pair's MAPQ up to its own plus the mate bonus.
+        let anchored = mapqs([0, 1000]);
+        assert_eq!(anchored, [60, 40], "the unique mate anchors its repetitive mate");
+        // Both mates placed by a fifth of the evidence: a fifth of the confidence, for each.
+        let both = mapqs([800, 800]);
+        assert!(both.iter().all(|&q| q <= 13), "{both:?}");
+        assert_eq!(mapqs([1000, 1000]), [0, 0]);
     }
 }
