@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
 # A human-sized synthetic reference, for measuring swmap (and its peers) at GRCh38's scale
-# where no human genome is at hand: 24 chromosome-sized contigs with GRCh38's primary
-# lengths (3.09 Gbp in all), built from mutated copies of real sequence, with N runs
-# (telomeres, a centromere gap, and the source's own gaps), plus 3,000 small ALT-like contigs
-# (2-20 kb copies of chromosome regions at 0.5% divergence, as alternate haplotypes are).
+# where no human genome is at hand. Two kinds:
 #
 # usage: scripts/synthetic-genome.sh OUT.fa [SCALE] [SOURCE.fa[.gz]]
 #   SCALE   fraction of GRCh38's lengths (default 1; 0.01 for a 31 Mbp test run)
-#   SOURCE  default ../shared/data/human_GRCh37_chr20.fa.gz
+#   SOURCE  real sequence to copy from (also taken from the environment variable SOURCE)
 #
-# Chromosomes are made of segments of the source (1-5 Mbp each, from random places, reverse
-# complemented half of the time), each segment substituted at a divergence drawn from 15-25%,
-# so that a 19-mer of the source survives in a copy with probability 0.8^19 (about 1.4%):
-# seeds stay mostly unique across the ~50 copies while each copy keeps the source's
-# composition and repeat landscape (Alu- and L1-like families become families of diverged
-# copies). Deterministic: the same arguments give the same file (numpy's PCG64 from fixed
-# seeds). Needs python3 with numpy (installed with pip if missing). Writes 60-base lines.
+# Without SOURCE: scripts/repeat-genome.py at SCALE (--size SCALE x 3.09 Gbp, seed 1), a
+# random background with human-like repeats (Alu- and L1-like families, microsatellites,
+# segmental duplications, alpha-satellite arrays, ALT-like contigs, N runs) and a BED of where
+# every copy went (OUT.repeats.bed); see that script for the details.
+#
+# With SOURCE: 24 chromosome-sized contigs with GRCh38's primary lengths, built from mutated
+# copies of SOURCE, with N runs (telomeres, a centromere gap, and the source's own gaps), plus
+# 3,000 small ALT-like contigs (2-20 kb copies of chromosome regions at 0.5% divergence, as
+# alternate haplotypes are). Chromosomes are made of segments of the source (1-5 Mbp each,
+# from random places, reverse complemented half of the time), each segment substituted at a
+# divergence drawn from 15-25%, so that a 19-mer of the source survives in a copy with
+# probability 0.8^19 (about 1.4%): seeds stay mostly unique across the ~50 copies while each
+# copy keeps the source's composition and repeat landscape (its Alu- and L1-like families
+# become families of diverged copies). Deterministic: the same arguments give the same file
+# (numpy's PCG64 from fixed seeds). Needs python3 with numpy (installed with pip if
+# missing). Writes 60-base lines.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: scripts/synthetic-genome.sh OUT.fa [SCALE] [SOURCE.fa[.gz]]}
 scale=${2:-1}
-source=${3:-$here/../../shared/data/human_GRCh37_chr20.fa.gz}
+source=${3:-${SOURCE:-}}
+if [ -z "$source" ]; then
+    size=$(python3 -c "import sys; print(int(float(sys.argv[1]) * 3088269832))" "$scale")
+    exec python3 "$here/repeat-genome.py" "$out" --size "$size"
+fi
 [ -r "$source" ] || { echo "synthetic-genome.sh: cannot read $source" >&2; exit 1; }
 python3 -c 'import numpy' 2>/dev/null || pip install -q numpy >&2
 exec python3 - "$out" "$scale" "$source" <<'PY'
