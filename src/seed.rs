@@ -80,9 +80,9 @@ pub struct CandidateWindow {
 pub struct Candidates {
     /// Windows to align, best first.
     pub windows: Vec<CandidateWindow>,
-    /// Read bases covered by minimizers skipped as too frequent (more than `max_occ`
-    /// occurrences), whether or not a usable one covers them too: how much of the read the
-    /// other copies of its repeat share.
+    /// Read bases covered by minimizers of more than [`SHARED_OCC`] occurrences (or
+    /// `max_occ`), whether or not a rarer one covers them too: how much of the read the other
+    /// copies of its repeat share.
     pub frequent: u32,
     /// Windows left out by the cap whose seeds were as good as the best window's, and
     /// occurrences of the rarest seeds left out of the fallback's sample: copies of a repeat
@@ -103,6 +103,14 @@ pub const TIE_PERCENT: u64 = 95;
 
 /// In a group wider than the band, diagonals further apart than this start a new window.
 pub const CLUSTER_GAP: i64 = 16;
+
+/// Seeds occurring more than this (or than `max_occ`, if lower) are shared with enough other
+/// places that the read bases under them count against its MAPQ ([`Candidates::frequent`],
+/// `crate::place::mapq`). On the 500 Mbp and 3.1 Gbp references of `scripts/repeat-genome.py`
+/// (dwgsim pairs), 500 left twice as many wrong reads at MAPQ >= 20 in satellite arrays at
+/// 500 Mbp (21 against 11), and 200 or less gave fewer reads MAPQ >= 20 than minimap2 at
+/// 3.1 Gbp; human chr20 is the same at 200 to 500.
+pub const SHARED_OCC: usize = 300;
 
 /// Internal periods kept per read.
 pub const MAX_PERIODS: usize = 4;
@@ -209,11 +217,11 @@ pub fn find_candidates_block(
 fn candidates_of_lookups(index: &Index, read: &[u8], opts: &SeedOptions, s: &mut SeedScratch, c: &mut Candidates) {
     c.windows.clear();
     c.unexamined = find_windows(index, read, opts, s, &mut c.windows);
-    // Bases under skipped minimizers.
+    // Bases under minimizers that many other places share.
     let k = index.params.k;
     s.rep_spans.clear();
     for (m, &(lo, hi)) in s.mins.iter().zip(&s.ranges) {
-        if (hi - lo) as usize > opts.max_occ {
+        if (hi - lo) as usize > opts.max_occ.min(SHARED_OCC) {
             s.rep_spans.push((m.pos, m.pos + k));
         }
     }

@@ -145,8 +145,8 @@ pub struct ReadHits {
     /// (the window cap): other placements exist that no hit here shows.
     pub unexamined: u32,
     /// How much of the evidence for the read's place its repeat shares with other copies, per
-    /// mille: `F / (F + W)`, with `F` the read bases under seeds too frequent to use and `W`
-    /// those the best window's seeds cover (see `crate::place::mapq`).
+    /// mille: `F / (F + W)`, with `F` the read bases under seeds that many other places share
+    /// and `W` those the best window's seeds cover (see `crate::place::mapq`).
     pub shared: u32,
     /// Best ungapped score of the read one tandem period away from its best hit (0 when the
     /// read has no internal period): copies of a short tandem repeat share one window, so

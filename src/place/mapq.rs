@@ -27,9 +27,10 @@
 //! it has says less. Applied to every read's own MAPQ (a single read's, each mate's before the
 //! pair is weighed in):
 //! ```text
-//! shared = F / (F + W)   F: read bases under seeds skipped as too frequent (> max_occ), which
-//!                           other copies of its repeat share; W: bases the best window's
-//!                           seeds cover, the evidence that places it there
+//! shared = F / (F + W)   F: read bases under seeds of more than `crate::seed::SHARED_OCC`
+//!                           (300) occurrences, which many other copies of its repeat share;
+//!                           W: bases the best window's seeds cover, the evidence that places
+//!                           it there
 //! q = 0                     when seeding saw copies as good as the best window that were
 //!                           never aligned (the window cap, the fallback's sample)
 //! q = q * (1 - shared) + 0.499
