@@ -24,6 +24,7 @@ mod output_safety;
 mod pair_orientation;
 mod repeat_arrays;
 mod sam_output;
+mod satellite_mapq;
 mod secondary_xa;
 mod shaders;
 mod simulate_eval;
