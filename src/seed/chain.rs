@@ -26,7 +26,7 @@ impl HitCluster {
 }
 
 /// Colinear pieces further apart than this on the diagonal (an indel longer than this) stay
-/// apart: 100 bases, as the issue of long deletions asks (EGFR exon 19, MET exon 14 sizes).
+/// apart: 100 bases, enough for the clinically common long deletions (EGFR exon 19, MET exon 14).
 pub(super) const MAX_INDEL: i64 = 100;
 
 /// When the best window's seeds leave at least this many read bases uncovered, windows left
