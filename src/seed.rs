@@ -15,7 +15,10 @@
 //! `max_occ` hits are skipped (repeats); a read whose every minimizer is that frequent is
 //! seeded from its rarest ones instead, however frequent (from an even sample of at most
 //! [`FALLBACK_OCC`] times `max_occ` of their hits), so reads inside repeats are still placed
-//! (with MAPQ 0), and the windows kept are capped as for any read ([`TIE_FACTOR`]).
+//! (with MAPQ 0), and the windows kept are capped as for any read ([`TIE_FACTOR`]). Between
+//! the two, a stretch of `rare_gap` (40) or more read bases that no usable minimizer covers is
+//! seeded from its rarest minimizer when that occurs at most ten times `max_occ` times: a read
+//! half in a young repeat copy still hits its own copy there.
 //!
 //! Between the two, a minimizer with more than `rare_occ` (50) hits is *frequent*: its hits
 //! are used only where the read's rare minimizers (at most `rare_occ` hits) leave a stretch of
@@ -466,6 +469,34 @@ mod tests {
         let read = element[100..250].to_vec();
         find_candidates_into(&idx, &read, &opts, &mut s, &mut Candidates::default());
         assert!(s.hits.len() >= 100, "{} hits", s.hits.len());
+    }
+
+    /// A read half in unique sequence and half in an element copied more often than `max_occ`
+    /// (but not ten times as often) seeds the element's stretch from its rarest minimizer: the
+    /// element's copies are hit, and the best window's seeds cover both halves. With the
+    /// element copied more often than that, the stretch stays unseeded.
+    #[test]
+    fn a_stretch_of_too_frequent_minimizers_is_seeded_from_its_rarest() {
+        let (_, genome) = genome_with_copies(37, 2000, 500);
+        let last_copy = genome.len() - 500 - 300;
+        let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
+        let mut s = SeedScratch::default();
+        let read = genome[last_copy - 75..last_copy + 75].to_vec();
+        let true_diag = (last_copy - 75) as i64;
+        // 100 copies: above max_occ 50, within 10 x 50; above max_occ 5, beyond 10 x 5.
+        let mut weights = Vec::new();
+        for (max_occ, seeded) in [(50usize, true), (5, false)] {
+            let opts = SeedOptions { max_occ, rare_occ: max_occ.min(50), ..SeedOptions::default() };
+            let mut c = Candidates::default();
+            find_candidates_into(&idx, &read, &opts, &mut s, &mut c);
+            let elsewhere = s.hits.iter().filter(|h| h.diag() != true_diag).count();
+            assert_eq!(elsewhere >= 99, seeded, "max_occ {max_occ}: {elsewhere} hits elsewhere");
+            let best = &c.windows[0];
+            assert!(best.start <= last_copy as u64 - 75 && best.end >= last_copy as u64 + 75, "max_occ {max_occ}");
+            weights.push(best.weight);
+        }
+        // The stretch's seed adds at least a k-mer of the element half to the best window.
+        assert!(weights[0] >= weights[1] + 19, "best window's seeds cover {weights:?}");
     }
 
     /// A read inside a (CA)n array whose seed is far more frequent than `max_occ` (and than
