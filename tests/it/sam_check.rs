@@ -258,15 +258,36 @@ fn check_mate_fields(r: &Line, mate: &Line, checked: &mut Checked) {
     }
 }
 
-/// Picard's ValidateSamFile on `path`; `None` when picard is not installed.
-pub fn picard_errors(path: &Path) -> Option<String> {
-    let jar = "/usr/share/java/picard.jar";
-    if !Path::new(jar).exists() {
-        eprintln!("skipping picard: {jar} not installed");
-        return None;
+/// How to run Picard: `PICARD` (a launcher or a jar) when set, else the launcher Debian's
+/// picard-tools installs, else its jar; `None` when none is there.
+fn picard() -> Option<Command> {
+    let jar = |path: &str| {
+        let mut c = Command::new("java");
+        c.args(["-jar", path]);
+        c
+    };
+    if let Some(p) = std::env::var_os("PICARD") {
+        let p = p.to_string_lossy().into_owned();
+        return Some(if p.ends_with(".jar") { jar(&p) } else { Command::new(p) });
     }
-    let v = Command::new("java")
-        .args(["-jar", jar, "ValidateSamFile", "--MODE", "SUMMARY", "--IGNORE_WARNINGS", "true", "-I"])
+    for launcher in ["PicardCommandLine", "picard"] {
+        let found = Command::new("sh").arg("-c").arg(format!("command -v {launcher}")).output();
+        if found.is_ok_and(|o| o.status.success()) {
+            return Some(Command::new(launcher));
+        }
+    }
+    ["/usr/share/java/picard.jar"].into_iter().find(|p| Path::new(p).exists()).map(jar)
+}
+
+/// Picard's ValidateSamFile on `path`; `None` when Picard is not installed (a failure with
+/// `SWMAP_REQUIRE_TOOLS`, see [`crate::support::missing_tool`]).
+pub fn picard_errors(path: &Path) -> Option<String> {
+    let Some(mut picard) = picard() else {
+        crate::support::missing_tool("picard");
+        return None;
+    };
+    let v = picard
+        .args(["ValidateSamFile", "--MODE", "SUMMARY", "--IGNORE_WARNINGS", "true", "-I"])
         .arg(path)
         .output()
         .unwrap();

@@ -38,9 +38,24 @@ pub fn ok(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
-/// Whether `tool` is on the PATH.
+/// Whether `tool` is on the PATH; when it is not, [`missing_tool`] says so (or fails).
 pub fn has(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output();
+    let found = found.is_ok_and(|o| o.status.success());
+    if !found {
+        missing_tool(tool);
+    }
+    found
+}
+
+/// Says that a comparison with `tool` is skipped because it is not installed; with
+/// `SWMAP_REQUIRE_TOOLS` set (as CI sets it, after installing every tool the tests use) the
+/// test fails instead, so that a failed install never passes as a skipped comparison.
+pub fn missing_tool(tool: &str) {
+    if std::env::var_os("SWMAP_REQUIRE_TOOLS").is_some() {
+        panic!("{tool} is not installed, and SWMAP_REQUIRE_TOOLS asks for every tool the tests use");
+    }
+    eprintln!("skipping the comparison with {tool}: not installed");
 }
 
 /// `bytes` gzip-compressed.
