@@ -47,6 +47,11 @@ pub struct GpuTiming {
     /// Bytes of tasks, queries and windows sent to the device (windows read from the device's
     /// copy of the reference cost nothing here).
     pub uploaded_bytes: u64,
+    /// Tasks the kernel aligned on the device.
+    pub device_tasks: usize,
+    /// Tasks aligned by the CPU kernel instead: queries longer than the kernel takes, loops
+    /// past a driver's iteration limit, traceback larger than a dispatch may hold.
+    pub cpu_tasks: usize,
 }
 
 /// What the user asked for with `--backend`.

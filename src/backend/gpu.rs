@@ -51,8 +51,8 @@ const MIN_WORK_BUDGET: u64 = 4 << 20;
 /// with 131,072 (3.24-3.38 s against 3.36-3.42).
 const DEFAULT_MAX_TASKS: usize = 1 << 15;
 
-/// Alignments in task order, kernel time, dispatches, bytes uploaded.
-type GpuOutput = (Vec<Alignment>, Option<u64>, usize, u64);
+/// Alignments in task order, kernel time, dispatches, bytes uploaded, tasks left to the CPU.
+type GpuOutput = (Vec<Alignment>, Option<u64>, usize, u64, usize);
 
 /// The reference in device memory, 2-bit packed as in [`Reference`] (16 bases per word).
 struct DeviceReference {
@@ -223,17 +223,18 @@ impl GpuBackend {
         let on_cpu: Vec<usize> = long.iter().map(|&p| ids[p]).collect();
         let (gpu, cpu) =
             rayon::join(|| self.align_on_gpu(batch, scoring, &on_device), || align_dp(batch, scoring, &on_cpu));
-        let (gpu, kernel_ns, dispatches, uploaded_bytes) = gpu?;
+        let (gpu, kernel_ns, dispatches, uploaded_bytes, oversized) = gpu?;
+        let (device_tasks, cpu_tasks) = (short.len() - oversized, long.len() + oversized);
         let alignments = super::scatter(ids.len(), [(short, gpu), (long, cpu)]);
         let total_ns = start.elapsed().as_nanos() as u64;
-        Ok((alignments, GpuTiming { kernel_ns, total_ns, dispatches, uploaded_bytes }))
+        Ok((alignments, GpuTiming { kernel_ns, total_ns, dispatches, uploaded_bytes, device_tasks, cpu_tasks }))
     }
 
     /// Aligns `batch.tasks[ids]` on the device, in `ids` order; also the summed kernel time
     /// and the number of dispatches.
     fn align_on_gpu(&self, batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> Result<GpuOutput> {
         if ids.is_empty() {
-            return Ok((Vec::new(), self.ctx.timestamps.as_ref().map(|_| 0), 0, 0));
+            return Ok((Vec::new(), self.ctx.timestamps.as_ref().map(|_| 0), 0, 0, 0));
         }
         if let Some(e) = lock(&self.broken).as_ref() {
             return Err(Error::Gpu(format!("{} failed earlier in this run: {e}", self.info.name)));
@@ -287,6 +288,7 @@ impl GpuBackend {
         let mut slots: Vec<Option<Alignment>> = vec![None; ids.len()];
         let mut kernel_ns = self.ctx.timestamps.as_ref().map(|_| 0);
         let mut dispatches = 0;
+        let mut on_cpu = 0;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut finish_oldest = |in_flight: &mut VecDeque<InFlight>,
                                  sets: &mut [Buffers],
@@ -314,6 +316,7 @@ impl GpuBackend {
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
                 slots[pos] = align_dp(batch, sc, &ids[pos..pos + 1]).pop();
+                on_cpu += 1;
                 pos += 1;
                 continue;
             }
@@ -350,7 +353,7 @@ impl GpuBackend {
             finish_oldest(&mut in_flight, sets, &mut slots)?;
         }
         let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
-        Ok((alignments, kernel_ns, dispatches, uploaded))
+        Ok((alignments, kernel_ns, dispatches, uploaded, on_cpu))
     }
 
     /// What one dispatch may use under `work_budget` bytes of work buffers.

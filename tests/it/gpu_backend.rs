@@ -176,14 +176,26 @@ fn backend_is_send_and_sync() {
 }
 
 /// Lavapipe ends an invocation's loops after about 65,535 iterations, silently: such tasks
-/// come back wrong from the device (a 250-base read in a tandem array as `248S1M`). They must
-/// match the CPU, whichever side of the limit they fall on.
+/// come back wrong from the device (a 250-base read in a tandem array as `248S1M`). The
+/// backend keeps every task whose loops could reach that (60,000 counted in the kernel's own
+/// terms, see `fits_kernel`) on the CPU kernel. Tasks just under the cut run on the device
+/// and tasks just over it on the CPU, at the default strip of 8 (a 150-base read against
+/// 2,600 bases: 59,452 loop iterations; against 2,900: 66,192), and every result matches the
+/// CPU's, whichever side of the limit it fell on.
 #[test]
-fn tasks_past_the_driver_loop_limit_match_cpu() {
+fn tasks_at_the_driver_loop_limit_run_on_the_right_side_and_match_cpu() {
     let Some(gpu) = shared_gpu() else { return };
+    assert_eq!(gpu.strip(), 8, "the loop counts below are for strips of 8");
     let sc = Scoring::default();
-    // Windows of 2,020 and 5,000 bases, and a 7.5 kb mate-rescue window.
-    for (seed, read_len, window) in [(41, 256, 2020), (42, 150, 5000), (43, 150, 7500), (44, 250, 2100)] {
+    for (seed, window, on_device) in [(41, 2_600, true), (42, 2_900, false)] {
+        let b = batch(seed, 6, 150, window, 40);
+        let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+        let (device, cpu) = if on_device { (b.len(), 0) } else { (0, b.len()) };
+        assert_eq!((timing.device_tasks, timing.cpu_tasks), (device, cpu), "150 x {window}");
+        assert_cpu_agrees(&got, &b, &sc);
+    }
+    // Windows of 2,020 and 5,000 bases, a 7.5 kb mate-rescue window, longer reads.
+    for (seed, read_len, window) in [(43, 256, 2020), (44, 150, 5000), (45, 150, 7500), (46, 250, 2100)] {
         assert_same_as_cpu(gpu, &batch(seed, 4, read_len, window, 40), &sc);
     }
 }
@@ -205,6 +217,7 @@ fn one_oversized_task_among_ordinary_ones_matches_cpu() {
     }
     let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
     assert!(timing.dispatches >= 1, "the ordinary tasks still run on the device");
+    assert_eq!((timing.device_tasks, timing.cpu_tasks), (b.len() - 1, 1));
     assert_cpu_agrees(&got, &b, &sc);
 }
 
