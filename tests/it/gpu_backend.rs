@@ -178,21 +178,32 @@ fn backend_is_send_and_sync() {
 /// Lavapipe ends an invocation's loops after about 65,535 iterations, silently: such tasks
 /// come back wrong from the device (a 250-base read in a tandem array as `248S1M`). The
 /// backend keeps every task whose loops could reach that (60,000 counted in the kernel's own
-/// terms, see `fits_kernel`) on the CPU kernel. Tasks just under the cut run on the device
-/// and tasks just over it on the CPU, at the default strip of 8 (a 150-base read against
-/// 2,600 bases: 59,452 loop iterations; against 2,900: 66,192), and every result matches the
-/// CPU's, whichever side of the limit it fell on.
+/// terms, see `fits_kernel`: strips of `s` columns cost `ceil(n / s) * (m + 2 s) + 2 (m + n) +
+/// 2` for an `m x n` task) on the CPU kernel. At every strip width, tasks just under the cut run
+/// on the device and tasks just over it on the CPU (150-base reads against 2,600 and 2,900
+/// bases at strips of 8: 59,452 and 66,192 loop iterations; 4,400 and 4,700 at 16: 59,152 and
+/// 63,210; 6,600 and 6,900 at 32: 57,800 and 60,326), and every result matches the CPU's,
+/// whichever side of the limit it fell on.
 #[test]
 fn tasks_at_the_driver_loop_limit_run_on_the_right_side_and_match_cpu() {
     let Some(gpu) = shared_gpu() else { return };
-    assert_eq!(gpu.strip(), 8, "the loop counts below are for strips of 8");
     let sc = Scoring::default();
-    for (seed, window, on_device) in [(41, 2_600, true), (42, 2_900, false)] {
-        let b = batch(seed, 6, 150, window, 40);
-        let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
-        let (device, cpu) = if on_device { (b.len(), 0) } else { (0, b.len()) };
-        assert_eq!((timing.device_tasks, timing.cpu_tasks), (device, cpu), "150 x {window}");
-        assert_cpu_agrees(&got, &b, &sc);
+    for (strip, under, over) in [(8, 2_600, 2_900), (16, 4_400, 4_700), (32, 6_600, 6_900)] {
+        let opened;
+        let gpu = if strip == gpu.strip() {
+            gpu
+        } else {
+            opened = GpuBackend::new(true).expect("a second backend opens").with_strip(strip).expect("kernel builds");
+            &opened
+        };
+        for (seed, window, on_device) in [(41, under, true), (42, over, false)] {
+            let b = batch(seed, 6, 150, window, 40);
+            let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+            let (device, cpu) = if on_device { (b.len(), 0) } else { (0, b.len()) };
+            let what = format!("strip {strip}, 150 x {window}");
+            assert_eq!((timing.device_tasks, timing.cpu_tasks), (device, cpu), "{what}");
+            assert_cpu_agrees(&got, &b, &sc);
+        }
     }
     // Windows of 2,020 and 5,000 bases, a 7.5 kb mate-rescue window, longer reads.
     for (seed, read_len, window) in [(43, 256, 2020), (44, 150, 5000), (45, 150, 7500), (46, 250, 2100)] {
