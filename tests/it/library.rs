@@ -114,3 +114,19 @@ fn bad_reads_from_memory_are_refused_with_the_read_named() {
         Mapper::new(&index, &backend, MapOptions { min_score: 0, ..MapOptions::default() }).err().unwrap().to_string();
     assert!(e.contains("-T"), "{e}");
 }
+
+/// `examples/embed.rs` (built by `cargo test` with the other targets) writes exactly the
+/// records of `swmap map` on the bundled pairs, as its documentation says.
+#[test]
+fn the_embed_example_writes_the_records_of_swmap_map() {
+    // The test binary is target/<profile>/deps/it-*; examples are built in target/<profile>/examples.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples/embed");
+    assert!(example.exists(), "{} not built (cargo test builds the examples)", example.display());
+    let out = std::process::Command::new(&example).output().unwrap();
+    assert!(out.status.success(), "embed: {}", String::from_utf8_lossy(&out.stderr));
+    let embedded = records(&out.stdout);
+    assert!(embedded.len() >= 4_000, "a record for each of the 4,000 bundled reads");
+    let cli = cli_records(&[data("reads_2.fq.gz").to_str().unwrap()]);
+    assert_same("records", ("swmap map", cli.join("\n").as_bytes()), ("embed", embedded.join("\n").as_bytes()));
+}
