@@ -736,6 +736,33 @@ mod tests {
         assert!(!fits_16(1000, 1200, &wide_gaps), "a gap across the matrix would reach minus infinity");
     }
 
+    /// 16-bit lanes at the edge of what [`fits_16`] lets through, under every scoring: the
+    /// longest query (and a target 100 bases longer) it accepts, one query copied from its
+    /// target with a few edits (the highest scores, near the `H << 3` bound) and one random
+    /// (the lowest values, near minus infinity), against the oracle; one base more is refused.
+    #[test]
+    fn sixteen_bit_lanes_at_the_edge_of_fits_16_match_the_oracle() {
+        let mut rng = Rng(11);
+        let mut scratch = LaneScratch::<i16, { 2 * LANES }>::default();
+        for sc in scorings() {
+            let m = (1..10_000).take_while(|&m| fits_16(m, m + 100, &sc)).last().unwrap();
+            assert!(!fits_16(m + 1, m + 101, &sc));
+            let target = rng.seq(m + 100, 30);
+            let mut copied: Vec<u8> = target[50..50 + m].to_vec();
+            for k in (0..m).step_by(997) {
+                copied[k] = (copied[k] + 1) % 4;
+            }
+            let tasks = [(copied, target.clone()), (rng.seq(m, 30), target)];
+            let refs: Vec<LaneTask> =
+                tasks.iter().map(|(q, t)| (&q[..], &t[..], Band::full(q.len(), t.len()))).collect();
+            let mut got = vec![];
+            align_lanes(&refs, &sc, &mut scratch, &mut got);
+            for (k, (&(q, t, band), a)) in refs.iter().zip(&got).enumerate() {
+                assert_eq!(a, &align_oracle_banded(q, t, band, &sc), "{sc:?}: task {k}, {m} x {}", t.len());
+            }
+        }
+    }
+
     /// The portable code path, whatever the CPU: the same words and end cells as dispatch
     /// (AVX2 for 8 lanes, AVX-512 for 16 where the CPU has them).
     fn check_dispatch<V: Value, const L: usize>() {
