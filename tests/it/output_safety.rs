@@ -110,12 +110,15 @@ fn output_naming_an_input_is_refused_before_any_work_and_the_input_survives() {
         map_args(&dir);
         let _ = std::fs::create_dir(dir.join("sub"));
         std::fs::copy(data("ref.fa.gz"), dir.join("sim.fq")).unwrap();
-        let started = Instant::now();
+        let files = file_names(&dir);
         let out = run(swmap().args(&args).current_dir(&dir));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains("would destroy that input"), "{args:?}: {err}");
-        assert!(started.elapsed() < Duration::from_secs(5), "{args:?} did work before refusing");
+        // Refused before any work: the error is all it said (no index read, no backend
+        // opened, no progress), and it wrote no file, temporary or other.
+        assert_eq!(err.lines().count(), 1, "{args:?} did work before refusing: {err}");
+        assert_eq!(file_names(&dir), files, "{args:?} wrote a file before refusing");
         assert_eq!(std::fs::read(dir.join("ref.fa.gz")).unwrap(), before, "{args:?}");
         assert_eq!(std::fs::read(dir.join("r1.fq.gz")).unwrap(), std::fs::read(data("reads_1.fq.gz")).unwrap());
     }
@@ -191,10 +194,15 @@ fn reference_through_a_pipe_maps_like_the_file() {
 #[test]
 fn huge_thread_count_is_refused_at_once() {
     let dir = scratch("threads");
-    let started = Instant::now();
-    let out = run(swmap().args(map_args(&dir)).args(["-t", "100000"]).current_dir(&dir));
+    let args = map_args(&dir);
+    let files = file_names(&dir);
+    let out = run(swmap().args(args).args(["-t", "100000"]).current_dir(&dir));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // At once: the error is all it said (no index read, no threads started), and no file.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--threads 100000"), "{err}");
+    assert_eq!(file_names(&dir), files);
 }
 
 #[test]
