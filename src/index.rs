@@ -503,17 +503,8 @@ mod tests {
     use super::*;
 
     pub(crate) fn test_contigs() -> Vec<Contig> {
-        let mut x = 12345u64;
-        let mut rnd = |n: usize| -> Vec<u8> {
-            (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x % 4) as u8
-                })
-                .collect()
-        };
+        let mut rng = crate::rng::Rng::new(12345);
+        let mut rnd = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
         let mut a = rnd(5000);
         a[2000..2100].fill(4);
         vec![Contig { name: "a".into(), seq: a }, Contig { name: "b".into(), seq: rnd(3000) }]

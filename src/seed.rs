@@ -304,13 +304,8 @@ mod tests {
 
     #[test]
     fn packed_hits_sort_like_their_fields() {
-        let mut x = 5u64;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = crate::rng::Rng::new(5);
+        let mut next = |n: u64| rng.below(n);
         for (n, span) in [
             (0usize, 1 << 33),
             (1, 1 << 33),
@@ -380,15 +375,8 @@ mod tests {
 
     #[test]
     fn finds_both_strands_at_the_true_place() {
-        let mut x = 99u64;
-        let genome: Vec<u8> = (0..20000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % 4) as u8
-            })
-            .collect();
+        let mut rng = crate::rng::Rng::new(99);
+        let genome: Vec<u8> = (0..20000).map(|_| rng.base()).collect();
         let idx = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
         let mut s = SeedScratch::default();
         let read = genome[7000..7150].to_vec();
@@ -503,17 +491,8 @@ mod tests {
     /// [`FALLBACK_OCC`] times it) still gets windows, and no more or longer ones than the caps.
     #[test]
     fn reads_inside_a_long_microsatellite_get_bounded_windows() {
-        let mut x = 7u64;
-        let mut random = |n: usize| -> Vec<u8> {
-            (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x % 4) as u8
-                })
-                .collect()
-        };
+        let mut rng = crate::rng::Rng::new(7);
+        let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
         let ca = |n: usize| -> Vec<u8> { [1u8, 0].iter().cycle().take(n).copied().collect() };
         let mut genome = random(5000);
         let arrays: Vec<(u64, u64)> = (0..3)

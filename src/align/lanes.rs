@@ -602,16 +602,16 @@ mod tests {
     use super::*;
     use crate::align::align_oracle_banded;
 
-    /// splitmix64, so the inputs are the same everywhere.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-            (z ^ (z >> 31)) % n
+    /// The crate's generator, with the sequences these tests draw.
+    struct TestRng(crate::rng::Rng);
+    impl TestRng {
+        fn new(seed: u64) -> TestRng {
+            TestRng(crate::rng::Rng::new(seed))
         }
+        fn below(&mut self, n: u64) -> u64 {
+            self.0.below(n)
+        }
+        /// `len` bases, an N one time in `n_rate`.
         fn seq(&mut self, len: usize, n_rate: u64) -> Vec<u8> {
             (0..len).map(|_| if self.below(n_rate) == 0 { 4 } else { self.below(4) as u8 }).collect()
         }
@@ -626,7 +626,7 @@ mod tests {
     }
 
     /// A query taken from the target with edits, or a random one.
-    fn task(rng: &mut Rng, m: usize, n: usize) -> (Vec<u8>, Vec<u8>) {
+    fn task(rng: &mut TestRng, m: usize, n: usize) -> (Vec<u8>, Vec<u8>) {
         let target = rng.seq(n, 30);
         let query = if rng.below(3) == 0 || n == 0 {
             rng.seq(m, 30)
@@ -655,7 +655,7 @@ mod tests {
 
     /// The full band a third of the time, else a random band (around the diagonals a window
     /// is cut for, sometimes off the matrix or meeting none of it).
-    fn random_band(rng: &mut Rng, m: usize, n: usize) -> Band {
+    fn random_band(rng: &mut TestRng, m: usize, n: usize) -> Band {
         let (m, n) = (m as i64, n as i64);
         match rng.below(6) {
             0 | 1 => Band::full(m as usize, n as usize),
@@ -673,7 +673,7 @@ mod tests {
     }
 
     fn check_groups<V: Value, const L: usize>(seed: u64) {
-        let mut rng = Rng(seed);
+        let mut rng = TestRng::new(seed);
         let mut scratch = LaneScratch::<V, L>::default();
         for sc in scorings() {
             for group in 0..120 {
@@ -742,7 +742,7 @@ mod tests {
     /// (the lowest values, near minus infinity), against the oracle; one base more is refused.
     #[test]
     fn sixteen_bit_lanes_at_the_edge_of_fits_16_match_the_oracle() {
-        let mut rng = Rng(11);
+        let mut rng = TestRng::new(11);
         let mut scratch = LaneScratch::<i16, { 2 * LANES }>::default();
         for sc in scorings() {
             let m = (1..10_000).take_while(|&m| fits_16(m, m + 100, &sc)).last().unwrap();
@@ -767,7 +767,7 @@ mod tests {
     /// (AVX2 for 8 lanes, AVX-512 for 16 where the CPU has them).
     fn check_dispatch<V: Value, const L: usize>() {
         // The portable code path, whatever the CPU: the same words and end cells as dispatch.
-        let mut rng = Rng(3);
+        let mut rng = TestRng::new(3);
         let tasks: Vec<(Vec<u8>, Vec<u8>)> = (0..L)
             .map(|l| {
                 let (m, n) = (1 + rng.below(150) as usize, 1 + 37 * l + rng.below(100) as usize);
