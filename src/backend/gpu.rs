@@ -288,7 +288,7 @@ impl GpuBackend {
         let mut slots: Vec<Option<Alignment>> = vec![None; ids.len()];
         let mut kernel_ns = self.ctx.timestamps.as_ref().map(|_| 0);
         let mut dispatches = 0;
-        let mut on_cpu = 0;
+        let mut oversized = 0;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut finish_oldest = |in_flight: &mut VecDeque<InFlight>,
                                  sets: &mut [Buffers],
@@ -316,7 +316,7 @@ impl GpuBackend {
             if chunk.tasks.is_empty() {
                 // Its traceback alone exceeds what a dispatch may hold.
                 slots[pos] = align_dp(batch, sc, &ids[pos..pos + 1]).pop();
-                on_cpu += 1;
+                oversized += 1;
                 pos += 1;
                 continue;
             }
@@ -353,7 +353,7 @@ impl GpuBackend {
             finish_oldest(&mut in_flight, sets, &mut slots)?;
         }
         let alignments = slots.into_iter().map(|a| a.expect("every task aligned once")).collect();
-        Ok((alignments, kernel_ns, dispatches, uploaded, on_cpu))
+        Ok((alignments, kernel_ns, dispatches, uploaded, oversized))
     }
 
     /// What one dispatch may use under `work_budget` bytes of work buffers.

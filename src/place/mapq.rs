@@ -99,8 +99,8 @@ pub fn in_repeats(q: u8, hits: &ReadHits) -> u8 {
     if hits.unexamined > 0 {
         return 0;
     }
-    let q = (q as f64 * (1.0 - shared_share(hits)) + 0.499) as i32;
-    q.clamp(0, MAX_MAPQ) as u8
+    // At most `q` (shared is 0 to 1), so no clamp is needed.
+    (q as f64 * (1.0 - shared_share(hits)) + 0.499) as u8
 }
 
 /// [`crate::place::hit::ReadHits::shared`] as a share, 0 to 1.
