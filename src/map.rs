@@ -205,8 +205,14 @@ impl<'a> Mapper<'a> {
                                 format::prefetch_reference(ahead, index);
                             }
                             format::records_into(read, placement, index, out, pool, recs);
+                            // Duplicate marking scores a pair by both mates' qualities.
+                            let mate =
+                                placement.pairing.as_ref().filter(|_| encoder.wants_mate_scores()).and_then(|p| {
+                                    let at = if p.first { i + 1 } else { i.checked_sub(1)? };
+                                    reads.get(at).filter(|m| m.name == read.name)
+                                });
                             for rec in recs.drain(..) {
-                                encoder.push(&mut bytes, &rec, scratch);
+                                encoder.push_with_mate(&mut bytes, &rec, scratch, mate.map(|m| m.qual.as_slice()));
                                 pool.recycle(rec);
                             }
                         }

@@ -77,6 +77,7 @@ pub struct HeaderInfo {
 mod convert;
 pub mod format;
 mod header;
+pub(crate) mod markdup;
 pub mod sort;
 mod tags;
 mod text;

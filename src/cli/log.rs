@@ -62,3 +62,45 @@ pub(super) fn install() {
         log::set_max_level(log::LevelFilter::Warn);
     }
 }
+
+/// The time now as Java's `Date.toString` writes it in UTC (`Mon Dec 07 04:38:03 UTC 2026`),
+/// the form Picard's metrics files carry.
+pub(super) fn java_date_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    java_date(secs)
+}
+
+fn java_date(secs: u64) -> String {
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + (month <= 2) as i64;
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{} {} {day:02} {:02}:{:02}:{:02} UTC {year}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[month as usize - 1],
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_written_as_java_writes_them() {
+        assert_eq!(super::java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        // 2026-12-07 04:38:03 UTC, as Picard wrote it in a metrics file.
+        assert_eq!(super::java_date(1_796_618_283), "Mon Dec 07 04:38:03 UTC 2026");
+        assert_eq!(super::java_date(951_782_400), "Tue Feb 29 00:00:00 UTC 2000");
+    }
+}

@@ -9,6 +9,7 @@ use crate::io::output::{check_not_an_input, is_stdout, same_file, OutputFile};
 use crate::io::read_source::ReadSource;
 use crate::map::Mapper;
 use crate::options::{InsertModel, InsertSizes, MapOptions, Orientation, OutputOptions, Scoring, SeedOptions};
+use crate::sam::markdup::MarkdupOptions;
 use crate::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -45,6 +46,22 @@ pub struct Args {
     /// beside the output (removed at the end); a number of bytes with an optional K, M or G.
     #[arg(long, value_name = "SIZE", default_value = "768M", value_parser = byte_size)]
     pub sort_mem: usize,
+    /// Mark duplicates in the sorted output (flag 0x400) as Picard MarkDuplicates does with its
+    /// default options: pairs by both mates' unclipped 5' ends and strands, single reads by
+    /// theirs, per library (the read group's LB), the one with the highest sum of base
+    /// qualities of at least 15 kept. Needs --sort.
+    #[arg(long, requires = "sort")]
+    pub markdup: bool,
+    /// Write Picard's duplication metrics file (as MarkDuplicates METRICS_FILE) to FILE.
+    #[arg(long, value_name = "FILE", requires = "markdup")]
+    pub markdup_metrics: Option<PathBuf>,
+    /// Leave duplicates out of the output instead of flagging them (Picard's REMOVE_DUPLICATES).
+    #[arg(long, requires = "markdup")]
+    pub remove_duplicates: bool,
+    /// Pixels within which duplicates on one tile count as optical, for the metrics (Picard's
+    /// OPTICAL_DUPLICATE_PIXEL_DISTANCE; 2500 suits patterned flow cells).
+    #[arg(long, value_name = "PIXELS", default_value_t = 100, requires = "markdup")]
+    pub optical_distance: i32,
     /// Worker threads [default: all cores].
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
@@ -288,6 +305,12 @@ fn validate(args: &Args) -> Result<MapOptions> {
 pub fn run(args: Args) -> Result<()> {
     super::log::set_verbosity(args.verbosity);
     let opts = validate(&args)?;
+    if let Some(metrics) = &args.markdup_metrics {
+        check_not_an_input(metrics, &[&args.reference, &args.reads])?;
+    }
+    if args.optical_distance < 0 {
+        return Err(Error::Options(format!("--optical-distance must be 0 or more, not {}", args.optical_distance)));
+    }
     let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?;
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
@@ -344,8 +367,13 @@ pub fn run(args: Args) -> Result<()> {
         super::message(format_args!("[swmap] {what}, written to {}", path.display()));
         return Ok(());
     }
+    let markdup = args.markdup.then_some(MarkdupOptions {
+        remove_duplicates: args.remove_duplicates,
+        optical_distance: args.optical_distance,
+    });
+    let started = super::log::java_date_now();
     let mut writer = match (&args.output, args.sort) {
-        (Some(path), true) => SamWriter::create_sorted(path, &header, threads, args.sort_mem)?,
+        (Some(path), true) => SamWriter::create_sorted_marked(path, &header, threads, args.sort_mem, markdup)?,
         (output, _) => SamWriter::create(output.as_deref(), &header, threads)?,
     };
     let mut mapper = mapper;
@@ -367,7 +395,10 @@ pub fn run(args: Args) -> Result<()> {
             args.reads.display()
         ));
     }
-    writer.finish()?;
+    let metrics = writer.finish_marked()?;
+    if let (Some(metrics), Some(path)) = (&metrics, &args.markdup_metrics) {
+        metrics.write(path, &[header.command_line.clone(), format!("Started on: {started}")])?;
+    }
     let secs = start.elapsed().as_secs_f64();
     super::message(format_args!(
         "[swmap] {} reads, {} mapped ({:.2}%){}, {} alignments, {:.1} s, {:.0} reads/s, peak memory {:.0} MiB{}",
@@ -387,6 +418,9 @@ pub fn run(args: Args) -> Result<()> {
     ));
     if let Some(times) = &stats.stage_times {
         super::message(format_args!("[swmap] {}", times.per_read_line(stats.reads)));
+    }
+    if let Some(metrics) = &metrics {
+        super::message(format_args!("[swmap] {}", metrics.summary()));
     }
     if let Some(busy) = stats.pipeline_busy.as_ref().filter(|_| args.pipeline_busy) {
         super::message(format_args!("[swmap] {}", busy.line()));

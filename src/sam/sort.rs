@@ -14,6 +14,7 @@
 //! earlier input). For samtools 1.16.1 this reproduces `samtools sort` record for record (see
 //! the tests).
 
+use super::markdup::{DuplicationMetrics, MarkdupOptions, Marker};
 use crate::error::{Error, Result};
 use crate::io::output::ScratchFile;
 use noodles_bgzf as bgzf;
@@ -57,6 +58,8 @@ pub struct Sorter {
     output: PathBuf,
     runs: Vec<ScratchFile>,
     threads: usize,
+    /// The most leading clipped bases of a forward primary record (for duplicate marking).
+    max_lead_clip: i64,
 }
 
 impl Sorter {
@@ -70,6 +73,7 @@ impl Sorter {
             output: output.to_path_buf(),
             runs: Vec::new(),
             threads: threads.max(1),
+            max_lead_clip: 0,
         }
     }
 
@@ -83,6 +87,7 @@ impl Sorter {
         while !bytes.is_empty() {
             let len = record_len(bytes).expect("the encoder writes whole BAM records");
             self.entries.push((sort_key(bytes), self.buf.len() as u64));
+            self.max_lead_clip = self.max_lead_clip.max(super::markdup::lead_clip(&bytes[..len]));
             self.buf.extend_from_slice(&bytes[..len]);
             bytes = &bytes[len..];
         }
@@ -126,13 +131,34 @@ impl Sorter {
         Ok(())
     }
 
-    /// Writes every record, sorted, to `out`; the runs' scratch files are removed.
-    pub fn finish(mut self, out: &mut dyn Write, out_path: &Path) -> Result<()> {
-        self.sort_held();
+    /// Writes every record, sorted, to `out`, with duplicates marked when `markdup` gives the
+    /// options and the header's read groups (ID, LB); the runs' scratch files are removed.
+    pub fn finish(
+        self,
+        out: &mut dyn Write,
+        out_path: &Path,
+        markdup: Option<(MarkdupOptions, &[(String, Option<String>)])>,
+    ) -> Result<Option<DuplicationMetrics>> {
         let to_out = |e: io::Error| Error::io(out_path, e);
+        match markdup {
+            None => {
+                self.merge(&mut |record| out.write_all(record).map_err(to_out))?;
+                Ok(None)
+            }
+            Some((opts, read_groups)) => {
+                let mut marker = Marker::new(opts, read_groups, self.max_lead_clip);
+                self.merge(&mut |record| marker.push(record, out).map_err(to_out))?;
+                marker.finish(out).map(Some).map_err(to_out)
+            }
+        }
+    }
+
+    /// Hands every record, sorted, to `emit`.
+    fn merge(mut self, emit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.sort_held();
         if self.runs.is_empty() {
             for e in &self.entries {
-                out.write_all(self.held(e)).map_err(to_out)?;
+                emit(self.held(e))?;
             }
             return Ok(());
         }
@@ -152,7 +178,7 @@ impl Sorter {
             }
         }
         while let Some(Reverse((_, i))) = heap.pop() {
-            out.write_all(sources[i].record()).map_err(to_out)?;
+            emit(sources[i].record())?;
             if let Some(key) = sources[i].advance()? {
                 heap.push(Reverse((key, i)));
             }

@@ -14,6 +14,7 @@
 //! replaced.
 
 use super::header::{build_header, mark_coordinate_sorted};
+use super::markdup::{append_mate_score, duplicate_score, DuplicationMetrics, MarkdupOptions};
 use super::sort::Sorter;
 use super::{HeaderInfo, SamRecord};
 use crate::align::{Cigar, CigarOp};
@@ -75,6 +76,8 @@ pub struct SamWriter {
     failed: bool,
     /// For a coordinate-sorted BAM: records are held (and spilled) here until `finish`.
     sorter: Option<Sorter>,
+    /// Duplicate marking on the sorted records, and the header's read groups (ID, LB).
+    markdup: Option<(MarkdupOptions, Vec<(String, Option<String>)>)>,
 }
 
 enum Sink {
@@ -101,6 +104,8 @@ pub struct RecordEncoder {
     header: Arc<Header>,
     read_group: Option<Value>,
     format: OutputFormat,
+    /// Append the mate's duplicate score to paired primary records (for duplicate marking).
+    mate_scores: bool,
 }
 
 /// Consecutive records as bytes, from [`RecordEncoder::push`]: what a [`SamWriter`] writes.
@@ -146,6 +151,34 @@ impl RecordEncoder {
 
     /// Appends `rec`'s bytes to `out` (nothing once a record was refused).
     pub fn push(&self, out: &mut EncodedRecords, rec: &SamRecord, scratch: &mut EncodeScratch) {
+        self.push_with_mate(out, rec, scratch, None)
+    }
+
+    /// Whether records need their mate's qualities ([`RecordEncoder::push_with_mate`]).
+    pub(crate) fn wants_mate_scores(&self) -> bool {
+        self.mate_scores
+    }
+
+    /// [`RecordEncoder::push`], given the mate's qualities for duplicate marking: a paired
+    /// primary record with a mapped mate then carries the mate's score for the marker.
+    pub(crate) fn push_with_mate(
+        &self,
+        out: &mut EncodedRecords,
+        rec: &SamRecord,
+        scratch: &mut EncodeScratch,
+        mate_qual: Option<&[u8]>,
+    ) {
+        let start = out.bytes.len();
+        let records = out.records;
+        self.push_record(out, rec, scratch);
+        let mapped_pair = rec.flags & (0x4 | 0x100 | 0x800) == 0 && rec.flags & 0x1 != 0 && rec.flags & 0x8 == 0;
+        if self.mate_scores && self.format == OutputFormat::Bam && out.records > records && mapped_pair {
+            let score = duplicate_score(mate_qual.unwrap_or(&[]), false);
+            append_mate_score(&mut out.bytes, start, score);
+        }
+    }
+
+    fn push_record(&self, out: &mut EncodedRecords, rec: &SamRecord, scratch: &mut EncodeScratch) {
         if out.refused.is_some() {
             return;
         }
@@ -195,6 +228,19 @@ impl SamWriter {
     /// and then the index, `PATH.bai` (or `PATH.csi` when a contig exceeds 2^29 bases), unless
     /// the output is a device or a FIFO, which cannot be read back.
     pub fn create_sorted(path: &Path, header: &HeaderInfo, threads: usize, memory: usize) -> Result<SamWriter> {
+        SamWriter::create_sorted_marked(path, header, threads, memory, None)
+    }
+
+    /// [`SamWriter::create_sorted`], with duplicates marked as Picard MarkDuplicates marks
+    /// them when `markdup` is given (see `super::markdup`): records then need their mate's
+    /// qualities, which [`crate::Mapper::write_sam`] supplies.
+    pub(crate) fn create_sorted_marked(
+        path: &Path,
+        header: &HeaderInfo,
+        threads: usize,
+        memory: usize,
+        markdup: Option<MarkdupOptions>,
+    ) -> Result<SamWriter> {
         if is_stdout(path) || OutputFormat::of(path)? != OutputFormat::Bam {
             return Err(Error::Options(format!(
                 "--sort writes a coordinate-sorted BAM file and its index: give -o a name ending in .bam, not {}",
@@ -203,10 +249,14 @@ impl SamWriter {
         }
         let (mut header, read_group) = build_header(header)?;
         mark_coordinate_sorted(&mut header);
+        let read_groups = read_groups_of(&header);
         let (sink, temp, format) = open_file(path, threads)?;
         let sorter = Sorter::new(path, memory, threads);
         let read_group = read_group.map(|rg| Value::from(rg.id));
-        SamWriter::open(sink, temp, header, read_group, format, Some(path), Some(sorter))
+        let mut writer = SamWriter::open(sink, temp, header, read_group, format, Some(path), Some(sorter))?;
+        writer.markdup = markdup.map(|opts| (opts, read_groups));
+        writer.encoder.mate_scores = writer.markdup.is_some();
+        Ok(writer)
     }
 
     fn open(
@@ -218,7 +268,7 @@ impl SamWriter {
         path: Option<&Path>,
         sorter: Option<Sorter>,
     ) -> Result<SamWriter> {
-        let encoder = RecordEncoder { header: Arc::new(header), read_group, format };
+        let encoder = RecordEncoder { header: Arc::new(header), read_group, format, mate_scores: false };
         let mut writer = SamWriter {
             sink,
             temp,
@@ -229,6 +279,7 @@ impl SamWriter {
             written: 0,
             failed: false,
             sorter,
+            markdup: None,
         };
         let header = &*writer.encoder.header;
         let result = match &mut writer.sink {
@@ -297,14 +348,21 @@ impl SamWriter {
     /// Flushes everything, ends a BAM file with its EOF block and gives a named file its
     /// final name. Without this call a named output is removed.
     pub fn finish(self) -> Result<()> {
+        self.finish_marked().map(|_| ())
+    }
+
+    /// [`SamWriter::finish`], returning what duplicate marking found when it was asked for.
+    pub(crate) fn finish_marked(self) -> Result<Option<DuplicationMetrics>> {
         self.check_not_failed()?;
         // Taken apart so that the BGZF writers can be consumed: only their `finish` hands back
         // the buffered file, which must be flushed before the rename.
-        let SamWriter { mut sink, temp, path, sorter, .. } = self;
+        let SamWriter { mut sink, temp, path, sorter, markdup, .. } = self;
         let sorted = sorter.is_some();
         let threads = sorter.as_ref().map_or(1, Sorter::threads);
+        let mut metrics = None;
         if let Some(sorter) = sorter {
-            sorter.finish(sink.bytes(), &path)?;
+            let markdup = markdup.as_ref().map(|(opts, groups)| (*opts, groups.as_slice()));
+            metrics = sorter.finish(sink.bytes(), &path, markdup)?;
         }
         let result = match sink {
             Sink::Sam(mut w) => w.flush(),
@@ -312,9 +370,9 @@ impl SamWriter {
             Sink::BamThreaded(mut w) => w.finish().and_then(|mut file| file.flush()),
         };
         result.map_err(|e| Error::io(&path, e))?;
-        let Some(temp) = temp else { return Ok(()) };
+        let Some(temp) = temp else { return Ok(metrics) };
         if !sorted || temp.is_in_place() {
-            return temp.commit();
+            return temp.commit().map(|()| metrics);
         }
         let index = index_sorted(temp.written_path(), threads).map_err(|e| Error::io(&path, e))?;
         let (extension, index) = match index {
@@ -329,7 +387,7 @@ impl SamWriter {
         };
         written.map_err(|e| Error::io(&index_path, e))?;
         temp.commit()?;
-        index_temp.commit()
+        index_temp.commit().map(|()| metrics)
     }
 
     fn check_not_failed(&self) -> Result<()> {
@@ -351,6 +409,19 @@ impl SamWriter {
             _ => Error::io(&self.path, e),
         }
     }
+}
+
+/// The header's read groups: (ID, LB) in header order.
+fn read_groups_of(header: &Header) -> Vec<(String, Option<String>)> {
+    use noodles_sam::header::record::value::map::read_group::tag::LIBRARY;
+    header
+        .read_groups()
+        .iter()
+        .map(|(id, map)| {
+            let library = map.other_fields().get(&LIBRARY).map(|lb| String::from_utf8_lossy(lb).into_owned());
+            (String::from_utf8_lossy(id).into_owned(), library)
+        })
+        .collect()
 }
 
 fn buffered<W: Write>(inner: W) -> BufWriter<W> {
@@ -562,6 +633,7 @@ mod tests {
             header: Arc::new(header),
             read_group: read_group.map(|rg| Value::from(rg.id)),
             format: OutputFormat::Sam,
+            mate_scores: false,
         };
         SamWriter {
             sink: Sink::Sam(BufWriter::with_capacity(16, out)),
@@ -573,6 +645,7 @@ mod tests {
             written: 0,
             failed: false,
             sorter: None,
+            markdup: None,
         }
     }
 
