@@ -1047,3 +1047,431 @@ pub(crate) fn append_mate_score(bytes: &mut Vec<u8>, start: usize, score: i16) {
     let len = (bytes.len() - start - 4) as u32;
     bytes[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// A BAM record (length prefix included) with zeroed bases.
+    #[allow(clippy::too_many_arguments)]
+    fn bam(
+        name: &str,
+        flags: u16,
+        (ref_id, pos): (i32, i64),
+        cigar: &[(u32, u8)],
+        (mate_ref, mate_pos): (i32, i64),
+        qual: &[u8],
+        aux: &[u8],
+    ) -> Vec<u8> {
+        let mut b = vec![0u8; 4];
+        b.extend_from_slice(&ref_id.to_le_bytes());
+        b.extend_from_slice(&(pos as i32).to_le_bytes());
+        b.push(name.len() as u8 + 1);
+        b.push(60);
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(&(cigar.len() as u16).to_le_bytes());
+        b.extend_from_slice(&flags.to_le_bytes());
+        b.extend_from_slice(&(qual.len() as u32).to_le_bytes());
+        b.extend_from_slice(&mate_ref.to_le_bytes());
+        b.extend_from_slice(&(mate_pos as i32).to_le_bytes());
+        b.extend_from_slice(&0i32.to_le_bytes());
+        b.extend_from_slice(name.as_bytes());
+        b.push(0);
+        for &(len, op) in cigar {
+            b.extend_from_slice(&(len << 4 | op as u32).to_le_bytes());
+        }
+        b.extend(std::iter::repeat_n(0u8, qual.len().div_ceil(2)));
+        b.extend_from_slice(qual);
+        b.extend_from_slice(aux);
+        let len = (b.len() - 4) as u32;
+        b[..4].copy_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    fn z_tag(tag: &[u8; 2], value: &str) -> Vec<u8> {
+        let mut v = tag.to_vec();
+        v.push(b'Z');
+        v.extend_from_slice(value.as_bytes());
+        v.push(0);
+        v
+    }
+
+    fn cigar_text(ops: &[(u32, u8)]) -> String {
+        ops.iter().map(|&(l, op)| format!("{l}{}", b"MIDNSHP=X"[op as usize] as char)).collect()
+    }
+
+    /// One alignment of a generated read.
+    #[derive(Clone)]
+    struct Aln {
+        ref_id: i32,
+        pos: i64,
+        reverse: bool,
+        cigar: Vec<(u32, u8)>,
+    }
+
+    fn random_aln(rng: &mut Rng) -> Aln {
+        let clip = |rng: &mut Rng| -> Option<(u32, u8)> {
+            match rng.below(6) {
+                0 => Some((1 + rng.below(8) as u32, 4)),
+                1 => Some((1 + rng.below(5) as u32, 5)),
+                _ => None,
+            }
+        };
+        let mut cigar = Vec::new();
+        cigar.extend(clip(rng));
+        cigar.push((10 + rng.below(12) as u32, 0));
+        if rng.chance(0.2) {
+            cigar.push((1 + rng.below(3) as u32, if rng.chance(0.5) { 1 } else { 2 }));
+            cigar.push((5 + rng.below(5) as u32, 0));
+        }
+        cigar.extend(clip(rng));
+        Aln { ref_id: rng.below(2) as i32, pos: rng.below(120) as i64, reverse: rng.chance(0.5), cigar }
+    }
+
+    fn query_len(cigar: &[(u32, u8)]) -> usize {
+        cigar.iter().filter(|&&(_, op)| matches!(op, 0 | 1 | 4 | 7 | 8)).map(|&(l, _)| l as usize).sum()
+    }
+
+    /// A read name: Illumina-like with a tile and position near a few spots, or without.
+    fn random_name(rng: &mut Rng, n: usize) -> String {
+        match rng.below(5) {
+            0 => format!("plain{n}"),
+            1 => format!("M1:7:FC:1:{}:{}:{}", 1101 + rng.below(2), 1000 + rng.below(300), 2000 + rng.below(300)),
+            _ => format!("I:{}:{}:{}#{n}", 1101 + rng.below(2), 40_000 + rng.below(200), 500 + rng.below(200)),
+        }
+    }
+
+    const GROUPS: [(&str, Option<&str>); 3] = [("g1", Some("libA")), ("g2", Some("libB")), ("g3", Some("libA"))];
+
+    /// Coordinate-sorted records with many duplicate sets: pairs (every orientation, mates on
+    /// either contig, unmapped mates), single reads, secondary and supplementary records,
+    /// clips, QC failures, equal scores, several read groups and libraries.
+    fn random_records(seed: u64) -> Vec<Vec<u8>> {
+        let mut rng = Rng::new(seed);
+        let mut records = Vec::new();
+        let templates: Vec<(Aln, Option<Aln>)> =
+            (0..60).map(|_| (random_aln(&mut rng), rng.chance(0.8).then(|| random_aln(&mut rng)))).collect();
+        for n in 0..400 {
+            let (a, b) = &templates[rng.below(templates.len() as u64) as usize];
+            let name = format!("{}-{n}", random_name(&mut rng, n));
+            let rg = match rng.below(6) {
+                0 => None,
+                1 => Some("zz"),
+                k => Some(GROUPS[(k as usize - 2) % 3].0),
+            };
+            let mut aux = rg.map(|g| z_tag(b"RG", g)).unwrap_or_default();
+            let level = |rng: &mut Rng| [10u8, 20, 30, 40][rng.below(4) as usize];
+            let qual_of = |rng: &mut Rng, aln: &Aln| {
+                let q = level(rng);
+                vec![q; query_len(&aln.cigar)]
+            };
+            let qc = |rng: &mut Rng| if rng.chance(0.05) { QC_FAIL } else { 0 };
+            match b {
+                None => {
+                    let qual = qual_of(&mut rng, a);
+                    let flags = if a.reverse { REVERSE } else { 0 } | qc(&mut rng);
+                    records.push(bam(&name, flags, (a.ref_id, a.pos), &a.cigar, (-1, -1), &qual, &aux));
+                }
+                Some(b) => {
+                    let mate_unmapped = rng.chance(0.15);
+                    let (qa, qb) = (qual_of(&mut rng, a), qual_of(&mut rng, b));
+                    let (fa, fb) = (qc(&mut rng), qc(&mut rng));
+                    let rev = |x: &Aln| if x.reverse { REVERSE } else { 0 };
+                    let mrev = |x: &Aln| if x.reverse { MATE_REVERSE } else { 0 };
+                    if mate_unmapped {
+                        let fl = PAIRED | MATE_UNMAPPED | FIRST | rev(a) | fa;
+                        records.push(bam(&name, fl, (a.ref_id, a.pos), &a.cigar, (a.ref_id, a.pos), &qa, &aux));
+                        let fl = PAIRED | UNMAPPED | 0x80 | mrev(a) | fb;
+                        records.push(bam(&name, fl, (a.ref_id, a.pos), &[], (a.ref_id, a.pos), &qb, &aux));
+                    } else {
+                        for (me, mate, q, mq, f, mf, first) in
+                            [(a, b, &qa, &qb, fa, fb, true), (b, a, &qb, &qa, fb, fa, false)]
+                        {
+                            let mut tags = aux.clone();
+                            tags.extend(z_tag(b"MC", &cigar_text(&mate.cigar)));
+                            let ms = duplicate_score(mq, mf != 0);
+                            tags.extend_from_slice(b"msi");
+                            tags.extend_from_slice(&(ms as i32).to_le_bytes());
+                            let fl = PAIRED | rev(me) | mrev(mate) | f | if first { FIRST } else { 0x80 };
+                            records.push(bam(
+                                &name,
+                                fl,
+                                (me.ref_id, me.pos),
+                                &me.cigar,
+                                (mate.ref_id, mate.pos),
+                                q,
+                                &tags,
+                            ));
+                        }
+                    }
+                }
+            }
+            if rng.chance(0.1) {
+                let s = random_aln(&mut rng);
+                let flag = if rng.chance(0.5) { SECONDARY } else { SUPPLEMENTARY };
+                records.push(bam(&name, flag, (s.ref_id, s.pos), &s.cigar, (-1, -1), &[], &aux));
+            }
+        }
+        for i in 0..5 {
+            records.push(bam(&format!("u{i}"), UNMAPPED, (-1, -1), &[], (-1, -1), &[30; 20], &[]));
+        }
+        // Shuffle, then sort stably by samtools' key: ties keep the shuffled order.
+        for i in (1..records.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            records.swap(i, j);
+        }
+        records.sort_by_key(|r| {
+            let rec = BamRecord(r);
+            (rec.ref_id() as u32, rec.pos(), rec.flags() & REVERSE != 0)
+        });
+        records
+    }
+
+    /// Picard's end of a read or pair, as `ReadEndsForMarkDuplicates` holds it.
+    #[derive(Clone, Debug)]
+    struct End {
+        lib: u16,
+        r1: (i32, i64),
+        orient: u8,
+        r2: (i32, i64),
+        loc: Location,
+        i1: u64,
+        i2: i64,
+        score: i16,
+        optical_orientation: u8,
+    }
+
+    /// Picard MarkDuplicates as it works, written plainly: one pass building every fragment
+    /// and pair end, both lists sorted with its comparator, sets of equal keys marked.
+    fn oracle(records: &[Vec<u8>], groups: &[(String, Option<String>)]) -> Vec<bool> {
+        let libs: Vec<String> = groups.iter().map(|(_, l)| l.clone().unwrap_or(UNKNOWN_LIBRARY.into())).collect();
+        let lib_of = |rec: &BamRecord<'_>| -> (i16, u16, String) {
+            let rg = rec.string_tag(*b"RG");
+            let at = rg.and_then(|g| groups.iter().position(|(id, _)| id.as_bytes() == g));
+            let name = at.map_or(UNKNOWN_LIBRARY.to_string(), |i| libs[i].clone());
+            let rg_index = match rg {
+                None => 0,
+                Some(_) => at.map_or(groups.len() as i16, |i| i as i16),
+            };
+            let mut names: Vec<String> = vec![UNKNOWN_LIBRARY.into()];
+            names.extend(libs.iter().cloned());
+            names.dedup();
+            let id = names.iter().position(|n| *n == name).unwrap() as u16;
+            (rg_index, id, name)
+        };
+        let (mut frags, mut pairs) = (Vec::new(), Vec::new());
+        let mut tmp: HashMap<Vec<u8>, End> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
+            let rec = BamRecord(r);
+            if rec.flags() & UNMAPPED != 0 {
+                if rec.ref_id() == -1 {
+                    break;
+                }
+                continue;
+            }
+            if rec.flags() & (SECONDARY | SUPPLEMENTARY) != 0 {
+                continue;
+            }
+            let (rg, lib, _) = lib_of(&rec);
+            let reverse = rec.flags() & REVERSE != 0;
+            let cigar: Vec<_> = rec.cigar().collect();
+            let five = five_prime(rec.pos(), reverse, cigar.iter().copied());
+            let paired = rec.has_mapped_mate();
+            let end = End {
+                lib,
+                r1: (rec.ref_id(), five),
+                orient: if reverse { R } else { F },
+                r2: (if paired { rec.mate_ref_id() } else { -1 }, -1),
+                loc: Location::parse(rec.name(), rg),
+                i1: i as u64,
+                i2: -1,
+                score: rec.score(),
+                optical_orientation: 0,
+            };
+            frags.push(end.clone());
+            if !paired {
+                continue;
+            }
+            let Some(mut p) = tmp.remove(rec.name()) else {
+                tmp.insert(rec.name().to_vec(), end);
+                continue;
+            };
+            let first_reverse = p.orient == R;
+            p.optical_orientation = if rec.flags() & FIRST != 0 {
+                orientation(reverse, first_reverse)
+            } else {
+                orientation(first_reverse, reverse)
+            };
+            if end.r1 >= p.r1 {
+                p.r2 = end.r1;
+                p.i2 = i as i64;
+                p.orient = orientation(first_reverse, reverse);
+                if p.r1 == p.r2 && p.orient == RF {
+                    p.orient = FR;
+                }
+            } else {
+                p.r2 = p.r1;
+                p.i2 = p.i1 as i64;
+                p.r1 = end.r1;
+                p.i1 = i as u64;
+                p.orient = orientation(reverse, first_reverse);
+            }
+            p.score = p.score.wrapping_add(end.score);
+            pairs.push(p);
+        }
+        let order = |e: &End| (e.lib, e.r1, e.orient, e.r2, e.loc.tile, e.loc.x, e.loc.y, e.i1, e.i2);
+        pairs.sort_by_key(order);
+        frags.sort_by_key(order);
+        let mut dup = vec![false; records.len()];
+        let best_of = |set: &[End]| {
+            let mut best = 0;
+            for (i, e) in set.iter().enumerate() {
+                if e.score > set[best].score {
+                    best = i;
+                }
+            }
+            best
+        };
+        for set in pairs.chunk_by(|a, b| (a.lib, a.r1, a.orient, a.r2) == (b.lib, b.r1, b.orient, b.r2)) {
+            if set.len() < 2 {
+                continue;
+            }
+            let best = best_of(set);
+            for (i, e) in set.iter().enumerate().filter(|&(i, _)| i != best) {
+                dup[e.i1 as usize] = true;
+                dup[e.i2 as usize] = true;
+            }
+        }
+        for set in frags.chunk_by(|a, b| (a.lib, a.r1, a.orient) == (b.lib, b.r1, b.orient)) {
+            let with_pairs = set.iter().any(|e| e.r2.0 != -1);
+            if set.len() < 2 || !set.iter().any(|e| e.r2.0 == -1) {
+                continue;
+            }
+            let best = if with_pairs { None } else { Some(best_of(set)) };
+            for (i, e) in set.iter().enumerate() {
+                if e.r2.0 == -1 && Some(i) != best {
+                    dup[e.i1 as usize] = true;
+                }
+            }
+        }
+        dup
+    }
+
+    fn groups() -> Vec<(String, Option<String>)> {
+        GROUPS.iter().map(|(id, lb)| (id.to_string(), lb.map(str::to_string))).collect()
+    }
+
+    fn mark(records: &[Vec<u8>], opts: MarkdupOptions) -> (Vec<Vec<u8>>, DuplicationMetrics) {
+        let clip = records.iter().map(|r| lead_clip(r)).max().unwrap_or(0);
+        let mut marker = Marker::new(opts, &groups(), clip);
+        let mut out = Vec::new();
+        for r in records {
+            marker.push(r, &mut out).unwrap();
+        }
+        let metrics = marker.finish(&mut out).unwrap();
+        let mut written = Vec::new();
+        let mut rest = &out[..];
+        while !rest.is_empty() {
+            let len = 4 + u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+            written.push(rest[..len].to_vec());
+            rest = &rest[len..];
+        }
+        (written, metrics)
+    }
+
+    #[test]
+    fn streaming_marks_what_picards_two_passes_mark() {
+        let mut sets = 0;
+        for seed in 0..40 {
+            let records = random_records(seed);
+            let expected = oracle(&records, &groups());
+            let (written, _) = mark(&records, MarkdupOptions::default());
+            assert_eq!(written.len(), records.len(), "seed {seed}: every record is written");
+            for (i, (w, r)) in written.iter().zip(&records).enumerate() {
+                let flags = BamRecord(w).flags();
+                assert_eq!(flags & DUPLICATE != 0, expected[i], "seed {seed}, record {i} ({:?})", {
+                    String::from_utf8_lossy(BamRecord(r).name())
+                });
+                // Nothing else changes, and the mate-score tag is gone.
+                let mut plain = r.clone();
+                strip_mate_score(&mut plain);
+                plain[18..20].copy_from_slice(&(flags).to_le_bytes());
+                assert_eq!(*w, plain, "seed {seed}, record {i}");
+            }
+            sets += expected.iter().filter(|&&d| d).count();
+        }
+        assert!(sets > 2000, "the records hold many duplicates ({sets})");
+    }
+
+    #[test]
+    fn removed_duplicates_are_the_marked_ones() {
+        let records = random_records(7);
+        let (marked, m1) = mark(&records, MarkdupOptions::default());
+        let (kept, m2) = mark(&records, MarkdupOptions { remove_duplicates: true, ..MarkdupOptions::default() });
+        let expected: Vec<&Vec<u8>> = marked.iter().filter(|r| BamRecord(r).flags() & DUPLICATE == 0).collect();
+        assert!(expected.len() < marked.len());
+        assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
+        assert_eq!(m1.to_text(&[]), m2.to_text(&[]), "the metrics count what was removed");
+    }
+
+    #[test]
+    fn metrics_count_every_record_by_library() {
+        let records = random_records(3);
+        let (written, metrics) = mark(&records, MarkdupOptions::default());
+        let libraries: Vec<&str> = metrics.libraries.keys().map(String::as_str).collect();
+        assert_eq!(libraries, ["Unknown Library", "libA", "libB"]);
+        let total: u64 = metrics
+            .libraries
+            .values()
+            .map(|c| {
+                c.unpaired_reads_examined + c.paired_records_examined + c.secondary_or_supplementary + c.unmapped_reads
+            })
+            .sum();
+        assert_eq!(total, records.len() as u64);
+        let dups: u64 =
+            metrics.libraries.values().map(|c| c.unpaired_read_duplicates + c.paired_record_duplicates).sum();
+        assert_eq!(dups, written.iter().filter(|r| BamRecord(r).flags() & DUPLICATE != 0).count() as u64);
+    }
+
+    #[test]
+    fn library_size_and_numbers_as_picard_writes_them() {
+        // Picard 2.27.5 on 23,399 pairs with 3,405 duplicate and 988 optical duplicate pairs.
+        assert_eq!(estimate_library_size(23_399 - 988, 23_399 - 3_405), Some(96_287));
+        assert_eq!(estimate_library_size(100, 100), None);
+        assert_eq!(format_double(0.0), "0");
+        assert_eq!(format_double(1912.0), "1912");
+        assert_eq!(format_double(0.145_519_01), "0.145519");
+        assert_eq!(format_double(1.038_953_4), "1.038953");
+        // Exact halves round down (Java's HALF_DOWN), unlike Rust's formatting.
+        assert_eq!(format_double(3.0 / 128.0), "0.023437");
+        assert_eq!(format_double(0.999_999_7), "1");
+    }
+
+    #[test]
+    fn names_give_picards_flow_cell_locations() {
+        let at = |name: &str| Location::parse(name.as_bytes(), 0);
+        assert_eq!(at("M1:7:FC:1:1101:1234:5678"), Location { read_group: 0, tile: 1101, x: 1234, y: 5678 });
+        assert_eq!(at("A:1101:12:34"), Location::NONE);
+        assert_eq!(at("A:B:1101:12:34"), Location { read_group: 0, tile: 1101, x: 12, y: 34 });
+        // Leading digits count; x and y are kept as 16-bit numbers.
+        assert_eq!(at("A:B:7:40000:34/1"), Location { read_group: 0, tile: 7, x: 40000 - 65536, y: 34 });
+        assert_eq!(at("A:B:C:12:34"), Location::NONE);
+        assert_eq!(at("read1"), Location::NONE);
+    }
+
+    #[test]
+    fn optical_duplicates_follow_picards_clusters() {
+        let loc = |tile, x, y| Location { read_group: 0, tile, x, y };
+        // Three reads: the keeper and one within 100 pixels; one far away.
+        let small = [loc(1, 100, 100), loc(1, 150, 180), loc(1, 900, 900)];
+        assert_eq!(find_optical(&small, Some(0), 100), [false, true, false]);
+        // Four or more: clusters; in a cluster without the keeper the lowest (x, y) stays.
+        let big = [loc(1, 100, 100), loc(1, 2000, 2000), loc(1, 1950, 2050), loc(2, 1960, 2000), loc(1, 1990, 1990)];
+        // Reads 1, 2 and 4 form a cluster on tile 1 (read 3 is on tile 2); read 2, the lowest
+        // x, stays.
+        assert_eq!(find_optical(&big, Some(0), 100), [false, true, false, false, true]);
+        // The keeper's own cluster keeps the keeper.
+        assert_eq!(find_optical(&big, Some(4), 100), [false, true, true, false, false]);
+    }
+}

@@ -18,6 +18,7 @@ mod gpu_backend;
 mod input_catalogue;
 mod library;
 mod map_invariants;
+mod markdup;
 mod mate_rescue;
 mod mutation;
 mod output_safety;

@@ -258,31 +258,10 @@ fn check_mate_fields(r: &Line, mate: &Line, checked: &mut Checked) {
     }
 }
 
-/// How to run Picard: `PICARD` (a launcher or a jar) when set, else the launcher Debian's
-/// picard-tools installs, else its jar; `None` when none is there.
-fn picard() -> Option<Command> {
-    let jar = |path: &str| {
-        let mut c = Command::new("java");
-        c.args(["-jar", path]);
-        c
-    };
-    if let Some(p) = std::env::var_os("PICARD") {
-        let p = p.to_string_lossy().into_owned();
-        return Some(if p.ends_with(".jar") { jar(&p) } else { Command::new(p) });
-    }
-    for launcher in ["PicardCommandLine", "picard"] {
-        let found = Command::new("sh").arg("-c").arg(format!("command -v {launcher}")).output();
-        if found.is_ok_and(|o| o.status.success()) {
-            return Some(Command::new(launcher));
-        }
-    }
-    ["/usr/share/java/picard.jar"].into_iter().find(|p| Path::new(p).exists()).map(jar)
-}
-
 /// Picard's ValidateSamFile on `path`; `None` when Picard is not installed (a failure with
 /// `SWMAP_REQUIRE_TOOLS`, see [`crate::support::missing_tool`]).
 pub fn picard_errors(path: &Path) -> Option<String> {
-    let Some(mut picard) = picard() else {
+    let Some(mut picard) = crate::support::picard() else {
         crate::support::missing_tool("picard");
         return None;
     };

@@ -58,6 +58,27 @@ pub fn missing_tool(tool: &str) {
     eprintln!("skipping the comparison with {tool}: not installed");
 }
 
+/// How to run Picard: `PICARD` (a launcher or a jar) when set, else the launcher Debian's
+/// picard-tools installs, else its jar; `None` when none is there.
+pub fn picard() -> Option<Command> {
+    let jar = |path: &str| {
+        let mut c = Command::new("java");
+        c.args(["-jar", path]);
+        c
+    };
+    if let Some(p) = std::env::var_os("PICARD") {
+        let p = p.to_string_lossy().into_owned();
+        return Some(if p.ends_with(".jar") { jar(&p) } else { Command::new(p) });
+    }
+    for launcher in ["PicardCommandLine", "picard"] {
+        let found = Command::new("sh").arg("-c").arg(format!("command -v {launcher}")).output();
+        if found.is_ok_and(|o| o.status.success()) {
+            return Some(Command::new(launcher));
+        }
+    }
+    ["/usr/share/java/picard.jar"].into_iter().find(|p| Path::new(p).exists()).map(jar)
+}
+
 /// `bytes` gzip-compressed.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
