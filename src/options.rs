@@ -142,13 +142,32 @@ impl Orientation {
 /// forward mate's leftmost base to the reverse mate's rightmost).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InsertModel {
-    /// How the mates of a proper pair lie.
+    /// How the mates of most proper pairs lie.
     pub orientation: Orientation,
     /// Mean fragment length, after the outlier cut.
     pub mean: f64,
     /// Standard deviation (population, at least 1), after the outlier cut.
     pub sd: f64,
     /// Proper-pair bounds on the fragment length, inclusive: the shortest proper fragment.
+    pub low: i64,
+    /// The longest proper fragment.
+    pub high: i64,
+    /// Other orientations with enough pairs of their own (as bwa-mem keeps every orientation
+    /// with at least 10 pairs and 5% of the most common one's), each with its own bounds: a
+    /// mate-pair library's short fragments face each other while its long ones face away.
+    pub also: [Option<OrientationModel>; 2],
+}
+
+/// The fragment lengths of one orientation of a library (see [`InsertModel`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrientationModel {
+    /// How the mates lie.
+    pub orientation: Orientation,
+    /// Mean fragment length, after the outlier cut.
+    pub mean: f64,
+    /// Standard deviation (population, at least 1), after the outlier cut.
+    pub sd: f64,
+    /// The shortest proper fragment.
     pub low: i64,
     /// The longest proper fragment.
     pub high: i64,
@@ -163,22 +182,46 @@ impl InsertModel {
         let round = |x: f64| (x + 0.499) as i64;
         let high = round(high.unwrap_or(mean + 4.0 * sd));
         let low = low.map_or_else(|| round(mean - 4.0 * sd).max(1), round);
-        InsertModel { orientation: Orientation::FR, mean, sd, low, high }
+        InsertModel { orientation: Orientation::FR, mean, sd, low, high, also: [None; 2] }
+    }
+
+    /// The most common orientation's model.
+    pub fn main(&self) -> OrientationModel {
+        OrientationModel { orientation: self.orientation, mean: self.mean, sd: self.sd, low: self.low, high: self.high }
+    }
+
+    /// Every orientation a proper pair may have, the most common first.
+    pub fn orientations(&self) -> impl Iterator<Item = OrientationModel> + '_ {
+        std::iter::once(self.main()).chain(self.also.iter().flatten().copied())
+    }
+
+    /// The model of `main` alone, with no other orientation.
+    pub fn only(main: OrientationModel) -> InsertModel {
+        let OrientationModel { orientation, mean, sd, low, high } = main;
+        InsertModel { orientation, mean, sd, low, high, also: [None; 2] }
     }
 
     /// The model as `--insert-model` files hold it: a first line naming the format, then
-    /// `mean`, `sd`, `low` and `high`, tab-separated from their values, each number written so
-    /// that it reads back exactly; `None` (no model) as the line `none`.
+    /// `orientation`, `mean`, `sd`, `low` and `high`, tab-separated from their values, each
+    /// number written so that it reads back exactly, then an `also` line per other
+    /// orientation (`also`, orientation, mean, sd, low, high); `None` (no model) as the line
+    /// `none`.
     pub fn to_text(model: Option<&InsertModel>) -> String {
         match model {
-            Some(m) => format!(
-                "{MODEL_FILE_HEAD}\norientation\t{}\nmean\t{}\nsd\t{}\nlow\t{}\nhigh\t{}\n",
-                m.orientation.name(),
-                m.mean,
-                m.sd,
-                m.low,
-                m.high
-            ),
+            Some(m) => {
+                let mut text = format!(
+                    "{MODEL_FILE_HEAD}\norientation\t{}\nmean\t{}\nsd\t{}\nlow\t{}\nhigh\t{}\n",
+                    m.orientation.name(),
+                    m.mean,
+                    m.sd,
+                    m.low,
+                    m.high
+                );
+                for o in m.also.iter().flatten() {
+                    text += &format!("also\t{}\t{}\t{}\t{}\t{}\n", o.orientation.name(), o.mean, o.sd, o.low, o.high);
+                }
+                text
+            }
             None => format!("{MODEL_FILE_HEAD}\nnone\n"),
         }
     }
@@ -193,15 +236,33 @@ impl InsertModel {
         }
         let (mut mean, mut sd, mut low, mut high) = (None, None, None, None);
         let mut orientation = Orientation::FR;
+        let mut also = Vec::new();
+        let named = |v: &str| [Orientation::FR, Orientation::RF, Orientation::FF].into_iter().find(|o| o.name() == v);
         for (i, line) in lines {
             let bad = |what: &str| format!("line {}: {what}, got '{line}'", i + 1);
             match line.split_once('\t') {
                 None if line == "none" => return Ok(None),
                 Some(("orientation", v)) => {
-                    orientation = [Orientation::FR, Orientation::RF, Orientation::FF]
-                        .into_iter()
-                        .find(|o| o.name() == v)
-                        .ok_or_else(|| bad("orientation is not FR, RF or FF"))?
+                    orientation = named(v).ok_or_else(|| bad("orientation is not FR, RF or FF"))?
+                }
+                Some(("also", v)) => {
+                    let f: Vec<&str> = v.split('\t').collect();
+                    let parsed = (f.len() == 5).then(|| {
+                        Some(OrientationModel {
+                            orientation: named(f[0])?,
+                            mean: f[1].parse().ok()?,
+                            sd: f[2].parse().ok()?,
+                            low: f[3].parse().ok()?,
+                            high: f[4].parse().ok()?,
+                        })
+                    });
+                    let other = parsed
+                        .flatten()
+                        .ok_or_else(|| bad("expected 'also', an orientation, mean, sd, low and high"))?;
+                    if also.len() == 2 {
+                        return Err(bad("more than two further orientations"));
+                    }
+                    also.push(other);
                 }
                 Some(("mean", v)) => mean = Some(v.parse::<f64>().map_err(|_| bad("mean is not a number"))?),
                 Some(("sd", v)) => sd = Some(v.parse::<f64>().map_err(|_| bad("sd is not a number"))?),
@@ -217,7 +278,8 @@ impl InsertModel {
         }
         match (mean, sd, low, high) {
             (Some(mean), Some(sd), Some(low), Some(high)) => {
-                let model = InsertModel { orientation, mean, sd, low, high };
+                let also = [also.first().copied(), also.get(1).copied()];
+                let model = InsertModel { orientation, mean, sd, low, high, also };
                 model.validate().map_err(|e| e.to_string())?;
                 Ok(Some(model))
             }
@@ -227,12 +289,20 @@ impl InsertModel {
 
     /// Checks a model made by hand.
     pub fn validate(&self) -> Result<()> {
-        let finite = self.mean.is_finite() && self.sd.is_finite();
-        if !finite || self.mean < 1.0 || self.sd < 1.0 || self.low < 1 || self.high < self.low {
-            return Err(Error::Options(format!(
-                "insert-size model (-I or --insert-model) needs mean >= 1, sd >= 1 and 1 <= min <= max, got mean {}, sd {}, max {}, min {}",
-                self.mean, self.sd, self.high, self.low
-            )));
+        for m in self.orientations() {
+            let finite = m.mean.is_finite() && m.sd.is_finite();
+            if !finite || m.mean < 1.0 || m.sd < 1.0 || m.low < 1 || m.high < m.low {
+                return Err(Error::Options(format!(
+                    "insert-size model (-I or --insert-model) needs mean >= 1, sd >= 1 and 1 <= min <= max, got mean {}, sd {}, max {}, min {}",
+                    m.mean, m.sd, m.high, m.low
+                )));
+            }
+        }
+        let mut seen: Vec<Orientation> = self.orientations().map(|m| m.orientation).collect();
+        seen.sort_by_key(|o| o.name());
+        seen.dedup();
+        if seen.len() != self.orientations().count() {
+            return Err(Error::Options("insert-size model names one orientation twice".into()));
         }
         Ok(())
     }
@@ -341,7 +411,16 @@ mod tests {
             let mean = 1.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0;
             let sd = 1.0 + (x & 0xffff) as f64 / 7.0;
             let orientation = [Orientation::FR, Orientation::RF, Orientation::FF][(x % 3) as usize];
-            let model = InsertModel { orientation, mean, sd, low: 1 + (x % 100) as i64, high: 200 + (x % 1000) as i64 };
+            let low = 1 + (x % 100) as i64;
+            let high = 200 + (x % 1000) as i64;
+            // Up to two further orientations, each other than the main one.
+            let others = [Orientation::FR, Orientation::RF, Orientation::FF].into_iter().filter(|&o| o != orientation);
+            let mut also = [None; 2];
+            for (slot, o) in others.take((x >> 20) as usize % 3).enumerate() {
+                also[slot] =
+                    Some(OrientationModel { orientation: o, mean: mean + 1.5, sd, low: low + 1, high: high + 7 });
+            }
+            let model = InsertModel { orientation, mean, sd, low, high, also };
             let back = InsertModel::from_text(&InsertModel::to_text(Some(&model))).unwrap().unwrap();
             assert_eq!(back.mean.to_bits(), mean.to_bits());
             assert_eq!(back.sd.to_bits(), sd.to_bits());

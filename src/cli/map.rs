@@ -232,11 +232,16 @@ fn insert_size(s: &str) -> std::result::Result<InsertModel, String> {
     Ok(model)
 }
 
-/// The insert-size model as the summary line says it: orientation named unless FR.
+/// The insert-size model as the summary line says it: orientation named unless FR, and each
+/// further orientation.
 fn model_summary(m: &InsertModel) -> String {
     let orientation =
         if m.orientation == Orientation::FR { String::new() } else { format!(", {}", m.orientation.name()) };
-    format!("insert size mean {:.0} (proper {}-{}{orientation})", m.mean, m.low, m.high)
+    let mut text = format!("insert size mean {:.0} (proper {}-{}{orientation})", m.mean, m.low, m.high);
+    for o in m.also.iter().flatten() {
+        text += &format!(", {} mean {:.0} (proper {}-{})", o.orientation.name(), o.mean, o.low, o.high);
+    }
+    text
 }
 
 /// The model of an `--insert-model` file.

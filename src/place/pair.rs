@@ -5,8 +5,10 @@
 //! FR (facing each other: Illumina paired-end), RF (facing away: mate-pair libraries) or FF
 //! (on one strand) by its hits' strands and the order of their 5' ends ([`pair_geometry`]),
 //! and the model is that of the orientation most usable pairs have (FR, then RF, then FF on a
-//! tie); a pair is proper only in that orientation. (bwa-mem can keep several orientations at
-//! once when each has enough pairs; swmap keeps one.) The model is estimated once, from the first [`ESTIMATION_PAIRS`] pairs of the input (fewer if the input is
+//! tie), plus, as bwa-mem keeps them, every other orientation with at least
+//! [`MIN_PAIRS_FOR_OTHER`] (10) usable pairs and [`MIN_SHARE_FOR_OTHER`] (5%) of the most
+//! common one's, each with bounds of its own (a mate-pair library's short fragments face each
+//! other, its long ones face away); a pair is proper in any of them. The model is estimated once, from the first [`ESTIMATION_PAIRS`] pairs of the input (fewer if the input is
 //! shorter); it therefore depends on the input alone, never on thread count or batch size.
 //!
 //! The estimate follows bwa-mem's `mem_pestat`, so that a library whose first pairs are
@@ -43,7 +45,7 @@
 //! even one built by hand, makes memory follow contig distances.
 
 use crate::align::Scoring;
-pub use crate::options::{InsertModel, Orientation};
+pub use crate::options::{InsertModel, Orientation, OrientationModel};
 use crate::place::hit::{Hit, ReadHits};
 use crate::place::layout::ReadLayout;
 use crate::place::mapq::{self, PairFacts};
@@ -54,6 +56,11 @@ pub const ESTIMATION_PAIRS: usize = 50_000;
 /// Fewest usable pairs for a model (after the [`MAX_INSERT`] cap); with fewer, mates are
 /// placed independently.
 pub const MIN_PAIRS_FOR_MODEL: usize = 25;
+/// Fewest usable pairs for a further orientation's model (bwa-mem's `MIN_DIR_CNT`)...
+pub const MIN_PAIRS_FOR_OTHER: usize = 10;
+/// ...which must also hold this share of the most common orientation's pairs (bwa-mem's
+/// `MIN_DIR_RATIO`).
+pub const MIN_SHARE_FOR_OTHER: f64 = 0.05;
 /// Longest insert a pair may have to count towards the model (bwa-mem's cap): longer ones are
 /// chimeras or discordant pairs, never part of the library's fragment-length distribution.
 pub const MAX_INSERT: i64 = 10_000;
@@ -91,6 +98,7 @@ pub fn pair_geometry(a: &Hit, b: &Hit) -> Option<(Orientation, i64)> {
 }
 
 /// The insert of two hits lying as `orientation` says, if they do.
+#[cfg(test)]
 pub fn fragment_len(a: &Hit, b: &Hit, orientation: Orientation) -> Option<i64> {
     pair_geometry(a, b).filter(|&(o, _)| o == orientation).map(|(_, len)| len)
 }
@@ -148,35 +156,63 @@ impl InsertModel {
             .rev()
             .max_by_key(|&o| count(o))
             .expect("three orientations");
-        let inserts: Vec<i64> = sizes.iter().filter(|&&(o, _)| o == orientation).map(|&(_, s)| s).collect();
+        let inserts_of =
+            |o: Orientation| -> Vec<i64> { sizes.iter().filter(|&&(x, _)| x == o).map(|&(_, s)| s).collect() };
         let usable = count(orientation);
-        InsertModel::from_inserts(&inserts)
+        let mut model = InsertModel::from_inserts(&inserts_of(orientation))
             .map(|m| InsertModel { orientation, ..m })
-            .ok_or(NoModel { pairs: pairs.len(), usable })
+            .ok_or(NoModel { pairs: pairs.len(), usable })?;
+        // Every other orientation with enough pairs of its own gets its own bounds.
+        let others = [Orientation::FR, Orientation::RF, Orientation::FF].into_iter().filter(|&o| {
+            o != orientation
+                && count(o) >= MIN_PAIRS_FOR_OTHER
+                && count(o) as f64 >= MIN_SHARE_FOR_OTHER * usable as f64
+        });
+        for (slot, o) in others.enumerate() {
+            model.also[slot] =
+                fit_inserts(&inserts_of(o), MIN_PAIRS_FOR_OTHER).map(|m| OrientationModel { orientation: o, ..m });
+        }
+        Ok(model)
     }
 
     /// The model from fragment lengths of usable pairs (rules 2 to 6 of the module
     /// documentation: those over [`MAX_INSERT`] are left out here); `None` with fewer than
     /// [`MIN_PAIRS_FOR_MODEL`] left.
     pub(crate) fn from_inserts(inserts: &[i64]) -> Option<InsertModel> {
-        let mut sizes: Vec<i64> = inserts.iter().copied().filter(|&s| s > 0 && s <= MAX_INSERT).collect();
-        if sizes.len() < MIN_PAIRS_FOR_MODEL {
-            return None;
-        }
-        sizes.sort_unstable();
-        let pct = |p: f64| sizes[((sizes.len() - 1) as f64 * p).round() as usize] as f64;
-        let (p25, p75) = (pct(0.25), pct(0.75));
-        let iqr = p75 - p25;
-        let (lo, hi) = (p25 - OUTLIER_IQRS * iqr, p75 + OUTLIER_IQRS * iqr);
-        let kept: Vec<f64> = sizes.iter().map(|&s| s as f64).filter(|&s| s >= lo && s <= hi).collect();
-        let n = kept.len() as f64;
-        let mean = kept.iter().sum::<f64>() / n;
-        let sd = (kept.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / n).sqrt().max(1.0);
-        let low = ((p25 - PROPER_IQRS * iqr).min(mean - PROPER_SDS * sd) + 0.499).floor().max(1.0) as i64;
-        let high = ((p75 + PROPER_IQRS * iqr).max(mean + PROPER_SDS * sd) + 0.499).floor() as i64;
-        Some(InsertModel { orientation: Orientation::FR, mean, sd, low, high })
+        fit_inserts(inserts, MIN_PAIRS_FOR_MODEL).map(InsertModel::only)
     }
 
+    /// How two hits of the mates form a proper pair, if they do: the orientation's model
+    /// (among all of this model's) and the insert, within that orientation's bounds.
+    pub(crate) fn proper(&self, a: &Hit, b: &Hit) -> Option<(OrientationModel, i64)> {
+        let (o, len) = pair_geometry(a, b)?;
+        let m = self.orientations().find(|m| m.orientation == o)?;
+        (m.low..=m.high).contains(&len).then_some((m, len))
+    }
+}
+
+/// One orientation's model from fragment lengths of usable pairs (rules 2 to 6 of the module
+/// documentation: those over [`MAX_INSERT`] are left out here); `None` with fewer than `min`.
+fn fit_inserts(inserts: &[i64], min: usize) -> Option<OrientationModel> {
+    let mut sizes: Vec<i64> = inserts.iter().copied().filter(|&s| s > 0 && s <= MAX_INSERT).collect();
+    if sizes.len() < min.max(1) {
+        return None;
+    }
+    sizes.sort_unstable();
+    let pct = |p: f64| sizes[((sizes.len() - 1) as f64 * p).round() as usize] as f64;
+    let (p25, p75) = (pct(0.25), pct(0.75));
+    let iqr = p75 - p25;
+    let (lo, hi) = (p25 - OUTLIER_IQRS * iqr, p75 + OUTLIER_IQRS * iqr);
+    let kept: Vec<f64> = sizes.iter().map(|&s| s as f64).filter(|&s| s >= lo && s <= hi).collect();
+    let n = kept.len() as f64;
+    let mean = kept.iter().sum::<f64>() / n;
+    let sd = (kept.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / n).sqrt().max(1.0);
+    let low = ((p25 - PROPER_IQRS * iqr).min(mean - PROPER_SDS * sd) + 0.499).floor().max(1.0) as i64;
+    let high = ((p75 + PROPER_IQRS * iqr).max(mean + PROPER_SDS * sd) + 0.499).floor() as i64;
+    Some(OrientationModel { orientation: Orientation::FR, mean, sd, low, high })
+}
+
+impl OrientationModel {
     /// Score adjustment (zero or negative) for a fragment length: the log-probability of a
     /// deviation this large under a normal distribution, in units of the match score.
     pub(crate) fn penalty(&self, len: i64, sc: &Scoring) -> i32 {
@@ -232,11 +268,8 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
     let mut n_near = 0usize;
     for (i, a) in h[0].hits.iter().enumerate().take(MAX_HITS_PAIRED) {
         for (j, b) in h[1].hits.iter().enumerate().take(MAX_HITS_PAIRED) {
-            let Some(len) = fragment_len(a, b, model.orientation) else { continue };
-            if len < model.low || len > model.high {
-                continue;
-            }
-            let s = a.score + b.score + model.penalty(len, sc);
+            let Some((m, len)) = model.proper(a, b) else { continue };
+            let s = a.score + b.score + m.penalty(len, sc);
             match best {
                 Some((bs, _, _)) if s <= bs => second = second.max(s),
                 _ => {
@@ -254,10 +287,8 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
     }
     for a in h[0].hits.iter().take(MAX_HITS_PAIRED) {
         for b in h[1].hits.iter().take(MAX_HITS_PAIRED) {
-            if let Some(len) = fragment_len(a, b, model.orientation) {
-                if (model.low..=model.high).contains(&len)
-                    && a.score + b.score + model.penalty(len, sc) >= score - (sc.match_score + sc.mismatch)
-                {
+            if let Some((m, len)) = model.proper(a, b) {
+                if a.score + b.score + m.penalty(len, sc) >= score - (sc.match_score + sc.mismatch) {
                     n_near += 1;
                 }
             }
@@ -407,7 +438,10 @@ mod tests {
         sizes.extend([400; 60]);
         sizes.extend([420; 20]);
         let m = InsertModel::from_inserts(&sizes).unwrap();
-        assert_eq!(m, InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 1.0, low: 396, high: 404 });
+        assert_eq!(
+            m,
+            InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 1.0, low: 396, high: 404, also: [None; 2] }
+        );
     }
 
     #[test]
@@ -480,11 +514,12 @@ mod tests {
 
     #[test]
     fn penalty_grows_with_distance_from_mean() {
-        let m = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 100, high: 700 };
+        let m =
+            InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 100, high: 700, also: [None; 2] };
         let sc = Scoring::default();
-        assert_eq!(m.penalty(400, &sc), 0);
-        assert!(m.penalty(500, &sc) < 0);
-        assert!(m.penalty(600, &sc) < m.penalty(500, &sc));
+        assert_eq!(m.main().penalty(400, &sc), 0);
+        assert!(m.main().penalty(500, &sc) < 0);
+        assert!(m.main().penalty(600, &sc) < m.main().penalty(500, &sc));
     }
 
     /// A pair in a repeat: both mates placed by few seeds among copies that share the rest
@@ -492,7 +527,8 @@ mod tests {
     #[test]
     fn pairs_in_repeats_are_anchored_only_by_a_unique_mate() {
         let sc = Scoring::default();
-        let model = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 100, high: 700 };
+        let model =
+            InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 100, high: 700, also: [None; 2] };
         let (a, b) = facing(0, 10_000, 400);
         let mapqs = |shared: [u32; 2]| {
             let (mut a, mut b) = (a.clone(), b.clone());

@@ -26,7 +26,7 @@ use crate::index::Index;
 use crate::io::read::Read;
 use crate::options::MapOptions;
 use crate::place::hit::{Hit, ReadHits};
-use crate::place::pair::{fragment_len, InsertModel, Orientation, MAX_INSERT, UNPAIRED_PENALTY};
+use crate::place::pair::{InsertModel, Orientation, OrientationModel, MAX_INSERT, UNPAIRED_PENALTY};
 
 /// Hits of one mate used as anchors, at most.
 pub const MAX_ANCHORS: usize = 32;
@@ -36,7 +36,7 @@ pub const MAX_RESCUE_SPAN: i64 = MAX_INSERT;
 
 /// The fragment lengths a rescue searches: the model's proper range, narrowed to
 /// [`MAX_RESCUE_SPAN`] around its mean when longer. `None` when the range is empty.
-fn rescue_range(model: &InsertModel) -> Option<(i64, i64)> {
+fn rescue_range(model: &OrientationModel) -> Option<(i64, i64)> {
     let (low, high) = (model.low.max(1), model.high);
     if high < low {
         return None;
@@ -111,12 +111,14 @@ impl Rescue {
     /// and fetched on the pool in pieces. The batch is empty when no mate needs rescuing.
     pub fn prepare(index: &Index, reads: &[Read], hits: &[ReadHits], model: &InsertModel) -> Rescue {
         use rayon::prelude::*;
-        let Some(range) = rescue_range(model) else { return Rescue { batch: AlignBatch::new(), tasks: Vec::new() } };
+        // Each orientation of the model with a range to search.
+        let ranges: Vec<(OrientationModel, (i64, i64))> =
+            model.orientations().filter_map(|m| rescue_range(&m).map(|r| (m, r))).collect();
         let pieces: Vec<(AlignBatch, Vec<RescueTask>)> = reads
             .par_chunks(2 * RESCUE_PIECE)
             .zip(hits.par_chunks(2 * RESCUE_PIECE))
             .enumerate()
-            .map(|(p, (reads, hits))| rescue_piece(index, reads, hits, model, range, 2 * RESCUE_PIECE * p))
+            .map(|(p, (reads, hits))| rescue_piece(index, reads, hits, model, &ranges, 2 * RESCUE_PIECE * p))
             .collect();
         let mut tasks = Vec::with_capacity(pieces.iter().map(|(_, t)| t.len()).sum());
         let mut parts = Vec::with_capacity(pieces.len());
@@ -164,7 +166,7 @@ fn rescue_piece(
     reads: &[Read],
     hits: &[ReadHits],
     model: &InsertModel,
-    range: (i64, i64),
+    ranges: &[(OrientationModel, (i64, i64))],
     first: usize,
 ) -> (AlignBatch, Vec<RescueTask>) {
     let mut batch = AlignBatch::new();
@@ -176,28 +178,27 @@ fn rescue_piece(
             let Some(best) = hits[a].best() else { continue };
             let floor = best.score - UNPAIRED_PENALTY;
             for anchor in hits[a].hits.iter().take(MAX_ANCHORS).take_while(|h| h.score >= floor) {
-                let paired = hits[b].hits.iter().any(|h| {
-                    fragment_len(anchor, h, model.orientation)
-                        .is_some_and(|len| (model.low..=model.high).contains(&len))
-                });
+                let paired = hits[b].hits.iter().any(|h| model.proper(anchor, h).is_some());
                 if paired || reads[b].codes.is_empty() {
                     continue;
                 }
                 let len = reads[b].codes.len() as i64;
                 let contig = &index.contigs[anchor.contig];
-                let Some((lo, hi, reverse)) = rescue_window(anchor, model.orientation, range, len, contig.len) else {
-                    continue;
-                };
-                let query = if reverse {
-                    dna::reverse_complement_into(&reads[b].codes, &mut rc);
-                    batch.push_query(&rc)
-                } else {
-                    batch.push_query(&reads[b].codes)
-                };
-                let g = contig.offset + lo;
-                let band = Band::full(query.1 as usize, (hi - lo) as usize);
-                batch.push_reference_task(query, index.reference(), g..g + (hi - lo), band, &mut window);
-                tasks.push(RescueTask { read: first + b, contig: anchor.contig, start: lo, reverse });
+                for &(m, range) in ranges {
+                    let Some((lo, hi, reverse)) = rescue_window(anchor, m.orientation, range, len, contig.len) else {
+                        continue;
+                    };
+                    let query = if reverse {
+                        dna::reverse_complement_into(&reads[b].codes, &mut rc);
+                        batch.push_query(&rc)
+                    } else {
+                        batch.push_query(&reads[b].codes)
+                    };
+                    let g = contig.offset + lo;
+                    let band = Band::full(query.1 as usize, (hi - lo) as usize);
+                    batch.push_reference_task(query, index.reference(), g..g + (hi - lo), band, &mut window);
+                    tasks.push(RescueTask { read: first + b, contig: anchor.contig, start: lo, reverse });
+                }
             }
         }
     }
@@ -225,7 +226,7 @@ mod tests {
 
     #[test]
     fn ordinary_model_windows_are_unchanged() {
-        let m = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 165, high: 634 };
+        let m = OrientationModel { orientation: Orientation::FR, mean: 400.0, sd: 50.0, low: 165, high: 634 };
         let range = rescue_range(&m).unwrap();
         assert_eq!(range, (165, 634));
         // Forward anchor at p: [p + low - len, p + high); reverse anchor ending at e:
@@ -280,8 +281,13 @@ mod tests {
     /// tens of gigabytes.
     #[test]
     fn rescue_window_of_a_20_mb_model_is_capped() {
-        let m =
-            InsertModel { orientation: Orientation::FR, mean: 10_000_000.0, sd: 5_000_000.0, low: 1, high: 20_000_000 };
+        let m = OrientationModel {
+            orientation: Orientation::FR,
+            mean: 10_000_000.0,
+            sd: 5_000_000.0,
+            low: 1,
+            high: 20_000_000,
+        };
         let range = rescue_range(&m).unwrap();
         assert_eq!(range.1 - range.0, MAX_RESCUE_SPAN);
         assert_eq!(range, (10_000_000 - MAX_RESCUE_SPAN / 2, 10_000_000 + MAX_RESCUE_SPAN / 2));
@@ -292,14 +298,15 @@ mod tests {
         }
         // The range stays inside the model's even when its mean does not.
         let low_mean =
-            InsertModel { orientation: Orientation::FR, mean: -5.0e18, sd: f64::NAN, low: 1, high: 20_000_000 };
+            OrientationModel { orientation: Orientation::FR, mean: -5.0e18, sd: f64::NAN, low: 1, high: 20_000_000 };
         assert_eq!(rescue_range(&low_mean), Some((1, 1 + MAX_RESCUE_SPAN)));
         let nan_mean =
-            InsertModel { orientation: Orientation::FR, mean: f64::NAN, sd: 1.0, low: 500, high: 20_000_000 };
+            OrientationModel { orientation: Orientation::FR, mean: f64::NAN, sd: 1.0, low: 500, high: 20_000_000 };
         assert_eq!(rescue_range(&nan_mean), Some((500, 500 + MAX_RESCUE_SPAN)));
-        let high_mean = InsertModel { orientation: Orientation::FR, mean: 1.0e30, sd: 1.0, low: 1, high: 20_000_000 };
+        let high_mean =
+            OrientationModel { orientation: Orientation::FR, mean: 1.0e30, sd: 1.0, low: 1, high: 20_000_000 };
         assert_eq!(rescue_range(&high_mean), Some((20_000_000 - MAX_RESCUE_SPAN, 20_000_000)));
-        let empty = InsertModel { orientation: Orientation::FR, mean: 400.0, sd: 1.0, low: 700, high: 600 };
+        let empty = OrientationModel { orientation: Orientation::FR, mean: 400.0, sd: 1.0, low: 700, high: 600 };
         assert_eq!(rescue_range(&empty), None);
     }
 }
