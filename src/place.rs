@@ -124,14 +124,16 @@ pub fn place_pair(
     model: Option<&InsertModel>,
     opts: &MapOptions,
 ) -> [Placement; 2] {
-    let choice = pair::choose([&hits[0], &hits[1]], read_len, model, &opts.scoring);
+    let choice = pair::choose([&hits[0], &hits[1]], read_len, model, &opts.scoring, opts.min_score);
     let mates: [Option<MateHit>; 2] = std::array::from_fn(|m| {
         choice.hit[m].map(|i| MateHit { hit: hits[m].hits[i].clone(), read_len: read_len[m], mapq: choice.mapq[m] })
     });
     let [h0, h1] = hits;
-    [(0, h0), (1, h1)].map(|(m, h)| {
+    [(0, h0), (1, h1)].map(|(m, mut h)| {
         let mut p = match choice.hit[m] {
             Some(i) => {
+                // Hits under -T (rescued short mates) serve only as the pair's own placement.
+                let i = keep_scoring(&mut h, i, opts.min_score);
                 let layout = ReadLayout::new(&h.hits, i, read_len[m]);
                 decide(h, layout, choice.mapq[m], opts)
             }
@@ -140,6 +142,18 @@ pub fn place_pair(
         p.pairing = Some(Pairing { first: m == 0, proper: choice.proper, mate: mates[1 - m].clone() });
         p
     })
+}
+
+/// Drops the hits scoring under `min_score` other than hit `keep`; `keep`'s new index.
+fn keep_scoring(h: &mut ReadHits, keep: usize, min_score: i32) -> usize {
+    let index = h.hits[..keep].iter().filter(|x| x.score >= min_score).count();
+    let mut k = 0;
+    h.hits.retain(|x| {
+        let stays = k == keep || x.score >= min_score;
+        k += 1;
+        stays
+    });
+    index
 }
 
 /// The parts, their MAPQ, `XS` and `XA`, and the secondary hits of a read laid out around its

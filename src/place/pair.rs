@@ -243,8 +243,16 @@ pub struct PairChoice {
 
 /// Chooses both mates' placements. `read_len` is each mate's length: a mate's own MAPQ weighs
 /// its best hit against its rivals only (the other part of a split read is none, see
-/// [`crate::place::layout`]).
-pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>, sc: &Scoring) -> PairChoice {
+/// [`crate::place::layout`]). A hit scoring under `min_score` (only mate rescue keeps such
+/// hits, see [`crate::place::rescue`]) is placed only as part of a proper pair, as bwa-mem
+/// places a short mate beside its mate.
+pub fn choose(
+    h: [&ReadHits; 2],
+    read_len: [u32; 2],
+    model: Option<&InsertModel>,
+    sc: &Scoring,
+    min_score: i32,
+) -> PairChoice {
     let own = |m: usize| match h[m].best() {
         None => 0,
         Some(best) => {
@@ -254,9 +262,10 @@ pub fn choose(h: [&ReadHits; 2], read_len: [u32; 2], model: Option<&InsertModel>
         }
     };
     let se = [own(0), own(1)];
+    let alone = |m: usize| h[m].best().filter(|b| b.score >= min_score).map(|_| 0);
     let single = PairChoice {
-        hit: [(!h[0].hits.is_empty()).then_some(0), (!h[1].hits.is_empty()).then_some(0)],
-        mapq: se,
+        hit: [alone(0), alone(1)],
+        mapq: [0, 1].map(|m| if alone(m).is_some() { se[m] } else { 0 }),
         proper: false,
     };
     let (Some(model), Some(b0), Some(b1)) = (model, h[0].best(), h[1].best()) else {
@@ -533,7 +542,7 @@ mod tests {
         let mapqs = |shared: [u32; 2]| {
             let (mut a, mut b) = (a.clone(), b.clone());
             (a.shared, b.shared) = (shared[0], shared[1]);
-            let choice = choose([&a, &b], [150, 150], Some(&model), &sc);
+            let choice = choose([&a, &b], [150, 150], Some(&model), &sc, 30);
             assert!(choice.proper);
             choice.mapq
         };

@@ -28,6 +28,10 @@ use crate::options::MapOptions;
 use crate::place::hit::{Hit, ReadHits};
 use crate::place::pair::{InsertModel, Orientation, OrientationModel, MAX_INSERT, UNPAIRED_PENALTY};
 
+/// Lowest score a rescued mate may have (bwa-mem's minimum seed length, 19, or `-T` when
+/// lower): a short mate (30-50 bases) with a mismatch or two scores under `-T` but is placed
+/// beside its mate, and only there (`crate::place::pair::choose`).
+pub const RESCUE_MIN_SCORE: i32 = 19;
 /// Hits of one mate used as anchors, at most.
 pub const MAX_ANCHORS: usize = 32;
 /// Longest stretch of fragment lengths one rescue searches: a window is at most this plus the
@@ -146,7 +150,7 @@ impl Rescue {
                 }
                 let task = &batch.tasks[k];
                 let score = a.best_stretch(batch.query(task), batch.target(task), &opts.scoring);
-                if score < opts.min_score {
+                if score < opts.min_score.min(RESCUE_MIN_SCORE) {
                     return None;
                 }
                 let total = a.total(batch.query(task).len() as u32, opts.scoring.clip);
