@@ -31,6 +31,8 @@ use minimizer::{minimizers, Minimizer};
 use rayon::prelude::*;
 use table::Table;
 
+#[cfg(feature = "cli")]
+pub(crate) use file::is_index_file;
 pub use file::{default_index_path, Beside};
 pub use reference::Reference;
 #[cfg(feature = "cli")]

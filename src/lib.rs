@@ -93,7 +93,9 @@ pub use io::read_source::ReadSource;
 pub use map::{MapStats, MappedRead, Mapper, PipelineBusy, Stage, StageTimes, PIPELINE_THREADS};
 pub use options::MapOptions;
 pub use place::{Hit, MateHit, Pairing, Part, Placement};
-pub use sam::{HeaderInfo, OutputFormat, SamRecord, SamWriter, Tags};
+pub use sam::{
+    DuplicationMetrics, HeaderInfo, LibraryCounts, MarkdupOptions, OutputFormat, SamRecord, SamWriter, Tags,
+};
 
 /// The noodles SAM crate at the version swmap is built with, re-exported on purpose:
 /// [`SamRecord::to_record_buf`] and [`HeaderInfo::to_header`] hand records and headers over

@@ -72,9 +72,13 @@ pub struct HeaderInfo {
     pub read_group: Option<String>,
     /// The command line for @PG CL.
     pub command_line: String,
+    /// The reference FASTA, needed to write CRAM (which is encoded against it): the file the
+    /// index was built from.
+    pub reference: Option<std::path::PathBuf>,
 }
 
 mod convert;
+mod cram;
 pub mod format;
 mod header;
 pub(crate) mod markdup;
@@ -85,5 +89,6 @@ mod writer;
 
 #[cfg(feature = "cli")]
 pub(crate) use header::parse_read_group;
+pub use markdup::{DuplicationMetrics, LibraryCounts, MarkdupOptions};
 pub use tags::nm_md_into;
 pub use writer::{EncodeScratch, EncodedRecords, OutputFormat, SamWriter, ENCODE_RUN};

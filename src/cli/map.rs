@@ -34,18 +34,23 @@ pub struct Args {
     pub reads: PathBuf,
     /// Mates of the reads, for paired-end data (same order and names).
     pub mates: Option<PathBuf>,
-    /// Output file: '.bam' writes BAM, '.sam' or a name without an extension SAM; other
-    /// extensions are refused [default: SAM on stdout].
+    /// Output file: '.bam' writes BAM, '.cram' CRAM (against the reference FASTA), '.sam' or a
+    /// name without an extension SAM; other extensions are refused [default: SAM on stdout].
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
     /// Write a coordinate-sorted BAM (as `samtools sort` would make of the unsorted output)
-    /// and its index, OUTPUT.bai (.csi when a contig exceeds 2^29 bases); needs -o NAME.bam.
+    /// and its index, OUTPUT.bai (.csi when a contig exceeds 2^29 bases), or a sorted CRAM and
+    /// OUTPUT.crai; needs -o NAME.bam or NAME.cram.
     #[arg(long)]
     pub sort: bool,
     /// Memory for sorting: records held before a sorted run is written to a scratch file
     /// beside the output (removed at the end); a number of bytes with an optional K, M or G.
     #[arg(long, value_name = "SIZE", default_value = "768M", value_parser = byte_size)]
     pub sort_mem: usize,
+    /// The reference FASTA (plain or gzip) for CRAM output, when the index is given instead of
+    /// the FASTA: the file the index was built from.
+    #[arg(long = "reference", value_name = "FASTA")]
+    pub reference_fasta: Option<PathBuf>,
     /// Mark duplicates in the sorted output (flag 0x400) as Picard MarkDuplicates does with its
     /// default options: pairs by both mates' unclipped 5' ends and strands, single reads by
     /// theirs, per library (the read group's LB), the one with the highest sum of base
@@ -252,6 +257,14 @@ fn read_insert_model(path: &Path) -> Result<InsertSizes> {
     Ok(model.map_or(InsertSizes::Without, InsertSizes::Given))
 }
 
+/// The FASTA a CRAM is encoded against: `--reference`, else the reference argument when it is
+/// a FASTA rather than an index.
+fn cram_reference(args: &Args) -> Option<PathBuf> {
+    args.reference_fasta
+        .clone()
+        .or_else(|| (!crate::index::is_index_file(&args.reference)).then(|| args.reference.clone()))
+}
+
 /// The options checked before any work starts.
 fn validate(args: &Args) -> Result<MapOptions> {
     let scoring = Scoring {
@@ -279,12 +292,24 @@ fn validate(args: &Args) -> Result<MapOptions> {
         check_not_an_input(output, &inputs)?;
         OutputFormat::of(output)?;
     }
-    let sorted_bam =
-        args.output.as_deref().is_some_and(|o| !is_stdout(o) && OutputFormat::of(o).ok() == Some(OutputFormat::Bam));
-    if args.sort && !sorted_bam {
+    let format = args.output.as_deref().filter(|o| !is_stdout(o)).and_then(|o| OutputFormat::of(o).ok());
+    if args.sort && !matches!(format, Some(OutputFormat::Bam | OutputFormat::Cram)) {
         return Err(Error::Options(
-            "--sort writes a coordinate-sorted BAM file and its index: give -o a name ending in .bam".into(),
+            "--sort writes a coordinate-sorted BAM or CRAM file and its index: give -o a name ending in .bam or .cram"
+                .into(),
         ));
+    }
+    if let Some(fasta) = &args.reference_fasta {
+        if !fasta.is_file() {
+            return Err(Error::Options(format!("--reference {}: no such file", fasta.display())));
+        }
+    }
+    if format == Some(OutputFormat::Cram) && cram_reference(args).is_none() {
+        return Err(Error::Options(format!(
+            "{}: CRAM is encoded against the reference FASTA: {} is an index, so give --reference FASTA (the file it was built from)",
+            args.output.as_deref().unwrap_or(Path::new("-")).display(),
+            args.reference.display()
+        )));
     }
     let opts = MapOptions {
         scoring,
@@ -359,6 +384,7 @@ pub fn run(args: Args) -> Result<()> {
         contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
         read_group: read_group.map(|rg| rg.line),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        reference: cram_reference(&args),
     };
     let mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
     if let Some(path) = &args.estimate_insert_model {

@@ -188,6 +188,7 @@ mod tests {
             contigs: vec![("chr1".into(), 1000), ("chr2".into(), 50)],
             read_group: Some(r"@RG\tID:g1\tSM:s1".into()),
             command_line: "swmap map\tref.fa r.fq".into(),
+            reference: None,
         };
         let (header, rg) = build_header(&info).unwrap();
         assert_eq!(rg.unwrap().id, "g1");

@@ -39,6 +39,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
+/// A read group of the header: its ID and its library (`LB`), if any.
+pub type ReadGroupLibrary = (String, Option<String>);
+
 /// How duplicates are marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MarkdupOptions {
@@ -323,7 +326,7 @@ fn parse_leading_int(s: &[u8]) -> Option<i32> {
 fn find_optical(locs: &[Location], keeper: Option<usize>, distance: i32) -> Vec<bool> {
     let n = locs.len();
     let mut flags = vec![false; n];
-    if n < 2 || n > 300_000 {
+    if !(2..=300_000).contains(&n) {
         return flags;
     }
     let actual = keeper.filter(|&k| locs[k].has_location());
@@ -416,15 +419,19 @@ fn optical_by_clusters(locs: &[Location], keeper: Option<usize>, mut flags: Vec<
 /// Picard's DuplicationMetrics counters of one library.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LibraryCounts {
+    /// Primary mapped records without a mapped mate.
     pub unpaired_reads_examined: u64,
-    /// Records (two per pair), halved when written.
+    /// Primary mapped records with a mapped mate (two per pair; Picard writes pairs).
     pub paired_records_examined: u64,
+    /// Secondary and supplementary records.
     pub secondary_or_supplementary: u64,
+    /// Unmapped records.
     pub unmapped_reads: u64,
+    /// Duplicates among the unpaired records.
     pub unpaired_read_duplicates: u64,
-    /// Records (two per pair), halved when written.
+    /// Duplicates among the paired records (two per pair).
     pub paired_record_duplicates: u64,
-    /// Pairs.
+    /// Optical duplicate pairs.
     pub read_pair_optical_duplicates: u64,
 }
 
@@ -441,7 +448,7 @@ pub struct DuplicationMetrics {
 }
 
 /// Picard's Lander-Waterman estimate of the number of distinct molecules, by bisection.
-pub(crate) fn estimate_library_size(read_pairs: i64, unique_pairs: i64) -> Option<i64> {
+fn estimate_library_size(read_pairs: i64, unique_pairs: i64) -> Option<i64> {
     let duplicates = read_pairs - unique_pairs;
     if read_pairs <= 0 || duplicates <= 0 {
         return None;
@@ -725,7 +732,7 @@ pub struct Marker {
 impl Marker {
     /// A marker for records under a header with these read groups (`(ID, LB)` in header
     /// order), whose forward primary records have at most `max_lead_clip` leading clipped bases.
-    pub fn new(opts: MarkdupOptions, read_groups: &[(String, Option<String>)], max_lead_clip: i64) -> Marker {
+    pub fn new(opts: MarkdupOptions, read_groups: &[ReadGroupLibrary], max_lead_clip: i64) -> Marker {
         let mut marker = Marker {
             opts,
             max_lead_clip,
@@ -1160,7 +1167,7 @@ mod tests {
                 1 => Some("zz"),
                 k => Some(GROUPS[(k as usize - 2) % 3].0),
             };
-            let mut aux = rg.map(|g| z_tag(b"RG", g)).unwrap_or_default();
+            let aux = rg.map(|g| z_tag(b"RG", g)).unwrap_or_default();
             let level = |rng: &mut Rng| [10u8, 20, 30, 40][rng.below(4) as usize];
             let qual_of = |rng: &mut Rng, aln: &Aln| {
                 let q = level(rng);
@@ -1338,7 +1345,7 @@ mod tests {
                 continue;
             }
             let best = best_of(set);
-            for (i, e) in set.iter().enumerate().filter(|&(i, _)| i != best) {
+            for e in set.iter().enumerate().filter(|&(i, _)| i != best).map(|(_, e)| e) {
                 dup[e.i1 as usize] = true;
                 dup[e.i2 as usize] = true;
             }

@@ -14,7 +14,7 @@
 //! earlier input). For samtools 1.16.1 this reproduces `samtools sort` record for record (see
 //! the tests).
 
-use super::markdup::{DuplicationMetrics, MarkdupOptions, Marker};
+use super::markdup::{DuplicationMetrics, MarkdupOptions, Marker, ReadGroupLibrary};
 use crate::error::{Error, Result};
 use crate::io::output::ScratchFile;
 use noodles_bgzf as bgzf;
@@ -137,7 +137,7 @@ impl Sorter {
         self,
         out: &mut dyn Write,
         out_path: &Path,
-        markdup: Option<(MarkdupOptions, &[(String, Option<String>)])>,
+        markdup: Option<(MarkdupOptions, &[ReadGroupLibrary])>,
     ) -> Result<Option<DuplicationMetrics>> {
         let to_out = |e: io::Error| Error::io(out_path, e);
         match markdup {

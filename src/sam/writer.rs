@@ -13,8 +13,9 @@
 //! removes its temporary file); a device or FIFO (`/dev/null`) is written in place, never
 //! replaced.
 
+use super::cram::{load_reference, require_reference, write_index as write_cram_index, CramSink};
 use super::header::{build_header, mark_coordinate_sorted};
-use super::markdup::{append_mate_score, duplicate_score, DuplicationMetrics, MarkdupOptions};
+use super::markdup::{append_mate_score, duplicate_score, DuplicationMetrics, MarkdupOptions, ReadGroupLibrary};
 use super::sort::Sorter;
 use super::{HeaderInfo, SamRecord};
 use crate::align::{Cigar, CigarOp};
@@ -77,13 +78,14 @@ pub struct SamWriter {
     /// For a coordinate-sorted BAM: records are held (and spilled) here until `finish`.
     sorter: Option<Sorter>,
     /// Duplicate marking on the sorted records, and the header's read groups (ID, LB).
-    markdup: Option<(MarkdupOptions, Vec<(String, Option<String>)>)>,
+    markdup: Option<(MarkdupOptions, Vec<ReadGroupLibrary>)>,
 }
 
 enum Sink {
     Sam(BufWriter<Box<dyn Write + Send>>),
     Bam(bgzf::io::Writer<BufWriter<File>>),
     BamThreaded(bgzf::io::MultithreadedWriter<BufWriter<File>>),
+    Cram(Box<CramSink>),
 }
 
 impl Sink {
@@ -92,6 +94,7 @@ impl Sink {
             Sink::Sam(w) => w,
             Sink::Bam(w) => w,
             Sink::BamThreaded(w) => w,
+            Sink::Cram(w) => &mut **w,
         }
     }
 }
@@ -192,7 +195,9 @@ impl RecordEncoder {
             let mark = out.bytes.len();
             let written = match self.format {
                 OutputFormat::Sam => sam::io::Writer::new(&mut out.bytes).write_alignment_record(header, record),
-                OutputFormat::Bam => bam::io::Writer::from(&mut out.bytes).write_alignment_record(header, record),
+                OutputFormat::Bam | OutputFormat::Cram => {
+                    bam::io::Writer::from(&mut out.bytes).write_alignment_record(header, record)
+                }
             };
             written.map_err(|e| {
                 out.bytes.truncate(mark);
@@ -212,11 +217,12 @@ impl SamWriter {
     /// without an extension SAM; any other extension is an error ([`OutputFormat::of`]).
     /// How a named path is written (and what is refused) is `crate::io::output`'s decision.
     pub fn create(path: Option<&Path>, header: &HeaderInfo, threads: usize) -> Result<SamWriter> {
-        let (header, read_group) = build_header(header)?;
+        let info = header;
+        let (header, read_group) = build_header(info)?;
         let path = path.filter(|p| !is_stdout(p));
         let (sink, temp, format) = match path {
             None => (Sink::Sam(buffered(Box::new(io::stdout()))), None, OutputFormat::Sam),
-            Some(path) => open_file(path, threads)?,
+            Some(path) => open_file(path, threads, &header, info)?,
         };
         SamWriter::open(sink, temp, header, read_group.map(|rg| Value::from(rg.id)), format, path, None)
     }
@@ -232,25 +238,27 @@ impl SamWriter {
     }
 
     /// [`SamWriter::create_sorted`], with duplicates marked as Picard MarkDuplicates marks
-    /// them when `markdup` is given (see `super::markdup`): records then need their mate's
-    /// qualities, which [`crate::Mapper::write_sam`] supplies.
-    pub(crate) fn create_sorted_marked(
+    /// them (with its default options) when `markdup` is given: the records must come from
+    /// [`crate::Mapper::write_sam`], which gives each paired record its mate's qualities;
+    /// [`SamWriter::finish_marked`] returns Picard's metrics.
+    pub fn create_sorted_marked(
         path: &Path,
         header: &HeaderInfo,
         threads: usize,
         memory: usize,
         markdup: Option<MarkdupOptions>,
     ) -> Result<SamWriter> {
-        if is_stdout(path) || OutputFormat::of(path)? != OutputFormat::Bam {
+        if is_stdout(path) || OutputFormat::of(path)? == OutputFormat::Sam {
             return Err(Error::Options(format!(
-                "--sort writes a coordinate-sorted BAM file and its index: give -o a name ending in .bam, not {}",
+                "--sort writes a coordinate-sorted BAM or CRAM file and its index: give -o a name ending in .bam or .cram, not {}",
                 path.display()
             )));
         }
-        let (mut header, read_group) = build_header(header)?;
+        let info = header;
+        let (mut header, read_group) = build_header(info)?;
         mark_coordinate_sorted(&mut header);
         let read_groups = read_groups_of(&header);
-        let (sink, temp, format) = open_file(path, threads)?;
+        let (sink, temp, format) = open_file(path, threads, &header, info)?;
         let sorter = Sorter::new(path, memory, threads);
         let read_group = read_group.map(|rg| Value::from(rg.id));
         let mut writer = SamWriter::open(sink, temp, header, read_group, format, Some(path), Some(sorter))?;
@@ -268,7 +276,9 @@ impl SamWriter {
         path: Option<&Path>,
         sorter: Option<Sorter>,
     ) -> Result<SamWriter> {
-        let encoder = RecordEncoder { header: Arc::new(header), read_group, format, mate_scores: false };
+        // CRAM is written from BAM records.
+        let encoding = if format == OutputFormat::Sam { OutputFormat::Sam } else { OutputFormat::Bam };
+        let encoder = RecordEncoder { header: Arc::new(header), read_group, format: encoding, mate_scores: false };
         let mut writer = SamWriter {
             sink,
             temp,
@@ -286,6 +296,8 @@ impl SamWriter {
             Sink::Sam(w) => sam::io::Writer::new(w).write_header(header),
             Sink::Bam(w) => bam::io::Writer::from(w).write_header(header),
             Sink::BamThreaded(w) => bam::io::Writer::from(w).write_header(header),
+            // Written when the CRAM writer opened.
+            Sink::Cram(_) => Ok(()),
         };
         result.map_err(|e| writer.fail(e, "header"))?;
         Ok(writer)
@@ -351,8 +363,9 @@ impl SamWriter {
         self.finish_marked().map(|_| ())
     }
 
-    /// [`SamWriter::finish`], returning what duplicate marking found when it was asked for.
-    pub(crate) fn finish_marked(self) -> Result<Option<DuplicationMetrics>> {
+    /// [`SamWriter::finish`], returning what duplicate marking found when it was asked for
+    /// ([`SamWriter::create_sorted_marked`]).
+    pub fn finish_marked(self) -> Result<Option<DuplicationMetrics>> {
         self.check_not_failed()?;
         // Taken apart so that the BGZF writers can be consumed: only their `finish` hands back
         // the buffered file, which must be flushed before the rename.
@@ -364,15 +377,28 @@ impl SamWriter {
             let markdup = markdup.as_ref().map(|(opts, groups)| (*opts, groups.as_slice()));
             metrics = sorter.finish(sink.bytes(), &path, markdup)?;
         }
+        let mut cram_spans = None;
         let result = match sink {
             Sink::Sam(mut w) => w.flush(),
             Sink::Bam(w) => w.finish().and_then(|mut file| file.flush()),
             Sink::BamThreaded(mut w) => w.finish().and_then(|mut file| file.flush()),
+            Sink::Cram(w) => w.finish().and_then(|(mut file, spans)| {
+                cram_spans = Some(spans);
+                file.flush()
+            }),
         };
         result.map_err(|e| Error::io(&path, e))?;
         let Some(temp) = temp else { return Ok(metrics) };
         if !sorted || temp.is_in_place() {
             return temp.commit().map(|()| metrics);
+        }
+        if let Some(spans) = cram_spans {
+            let index_path = path.with_added_extension("crai");
+            let (file, index_temp) = OutputFile::create(&index_path, &[])?;
+            let mut file = BufWriter::new(file);
+            write_cram_index(temp.written_path(), &spans, &mut file).map_err(|e| Error::io(&index_path, e))?;
+            temp.commit()?;
+            return index_temp.commit().map(|()| metrics);
         }
         let index = index_sorted(temp.written_path(), threads).map_err(|e| Error::io(&path, e))?;
         let (extension, index) = match index {
@@ -412,7 +438,7 @@ impl SamWriter {
 }
 
 /// The header's read groups: (ID, LB) in header order.
-fn read_groups_of(header: &Header) -> Vec<(String, Option<String>)> {
+fn read_groups_of(header: &Header) -> Vec<ReadGroupLibrary> {
     use noodles_sam::header::record::value::map::read_group::tag::LIBRARY;
     header
         .read_groups()
@@ -435,6 +461,9 @@ pub enum OutputFormat {
     Sam,
     /// BGZF-compressed BAM: a name ending in `.bam`.
     Bam,
+    /// CRAM 3.0 against the reference FASTA ([`HeaderInfo::reference`]): a name ending in
+    /// `.cram`.
+    Cram,
 }
 
 impl OutputFormat {
@@ -446,10 +475,12 @@ impl OutputFormat {
             Ok(OutputFormat::Sam)
         } else if ext.eq_ignore_ascii_case("bam") {
             Ok(OutputFormat::Bam)
+        } else if ext.eq_ignore_ascii_case("cram") {
+            Ok(OutputFormat::Cram)
         } else {
             Err(Error::Options(format!(
-                "cannot write {}: swmap writes SAM (a name ending in .sam, or without an extension) or BAM (.bam), \
-                 not .{}",
+                "cannot write {}: swmap writes SAM (a name ending in .sam, or without an extension), BAM (.bam) \
+                 or CRAM (.cram), not .{}",
                 path.display(),
                 ext.to_string_lossy()
             )))
@@ -497,12 +528,26 @@ enum IndexFile {
     Csi(noodles_csi::Index),
 }
 
-/// Opens `path` as [`crate::io::output`] decides and the writer for its format.
-fn open_file(path: &Path, threads: usize) -> Result<(Sink, Option<OutputFile>, OutputFormat)> {
+/// Opens `path` as [`crate::io::output`] decides and the writer for its format (for CRAM, with
+/// `header` written and the reference of `info` loaded and checked first).
+fn open_file(
+    path: &Path,
+    threads: usize,
+    header: &Header,
+    info: &HeaderInfo,
+) -> Result<(Sink, Option<OutputFile>, OutputFormat)> {
     let format = OutputFormat::of(path)?;
+    let reference = if format == OutputFormat::Cram {
+        let fasta = require_reference(info.reference.as_ref(), path)?;
+        Some(load_reference(&fasta, &info.contigs)?)
+    } else {
+        None
+    };
     let (file, temp) = OutputFile::create(path, &[])?;
     let file = buffered(file);
-    let sink = if format == OutputFormat::Sam {
+    let sink = if let Some(reference) = reference {
+        Sink::Cram(Box::new(CramSink::new(file, header, reference).map_err(|e| Error::io(path, e))?))
+    } else if format == OutputFormat::Sam {
         Sink::Sam(BufWriter::new(Box::new(file)))
     } else if threads <= 1 {
         Sink::Bam(bgzf::io::Writer::new(file))

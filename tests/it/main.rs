@@ -13,6 +13,7 @@ mod bench_cli;
 mod bwa_options;
 mod chaining;
 mod chimeric_library;
+mod cram_output;
 mod eval_input;
 mod gpu_backend;
 mod input_catalogue;

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::Path;
-use std::process::Command;
 
 /// Contig name to upper-case bases, from a FASTA file, plain or gzip.
 pub fn load_fasta(path: &Path) -> HashMap<String, Vec<u8>> {

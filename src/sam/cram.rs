@@ -1,0 +1,239 @@
+//! CRAM output (`-o NAME.cram`): records encoded as BAM (as for every output) are handed to
+//! noodles' CRAM writer, which encodes them against the reference FASTA, the exact file the
+//! index was built from (IUPAC codes included, which the index keeps as N). The header's `@SQ`
+//! lines get the `M5` checksum of each contig as `samtools dict` computes it. The codecs are
+//! CRAM 3.0's, which every reader (htsjdk, so Picard and GATK, included) decodes: rANS of order 1
+//! for qualities, of order 0 for the small integer series, gzip for the rest (names, bases,
+//! tags), giving files within a few percent of `samtools view -C`'s.
+
+use crate::error::{Error, Result};
+use noodles_bam as bam;
+use noodles_core::Position;
+use noodles_cram as cram;
+use noodles_cram::codecs::{rans_4x8, Encoder};
+use noodles_cram::container::compression_header::data_series_encodings::DataSeries;
+use noodles_cram::container::BlockContentEncoderMap;
+use noodles_fasta as fasta;
+use noodles_sam::alignment::io::Write as _;
+use noodles_sam::Header;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The reference sequences of a FASTA, read whole (plain or gzip), checked against the
+/// contigs the records are written under: the same names and lengths, in the same order.
+pub(crate) fn load_reference(path: &Path, contigs: &[(String, u64)]) -> Result<fasta::Repository> {
+    let input = crate::io::input::open(path)?;
+    let mut reader = fasta::io::Reader::new(input);
+    let mut records = Vec::with_capacity(contigs.len());
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => Error::input(path, format!("record {}", i + 1), e.to_string()),
+            _ => Error::io(path, e),
+        })?;
+        records.push(record);
+    }
+    let found: Vec<(String, u64)> =
+        records.iter().map(|r| (String::from_utf8_lossy(r.name()).into_owned(), r.sequence().len() as u64)).collect();
+    if let Some(k) = (0..found.len().max(contigs.len())).find(|&k| found.get(k) != contigs.get(k)) {
+        let what = |c: Option<&(String, u64)>| c.map_or("nothing".to_string(), |(n, l)| format!("{n} ({l} bases)"));
+        return Err(Error::Options(format!(
+            "{}: not the FASTA the index was built from (contig {} is {} there, {} in the index); CRAM needs the exact reference",
+            path.display(),
+            k + 1,
+            what(found.get(k)),
+            what(contigs.get(k))
+        )));
+    }
+    Ok(fasta::Repository::new(records))
+}
+
+/// The codecs of the CRAM blocks (see the module documentation).
+fn encoders() -> BlockContentEncoderMap {
+    let order1 = Some(Encoder::Rans4x8(rans_4x8::Order::One));
+    let order0 = Some(Encoder::Rans4x8(rans_4x8::Order::Zero));
+    let gzip = Some(Encoder::Gzip(flate2::Compression::default()));
+    let mut map = BlockContentEncoderMap::builder()
+        .set_core_data_encoder(order0.clone())
+        .set_default_encoder(gzip)
+        .set_data_series_encoder(DataSeries::QualityScores, order1);
+    for series in [
+        DataSeries::BamFlags,
+        DataSeries::CramFlags,
+        DataSeries::ReferenceSequenceIds,
+        DataSeries::ReadLengths,
+        DataSeries::AlignmentStarts,
+        DataSeries::ReadGroupIds,
+        DataSeries::MateFlags,
+        DataSeries::MateDistances,
+        DataSeries::TagSetIds,
+        DataSeries::FeatureCounts,
+        DataSeries::FeatureCodes,
+        DataSeries::FeaturePositionDeltas,
+        DataSeries::BaseSubstitutionCodes,
+        DataSeries::MappingQualities,
+    ] {
+        map = map.set_data_series_encoder(series, order0.clone());
+    }
+    map.build()
+}
+
+/// Takes encoded BAM records (length prefix included, any number per write) and writes them
+/// as CRAM.
+pub(crate) struct CramSink {
+    writer: cram::io::Writer<BufWriter<File>>,
+    header: Header,
+    /// Bytes of a record not yet whole.
+    pending: Vec<u8>,
+    record: bam::Record,
+    /// Where the records lie, per [`SPAN_BLOCK`] records in output order, for the index.
+    spans: Vec<Spans>,
+    written: u64,
+}
+
+/// Records per entry of [`CramSink::spans`]: slices hold a multiple of it.
+const SPAN_BLOCK: u64 = 1024;
+
+/// Per contig (`None`: unplaced), the first start and the last end of a block's records.
+type Spans = BTreeMap<Option<usize>, (Position, Position)>;
+
+impl CramSink {
+    /// Opens the CRAM writer on `file` and writes the file definition and `header` (`@SQ` M5
+    /// added from `reference`).
+    pub(crate) fn new(file: BufWriter<File>, header: &Header, reference: fasta::Repository) -> io::Result<CramSink> {
+        let mut writer = cram::io::writer::Builder::default()
+            .set_reference_sequence_repository(reference)
+            .set_block_content_encoder_map(encoders())
+            .build_from_writer(file);
+        writer.write_header(header)?;
+        Ok(CramSink {
+            writer,
+            header: header.clone(),
+            pending: Vec::new(),
+            record: bam::Record::default(),
+            spans: Vec::new(),
+            written: 0,
+        })
+    }
+
+    fn write_record(&mut self, bytes: &[u8]) -> io::Result<()> {
+        use noodles_sam::alignment::Record as _;
+        bam::io::Reader::from(bytes).read_record(&mut self.record)?;
+        let record = &self.record;
+        let contig = record.reference_sequence_id().transpose()?;
+        let start = record.alignment_start().transpose()?.unwrap_or(Position::MIN);
+        let end = record.alignment_end().transpose()?.unwrap_or(start).max(start);
+        let block = (self.written / SPAN_BLOCK) as usize;
+        if block == self.spans.len() {
+            self.spans.push(Spans::new());
+        }
+        let span = self.spans[block].entry(contig).or_insert((start, end));
+        *span = (span.0.min(start), span.1.max(end));
+        self.written += 1;
+        self.writer.write_alignment_record(&self.header, &self.record)
+    }
+
+    /// Writes the last container and the end-of-file container; hands back the file and where
+    /// the records lie, for [`write_index`].
+    pub(crate) fn finish(mut self) -> io::Result<(BufWriter<File>, RecordSpans)> {
+        if !self.pending.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "a record was cut short"));
+        }
+        self.writer.try_finish(&self.header)?;
+        Ok((self.writer.into_inner(), RecordSpans(self.spans)))
+    }
+}
+
+/// Where the records of a CRAM file lie, in blocks of [`SPAN_BLOCK`] records.
+pub(crate) struct RecordSpans(Vec<Spans>);
+
+/// The length of the record starting at `bytes[0]` (prefix included) when it is whole.
+fn whole_record(bytes: &[u8]) -> Option<usize> {
+    let len = 4 + u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    (bytes.len() >= len).then_some(len)
+}
+
+impl Write for CramSink {
+    fn write(&mut self, mut bytes: &[u8]) -> io::Result<usize> {
+        let n = bytes.len();
+        if !self.pending.is_empty() {
+            self.pending.extend_from_slice(bytes);
+            let pending = std::mem::take(&mut self.pending);
+            let mut rest = &pending[..];
+            while let Some(len) = whole_record(rest) {
+                self.write_record(&rest[..len])?;
+                rest = &rest[len..];
+            }
+            self.pending = rest.to_vec();
+            return Ok(n);
+        }
+        while let Some(len) = whole_record(bytes) {
+            self.write_record(&bytes[..len])?;
+            bytes = &bytes[len..];
+        }
+        self.pending.extend_from_slice(bytes);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes the CRAM index (`.crai`) of the CRAM file at `cram` to `index`: a line per contig of
+/// each slice, with the slice's place in the file (read back from the container headers) and
+/// its records' span (from `spans`, kept while they were written: a slice holding records of
+/// several contigs cannot be indexed from its header alone).
+pub(crate) fn write_index(cram: &Path, spans: &RecordSpans, index: &mut dyn Write) -> io::Result<()> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let mut reader = cram::io::Reader::new(BufReader::new(File::open(cram)?));
+    reader.read_header()?;
+    let mut container = cram::io::reader::Container::default();
+    let mut position = reader.position()?;
+    let mut crai = Vec::new();
+    loop {
+        let len = match reader.read_container(&mut container)? {
+            0 => break,
+            n => n,
+        };
+        let header = container.header();
+        let (first, count) = (header.record_counter(), header.record_count() as u64);
+        let landmarks = header.landmarks();
+        if landmarks.len() != 1 || first % SPAN_BLOCK != 0 {
+            return Err(invalid("unexpected CRAM container layout for indexing"));
+        }
+        let blocks = (first / SPAN_BLOCK) as usize..(first + count).div_ceil(SPAN_BLOCK) as usize;
+        let mut slice = Spans::new();
+        for spans in spans.0.get(blocks).ok_or_else(|| invalid("CRAM records beyond those written"))? {
+            for (&contig, &(start, end)) in spans {
+                let span = slice.entry(contig).or_insert((start, end));
+                *span = (span.0.min(start), span.1.max(end));
+            }
+        }
+        let landmark = landmarks[0];
+        // Contigs in order, the unplaced records last (span 1), as samtools index writes them.
+        let unplaced = slice.remove(&None);
+        for (contig, (start, end)) in slice.into_iter().chain(unplaced.map(|s| (None, s))) {
+            let (start, span) = match contig {
+                Some(_) => (Some(start), usize::from(end) - usize::from(start) + 1),
+                None => (None, 1),
+            };
+            crai.push(cram::crai::Record::new(contig, start, span, position, landmark as u64, (len - landmark) as u64));
+        }
+        position = reader.position()?;
+    }
+    let mut writer = cram::crai::io::Writer::new(index);
+    writer.write_index(&crai)?;
+    writer.finish()?.flush()
+}
+
+/// Where the FASTA for CRAM output comes from: given, or none (an error when CRAM is asked for).
+pub(crate) fn require_reference(reference: Option<&PathBuf>, output: &Path) -> Result<PathBuf> {
+    reference.cloned().ok_or_else(|| {
+        Error::Options(format!(
+            "{}: CRAM is encoded against the reference FASTA: map against the FASTA (with its index beside it), or give --reference FASTA",
+            output.display()
+        ))
+    })
+}

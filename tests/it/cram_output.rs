@@ -1,0 +1,106 @@
+//! CRAM output (`-o NAME.cram`): readable by samtools, records equal to the BAM's, `@SQ M5` as
+//! `samtools dict` computes it, an index beside a sorted CRAM, and a missing or different
+//! reference FASTA refused before any read is mapped.
+
+use crate::support::{data, gunzip, has, ok, run, scratch, swmap};
+use std::path::Path;
+use std::process::Command;
+
+/// samtools view of `file` (with the reference for CRAM): each record's fields, the tags sorted
+/// (samtools writes a CRAM's MD and NM where it likes) and each tag once.
+fn normalized(file: &Path, reference: &Path) -> Vec<String> {
+    let out = ok(Command::new("samtools").arg("view").arg("-T").arg(reference).arg(file));
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let fields: Vec<&str> = l.split('\t').collect();
+            let mut tags: Vec<&str> = fields[11..].to_vec();
+            tags.sort_unstable();
+            tags.dedup();
+            fields[..11].join("\t") + "\t" + &tags.join("\t")
+        })
+        .collect()
+}
+
+#[test]
+fn cram_holds_the_records_of_the_bam() {
+    if !has("samtools") {
+        return;
+    }
+    let dir = scratch("cram");
+    let fasta = dir.join("ref.fa");
+    std::fs::write(&fasta, gunzip(&data("ref.fa.gz"))).unwrap();
+    let reads = [data("reads_1.fq.gz"), data("reads_2.fq.gz")];
+    let rg = r"@RG\tID:run1\tSM:s1\tLB:lib1";
+    for sorted in [false, true] {
+        let (bam, cram) = (dir.join("x.bam"), dir.join("x.cram"));
+        for out in [&bam, &cram] {
+            let mut cmd = swmap();
+            cmd.args(["map", "-t", "2", "-R", rg]).args(if sorted { &["--sort", "--markdup"][..] } else { &[] });
+            ok(cmd.arg("-o").arg(out).arg(&fasta).args(&reads));
+        }
+        assert!(run(Command::new("samtools").arg("quickcheck").arg(&cram)).status.success());
+        let (from_bam, from_cram) = (normalized(&bam, &fasta), normalized(&cram, &fasta));
+        assert_eq!(from_bam.len(), 4000);
+        assert_eq!(from_cram, from_bam, "sorted: {sorted}");
+        assert_eq!(dir.join("x.cram.crai").exists(), sorted, "an index beside the sorted CRAM only");
+        if sorted {
+            // The index answers a region query as the records say.
+            let region =
+                ok(Command::new("samtools").args(["view", "-c", "-T"]).arg(&fasta).arg(&cram).arg("lambda:1-20000"));
+            let count: usize = String::from_utf8(region).unwrap().trim().parse().unwrap();
+            let expected = from_bam.iter().filter(|l| l.split('\t').nth(2) == Some("lambda")).count();
+            assert!(count > 100 && count <= expected, "{count} of {expected}");
+            // The index is the one samtools makes of the file.
+            let theirs = dir.join("samtools.crai");
+            ok(Command::new("samtools").arg("index").arg("-o").arg(&theirs).arg(&cram));
+            assert_eq!(gunzip(&dir.join("x.cram.crai")), gunzip(&theirs), "index lines differ from samtools index's");
+            std::fs::remove_file(dir.join("x.cram.crai")).unwrap();
+        }
+    }
+    // @SQ M5 as samtools dict has it.
+    let header = String::from_utf8(ok(Command::new("samtools").arg("view").arg("-H").arg(dir.join("x.cram")))).unwrap();
+    let dict = String::from_utf8(ok(Command::new("samtools").arg("dict").arg(&fasta))).unwrap();
+    let m5 = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("@SQ"))
+            .filter_map(|l| l.split('\t').find(|f| f.starts_with("M5:")))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(m5(&header), m5(&dict));
+    assert_eq!(m5(&header).len(), 2);
+}
+
+#[test]
+fn cram_needs_the_exact_reference_before_any_work() {
+    let dir = scratch("cram-reference");
+    let index = dir.join("ref.swi");
+    ok(swmap().arg("index").arg("-o").arg(&index).arg(data("ref.fa.gz")));
+    let out = dir.join("x.cram");
+    // An index alone: the FASTA is missing.
+    let r = run(swmap().arg("map").arg("-o").arg(&out).arg(&index).arg(data("reads_1.fq.gz")));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success() && err.contains("--reference"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    // Another FASTA: refused, naming it.
+    let other = dir.join("other.fa");
+    std::fs::write(&other, ">lambda\nACGTACGTAC\n").unwrap();
+    let r = run(swmap()
+        .arg("map")
+        .arg("-o")
+        .arg(&out)
+        .arg("--reference")
+        .arg(&other)
+        .arg(&index)
+        .arg(data("reads_1.fq.gz")));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success() && err.contains("other.fa") && err.contains("not the FASTA"), "{err}");
+    assert!(!out.exists(), "no output left behind");
+    // The right one given beside the index works.
+    let fasta = dir.join("ref.fa");
+    std::fs::write(&fasta, gunzip(&data("ref.fa.gz"))).unwrap();
+    ok(swmap().arg("map").arg("-o").arg(&out).arg("--reference").arg(&fasta).arg(&index).arg(data("reads_1.fq.gz")));
+    assert!(out.exists());
+}
