@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# FASTQ to a sorted, duplicate-marked BAM: swmap's one command against the pipelines labs run.
+# FASTQ to a sorted, duplicate-marked BAM or CRAM: swmap's one command against the pipelines
+# labs run.
 #
 # usage: scripts/markdup-bench.sh REF.fa[.gz] OUTDIR [PAIRS] [THREADS]
 #
 # Simulates PAIRS 2x150 pairs (default 350,000) with `swmap simulate`, gives them Illumina
 # names and about 15% PCR and optical copies (scripts/add-duplicates.py), then times, with
 # /usr/bin/time (wall, CPU, peak memory; nothing else should run on the machine):
-#   1. swmap map --sort --markdup --markdup-metrics
+#   1. swmap map --sort --markdup --markdup-metrics, to BAM and to CRAM
 #   2. bwa mem | samtools sort, then picard MarkDuplicates
 #   3. swmap map | samtools fixmate -m | samtools sort | samtools markdup
 # and compares swmap's duplicate flags with Picard's on swmap's own sorted records (every
@@ -48,6 +49,7 @@ time_it() {
 : > table.md
 time_it "swmap map --sort --markdup" "$SWMAP" map -t "$T" -R "$RG" --sort --markdup --markdup-metrics swmap.metrics \
     -o swmap.md.bam ref.fa dup_1.fq dup_2.fq
+time_it "swmap map --sort --markdup -o x.cram" "$SWMAP" map -t "$T" -R "$RG" --sort --markdup -o swmap.md.cram ref.fa dup_1.fq dup_2.fq
 time_it "bwa mem, samtools sort" bash -c "bwa mem -t $T -R '$RG' ref.fa dup_1.fq dup_2.fq 2>/dev/null | samtools sort -@ $T -o bwa.sorted.bam - 2>/dev/null"
 time_it "picard MarkDuplicates (on bwa's)" bash -c "'$PICARD' MarkDuplicates I=bwa.sorted.bam O=bwa.md.bam M=bwa.metrics > /dev/null 2> picard.log"
 time_it "swmap map, samtools fixmate, sort, markdup" bash -c "'$SWMAP' map -t $T -R '$RG' ref.fa dup_1.fq dup_2.fq 2>/dev/null | samtools fixmate -m -@ $T - - | samtools sort -@ $T - 2>/dev/null | samtools markdup -@ $T - samtools.md.bam"
@@ -67,6 +69,8 @@ echo "|---|---:|---:|---:|"
 cat table.md
 echo
 echo "records: $records; swmap duplicates: $dups; flags differing from Picard's on the same records: $differ ($primary_differ primary)"
+samtools view -C -T ref.fa -o samtools.cram swmap.md.bam
+echo "CRAM: swmap's $(stat -c %s swmap.md.cram) bytes, samtools view -C of the same BAM $(stat -c %s samtools.cram) bytes; BAM $(stat -c %s swmap.md.bam) bytes"
 if diff <(grep -v '^#' swmap.metrics) <(grep -v '^#' swmap.picard.metrics) > /dev/null; then
     echo "metrics file: identical to Picard's (apart from the command and date lines)"
 else

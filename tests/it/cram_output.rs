@@ -32,7 +32,7 @@ fn cram_holds_the_records_of_the_bam() {
     let fasta = dir.join("ref.fa");
     std::fs::write(&fasta, gunzip(&data("ref.fa.gz"))).unwrap();
     let reads = [data("reads_1.fq.gz"), data("reads_2.fq.gz")];
-    let rg = r"@RG\tID:run1\tSM:s1\tLB:lib1";
+    let rg = r"@RG\tID:run1\tSM:s1\tLB:lib1\tPL:ILLUMINA";
     for sorted in [false, true] {
         let (bam, cram) = (dir.join("x.bam"), dir.join("x.cram"));
         for out in [&bam, &cram] {
@@ -57,6 +57,24 @@ fn cram_holds_the_records_of_the_bam() {
             ok(Command::new("samtools").arg("index").arg("-o").arg(&theirs).arg(&cram));
             assert_eq!(gunzip(&dir.join("x.cram.crai")), gunzip(&theirs), "index lines differ from samtools index's");
             std::fs::remove_file(dir.join("x.cram.crai")).unwrap();
+        }
+        // Picard (htsjdk, as GATK reads CRAM) decodes it and finds nothing wrong.
+        match crate::support::picard() {
+            None => crate::support::missing_tool("picard"),
+            Some(mut picard) => {
+                ok(Command::new("samtools").arg("faidx").arg(&fasta));
+                let dict = ok(Command::new("samtools").arg("dict").arg(&fasta));
+                std::fs::write(dir.join("ref.dict"), dict).unwrap();
+                let v = picard
+                    .args(["ValidateSamFile", "--MODE", "SUMMARY", "-R"])
+                    .arg(&fasta)
+                    .arg("-I")
+                    .arg(&cram)
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&v.stdout).to_string() + &String::from_utf8_lossy(&v.stderr);
+                assert!(v.status.success() && text.contains("No errors found"), "sorted: {sorted}: {text}");
+            }
         }
     }
     // @SQ M5 as samtools dict has it.
