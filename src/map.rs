@@ -101,6 +101,8 @@ pub struct Mapper<'a> {
     times: Option<StageTimes>,
     /// Spent chunks' buffers, filled again.
     spares: spares::Spares,
+    /// Per contig, whether it is an ALT contig ([`Mapper::with_alt_contigs`]); empty: none.
+    alt: Vec<bool>,
 }
 
 /// A chunk after seeding: its reads, what seeding found for each, and the packed batch.
@@ -126,7 +128,28 @@ impl<'a> Mapper<'a> {
     pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
         opts.validate()?;
         backend.use_reference(index.reference())?;
-        Ok(Mapper { index, backend, opts, times: None, spares: Default::default() })
+        Ok(Mapper { index, backend, opts, times: None, spares: Default::default(), alt: Vec::new() })
+    }
+
+    /// Treats the named contigs as ALT contigs, as bwa-mem does with an `.alt` file: a read's
+    /// primary record goes to its best hit on the primary assembly when it has one, hits on ALT
+    /// contigs lower no MAPQ of a primary-assembly hit and appear in `XA`, a primary-assembly
+    /// hit chosen over a better ALT one carries `pa:f`, and pairs are made of primary-assembly
+    /// hits. Names not among the index's contigs are an error.
+    pub fn with_alt_contigs<S: AsRef<str>>(mut self, names: &[S]) -> Result<Mapper<'a>> {
+        let mut alt = vec![false; self.index.contigs.len()];
+        for name in names {
+            let name = name.as_ref();
+            let i = self
+                .index
+                .contigs
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| Error::Options(format!("ALT contig {name} is not a contig of the index")))?;
+            alt[i] = true;
+        }
+        self.alt = if alt.iter().any(|&a| a) { alt } else { Vec::new() };
+        Ok(self)
     }
 
     /// Reads per chunk: the options' choice, else the backend's (at least 2, so a pair
@@ -375,10 +398,10 @@ impl<'a> Mapper<'a> {
                 pairs
                     .into_par_iter()
                     .zip(reads.par_chunks(2))
-                    .flat_map_iter(|(h, r)| place_pair(h, [len(&r[0]), len(&r[1])], model, opts))
+                    .flat_map_iter(|(h, r)| place_pair(h, [len(&r[0]), len(&r[1])], model, opts, &self.alt))
                     .collect()
             } else {
-                hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts)).collect()
+                hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts, &self.alt)).collect()
             }
         });
         Ok((reads, placements))

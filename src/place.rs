@@ -58,6 +58,9 @@ pub struct Part {
     pub xs: i32,
     /// The rivals `XA` lists ([`Part::xa`]).
     pub(crate) xa: XaHits,
+    /// The score of the ALT-contig hit this part was chosen over (bwa-mem's `pa:f` is the
+    /// part's score over it), when ALT contigs are known and one outranked it.
+    pub(crate) alt_score: Option<i32>,
 }
 
 /// What a mate's records say about the pair.
@@ -108,23 +111,99 @@ impl Placement {
     }
 }
 
-/// Places a single-end read of `read_len` bases: its best hit is the primary.
-pub fn place_single(hits: ReadHits, read_len: u32, opts: &MapOptions) -> Placement {
-    let Some(best) = hits.best() else { return Placement { hits: hits.hits, ..Placement::default() } };
-    let layout = ReadLayout::new(&hits.hits, 0, read_len);
-    let q = mapq::single_end(best, layout.rivals(0).map(|i| &hits.hits[i]), hits.tandem_sub, &opts.scoring);
-    let q = mapq::in_repeats(q, &hits);
-    decide(hits, layout, q, opts)
+/// Whether `h` lies on an ALT contig (`alt`: per contig, empty when none are known).
+fn on_alt(alt: &[bool], h: &Hit) -> bool {
+    alt.get(h.contig).copied().unwrap_or(false)
+}
+
+/// Among hits of equal score, those on the primary assembly first, as bwa-mem ranks them
+/// when ALT contigs are known (the order is otherwise kept).
+fn alt_after_ties(hits: &mut ReadHits, alt: &[bool]) {
+    if alt.is_empty() {
+        return;
+    }
+    let all = &mut hits.hits;
+    let mut start = 0;
+    while start < all.len() {
+        let end = start + all[start..].iter().take_while(|h| h.score == all[start].score).count();
+        all[start..end].sort_by_key(|h| on_alt(alt, h));
+        start = end;
+    }
+}
+
+/// The hit a read's primary record goes to, as bwa-mem picks it with ALT contigs: its best hit
+/// on the primary assembly when it has one (hits on ALT contigs then only go into `XA`), else
+/// its best hit.
+fn primary_of(hits: &ReadHits, alt: &[bool]) -> usize {
+    hits.hits.iter().position(|h| !on_alt(alt, h)).unwrap_or(0)
+}
+
+/// A read's own MAPQ with `primary` as its primary: against its rivals (those on the primary
+/// assembly only, when the primary is there), scaled for repeats.
+fn own_mapq(hits: &ReadHits, primary: usize, read_len: u32, opts: &MapOptions, alt: &[bool]) -> (ReadLayout, u8) {
+    let primary_assembly = !on_alt(alt, &hits.hits[primary]);
+    let layout = ReadLayout::new_among(&hits.hits, primary, read_len, |h| !primary_assembly || !on_alt(alt, h));
+    let rivals = layout.rivals(0).map(|i| &hits.hits[i]).filter(|h| !primary_assembly || !on_alt(alt, h));
+    let tandem = if primary == 0 { hits.tandem_sub } else { 0 };
+    let q = mapq::single_end(&hits.hits[primary], rivals, tandem, &opts.scoring);
+    (layout, mapq::in_repeats(q, hits))
+}
+
+/// Places a single-end read of `read_len` bases: its best hit is the primary (its best on the
+/// primary assembly when `alt` marks ALT contigs; see [`primary_of`]).
+pub fn place_single(mut hits: ReadHits, read_len: u32, opts: &MapOptions, alt: &[bool]) -> Placement {
+    alt_after_ties(&mut hits, alt);
+    if hits.best().is_none() {
+        return Placement { hits: hits.hits, ..Placement::default() };
+    }
+    let primary = primary_of(&hits, alt);
+    let (layout, q) = own_mapq(&hits, primary, read_len, opts, alt);
+    decide(hits, layout, q, opts, alt)
 }
 
 /// Places both mates of a pair (the model `None`: placed independently, nothing proper).
+/// With ALT contigs (`alt`), pairs are chosen among the mates' primary-assembly hits, as
+/// bwa-mem chooses them; a mate with hits on ALT contigs only leaves both placed on their
+/// own.
 pub fn place_pair(
-    hits: [ReadHits; 2],
+    mut hits: [ReadHits; 2],
     read_len: [u32; 2],
     model: Option<&InsertModel>,
     opts: &MapOptions,
+    alt: &[bool],
 ) -> [Placement; 2] {
-    let choice = pair::choose([&hits[0], &hits[1]], read_len, model, &opts.scoring, opts.min_score);
+    hits.iter_mut().for_each(|h| alt_after_ties(h, alt));
+    let any_alt = !alt.is_empty() && hits.iter().any(|h| h.hits.iter().any(|x| on_alt(alt, x)));
+    let choice = if !any_alt {
+        pair::choose([&hits[0], &hits[1]], read_len, model, &opts.scoring, opts.min_score)
+    } else {
+        let primary_assembly = |h: &ReadHits| h.hits.iter().any(|x| !on_alt(alt, x));
+        if hits.iter().any(|h| !h.hits.is_empty() && !primary_assembly(h)) {
+            // A mate only on ALT contigs: no pairing, each mate placed on its own.
+            let mut c = pair::PairChoice { hit: [None; 2], mapq: [0; 2], proper: false };
+            for m in 0..2 {
+                if hits[m].best().is_some_and(|b| b.score >= opts.min_score) {
+                    let p = primary_of(&hits[m], alt);
+                    c.hit[m] = Some(p);
+                    c.mapq[m] = own_mapq(&hits[m], p, read_len[m], opts, alt).1;
+                }
+            }
+            c
+        } else {
+            // Pairs among primary-assembly hits; indices mapped back to the whole lists.
+            let kept: [Vec<usize>; 2] =
+                std::array::from_fn(|m| (0..hits[m].hits.len()).filter(|&i| !on_alt(alt, &hits[m].hits[i])).collect());
+            let filtered: [ReadHits; 2] = std::array::from_fn(|m| ReadHits {
+                hits: kept[m].iter().map(|&i| hits[m].hits[i].clone()).collect(),
+                ..hits[m].clone_without_hits()
+            });
+            let mut c = pair::choose([&filtered[0], &filtered[1]], read_len, model, &opts.scoring, opts.min_score);
+            for (hit, kept) in c.hit.iter_mut().zip(&kept) {
+                *hit = hit.map(|i| kept[i]);
+            }
+            c
+        }
+    };
     let mates: [Option<MateHit>; 2] = std::array::from_fn(|m| {
         choice.hit[m].map(|i| MateHit { hit: hits[m].hits[i].clone(), read_len: read_len[m], mapq: choice.mapq[m] })
     });
@@ -134,8 +213,9 @@ pub fn place_pair(
             Some(i) => {
                 // Hits under -T (rescued short mates) serve only as the pair's own placement.
                 let i = keep_scoring(&mut h, i, opts.min_score);
-                let layout = ReadLayout::new(&h.hits, i, read_len[m]);
-                decide(h, layout, choice.mapq[m], opts)
+                let primary_assembly = !on_alt(alt, &h.hits[i]);
+                let layout = ReadLayout::new_among(&h.hits, i, read_len[m], |x| !primary_assembly || !on_alt(alt, x));
+                decide(h, layout, choice.mapq[m], opts, alt)
             }
             None => Placement { hits: h.hits, ..Placement::default() },
         };
@@ -157,29 +237,71 @@ fn keep_scoring(h: &mut ReadHits, keep: usize, min_score: i32) -> usize {
 }
 
 /// The parts, their MAPQ, `XS` and `XA`, and the secondary hits of a read laid out around its
-/// primary (`layout.parts[0]`), whose MAPQ is `mapq`.
-fn decide(hits: ReadHits, layout: ReadLayout, mapq: u8, opts: &MapOptions) -> Placement {
+/// primary (`layout.parts[0]`), whose MAPQ is `mapq`. With ALT contigs (`alt`), a part on the
+/// primary assembly weighs only primary-assembly rivals for MAPQ and `XS`; `XA` lists all.
+fn decide(hits: ReadHits, layout: ReadLayout, mapq: u8, opts: &MapOptions, alt: &[bool]) -> Placement {
     let all = &hits.hits;
     let out = &opts.output;
-    let parts = layout
+    // bwa-mem first lays a read out over all its hits, then again over its primary-assembly
+    // hits only; an ALT hit that was a part the first time (no better hit overlaps it) stays a
+    // part, written as a supplementary record, and leaves the primary's XA.
+    let first_round =
+        (!alt.is_empty() && !on_alt(alt, &all[layout.parts[0]])).then(|| ReadLayout::new(all, 0, layout.read_len));
+    let alt_parts: Vec<usize> = first_round
+        .iter()
+        .flat_map(|l| l.parts.iter().enumerate().filter(|&(_, &i)| on_alt(alt, &all[i])).map(|(k, _)| k))
+        .collect();
+    let mut parts: Vec<Part> = layout
         .parts
         .iter()
         .enumerate()
         .map(|(k, &i)| {
+            let primary_assembly = !on_alt(alt, &all[i]);
+            let counts = |r: &usize| !primary_assembly || !on_alt(alt, &all[*r]);
             let mapq = match k {
                 0 => mapq,
                 // A supplementary part against its own rivals, never above the primary.
-                _ => mapq::single_end(&all[i], layout.rivals(k).map(|r| &all[r]), hits.tandem_sub, &opts.scoring)
-                    .min(mapq),
+                _ => mapq::single_end(
+                    &all[i],
+                    layout.rivals(k).filter(counts).map(|r| &all[r]),
+                    hits.tandem_sub,
+                    &opts.scoring,
+                )
+                .min(mapq),
             };
             // The best hit also competes with its own tandem copies (`ReadHits::tandem_sub`).
             let tandem = if i == 0 { hits.tandem_sub } else { 0 };
-            let xs = layout.sub_score(all, k).max(tandem);
+            let xs = layout.rivals(k).filter(counts).map(|r| all[r].score).max().unwrap_or(0).max(tandem);
             // With -a the rivals are secondary records, and XA is left out (as bwa-mem).
-            let xa = if out.all_alignments { XaHits::new() } else { layout.xa_hits(all, k, out.max_xa_hits) };
-            Part { hit: i, mapq, xs, xa }
+            let mut xa = if out.all_alignments { XaHits::new() } else { layout.xa_hits(all, k, out.max_xa_hits) };
+            if let Some(l1) = &first_round {
+                xa.retain(|x| !alt_parts.iter().any(|&k1| l1.parts[k1] == *x));
+            }
+            // bwa-mem's pa:f: the first hit ranked above this one that overlaps it, when on ALT.
+            let alt_score = if alt.is_empty() || !primary_assembly {
+                None
+            } else {
+                all[..i]
+                    .iter()
+                    .find(|h| layout::overlap(h, &all[i], layout.read_len))
+                    .filter(|h| on_alt(alt, h))
+                    .map(|h| h.score)
+            };
+            Part { hit: i, mapq, xs, xa, alt_score }
         })
         .collect();
+    if let Some(l1) = &first_round {
+        for &k1 in &alt_parts {
+            let i = l1.parts[k1];
+            let mapq = mapq::single_end(&all[i], l1.rivals(k1).map(|r| &all[r]), 0, &opts.scoring);
+            let xs = l1.rivals(k1).map(|r| all[r].score).max().unwrap_or(0);
+            let xa = if out.all_alignments { XaHits::new() } else { l1.xa_hits(all, k1, out.max_xa_hits) };
+            parts.push(Part { hit: i, mapq, xs, xa, alt_score: None });
+        }
+        // Supplementary records in hit order (best first), as bwa-mem writes them.
+        parts[1..].sort_by_key(|p| p.hit);
+    }
+    let parts: SmallVec<_> = parts.into_iter().collect();
     let secondary = if out.all_alignments { layout.others.iter().map(|&(i, _)| i).collect() } else { Vec::new() };
     Placement { hits: hits.hits, parts, secondary, pairing: None }
 }

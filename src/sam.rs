@@ -56,6 +56,10 @@ pub struct Tags {
     /// The read's other parts (`rname,pos,strand,CIGAR,mapQ,NM;` each), on every part of a
     /// split read.
     pub sa: Option<String>,
+    /// `pa:f`, in thousandths: the alignment's score over that of the ALT-contig hit it was
+    /// chosen over, rounded to three decimals as bwa-mem rounds it when ALT contigs are known
+    /// (written after `SA`, before `XA`, as a float: `0.95` where bwa writes `0.950`).
+    pub pa: Option<u32>,
     /// Alternative hits (`rname,±pos,CIGAR,NM;` each), as bwa-mem writes them.
     pub xa: Option<String>,
     /// The read's FASTQ comment (`-C`), SAM tags as `crate::io::read::check_comment`

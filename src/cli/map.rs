@@ -47,6 +47,11 @@ pub struct Args {
     /// beside the output (removed at the end); a number of bytes with an optional K, M or G.
     #[arg(long, value_name = "SIZE", default_value = "768M", value_parser = byte_size)]
     pub sort_mem: usize,
+    /// ALT contigs, as bwa-mem's `.alt` file lists them (SAM lines of the ALT contigs aligned
+    /// to the primary assembly; only their names, the first field, are used) [default:
+    /// REFERENCE.alt when it exists, as bwa finds its own beside the index].
+    #[arg(long, value_name = "FILE")]
+    pub alt: Option<PathBuf>,
     /// The reference FASTA (plain or gzip) for CRAM output, when the index is given instead of
     /// the FASTA: the file the index was built from.
     #[arg(long = "reference", value_name = "FASTA")]
@@ -265,6 +270,27 @@ fn cram_reference(args: &Args) -> Option<PathBuf> {
         .or_else(|| (!crate::index::is_index_file(&args.reference)).then(|| args.reference.clone()))
 }
 
+/// The ALT contigs' names from `--alt FILE`, else from `REFERENCE.alt` when there is one.
+fn alt_contigs(args: &Args) -> Result<Option<(PathBuf, Vec<String>)>> {
+    let path = match &args.alt {
+        Some(path) => path.clone(),
+        None => {
+            let beside = args.reference.with_added_extension("alt");
+            if !beside.is_file() {
+                return Ok(None);
+            }
+            beside
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let names: Vec<String> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('@'))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    Ok(Some((path, names)))
+}
+
 /// The options checked before any work starts.
 fn validate(args: &Args) -> Result<MapOptions> {
     let scoring = Scoring {
@@ -298,6 +324,11 @@ fn validate(args: &Args) -> Result<MapOptions> {
             "--sort writes a coordinate-sorted BAM or CRAM file and its index: give -o a name ending in .bam or .cram"
                 .into(),
         ));
+    }
+    if let Some(alt) = &args.alt {
+        if !alt.is_file() {
+            return Err(Error::Options(format!("--alt {}: no such file", alt.display())));
+        }
     }
     if let Some(fasta) = &args.reference_fasta {
         if !fasta.is_file() {
@@ -386,7 +417,11 @@ pub fn run(args: Args) -> Result<()> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         reference: cram_reference(&args),
     };
-    let mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
+    let mut mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
+    if let Some((path, names)) = alt_contigs(&args)? {
+        mapper = mapper.with_alt_contigs(&names).map_err(|e| Error::Options(format!("{}: {e}", path.display())))?;
+        super::message(format_args!("[swmap] {} ALT contigs (from {})", names.len(), path.display()));
+    }
     if let Some(path) = &args.estimate_insert_model {
         let model = mapper.estimate_insert_model(source)?;
         let (mut file, guard) = OutputFile::create(path, &[&args.reads])?;

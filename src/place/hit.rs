@@ -186,6 +186,17 @@ fn tie_key(seed: u64, h: &Hit) -> u64 {
 }
 
 impl ReadHits {
+    /// The read's facts without its hits (to pair a subset of them).
+    pub(crate) fn clone_without_hits(&self) -> ReadHits {
+        ReadHits {
+            hits: Vec::new(),
+            unexamined: self.unexamined,
+            shared: self.shared,
+            tandem_sub: self.tandem_sub,
+            tie_seed: self.tie_seed,
+        }
+    }
+
     /// A read's hits from the backend's results for its windows: `tasks` are the read's
     /// tasks in `batch` (one per window of `seeds`, in order), `alns` their results. Each
     /// alignment is scored by its best stretch ([`crate::align::best_stretch_score`]); those

@@ -36,14 +36,23 @@ pub struct ReadLayout {
     pub parts: SmallVec<[usize; 2]>,
     /// Every other hit, in hit order, with the part (an index into `parts`) it is a rival of.
     pub others: SmallVec<[(usize, Option<usize>); 16]>,
+    /// The read's length (what overlaps are measured on).
+    pub read_len: u32,
 }
 
 impl ReadLayout {
     /// Lays out `hits` (one read's, best first) around `hits[primary]`.
     pub fn new(hits: &[Hit], primary: usize, read_len: u32) -> ReadLayout {
+        ReadLayout::new_among(hits, primary, read_len, |_| true)
+    }
+
+    /// [`ReadLayout::new`] where only the hits `may_be_part` accepts can be supplementary
+    /// parts (the others are rivals or nothing): hits on ALT contigs, when the read also has
+    /// hits on the primary assembly.
+    pub fn new_among(hits: &[Hit], primary: usize, read_len: u32, may_be_part: impl Fn(&Hit) -> bool) -> ReadLayout {
         let mut parts = SmallVec::from_elem(primary, 1);
         for (i, h) in hits.iter().enumerate() {
-            if i == primary || parts.iter().any(|&p| overlap(&hits[p], h, read_len)) {
+            if i == primary || !may_be_part(h) || parts.iter().any(|&p| overlap(&hits[p], h, read_len)) {
                 continue;
             }
             if new_bases(h, parts.iter().map(|&p| &hits[p]), read_len) >= MIN_NEW_BASES {
@@ -54,7 +63,7 @@ impl ReadLayout {
             .filter(|i| !parts.contains(i))
             .map(|i| (i, parts.iter().position(|&p| overlap(&hits[p], &hits[i], read_len))))
             .collect();
-        ReadLayout { parts, others }
+        ReadLayout { parts, others, read_len }
     }
 
     /// The indices of part `k`'s rivals, in hit order.
@@ -63,6 +72,7 @@ impl ReadLayout {
     }
 
     /// `XS` of part `k`: the best score among its rivals, 0 without any.
+    #[cfg(test)]
     pub fn sub_score(&self, hits: &[Hit], k: usize) -> i32 {
         self.rivals(k).map(|i| hits[i].score).max().unwrap_or(0)
     }
@@ -85,7 +95,7 @@ impl ReadLayout {
 pub type XaHits = SmallVec<[usize; 2]>;
 
 /// Whether two hits align enough of the same read bases to be alternatives to each other.
-fn overlap(a: &Hit, b: &Hit, read_len: u32) -> bool {
+pub(crate) fn overlap(a: &Hit, b: &Hit, read_len: u32) -> bool {
     let shorter = (a.query_end - a.query_start).min(b.query_end - b.query_start);
     2 * a.read_overlap(b, read_len) >= shorter
 }

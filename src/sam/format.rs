@@ -170,7 +170,7 @@ impl RecordPool {
         // Every field named, so that a field added to SamRecord or Tags must be emptied here.
         let SamRecord { name, flags, ref_id, pos, mapq, cigar, mate_ref_id, mate_pos, tlen, seq, qual, tags } =
             &mut rec;
-        let Tags { nm, md, mc, mq, as_score, xs_score, sa, xa, extra } = tags;
+        let Tags { nm, md, mc, mq, as_score, xs_score, sa, pa, xa, extra } = tags;
         for s in [md, mc, sa, xa] {
             if let Some(mut s) = s.take() {
                 s.clear();
@@ -178,7 +178,7 @@ impl RecordPool {
             }
         }
         (*flags, *ref_id, *pos, *mapq, *mate_ref_id, *mate_pos, *tlen) = (0, None, None, 0, None, None, 0);
-        (*nm, *mq, *as_score, *xs_score) = (None, None, None, None);
+        (*nm, *mq, *as_score, *xs_score, *pa) = (None, None, None, None, None);
         for v in [name, seq, qual, extra] {
             v.clear();
         }
@@ -257,6 +257,12 @@ fn records_without_comment(
         }
         rec.mapq = part.mapq;
         rec.tags.xs_score = Some(part.xs);
+        // As bwa-mem prints it: the ratio with three decimals.
+        rec.tags.pa = part.alt_score.filter(|&a| a > 0).map(|a| {
+            // bwa-mem's printf("%.3f"), which rounds the double's exact value as Rust does.
+            let text = format!("{:.3}", h.score.max(0) as f64 / a as f64);
+            text.replace('.', "").parse().expect("digits")
+        });
         rec.tags.xa = xa_tag(part.xa.iter().map(|&i| &all[i]), &seq, index, pool);
         all_out.push(rec);
     }

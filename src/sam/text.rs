@@ -138,6 +138,10 @@ fn tags(out: &mut Vec<u8>, t: &Tags, read_group: Option<&str>) -> Option<()> {
     if let Some(s) = &t.sa {
         str_tag(out, b"SA", s)?;
     }
+    if let Some(v) = t.pa {
+        // As noodles writes a float: the shortest digits that read back, no trailing ".0".
+        out.extend_from_slice(format!("\tpa:f:{}", v as f32 / 1000.0).as_bytes());
+    }
     if let Some(s) = &t.xa {
         str_tag(out, b"XA", s)?;
     }
@@ -274,6 +278,7 @@ mod tests {
                 as_score: int(rng),
                 xs_score: int(rng),
                 sa: text(rng),
+                pa: (pick(rng, 3) == 0).then(|| pick(rng, 2001) as u32),
                 xa: text(rng),
                 // Comments as -C checks them: A, i and Z tags.
                 extra: match pick(rng, 4) {

@@ -609,6 +609,9 @@ pub(super) fn fill(buf: &mut RecordBuf, rec: &SamRecord, read_group: Option<&Val
     if let Some(sa) = &tags.sa {
         data.insert(Tag::OTHER_ALIGNMENTS, Value::from(sa.as_str()));
     }
+    if let Some(pa) = tags.pa {
+        data.insert(Tag::new(b'p', b'a'), Value::from(pa as f32 / 1000.0));
+    }
     if let Some(xa) = &tags.xa {
         data.insert(Tag::new(b'X', b'A'), Value::from(xa.as_str()));
     }

@@ -7,6 +7,7 @@ mod sam_check;
 mod support;
 
 mod align_backends;
+mod alt_contigs;
 mod ambiguous_bases;
 mod bad_input;
 mod bench_cli;

@@ -85,6 +85,7 @@ fn writer_puts_tags_in_order() {
             as_score: Some(4),
             xs_score: Some(0),
             sa: Some("chr1,101,+,4M2S,60,0;".into()),
+            pa: Some(950),
             xa: Some("chr1,-501,2S4M,1;".into()),
             extra: b"BC:Z:ACGT".to_vec(),
         },
@@ -98,6 +99,6 @@ fn writer_puts_tags_in_order() {
     assert_eq!(
         line,
         "r\t2113\tchr1\t10\t17\t2H4M\t=\t100\t0\tACGT\t????\tNM:i:0\tMD:Z:4\tMC:Z:6M\tMQ:i:60\tAS:i:4\tXS:i:0\
-         \tSA:Z:chr1,101,+,4M2S,60,0;\tXA:Z:chr1,-501,2S4M,1;\tRG:Z:g\tBC:Z:ACGT"
+         \tSA:Z:chr1,101,+,4M2S,60,0;\tpa:f:0.95\tXA:Z:chr1,-501,2S4M,1;\tRG:Z:g\tBC:Z:ACGT"
     );
 }
