@@ -228,3 +228,68 @@ impl Source<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// A minimal BAM record: reference, position, strand, and its input number as the name.
+    fn record(tid: i32, pos: i32, reverse: bool, n: u32) -> Vec<u8> {
+        let name = format!("r{n}");
+        let mut b = vec![0u8; 4];
+        b.extend_from_slice(&tid.to_le_bytes());
+        b.extend_from_slice(&pos.to_le_bytes());
+        b.push(name.len() as u8 + 1);
+        b.extend_from_slice(&[0, 0, 0, 0, 0]);
+        b.extend_from_slice(&(if reverse { 0x10u16 } else { 0 }).to_le_bytes());
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&(-1i32).to_le_bytes());
+        b.extend_from_slice(&(-1i32).to_le_bytes());
+        b.extend_from_slice(&0i32.to_le_bytes());
+        b.extend_from_slice(name.as_bytes());
+        b.push(0);
+        let len = (b.len() - 4) as u32;
+        b[..4].copy_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    /// Sorted with runs spilled (the memory holds a few dozen records), in memory, and with
+    /// every push its own run: the records of a stable sort by samtools' key each time, ties
+    /// (many: few distinct positions) in input order, and the scratch files gone.
+    #[test]
+    fn runs_merge_into_the_stable_order() {
+        let dir = std::env::temp_dir().join(format!("swmap-sort-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out_path = dir.join("out.bam");
+        let mut rng = Rng::new(5);
+        let records: Vec<Vec<u8>> = (0..3000)
+            .map(|n| {
+                let tid = if rng.chance(0.05) { -1 } else { rng.below(3) as i32 };
+                let pos = if tid < 0 { -1 } else { rng.below(40) as i32 };
+                record(tid, pos, rng.chance(0.5), n)
+            })
+            .collect();
+        let mut expected = records.clone();
+        expected.sort_by_key(|r| sort_key(r));
+        for (memory, push) in [(2_000, 7), (usize::MAX, 100), (1, 1)] {
+            let mut sorter = Sorter::new(&out_path, memory, 2);
+            for chunk in records.chunks(push) {
+                sorter.push(&chunk.concat()).unwrap();
+            }
+            let runs = sorter.runs.len();
+            let mut out = Vec::new();
+            sorter.finish(&mut out, &out_path, None).unwrap();
+            assert_eq!(out, expected.concat(), "memory {memory}, {push} records a push");
+            match memory {
+                usize::MAX => assert_eq!(runs, 0),
+                // About 35 records of ~40 bytes (and their 16-byte entries) fit in 2,000 bytes.
+                2_000 => assert!((60..=120).contains(&runs), "{runs} runs spilled"),
+                _ => assert_eq!(runs, 3000, "every push is a run"),
+            }
+            let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+            assert!(left.is_empty(), "scratch files left: {left:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -148,6 +148,29 @@ fn samtools_reads_sam_and_bam_alike() {
     write_all(&bam4, 4);
     // Same blocks at the same compression level, whichever BGZF writer made them.
     assert_eq!(fs::read(&bam).unwrap(), fs::read(&bam4).unwrap());
+    // Also over many BGZF blocks (64 KiB of records each; 20,000 records make about 30), where
+    // the threaded writer's blocks are compressed out of order and put back in order.
+    let many: Vec<SamRecord> = (0..20_000)
+        .map(|i| {
+            let mut r = records()[i % 4].clone();
+            r.name = format!("r{i}").into_bytes();
+            r
+        })
+        .collect();
+    let refs: Vec<&SamRecord> = many.iter().collect();
+    let files: Vec<Vec<u8>> = [1, 4]
+        .iter()
+        .map(|&threads| {
+            let path = dir.join(format!("many{threads}.bam"));
+            let mut out = SamWriter::create(Some(&path), &header(), threads).unwrap();
+            out.write_all(&refs).unwrap();
+            out.finish().unwrap();
+            fs::read(&path).unwrap()
+        })
+        .collect();
+    let blocks = files[0].windows(4).filter(|w| *w == [0x1f, 0x8b, 0x08, 0x04]).count();
+    assert!(blocks > 10, "{blocks} BGZF blocks");
+    assert!(files[0] == files[1], "1 and 4 threads write different BAM bytes");
     if !has("samtools") {
         return;
     }
