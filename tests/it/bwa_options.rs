@@ -100,10 +100,10 @@ fn verbosity_levels() {
         let all = stderr("3");
         assert!(all.contains("warning") && all.contains("backend:") && all.contains("reads/s"), "{backend}: {all}");
     }
-    // --progress prints a line every 5 s (a run this short ends before the first); with
-    // the interval at 0, one per chunk of 1,000 reads.
+    // --progress prints a line per interval: none when the interval is longer than any run
+    // can take, one per chunk of 1,000 reads when it is 0.
     let [r1, r2] = pairs();
-    let out = map("cpu", &["--progress"], &[&r1, &r2]);
+    let out = map("cpu", &["--progress", "--progress-seconds", "1000000"], &[&r1, &r2]);
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && text.lines().count() == 2 && text.contains("properly paired"), "{text}");
     let out = map("cpu", &["--progress", "--progress-seconds", "0", "--chunk-reads", "1000"], &[&r1, &r2]);

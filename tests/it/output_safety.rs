@@ -132,16 +132,18 @@ fn output_naming_an_input_is_refused_before_any_work_and_the_input_survives() {
 fn signals_remove_temporary_files_and_leave_no_final_output() {
     let dir = scratch("out-signal");
     for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
-        // simulate writes under temporary names from its start; 20 M pairs take minutes.
+        // simulate writes under temporary names from its start; 20 M pairs take minutes. The
+        // signal goes only once a temporary file exists (said by 'seen'), so that the files
+        // being gone afterwards is the handler's doing, not a death before any file.
         let script = format!(
             "{} simulate {} -n 20000000 --paired -o sim & pid=$!; \
-             for i in $(seq 100); do ls -a | grep -q swmap-tmp && break; sleep 0.05; done; \
+             for i in $(seq 6000); do ls -a | grep -q swmap-tmp && echo seen && break; sleep 0.05; done; \
              kill -{signal} $pid; wait $pid; echo $?",
             SWMAP,
             data("ref.fa.gz").display()
         );
         let out = sh(&script, &dir);
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), code.to_string(), "SIG{signal}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("seen\n{code}"), "SIG{signal}");
         assert!(file_names(&dir).is_empty(), "SIG{signal} left {:?}", file_names(&dir));
     }
 }
@@ -235,11 +237,13 @@ fn index_truncated_while_mapped_is_an_error_and_leaves_nothing() {
         "{bin} simulate {r} -n 200000 --paired -o sim 2>/dev/null && {bin} index {r} -o idx.swi 2>/dev/null && \
          {{ {bin} map idx.swi sim_1.fq sim_2.fq --backend cpu -t 2 --chunk-reads 2000 --progress --progress-seconds 0 \
             -o out.sam 2> err & pid=$!; \
-           for i in $(seq 500); do grep -q ' reads/s, ' err && break; sleep 0.01; done; \
+           for i in $(seq 30000); do grep -q ' reads/s, ' err && echo seen && break; sleep 0.01; done; \
            truncate -s 100 idx.swi; wait $pid; echo $?; }}"
     );
     let out = sh(&script, &dir);
-    let status: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("an exit status");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let status = stdout.trim().strip_prefix("seen\n").expect("truncated after the first progress line");
+    let status: i32 = status.parse().expect("an exit status");
     let err = std::fs::read_to_string(dir.join("err")).unwrap();
     assert_ne!(status, 0, "{err}");
     assert!(err.contains("swmap: error: a mapped index file was truncated or overwritten while in use"), "{err}");
