@@ -31,6 +31,18 @@ pub(crate) fn avx512() -> bool {
     }
 }
 
+/// The vector tier the CPU kernels run at on this CPU, as the backend line names it:
+/// `AVX-512`, `AVX2`, or `scalar`.
+pub(crate) fn tier() -> &'static str {
+    if avx512() {
+        "AVX-512"
+    } else if avx2() {
+        "AVX2"
+    } else {
+        "scalar"
+    }
+}
+
 /// Asks the CPU to bring `x`'s cache line in, without waiting for it.
 #[inline(always)]
 pub(crate) fn prefetch<T>(x: &T) {

@@ -102,7 +102,7 @@ const MIN_LANE_FILL: f64 = 0.25;
 
 impl AlignBackend for CpuBackend {
     fn describe(&self) -> String {
-        format!("cpu (rayon, {} threads)", rayon::current_num_threads())
+        format!("cpu (rayon, {} threads, {} kernels)", rayon::current_num_threads(), crate::simd::tier())
     }
 
     fn align_tasks(&self, batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Result<Vec<Alignment>> {
