@@ -3,7 +3,13 @@
 //! index was built from (IUPAC codes included, which the index keeps as N). The header's `@SQ`
 //! lines get the `M5` checksum of each contig as `samtools dict` computes it. The codecs are
 //! CRAM 3.0's, which samtools and htsjdk (so Picard and GATK) decode: rANS of order 1 for the
-//! qualities, gzip for the rest, giving files within 7% of `samtools view -C`'s.
+//! qualities, gzip for the rest, giving files within 7% of `samtools view -C`'s. Containers
+//! are encoded on threads of their own ([`CramSink`]), so a CRAM run takes a BAM run's time.
+//!
+//! Two things of noodles-cram 0.102's encoding differ from htslib's: `RG` is stored both as
+//! the read-group series and as a tag (samtools then shows it twice), and the mate-flags series
+//! is left empty (htsjdk then reads the mate-reverse flag as unset on pairs split across
+//! containers; samtools reads the record's flags).
 
 use crate::error::{Error, Result};
 use noodles_bam as bam;
@@ -15,10 +21,12 @@ use noodles_cram::container::BlockContentEncoderMap;
 use noodles_fasta as fasta;
 use noodles_sam::alignment::io::Write as _;
 use noodles_sam::Header;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// The reference sequences of a FASTA, read whole (plain or gzip), checked against the
 /// contigs the records are written under: the same names and lengths, in the same order.
@@ -57,38 +65,84 @@ fn encoders() -> BlockContentEncoderMap {
         .build()
 }
 
+/// Records per CRAM container, as noodles' writer fills them: each is encoded on its own.
+const CONTAINER_RECORDS: usize = 10_240;
+/// The end-of-file container of CRAM 3.0, which each container's writer ends with.
+const EOF_CONTAINER_LEN: usize = 38;
+
 /// Takes encoded BAM records (length prefix included, any number per write) and writes them
-/// as CRAM.
+/// as CRAM. Containers are encoded on `workers` threads, each by a noodles writer of its own
+/// (noodles' writer runs on one), and written in order after the file's header; their record
+/// counters start at 0 in each (readers go by position, and the index is built here).
 pub(crate) struct CramSink {
-    writer: cram::io::Writer<BufWriter<File>>,
-    header: Header,
+    out: BufWriter<File>,
+    header: Arc<Header>,
+    reference: fasta::Repository,
     /// Bytes of a record not yet whole.
     pending: Vec<u8>,
+    /// The records of the container being filled, as BAM.
+    batch: Vec<u8>,
+    batch_records: usize,
+    /// Containers being encoded, oldest first.
+    in_flight: VecDeque<JoinHandle<io::Result<Vec<u8>>>>,
+    workers: usize,
     record: bam::Record,
     /// Where the records lie, per [`SPAN_BLOCK`] records in output order, for the index.
     spans: Vec<Spans>,
     written: u64,
 }
 
-/// Records per entry of [`CramSink::spans`]: slices hold a multiple of it.
+/// Records per entry of [`CramSink::spans`]: containers hold a multiple of it.
 const SPAN_BLOCK: u64 = 1024;
 
 /// Per contig (`None`: unplaced), the first start and the last end of a block's records.
 type Spans = BTreeMap<Option<usize>, (Position, Position)>;
 
+/// A CRAM writer over `inner` with swmap's codecs.
+fn writer_over<W: Write>(inner: W, reference: fasta::Repository) -> cram::io::Writer<W> {
+    cram::io::writer::Builder::default()
+        .set_reference_sequence_repository(reference)
+        .set_block_content_encoder_map(encoders())
+        .build_from_writer(inner)
+}
+
+/// One container: the records (BAM, back to back) encoded by a writer of its own, without its
+/// end-of-file container.
+fn encode_container(records: Vec<u8>, header: Arc<Header>, reference: fasta::Repository) -> io::Result<Vec<u8>> {
+    let mut writer = writer_over(Vec::new(), reference);
+    let mut record = bam::Record::default();
+    let mut rest = &records[..];
+    while let Some(len) = whole_record(rest) {
+        bam::io::Reader::from(&rest[..len]).read_record(&mut record)?;
+        writer.write_alignment_record(&header, &record)?;
+        rest = &rest[len..];
+    }
+    writer.try_finish(&header)?;
+    let mut bytes = writer.into_inner();
+    bytes.truncate(bytes.len() - EOF_CONTAINER_LEN);
+    Ok(bytes)
+}
+
 impl CramSink {
-    /// Opens the CRAM writer on `file` and writes the file definition and `header` (`@SQ` M5
-    /// added from `reference`).
-    pub(crate) fn new(file: BufWriter<File>, header: &Header, reference: fasta::Repository) -> io::Result<CramSink> {
-        let mut writer = cram::io::writer::Builder::default()
-            .set_reference_sequence_repository(reference)
-            .set_block_content_encoder_map(encoders())
-            .build_from_writer(file);
-        writer.write_header(header)?;
+    /// Writes the file definition and `header` (`@SQ` M5 added from `reference`) to `file`;
+    /// records are then encoded on `workers` threads.
+    pub(crate) fn new(
+        mut file: BufWriter<File>,
+        header: &Header,
+        reference: fasta::Repository,
+        workers: usize,
+    ) -> io::Result<CramSink> {
+        let mut head = writer_over(&mut file, reference.clone());
+        head.write_header(header)?;
         Ok(CramSink {
-            writer,
-            header: header.clone(),
+            out: file,
+            header: Arc::new(header.clone()),
+            reference,
             pending: Vec::new(),
+            batch: Vec::new(),
+            batch_records: 0,
+            in_flight: VecDeque::new(),
+            workers: workers.max(1),
             record: bam::Record::default(),
             spans: Vec::new(),
             written: 0,
@@ -109,17 +163,48 @@ impl CramSink {
         let span = self.spans[block].entry(contig).or_insert((start, end));
         *span = (span.0.min(start), span.1.max(end));
         self.written += 1;
-        self.writer.write_alignment_record(&self.header, &self.record)
+        self.batch.extend_from_slice(bytes);
+        self.batch_records += 1;
+        if self.batch_records == CONTAINER_RECORDS {
+            self.dispatch()?;
+        }
+        Ok(())
     }
 
-    /// Writes the last container and the end-of-file container; hands back the file and where
+    /// Hands the filled container to a thread; writes the oldest done when too many are out.
+    fn dispatch(&mut self) -> io::Result<()> {
+        let records = std::mem::take(&mut self.batch);
+        self.batch_records = 0;
+        let (header, reference) = (Arc::clone(&self.header), self.reference.clone());
+        self.in_flight.push_back(std::thread::spawn(move || encode_container(records, header, reference)));
+        while self.in_flight.len() > self.workers {
+            self.write_oldest()?;
+        }
+        Ok(())
+    }
+
+    fn write_oldest(&mut self) -> io::Result<()> {
+        let Some(handle) = self.in_flight.pop_front() else { return Ok(()) };
+        let bytes = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        self.out.write_all(&bytes)
+    }
+
+    /// Writes the last containers and the end-of-file container; hands back the file and where
     /// the records lie, for [`write_index`].
     pub(crate) fn finish(mut self) -> io::Result<(BufWriter<File>, RecordSpans)> {
         if !self.pending.is_empty() {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "a record was cut short"));
         }
-        self.writer.try_finish(&self.header)?;
-        Ok((self.writer.into_inner(), RecordSpans(self.spans)))
+        if self.batch_records > 0 {
+            self.dispatch()?;
+        }
+        while !self.in_flight.is_empty() {
+            self.write_oldest()?;
+        }
+        let mut eof = Vec::new();
+        writer_over(&mut eof, self.reference.clone()).try_finish(&self.header)?;
+        self.out.write_all(&eof)?;
+        Ok((self.out, RecordSpans(self.spans)))
     }
 }
 
@@ -170,13 +255,16 @@ pub(crate) fn write_index(cram: &Path, spans: &RecordSpans, index: &mut dyn Writ
     let mut container = cram::io::reader::Container::default();
     let mut position = reader.position()?;
     let mut crai = Vec::new();
+    // Containers are counted here: each container's own counter starts at 0 (see CramSink).
+    let mut records_before = 0u64;
     loop {
         let len = match reader.read_container(&mut container)? {
             0 => break,
             n => n,
         };
         let header = container.header();
-        let (first, count) = (header.record_counter(), header.record_count() as u64);
+        let (first, count) = (records_before, header.record_count() as u64);
+        records_before += count;
         let landmarks = header.landmarks();
         if landmarks.len() != 1 || first % SPAN_BLOCK != 0 {
             return Err(invalid("unexpected CRAM container layout for indexing"));

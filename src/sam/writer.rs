@@ -546,7 +546,7 @@ fn open_file(
     let (file, temp) = OutputFile::create(path, &[])?;
     let file = buffered(file);
     let sink = if let Some(reference) = reference {
-        Sink::Cram(Box::new(CramSink::new(file, header, reference).map_err(|e| Error::io(path, e))?))
+        Sink::Cram(Box::new(CramSink::new(file, header, reference, threads).map_err(|e| Error::io(path, e))?))
     } else if format == OutputFormat::Sam {
         Sink::Sam(BufWriter::new(Box::new(file)))
     } else if threads <= 1 {
