@@ -64,14 +64,6 @@ fn random_batch(seed: u64, tasks: usize) -> AlignBatch {
     batch
 }
 
-fn scorings() -> Vec<Scoring> {
-    vec![
-        Scoring::default(),
-        Scoring { match_score: 2, mismatch: 3, gap_open: 5, gap_extend: 2, clip: 0, ambiguous: -2 },
-        Scoring { match_score: 1, mismatch: 1, gap_open: 0, gap_extend: 1, clip: 100, ambiguous: 0 },
-    ]
-}
-
 /// `e` against the oracle on 600 random tasks under each scoring.
 fn check_engine(e: Engine) {
     for (s, sc) in scorings().iter().enumerate() {

@@ -7,7 +7,7 @@
 use crate::support::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use swmap::align::{Band, Scoring};
-use swmap::backend::{AlignBackend, CpuBackend, GpuBackend};
+use swmap::backend::{AlignBackend, CpuBackend, GpuBackend, OracleBackend};
 use swmap::batch::AlignBatch;
 use swmap::rng::Rng;
 use swmap::Error;
@@ -293,9 +293,8 @@ fn impossible_backend_result_is_an_error_not_a_record() {
 /// work words of a group's tasks share one region (shaders/align.wgsl), and a group may hold
 /// tasks of different lengths and bands, or be cut short by a full buffer.
 #[test]
-fn interleaved_work_regions_match_cpu_at_every_width() {
+fn interleaved_work_regions_match_the_oracle_at_every_width_and_scoring() {
     let Some(gpu) = shared_gpu() else { return };
-    let sc = Scoring::default();
     let mut rng = Rng::new(49);
     let mut b = AlignBatch::new();
     for k in 0..300 {
@@ -312,14 +311,18 @@ fn interleaved_work_regions_match_cpu_at_every_width() {
             }
         };
     }
-    for width in [1, 5, 8, 32, 64] {
-        let gpu = GpuBackend::new(true).expect("a second backend opens").with_interleave(width);
-        let (got, _) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
-        assert_cpu_agrees(&got, &b, &sc);
-        // And groups cut short where a small work buffer fills.
-        let gpu = gpu.with_max_work_buffer_bytes(1 << 20);
-        let (got, _) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
-        assert_cpu_agrees(&got, &b, &sc);
+    for sc in scorings() {
+        let want = OracleBackend.align(&b, &sc).expect("the oracle runs");
+        for width in [1, 5, 8, 32, 64] {
+            let gpu = GpuBackend::new(true).expect("a second backend opens").with_interleave(width);
+            let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+            assert!(timing.device_tasks > 250, "width {width}: {} tasks on the device", timing.device_tasks);
+            assert_same_items("alignments", ("gpu", &got), ("oracle", &want), task_inputs(&b, &sc));
+            // And groups cut short where a small work buffer fills.
+            let gpu = gpu.with_max_work_buffer_bytes(1 << 20);
+            let (got, _) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+            assert_same_items("alignments", ("gpu", &got), ("oracle", &want), task_inputs(&b, &sc));
+        }
     }
     let _ = gpu;
 }
@@ -329,9 +332,8 @@ fn interleaved_work_regions_match_cpu_at_every_width() {
 /// reference, and tasks near the driver's loop limit (how many loops a task runs depends on
 /// the width) all give the CPU's results.
 #[test]
-fn every_strip_width_matches_cpu() {
+fn every_strip_width_matches_the_oracle_under_every_scoring() {
     let Some(_) = shared_gpu() else { return };
-    let sc = Scoring::default();
     let mut rng = Rng::new(51);
     let codes: Vec<u8> = (0..100_000).map(|_| rng.base()).collect();
     let reference = Reference::from_codes(&codes);
@@ -358,13 +360,17 @@ fn every_strip_width_matches_cpu() {
             b.push_task(q, big.target(t));
         }
     }
-    for strip in [16, 32] {
-        let gpu = GpuBackend::new(true).expect("a second backend opens").with_strip(strip).expect("the kernel builds");
-        assert_eq!(gpu.strip(), strip);
-        gpu.use_reference(&reference).unwrap();
-        let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
-        assert!(timing.dispatches >= 1);
-        assert_cpu_agrees(&got, &b, &sc);
+    for sc in scorings() {
+        let want = OracleBackend.align(&b, &sc).expect("the oracle runs");
+        for strip in [8, 16, 32] {
+            let gpu =
+                GpuBackend::new(true).expect("a second backend opens").with_strip(strip).expect("the kernel builds");
+            assert_eq!(gpu.strip(), strip);
+            gpu.use_reference(&reference).unwrap();
+            let (got, timing) = gpu.align_timed(&b, &sc).expect("gpu backend runs");
+            assert!(timing.dispatches >= 1 && timing.device_tasks > 200, "strip {strip}: {timing:?}");
+            assert_same_items("alignments", ("gpu", &got), ("oracle", &want), task_inputs(&b, &sc));
+        }
     }
     let gpu = GpuBackend::new(true).unwrap();
     assert!(gpu.with_strip(24).is_err_and(|e| e.to_string().contains("[8, 16, 32]")));

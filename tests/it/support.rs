@@ -79,6 +79,16 @@ pub fn picard() -> Option<Command> {
     ["/usr/share/java/picard.jar"].into_iter().find(|p| Path::new(p).exists()).map(jar)
 }
 
+/// The scorings kernels are checked under: bwa-mem's, one with a larger match score and no
+/// clip penalty, and one with free gap opens and a clip penalty no alignment pays.
+pub fn scorings() -> Vec<Scoring> {
+    vec![
+        Scoring::default(),
+        Scoring { match_score: 2, mismatch: 3, gap_open: 5, gap_extend: 2, clip: 0, ambiguous: -2 },
+        Scoring { match_score: 1, mismatch: 1, gap_open: 0, gap_extend: 1, clip: 100, ambiguous: 0 },
+    ]
+}
+
 /// `bytes` gzip-compressed.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
