@@ -8,7 +8,7 @@ use crate::support::*;
 use std::path::Path;
 
 fn map(backend: &str, args: &[&str], reads: &[&Path]) -> std::process::Output {
-    run(swmap().arg("map").arg(test_index()).args(reads).args(["--backend", backend, "-t", "2"]).args(args))
+    run(&mut map_cmd(&test_index(), reads, backend, &[&["-t", "2"], args].concat()))
 }
 
 /// The records of a run that must succeed (header left out: its @PG CL differs).

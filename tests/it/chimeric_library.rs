@@ -95,7 +95,7 @@ fn write_library(dir: &Path, concordant: usize, chimeric: usize) -> (PathBuf, Pa
 /// Maps and returns the SAM text and stderr.
 fn map(fa: &Path, r1: &Path, r2: &Path, backend: &str, dir: &Path) -> (Vec<u8>, String) {
     let out = dir.join(format!("out-{backend}.sam"));
-    let res = run(swmap().arg("map").arg(fa).arg(r1).arg(r2).args(["--backend", backend, "-t", "2", "-o"]).arg(&out));
+    let res = run(map_cmd(fa, &[r1, r2], backend, &["-t", "2"]).arg("-o").arg(&out));
     let stderr = String::from_utf8_lossy(&res.stderr).to_string();
     assert!(res.status.success(), "swmap map failed:\n{stderr}");
     (std::fs::read(&out).unwrap(), stderr)

@@ -6,13 +6,7 @@ use crate::support::*;
 use std::collections::HashMap;
 
 fn map_paired(backend: &str, extra: &[&str]) -> Vec<u8> {
-    ok(swmap()
-        .arg("map")
-        .arg(test_index())
-        .arg(data("reads_1.fq.gz"))
-        .arg(data("reads_2.fq.gz"))
-        .args(["--backend", backend])
-        .args(extra))
+    map_ok(&test_index(), &[&data("reads_1.fq.gz"), &data("reads_2.fq.gz")], backend, extra)
 }
 
 #[test]

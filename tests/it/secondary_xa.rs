@@ -68,7 +68,7 @@ fn write_inputs(dir: &Path) -> (PathBuf, PathBuf) {
 const READS: usize = 16;
 
 fn map(reference: &Path, reads: &Path, backend: &str, extra: &[&str]) -> Vec<u8> {
-    ok(swmap().arg("map").arg(reference).arg(reads).args(["--backend", backend]).args(extra))
+    map_ok(reference, &[reads], backend, extra)
 }
 
 #[test]

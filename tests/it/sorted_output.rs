@@ -39,13 +39,8 @@ fn reads(dir: &Path) -> [PathBuf; 2] {
 }
 
 fn map(backend: &str, args: &[&str], reads: &[PathBuf; 2], out: &Path) {
-    ok(swmap()
-        .arg("map")
-        .arg(test_index())
-        .args(reads)
-        .args(["--backend", backend, "-v", "1", "-o"])
-        .arg(out)
-        .args(args));
+    let reads: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
+    ok(map_cmd(&test_index(), &reads, backend, &["-v", "1"]).arg("-o").arg(out).args(args));
 }
 
 /// A BAM file's header text and records.

@@ -38,7 +38,7 @@ pub(crate) fn write_reads(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn map(reads: &[&Path], backend: &str, extra: &[&str]) -> Vec<u8> {
-    ok(swmap().arg("map").arg(test_index()).args(reads).args(["--backend", backend]).args(extra))
+    map_ok(&test_index(), reads, backend, extra)
 }
 
 /// An SA entry as written for `r`: `rname,pos,strand,CIGAR,mapQ,NM;` with soft clips.

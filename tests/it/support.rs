@@ -79,6 +79,18 @@ pub fn picard() -> Option<Command> {
     ["/usr/share/java/picard.jar"].into_iter().find(|p| Path::new(p).exists()).map(jar)
 }
 
+/// `swmap map REFERENCE READS... --backend BACKEND EXTRA...`, to run.
+pub fn map_cmd(reference: &Path, reads: &[&Path], backend: &str, extra: &[&str]) -> Command {
+    let mut cmd = swmap();
+    cmd.arg("map").arg(reference).args(reads).args(["--backend", backend]).args(extra);
+    cmd
+}
+
+/// The output of [`map_cmd`], the run insisted successful.
+pub fn map_ok(reference: &Path, reads: &[&Path], backend: &str, extra: &[&str]) -> Vec<u8> {
+    ok(&mut map_cmd(reference, reads, backend, extra))
+}
+
 /// The scorings kernels are checked under: bwa-mem's, one with a larger match score and no
 /// clip penalty, and one with free gap opens and a clip penalty no alignment pays.
 pub fn scorings() -> Vec<Scoring> {
