@@ -86,6 +86,7 @@ fn map_to_sam(index: &Index, fastq: &[Vec<u8>; 2], backend: &dyn AlignBackend, s
         contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
         read_group: None,
         command_line: "cargo bench --bench pipeline".into(),
+        header_lines: Vec::new(),
         reference: None,
     };
     let mut writer = SamWriter::create(Some(sam), &header, 1).expect("SAM opens");

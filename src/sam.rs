@@ -76,6 +76,10 @@ pub struct HeaderInfo {
     pub read_group: Option<String>,
     /// The command line for @PG CL.
     pub command_line: String,
+    /// Further header lines, as bwa mem's `-H` adds them: `@RG` lines (records name their read
+    /// group with an `RG:Z` tag, e.g. from a FASTQ comment copied with `-C`) and `@CO` lines,
+    /// checked when the header is built.
+    pub header_lines: Vec<String>,
     /// The reference FASTA, needed to write CRAM (which is encoded against it): the file the
     /// index was built from.
     pub reference: Option<std::path::PathBuf>,

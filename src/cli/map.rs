@@ -78,6 +78,11 @@ pub struct Args {
     /// Alignment backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// Header lines to add, as bwa mem -H: one line starting with '@' ('\t' for tabs), or a
+    /// FILE of lines; @RG and @CO lines only. Records name their read group with an RG:Z tag
+    /// from their FASTQ comment (-C), so that one run holds several read groups and libraries.
+    #[arg(short = 'H', value_name = "LINE|FILE")]
+    pub header_lines: Option<String>,
     /// Read group header line, e.g. '@RG\tID:x\tSM:y'; adds RG:Z to every record.
     #[arg(short = 'R', long = "read-group")]
     pub read_group: Option<String>,
@@ -373,6 +378,23 @@ pub fn run(args: Args) -> Result<()> {
         return Err(Error::Options(format!("--optical-distance must be 0 or more, not {}", args.optical_distance)));
     }
     let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?;
+    let header_lines = match args.header_lines.as_deref() {
+        None => Vec::new(),
+        Some(line) if line.starts_with('@') => vec![line.to_string()],
+        Some(file) => std::fs::read_to_string(file)
+            .map_err(|e| Error::io(Path::new(file), e))?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+    };
+    // Checked now, with -R, before any work.
+    HeaderInfo {
+        read_group: read_group.as_ref().map(|rg| rg.line.clone()),
+        header_lines: header_lines.clone(),
+        ..HeaderInfo::default()
+    }
+    .to_header()?;
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
 
@@ -416,6 +438,7 @@ pub fn run(args: Args) -> Result<()> {
         read_group: read_group.map(|rg| rg.line),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         reference: cram_reference(&args),
+        header_lines,
     };
     let mut mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
     if let Some((path, names)) = alt_contigs(&args)? {

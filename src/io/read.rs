@@ -47,7 +47,7 @@ pub fn check_read_name(name: &[u8]) -> Result<(), String> {
 }
 
 /// Tags swmap writes itself: a comment may not repeat them.
-const OWN_TAGS: [&[u8; 2]; 9] = [b"NM", b"MD", b"MC", b"MQ", b"AS", b"XS", b"SA", b"XA", b"RG"];
+const OWN_TAGS: [&[u8; 2]; 9] = [b"NM", b"MD", b"MC", b"MQ", b"AS", b"XS", b"SA", b"XA", b"pa"];
 
 /// Checks a comment that -C copies into the records, and writes it as the records will carry
 /// it (integers without leading zeros or '+'): tab-separated `TAG:TYPE:VALUE` fields, TAG a

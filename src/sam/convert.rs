@@ -19,6 +19,7 @@ impl HeaderInfo {
             contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
             read_group,
             command_line: command_line.into(),
+            header_lines: Vec::new(),
             reference: None,
         }
     }

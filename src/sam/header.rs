@@ -42,6 +42,12 @@ pub fn parse_read_group(arg: &str) -> Result<ReadGroup> {
     Ok(ReadGroup { id, line })
 }
 
+/// Whether read group `id` is also `-R`'s, or named by more than one of `lines`.
+fn builder_has_read_group(r: &Option<ReadGroup>, lines: &[String], id: &str) -> bool {
+    let named = lines.iter().filter_map(|l| parse_read_group(&unescape(l)).ok()).filter(|rg| rg.id == id).count();
+    r.as_ref().is_some_and(|rg| rg.id == id) || named > 1
+}
+
 /// `\t` becomes a tab and `\\` a backslash; any other backslash is kept as typed.
 fn unescape(arg: &str) -> String {
     let mut out = String::with_capacity(arg.len());
@@ -125,6 +131,23 @@ pub(super) fn build_header(info: &HeaderInfo) -> Result<(Header, Option<ReadGrou
         None => None,
     };
 
+    for line in &info.header_lines {
+        let line = &unescape(line);
+        if line.starts_with("@RG\t") {
+            let rg = parse_read_group(line).map_err(|e| Error::Options(format!("-H: {e}")))?;
+            if builder_has_read_group(&read_group, &info.header_lines, &rg.id) {
+                return Err(Error::Options(format!("-H: read group {} is given twice", rg.id)));
+            }
+            builder = builder.add_read_group(rg.id.as_str(), read_group_map(&rg.line)?);
+        } else if let Some(text) = line.strip_prefix("@CO\t") {
+            builder = builder.add_comment(text);
+        } else {
+            return Err(Error::Options(format!(
+                "-H: only @RG and @CO lines (tab-separated) can be added to the header, not {line:?}"
+            )));
+        }
+    }
+
     let mut pg = Map::<map::Program>::builder()
         .insert(program::tag::NAME, "swmap")
         .insert(program::tag::VERSION, crate::VERSION);
@@ -188,6 +211,7 @@ mod tests {
             contigs: vec![("chr1".into(), 1000), ("chr2".into(), 50)],
             read_group: Some(r"@RG\tID:g1\tSM:s1".into()),
             command_line: "swmap map\tref.fa r.fq".into(),
+            header_lines: Vec::new(),
             reference: None,
         };
         let (header, rg) = build_header(&info).unwrap();

@@ -301,6 +301,7 @@ mod tests {
             contigs: vec![("chr1".into(), 1000), ("chr2".into(), 2000), ("chr1_alt".into(), 50)],
             read_group: Some("@RG\\tID:grp1\\tSM:s".into()),
             command_line: String::new(),
+            header_lines: Vec::new(),
             reference: None,
         };
         let (header, rg) = build_header(&info).unwrap();

@@ -185,6 +185,21 @@ impl RecordEncoder {
         if out.refused.is_some() {
             return;
         }
+        // A read group from the FASTQ comment (-C) must be one the header declares (-H), and
+        // not beside -R's.
+        if let Some(rg) = rec.tags.extra.split(|&b| b == b'\t').find_map(|f| f.strip_prefix(b"RG:Z:")) {
+            let why = if self.read_group.is_some() {
+                Some("RG comes from -R and from the FASTQ comment".to_string())
+            } else if !self.header.read_groups().contains_key(rg) {
+                Some(format!("read group {} is not in the header (declare it with -H)", String::from_utf8_lossy(rg)))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                out.refused = Some((rec.name.clone(), why));
+                return;
+            }
+        }
         let (header, read_group) = (&*self.header, self.read_group.as_ref());
         if self.format == OutputFormat::Sam && super::text::write_line(&mut out.bytes, rec, header, read_group) {
             out.records += 1;

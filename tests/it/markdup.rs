@@ -96,11 +96,22 @@ fn metrics_body(path: &Path) -> String {
 /// (and `extra` options); asserts the records and metrics are Picard's. Returns the number
 /// of duplicates.
 fn check_against_picard(dir: &Path, reads: &[&Path], picard_args: &[&str], extra: &[&str]) -> usize {
+    check_groups_against_picard(dir, reads, &["-R", r"@RG\tID:run1\tSM:s1\tLB:lib1"], picard_args, extra)
+}
+
+/// [`check_against_picard`] with the read groups `groups` sets (`-R`, or `-C -H`).
+fn check_groups_against_picard(
+    dir: &Path,
+    reads: &[&Path],
+    groups: &[&str],
+    picard_args: &[&str],
+    extra: &[&str],
+) -> usize {
     let (plain, marked, theirs) = (dir.join("plain.bam"), dir.join("marked.bam"), dir.join("picard.bam"));
     let (ours_m, theirs_m) = (dir.join("swmap.metrics"), dir.join("picard.metrics"));
     let map = |out: &Path, more: &[&str]| {
         let mut cmd = swmap();
-        cmd.args(["map", "-t", "2", "--sort", "-R", r"@RG\tID:run1\tSM:s1\tLB:lib1", "-o"]).arg(out);
+        cmd.args(["map", "-t", "2", "--sort"]).args(groups).arg("-o").arg(out);
         cmd.args(more).arg(data("ref.fa.gz")).args(reads);
         ok(&mut cmd);
     };
@@ -173,6 +184,46 @@ fn single_reads_and_removal_as_picard() {
         let left = check_against_picard(&dir, &reads, &["REMOVE_DUPLICATES=true"], &["--remove-duplicates"]);
         assert_eq!(left, 0);
     }
+}
+
+/// Two libraries in one run (read groups from the FASTQ comments, declared with -H): copies
+/// of one fragment in different libraries are no duplicates of each other, and each library
+/// has its row in the metrics, as Picard makes them.
+#[test]
+fn libraries_stay_apart_as_picard_keeps_them() {
+    if !tools_present() {
+        return;
+    }
+    let dir = scratch("markdup-libraries");
+    let (r1, r2) = duplicated_pairs(&dir, 2000);
+    let mut rng = Rng::new(21);
+    let groups: Vec<&str> = fastq(&r1).iter().map(|_| if rng.chance(0.5) { "gA" } else { "gB" }).collect();
+    for (i, path) in [&r1, &r2].into_iter().enumerate() {
+        let mut text = String::new();
+        for ((name, seq, qual), group) in fastq(path).into_iter().zip(&groups) {
+            let _ = write!(text, "@{name} RG:Z:{group}\n{seq}\n+\n{qual}\n");
+        }
+        std::fs::write(dir.join(format!("l_{}.fq", i + 1)), text).unwrap();
+    }
+    let header = dir.join("groups.txt");
+    std::fs::write(&header, "@RG\tID:gA\tSM:s1\tLB:libA\n@RG\tID:gB\tSM:s1\tLB:libB\n").unwrap();
+    let (l1, l2) = (dir.join("l_1.fq"), dir.join("l_2.fq"));
+    let h = header.to_str().unwrap();
+    let dups = check_groups_against_picard(&dir, &[&l1, &l2], &["-C", "-H", h], &[], &[]);
+    assert!(dups > 200, "{dups} duplicates");
+    let metrics = metrics_body(&dir.join("swmap.metrics"));
+    for library in ["libA", "libB"] {
+        let row: Vec<&str> = metrics.lines().find(|l| l.starts_with(library)).expect("a row").split('\t').collect();
+        assert!(row[6].parse::<u64>().unwrap() > 50, "{library}: {row:?}");
+    }
+    // A read group the header does not declare, or one beside -R, is refused, naming the record.
+    for args in [&["-C"][..], &["-C", "-R", r"@RG\tID:gA\tSM:s1"][..]] {
+        let out = crate::support::run(swmap().arg("map").args(args).arg(data("ref.fa.gz")).arg(&l1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("record 1 (SIM:"), "{args:?}: {err}");
+    }
+    let out = crate::support::run(swmap().args(["map", "-H", "@SQ\tSN:x\tLN:5"]).arg(data("ref.fa.gz")).arg(&l1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only @RG and @CO"));
 }
 
 #[test]

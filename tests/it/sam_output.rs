@@ -21,6 +21,7 @@ fn header() -> HeaderInfo {
         contigs: vec![("chr1".into(), 1000), ("chr2".into(), 500)],
         read_group: Some(r"@RG\tID:grp1\tSM:sample1".into()),
         command_line: "swmap map ref.fa r1.fq r2.fq".into(),
+        header_lines: Vec::new(),
         reference: None,
     }
 }

@@ -61,6 +61,7 @@ fn writer_puts_tags_in_order() {
         contigs: vec![("chr1".into(), 1000)],
         read_group: Some(r"@RG\tID:g".into()),
         command_line: "swmap".into(),
+        header_lines: Vec::new(),
         reference: None,
     };
     let mut cigar = Cigar::default();
