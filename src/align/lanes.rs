@@ -765,8 +765,10 @@ mod tests {
 
     /// The portable code path, whatever the CPU: the same words and end cells as dispatch
     /// (AVX2 for 8 lanes, AVX-512 for 16 where the CPU has them).
+    /// The portable kernel and each vector build of it this CPU runs (AVX2, AVX-512) give the
+    /// same words and end cells; which builds were compared is printed, so that a CPU without
+    /// them (the portable kernel alone) is seen, not passed over.
     fn check_dispatch<V: Value, const L: usize>() {
-        // The portable code path, whatever the CPU: the same words and end cells as dispatch.
         let mut rng = TestRng::new(3);
         let tasks: Vec<(Vec<u8>, Vec<u8>)> = (0..L)
             .map(|l| {
@@ -776,19 +778,34 @@ mod tests {
             .collect();
         let refs: Vec<LaneTask> =
             tasks.iter().map(|(q, t)| (&q[..], &t[..], random_band(&mut rng, q.len(), t.len()))).collect();
+        let mut tiers = vec!["portable"];
+        if crate::simd::avx2() {
+            tiers.push("AVX2");
+        }
+        if crate::simd::avx512() {
+            tiers.push("AVX-512");
+        }
         for sc in scorings() {
             let p = Params::<V>::new(&sc);
-            let run = |portable: bool| {
+            let run = |tier: &str| {
                 let mut s = LaneScratch::<V, L>::default();
                 let shape = load(&refs, &mut s);
-                let best = if portable {
-                    dp(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &shape, &p, sc.clip)
-                } else {
-                    dp_dispatch(&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace, &shape, &p, sc.clip)
+                let (q, t, h, e, tr) = (&s.q, &s.t, &mut s.h_left, &mut s.e_left, &mut s.trace);
+                let best = match tier {
+                    // SAFETY: each build is run only where the CPU has its features (above).
+                    #[cfg(target_arch = "x86_64")]
+                    "AVX2" => unsafe { dp_avx2(q, t, h, e, tr, &shape, &p, sc.clip) },
+                    #[cfg(target_arch = "x86_64")]
+                    "AVX-512" => unsafe { dp_avx512(q, t, h, e, tr, &shape, &p, sc.clip) },
+                    _ => dp(q, t, h, e, tr, &shape, &p, sc.clip),
                 };
                 (s.trace, best)
             };
-            assert!(run(true) == run(false));
+            let portable = run("portable");
+            for tier in &tiers[1..] {
+                assert!(run(tier) == portable, "the {tier} build differs from the portable kernel");
+            }
         }
+        eprintln!("lane kernels compared ({L} lanes of {} bytes): {tiers:?}", std::mem::size_of::<V>());
     }
 }
