@@ -247,11 +247,12 @@ fn decide(hits: ReadHits, layout: ReadLayout, mapq: u8, opts: &MapOptions, alt: 
     // part, written as a supplementary record, and leaves the primary's XA.
     let first_round =
         (!alt.is_empty() && !on_alt(alt, &all[layout.parts[0]])).then(|| ReadLayout::new(all, 0, layout.read_len));
-    let alt_parts: Vec<usize> = first_round
+    // (index among the first round's parts, hit) of those ALT parts.
+    let alt_parts: Vec<(usize, usize)> = first_round
         .iter()
-        .flat_map(|l| l.parts.iter().enumerate().filter(|&(_, &i)| on_alt(alt, &all[i])).map(|(k, _)| k))
+        .flat_map(|l| l.parts.iter().copied().enumerate().filter(|&(_, i)| on_alt(alt, &all[i])))
         .collect();
-    let mut parts: Vec<Part> = layout
+    let mut parts: SmallVec<[Part; 2]> = layout
         .parts
         .iter()
         .enumerate()
@@ -271,12 +272,10 @@ fn decide(hits: ReadHits, layout: ReadLayout, mapq: u8, opts: &MapOptions, alt: 
             };
             // The best hit also competes with its own tandem copies (`ReadHits::tandem_sub`).
             let tandem = if i == 0 { hits.tandem_sub } else { 0 };
-            let xs = layout.rivals(k).filter(counts).map(|r| all[r].score).max().unwrap_or(0).max(tandem);
+            let xs = layout.sub_score_among(all, k, counts).max(tandem);
             // With -a the rivals are secondary records, and XA is left out (as bwa-mem).
             let mut xa = if out.all_alignments { XaHits::new() } else { layout.xa_hits(all, k, out.max_xa_hits) };
-            if let Some(l1) = &first_round {
-                xa.retain(|x| !alt_parts.iter().any(|&k1| l1.parts[k1] == *x));
-            }
+            xa.retain(|x| !alt_parts.iter().any(|&(_, a)| a == *x));
             // bwa-mem's pa:f: the first hit ranked above this one that overlaps it, when on ALT.
             let alt_score = if alt.is_empty() || !primary_assembly {
                 None
@@ -291,17 +290,15 @@ fn decide(hits: ReadHits, layout: ReadLayout, mapq: u8, opts: &MapOptions, alt: 
         })
         .collect();
     if let Some(l1) = &first_round {
-        for &k1 in &alt_parts {
-            let i = l1.parts[k1];
+        for &(k1, i) in &alt_parts {
             let mapq = mapq::single_end(&all[i], l1.rivals(k1).map(|r| &all[r]), 0, &opts.scoring);
-            let xs = l1.rivals(k1).map(|r| all[r].score).max().unwrap_or(0);
+            let xs = l1.sub_score(all, k1);
             let xa = if out.all_alignments { XaHits::new() } else { l1.xa_hits(all, k1, out.max_xa_hits) };
             parts.push(Part { hit: i, mapq, xs, xa, alt_score: None });
         }
         // Supplementary records in hit order (best first), as bwa-mem writes them.
         parts[1..].sort_by_key(|p| p.hit);
     }
-    let parts: SmallVec<_> = parts.into_iter().collect();
     let secondary = if out.all_alignments { layout.others.iter().map(|&(i, _)| i).collect() } else { Vec::new() };
     Placement { hits: hits.hits, parts, secondary, pairing: None }
 }

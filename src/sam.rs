@@ -90,6 +90,7 @@ mod cram;
 pub mod format;
 mod header;
 pub(crate) mod markdup;
+mod raw;
 pub mod sort;
 mod tags;
 mod text;

@@ -72,9 +72,14 @@ impl ReadLayout {
     }
 
     /// `XS` of part `k`: the best score among its rivals, 0 without any.
-    #[cfg(test)]
     pub fn sub_score(&self, hits: &[Hit], k: usize) -> i32 {
-        self.rivals(k).map(|i| hits[i].score).max().unwrap_or(0)
+        self.sub_score_among(hits, k, |_| true)
+    }
+
+    /// [`ReadLayout::sub_score`] over the rivals `counts` accepts (those on the primary
+    /// assembly, when ALT contigs are known).
+    pub fn sub_score_among(&self, hits: &[Hit], k: usize, counts: impl Fn(&usize) -> bool) -> i32 {
+        self.rivals(k).filter(counts).map(|i| hits[i].score).max().unwrap_or(0)
     }
 
     /// The rivals `XA` lists for part `k`; empty when none qualify or more than `max` do.

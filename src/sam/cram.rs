@@ -11,6 +11,7 @@
 //! is left empty (htsjdk then reads the mate-reverse flag as unset on pairs split across
 //! containers; samtools reads the record's flags).
 
+use super::raw::{record_len, BamRecord};
 use crate::error::{Error, Result};
 use noodles_bam as bam;
 use noodles_core::Position;
@@ -86,7 +87,6 @@ pub(crate) struct CramSink {
     /// Containers being encoded, oldest first.
     in_flight: VecDeque<JoinHandle<io::Result<Vec<u8>>>>,
     workers: usize,
-    record: bam::Record,
     /// Where the records lie, per [`SPAN_BLOCK`] records in output order, for the index.
     spans: Vec<Spans>,
     written: u64,
@@ -112,7 +112,7 @@ fn encode_container(records: Vec<u8>, header: Arc<Header>, reference: fasta::Rep
     let mut writer = writer_over(Vec::new(), reference);
     let mut record = bam::Record::default();
     let mut rest = &records[..];
-    while let Some(len) = whole_record(rest) {
+    while let Some(len) = record_len(rest) {
         bam::io::Reader::from(&rest[..len]).read_record(&mut record)?;
         writer.write_alignment_record(&header, &record)?;
         rest = &rest[len..];
@@ -143,19 +143,17 @@ impl CramSink {
             batch_records: 0,
             in_flight: VecDeque::new(),
             workers: workers.max(1),
-            record: bam::Record::default(),
             spans: Vec::new(),
             written: 0,
         })
     }
 
     fn write_record(&mut self, bytes: &[u8]) -> io::Result<()> {
-        use noodles_sam::alignment::Record as _;
-        bam::io::Reader::from(bytes).read_record(&mut self.record)?;
-        let record = &self.record;
-        let contig = record.reference_sequence_id().transpose()?;
-        let start = record.alignment_start().transpose()?.unwrap_or(Position::MIN);
-        let end = record.alignment_end().transpose()?.unwrap_or(start).max(start);
+        // Where the record lies, read in place (the container's thread decodes it).
+        let record = BamRecord(bytes);
+        let contig = usize::try_from(record.ref_id()).ok();
+        let start = usize::try_from(record.pos() + 1).ok().and_then(Position::new).unwrap_or(Position::MIN);
+        let end = Position::new(usize::from(start) + record.ref_len().max(1) as usize - 1).unwrap_or(start);
         let block = (self.written / SPAN_BLOCK) as usize;
         if block == self.spans.len() {
             self.spans.push(Spans::new());
@@ -211,12 +209,6 @@ impl CramSink {
 /// Where the records of a CRAM file lie, in blocks of [`SPAN_BLOCK`] records.
 pub(crate) struct RecordSpans(Vec<Spans>);
 
-/// The length of the record starting at `bytes[0]` (prefix included) when it is whole.
-fn whole_record(bytes: &[u8]) -> Option<usize> {
-    let len = 4 + u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    (bytes.len() >= len).then_some(len)
-}
-
 impl Write for CramSink {
     fn write(&mut self, mut bytes: &[u8]) -> io::Result<usize> {
         let n = bytes.len();
@@ -224,14 +216,14 @@ impl Write for CramSink {
             self.pending.extend_from_slice(bytes);
             let pending = std::mem::take(&mut self.pending);
             let mut rest = &pending[..];
-            while let Some(len) = whole_record(rest) {
+            while let Some(len) = record_len(rest) {
                 self.write_record(&rest[..len])?;
                 rest = &rest[len..];
             }
             self.pending = rest.to_vec();
             return Ok(n);
         }
-        while let Some(len) = whole_record(bytes) {
+        while let Some(len) = record_len(bytes) {
             self.write_record(&bytes[..len])?;
             bytes = &bytes[len..];
         }

@@ -33,6 +33,7 @@
 //! set within the pixel distance on one tile of one read group clustered, one kept per
 //! cluster.
 
+use super::raw::BamRecord;
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -94,88 +95,7 @@ fn orientation(first_reverse: bool, second_reverse: bool) -> u8 {
     }
 }
 
-/// One encoded BAM record (its length prefix included), read in place.
-#[derive(Clone, Copy)]
-pub(crate) struct BamRecord<'a>(pub(crate) &'a [u8]);
-
-impl<'a> BamRecord<'a> {
-    fn i32_at(&self, at: usize) -> i32 {
-        i32::from_le_bytes(self.0[at..at + 4].try_into().expect("4 bytes"))
-    }
-    fn u16_at(&self, at: usize) -> u16 {
-        u16::from_le_bytes([self.0[at], self.0[at + 1]])
-    }
-    fn ref_id(&self) -> i32 {
-        self.i32_at(4)
-    }
-    fn pos(&self) -> i64 {
-        self.i32_at(8) as i64
-    }
-    fn name_len(&self) -> usize {
-        self.0[12] as usize
-    }
-    fn n_cigar(&self) -> usize {
-        self.u16_at(16) as usize
-    }
-    pub(crate) fn flags(&self) -> u16 {
-        self.u16_at(18)
-    }
-    fn l_seq(&self) -> usize {
-        self.i32_at(20) as u32 as usize
-    }
-    fn mate_ref_id(&self) -> i32 {
-        self.i32_at(24)
-    }
-    fn mate_pos(&self) -> i64 {
-        self.i32_at(28) as i64
-    }
-    fn name(&self) -> &'a [u8] {
-        &self.0[36..36 + self.name_len().saturating_sub(1)]
-    }
-    fn cigar(&self) -> impl DoubleEndedIterator<Item = (u32, u8)> + Clone + 'a {
-        let at = 36 + self.name_len();
-        self.0[at..at + 4 * self.n_cigar()].chunks_exact(4).map(|c| {
-            let v = u32::from_le_bytes(c.try_into().expect("4 bytes"));
-            (v >> 4, (v & 0xf) as u8)
-        })
-    }
-    fn qual(&self) -> &'a [u8] {
-        let at = 36 + self.name_len() + 4 * self.n_cigar() + self.l_seq().div_ceil(2);
-        &self.0[at..at + self.l_seq()]
-    }
-    fn aux(&self) -> &'a [u8] {
-        let at = 36 + self.name_len() + 4 * self.n_cigar() + self.l_seq().div_ceil(2) + self.l_seq();
-        &self.0[at..]
-    }
-    /// The value bytes of tag `tag` of type `Z` (without the NUL).
-    fn string_tag(&self, tag: [u8; 2]) -> Option<&'a [u8]> {
-        let mut aux = self.aux();
-        while aux.len() >= 3 {
-            let (name, ty) = ([aux[0], aux[1]], aux[2]);
-            let value = &aux[3..];
-            let len = match ty {
-                b'A' | b'c' | b'C' => 1,
-                b's' | b'S' => 2,
-                b'i' | b'I' | b'f' => 4,
-                b'Z' | b'H' => value.iter().position(|&b| b == 0)? + 1,
-                b'B' => {
-                    let size = match *value.first()? {
-                        b'c' | b'C' => 1,
-                        b's' | b'S' => 2,
-                        _ => 4,
-                    };
-                    let count = u32::from_le_bytes(value.get(1..5)?.try_into().ok()?) as usize;
-                    5 + size * count
-                }
-                _ => return None,
-            };
-            if name == tag && ty == b'Z' {
-                return Some(&value[..len - 1]);
-            }
-            aux = value.get(len..)?;
-        }
-        None
-    }
+impl BamRecord<'_> {
     /// Whether the record is primary and mapped (a fragment end).
     fn is_primary_mapped(&self) -> bool {
         self.flags() & (UNMAPPED | SECONDARY | SUPPLEMENTARY) == 0

@@ -15,6 +15,7 @@
 //! the tests).
 
 use super::markdup::{DuplicationMetrics, MarkdupOptions, Marker, ReadGroupLibrary};
+use super::raw::{record_len, BamRecord};
 use crate::error::{Error, Result};
 use crate::io::output::ScratchFile;
 use noodles_bgzf as bgzf;
@@ -32,18 +33,8 @@ const ENTRY_BYTES: usize = 16;
 /// samtools' coordinate key of a BAM record (`bytes` starts at its length prefix):
 /// reference as unsigned (so `-1` is last), position plus one, reverse strand.
 fn sort_key(record: &[u8]) -> u64 {
-    let i32_at = |at: usize| i32::from_le_bytes(record[at..at + 4].try_into().expect("4 bytes"));
-    let (tid, pos) = (i32_at(4), i32_at(8));
-    let flag = u16::from_le_bytes([record[18], record[19]]);
-    (tid as u32 as u64) << 32 | ((pos as i64 + 1) as u64 & 0x7fff_ffff) << 1 | ((flag >> 4) & 1) as u64
-}
-
-/// The length of the record starting at `bytes[0]` (prefix included); `None` when `bytes`
-/// does not hold a whole record.
-fn record_len(bytes: &[u8]) -> Option<usize> {
-    let prefix: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
-    let len = 4 + u32::from_le_bytes(prefix) as usize;
-    (len >= 4 + 32 && bytes.len() >= len).then_some(len)
+    let r = BamRecord(record);
+    (r.ref_id() as u32 as u64) << 32 | ((r.pos() + 1) as u64 & 0x7fff_ffff) << 1 | ((r.flags() >> 4) & 1) as u64
 }
 
 /// Sorts encoded BAM records (see the module documentation).

@@ -92,6 +92,13 @@ fn metrics_body(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap().lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n")
 }
 
+/// The fields of `library`'s row in swmap's metrics file in `dir`.
+fn metrics_row(dir: &Path, library: &str) -> Vec<String> {
+    let metrics = metrics_body(&dir.join("swmap.metrics"));
+    let row = metrics.lines().find(|l| l.starts_with(library)).expect("a row for the library");
+    row.split('\t').map(String::from).collect()
+}
+
 /// Maps `reads` sorted without marking, runs Picard on that, and maps again with `--markdup`
 /// (and `extra` options); asserts the records and metrics are Picard's. Returns the number
 /// of duplicates.
@@ -161,8 +168,7 @@ fn pairs_are_marked_as_picard_marks_them() {
     let (r1, r2) = duplicated_pairs(&dir, 3000);
     let dups = check_against_picard(&dir, &[&r1, &r2], &[], &[]);
     assert!(dups > 800, "the reads hold many duplicates ({dups})");
-    let metrics = metrics_body(&dir.join("swmap.metrics"));
-    let row: Vec<&str> = metrics.lines().find(|l| l.starts_with("lib1")).unwrap().split('\t').collect();
+    let row = metrics_row(&dir, "lib1");
     assert!(row[1].parse::<u64>().unwrap() > 100, "unpaired reads examined: {row:?}");
     assert!(row[7].parse::<u64>().unwrap() > 50, "optical duplicate pairs: {row:?}");
     // The same through sorted runs spilled to disk.
@@ -211,9 +217,8 @@ fn libraries_stay_apart_as_picard_keeps_them() {
     let h = header.to_str().unwrap();
     let dups = check_groups_against_picard(&dir, &[&l1, &l2], &["-C", "-H", h], &[], &[]);
     assert!(dups > 200, "{dups} duplicates");
-    let metrics = metrics_body(&dir.join("swmap.metrics"));
     for library in ["libA", "libB"] {
-        let row: Vec<&str> = metrics.lines().find(|l| l.starts_with(library)).expect("a row").split('\t').collect();
+        let row = metrics_row(&dir, library);
         assert!(row[6].parse::<u64>().unwrap() > 50, "{library}: {row:?}");
     }
     // A read group the header does not declare, or one beside -R, is refused, naming the record.
