@@ -2,6 +2,11 @@
 //! `run` that validates them into library options before any work starts. The program
 //! (`src/main.rs`) is [`main`] and nothing else; library errors become one line on stderr
 //! here.
+//!
+//! A binding that takes `swmap map`'s options by name (the Python module) reads them through
+//! the program's own parser and checks: [`map_flag`] names an option's flag, [`map_setup`]
+//! turns a command line into mapping options, and [`map_with`] runs a whole `swmap map`
+//! against an index and backend the binding already holds.
 
 mod bench;
 mod eval;
@@ -9,6 +14,8 @@ mod index;
 mod log;
 mod map;
 mod simulate;
+
+pub use map::{map_flag, map_setup, map_with, MapSetup};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -103,6 +103,8 @@ pub struct Mapper<'a> {
     spares: spares::Spares,
     /// Per contig, whether it is an ALT contig ([`Mapper::with_alt_contigs`]); empty: none.
     alt: Vec<bool>,
+    /// The mapper's own threads ([`Mapper::with_threads`]); `None`: rayon's global pool.
+    pool: Option<rayon::ThreadPool>,
 }
 
 /// A chunk after seeding: its reads, what seeding found for each, and the packed batch.
@@ -128,7 +130,7 @@ impl<'a> Mapper<'a> {
     pub fn new(index: &'a Index, backend: &'a dyn AlignBackend, opts: MapOptions) -> Result<Mapper<'a>> {
         opts.validate()?;
         backend.use_reference(index.reference())?;
-        Ok(Mapper { index, backend, opts, times: None, spares: Default::default(), alt: Vec::new() })
+        Ok(Mapper { index, backend, opts, times: None, spares: Default::default(), alt: Vec::new(), pool: None })
     }
 
     /// Treats the named contigs as ALT contigs, as bwa-mem does with an `.alt` file: a read's
@@ -156,6 +158,31 @@ impl<'a> Mapper<'a> {
     /// never straddles chunks).
     pub(crate) fn chunk_reads(&self) -> usize {
         self.opts.chunk_reads.unwrap_or_else(|| self.backend.chunk_reads()).max(2)
+    }
+
+    /// A mapper that does its parallel work (parsing, seeding, the CPU backend's alignment,
+    /// placing, formatting) on `threads` threads of its own instead of rayon's global pool, so
+    /// that mappers in one process can each have their own number of threads. The output is
+    /// the same for any number.
+    pub fn with_threads(mut self, threads: usize) -> Result<Mapper<'a>> {
+        if threads == 0 {
+            return Err(Error::Options("a mapper needs at least 1 thread".into()));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("swmap-{i}"))
+            .build()
+            .map_err(|e| Error::Options(format!("cannot start {threads} threads: {e}")))?;
+        self.pool = Some(pool);
+        Ok(self)
+    }
+
+    /// Runs `f` on the mapper's threads ([`Mapper::with_threads`]), or as it is.
+    pub(crate) fn pooled<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 
     /// A mapper that measures the CPU time of every stage ([`MapStats::stage_times`]). It
@@ -247,7 +274,8 @@ impl<'a> Mapper<'a> {
         };
         let mut written = 0u64;
         pipeline::run(self, source, &finish, |runs| {
-            runs.iter().try_for_each(|run| writer.write_encoded(run))?;
+            // On the mapper's threads: a sorted output sorts its records in parallel here.
+            self.pooled(|| runs.iter().try_for_each(|run| writer.write_encoded(run)))?;
             written += runs.iter().map(|r| r.reads()).sum::<u64>();
             progress(written);
             Ok(true)
@@ -274,7 +302,7 @@ impl<'a> Mapper<'a> {
                 gate.fix(&sc);
                 break;
             }
-            gate.push(self.align(self.seed(reads))?, &sc);
+            gate.push(self.pooled(|| self.align(self.seed(reads)))?, &sc);
         }
         Ok(gate.model().copied())
     }

@@ -29,16 +29,21 @@ pub const MAX_THREADS: usize = 1024;
 
 /// Sets the size of rayon's global pool (once per process; later calls keep the first size).
 pub fn set_threads(threads: Option<usize>) -> Result<usize> {
-    let n = match threads {
+    let n = thread_count(threads)?;
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    Ok(n)
+}
+
+/// The number of threads `-t` asks for, all cores when not given, checked.
+pub fn thread_count(threads: Option<usize>) -> Result<usize> {
+    Ok(match threads {
         Some(0) => return Err(Error::Options("--threads must be at least 1".into())),
         Some(n) if n > MAX_THREADS => {
             return Err(Error::Options(format!("--threads {n} is more than swmap runs ({MAX_THREADS} at most)")))
         }
         Some(n) => n,
         None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-    };
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
-    Ok(n)
+    })
 }
 
 /// Peak resident memory of this process in MiB, where the OS tells it.

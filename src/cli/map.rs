@@ -1,6 +1,6 @@
 //! `swmap map`: align reads to SAM or BAM.
 
-use super::index::{peak_rss_mib, set_threads};
+use super::index::{peak_rss_mib, set_threads, thread_count};
 use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
 use crate::index::{Beside, Index, IndexParams};
@@ -11,6 +11,7 @@ use crate::map::Mapper;
 use crate::options::{InsertModel, InsertSizes, MapOptions, Orientation, OutputOptions, Scoring, SeedOptions};
 use crate::sam::markdup::MarkdupOptions;
 use crate::sam::{parse_read_group, HeaderInfo, OutputFormat, SamWriter};
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -368,16 +369,25 @@ fn validate(args: &Args) -> Result<MapOptions> {
     Ok(opts)
 }
 
-pub fn run(args: Args) -> Result<()> {
-    super::log::set_verbosity(args.verbosity);
-    let opts = validate(&args)?;
+/// What [`check`] makes of the command line before any work starts.
+struct Checked {
+    opts: MapOptions,
+    /// The -R line, tabs unescaped.
+    read_group: Option<String>,
+    /// The -H lines.
+    header_lines: Vec<String>,
+}
+
+/// Every option checked, before any file is read beyond the small ones options name.
+fn check(args: &Args) -> Result<Checked> {
+    let opts = validate(args)?;
     if let Some(metrics) = &args.markdup_metrics {
         check_not_an_input(metrics, &[&args.reference, &args.reads])?;
     }
     if args.optical_distance < 0 {
         return Err(Error::Options(format!("--optical-distance must be 0 or more, not {}", args.optical_distance)));
     }
-    let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?;
+    let read_group = args.read_group.as_deref().map(parse_read_group).transpose()?.map(|rg| rg.line);
     let header_lines = match args.header_lines.as_deref() {
         None => Vec::new(),
         Some(line) if line.starts_with('@') => vec![line.to_string()],
@@ -389,19 +399,17 @@ pub fn run(args: Args) -> Result<()> {
             .collect(),
     };
     // Checked now, with -R, before any work.
-    HeaderInfo {
-        read_group: read_group.as_ref().map(|rg| rg.line.clone()),
-        header_lines: header_lines.clone(),
-        ..HeaderInfo::default()
-    }
-    .to_header()?;
-    let threads = set_threads(args.threads)?;
-    let start = Instant::now();
+    HeaderInfo { read_group: read_group.clone(), header_lines: header_lines.clone(), ..HeaderInfo::default() }
+        .to_header()?;
+    Ok(Checked { opts, read_group, header_lines })
+}
 
+/// The index of the reference argument: the one `swmap index` left beside a FASTA when it fits
+/// (as bwa mem finds its own from the FASTA's name, so that bwa's command lines run with only
+/// the program changed), else the index file itself or the FASTA indexed in memory.
+fn load_index(args: &Args) -> Result<Index> {
     let params = IndexParams { k: args.k, w: args.w };
-    // A FASTA with its index beside it is mapped against that index, as bwa mem finds its
-    // own from the FASTA's name: bwa's command lines then run with only the program changed.
-    let index = match Index::find_beside(&args.reference, params) {
+    Ok(match Index::find_beside(&args.reference, params) {
         Beside::Found(path, index) => {
             super::message(format_args!("[swmap] index: {} (beside {})", path.display(), args.reference.display()));
             *index
@@ -415,7 +423,49 @@ pub fn run(args: Args) -> Result<()> {
             Index::load_or_build(&args.reference, params)?
         }
         Beside::Nothing => Index::load_or_build(&args.reference, params)?,
-    };
+    })
+}
+
+fn backend_choice(arg: BackendArg) -> BackendChoice {
+    match arg {
+        BackendArg::Auto => BackendChoice::Auto,
+        BackendArg::Gpu => BackendChoice::Gpu,
+        BackendArg::Cpu => BackendChoice::Cpu,
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    super::log::set_verbosity(args.verbosity);
+    let checked = check(&args)?;
+    let threads = set_threads(args.threads)?;
+    let start = Instant::now();
+    let index = load_index(&args)?;
+    let (aligner, backend_line) = backend::open(backend_choice(args.backend))?;
+    super::message(format_args!("[swmap] backend: {backend_line}"));
+    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    execute(&args, checked, &index, aligner.as_ref(), Threads::Global(threads), command_line, start).map(|_| ())
+}
+
+/// Whose threads a run maps on.
+enum Threads {
+    /// rayon's global pool, of this many threads (the program's).
+    Global(usize),
+    /// This many threads of the run's own.
+    Own(usize),
+}
+
+/// Maps the reads of `args` against `index` on `aligner` and writes the output, as the
+/// program does once the index is loaded and the backend open.
+fn execute(
+    args: &Args,
+    checked: Checked,
+    index: &Index,
+    aligner: &dyn crate::AlignBackend,
+    threads: Threads,
+    command_line: String,
+    start: Instant,
+) -> Result<crate::MapStats> {
+    let Checked { opts, read_group, header_lines } = checked;
     let paired = args.mates.is_some() || args.interleaved;
     let open = |path: &Path| -> Result<FastqReader> {
         let reader = FastqReader::open(path)?;
@@ -426,22 +476,22 @@ pub fn run(args: Args) -> Result<()> {
         (None, true) => ReadSource::Interleaved(open(&args.reads)?),
         (None, false) => ReadSource::Single(open(&args.reads)?),
     };
-    let (aligner, backend_line) = backend::open(match args.backend {
-        BackendArg::Auto => BackendChoice::Auto,
-        BackendArg::Gpu => BackendChoice::Gpu,
-        BackendArg::Cpu => BackendChoice::Cpu,
-    })?;
-    super::message(format_args!("[swmap] backend: {backend_line}"));
-
     let header = HeaderInfo {
         contigs: index.contigs.iter().map(|c| (c.name.clone(), c.len)).collect(),
-        read_group: read_group.map(|rg| rg.line),
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
-        reference: cram_reference(&args),
+        read_group,
+        command_line,
+        reference: cram_reference(args),
         header_lines,
     };
-    let mut mapper = Mapper::new(&index, aligner.as_ref(), opts)?;
-    if let Some((path, names)) = alt_contigs(&args)? {
+    let mut mapper = Mapper::new(index, aligner, opts)?;
+    let threads = match threads {
+        Threads::Global(n) => n,
+        Threads::Own(n) => {
+            mapper = mapper.with_threads(n)?;
+            n
+        }
+    };
+    if let Some((path, names)) = alt_contigs(args)? {
         mapper = mapper.with_alt_contigs(&names).map_err(|e| Error::Options(format!("{}: {e}", path.display())))?;
         super::message(format_args!("[swmap] {} ALT contigs (from {})", names.len(), path.display()));
     }
@@ -454,7 +504,7 @@ pub fn run(args: Args) -> Result<()> {
         guard.commit()?;
         let what = model.map_or("no insert-size model (too few usable pairs)".to_string(), |m| model_summary(&m));
         super::message(format_args!("[swmap] {what}, written to {}", path.display()));
-        return Ok(());
+        return Ok(crate::MapStats { insert_model: model, ..Default::default() });
     }
     let markdup = args.markdup.then_some(MarkdupOptions {
         remove_duplicates: args.remove_duplicates,
@@ -465,7 +515,6 @@ pub fn run(args: Args) -> Result<()> {
         (Some(path), true) => SamWriter::create_sorted_marked(path, &header, threads, args.sort_mem, markdup)?,
         (output, _) => SamWriter::create(output.as_deref(), &header, threads)?,
     };
-    let mut mapper = mapper;
     if args.stats {
         mapper = mapper.with_stage_times();
     }
@@ -514,5 +563,87 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(busy) = stats.pipeline_busy.as_ref().filter(|_| args.pipeline_busy) {
         super::message(format_args!("[swmap] {}", busy.line()));
     }
-    Ok(())
+    Ok(stats)
+}
+
+/// `swmap map`'s arguments (what follows `swmap map` on a command line), parsed as the
+/// program parses them; a clap error becomes its first line.
+fn parse(argv: &[OsString]) -> Result<Args> {
+    let full = [OsString::from("swmap"), OsString::from("map")].into_iter().chain(argv.iter().cloned());
+    match <super::Cli as clap::Parser>::try_parse_from(full) {
+        Ok(super::Cli { command: super::Command::Map(args) }) => Ok(*args),
+        Ok(_) => unreachable!("the command line names map"),
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            Err(Error::Options(first.strip_prefix("error: ").unwrap_or(first).to_string()))
+        }
+    }
+}
+
+/// What a `swmap map` command line sets up for mapping, checked as the program checks it
+/// before any work: for a binding that takes the program's options by name and maps reads
+/// held in memory (the Python module).
+#[derive(Clone, Debug)]
+pub struct MapSetup {
+    /// The mapping options (scores, `-T`, seeds, output choices, insert sizes).
+    pub options: MapOptions,
+    /// `-t`: the number of threads, all cores when not given.
+    pub threads: usize,
+    /// `--backend`.
+    pub backend: BackendChoice,
+    /// The ALT contigs' names: from `--alt`, or `REFERENCE.alt` when it exists.
+    pub alt_contigs: Vec<String>,
+    /// The `-R` header line (tabs as tabs).
+    pub read_group: Option<String>,
+    /// `-k` and `-w`, for a FASTA indexed in memory.
+    pub index_params: IndexParams,
+}
+
+/// The setup of `swmap map` arguments (what follows `swmap map`: the reference, the reads,
+/// options), checked as the program checks them.
+pub fn map_setup(argv: &[OsString]) -> Result<MapSetup> {
+    let args = parse(argv)?;
+    let checked = check(&args)?;
+    Ok(MapSetup {
+        options: checked.opts,
+        threads: thread_count(args.threads)?,
+        backend: backend_choice(args.backend),
+        alt_contigs: alt_contigs(&args)?.map(|(_, names)| names).unwrap_or_default(),
+        read_group: checked.read_group,
+        index_params: IndexParams { k: args.k, w: args.w },
+    })
+}
+
+/// Runs `swmap map` with the arguments `argv` (what follows `swmap map`), as the program
+/// does, but against `index` on `backend` instead of loading and opening them, on threads of
+/// its own (`-t`, all cores when not given) instead of the process-wide pool. The reference
+/// argument still names the output's reference: its FASTA for CRAM, its `.alt` file.
+pub fn map_with(index: &Index, backend: &dyn crate::AlignBackend, argv: &[OsString]) -> Result<crate::MapStats> {
+    let args = parse(argv)?;
+    super::log::set_verbosity(args.verbosity);
+    let checked = check(&args)?;
+    let threads = thread_count(args.threads)?;
+    let command_line = ["swmap", "map"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(argv.iter().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    execute(&args, checked, index, backend, Threads::Own(threads), command_line, Instant::now())
+}
+
+/// The flag of the `swmap map` option named `name` (its argument's name in `swmap map
+/// --help` with '_' for '-', e.g. `min_score` for `-T`), and whether it takes a value; `None`
+/// for a name that is no option (the positional arguments are not).
+pub fn map_flag(name: &str) -> Option<(String, bool)> {
+    use clap::CommandFactory;
+    let command = super::Cli::command();
+    let arg = command.find_subcommand("map")?.get_arguments().find(|a| a.get_id() == name && !a.is_positional())?;
+    let flag = match (arg.get_long(), arg.get_short()) {
+        (Some(long), _) => format!("--{long}"),
+        (None, Some(short)) => format!("-{short}"),
+        (None, None) => return None,
+    };
+    Some((flag, arg.get_action().takes_values()))
 }

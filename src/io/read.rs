@@ -25,6 +25,43 @@ pub struct Read {
     pub comment: Vec<u8>,
 }
 
+impl Read {
+    /// A read from text, checked as the FASTQ reader checks a record: `name` a SAM read name
+    /// (`/1` or `/2` at its end left as given), `seq` nucleotide letters (IUPAC codes other than
+    /// ACGT/U map to N), `qual` Phred+33 characters as many as the bases, or `None` for a read
+    /// without qualities (QUAL `*`, as FASTA reads). The error says what is wrong, naming the
+    /// read.
+    pub fn from_text(name: &[u8], seq: &[u8], qual: Option<&[u8]>) -> Result<Read, String> {
+        let shown = || String::from_utf8_lossy(name).into_owned();
+        if name.is_empty() {
+            return Err("a read needs a name".into());
+        }
+        check_read_name(name)?;
+        if seq.len() > MAX_READ_LEN {
+            return Err(format!(
+                "read '{}' has {} bases; swmap maps reads of at most {MAX_READ_LEN} bases (use a long-read aligner such as minimap2)",
+                shown(),
+                seq.len()
+            ));
+        }
+        let codes: Vec<u8> = seq.iter().map(|&b| crate::dna::CODES[b as usize]).collect();
+        if let Some(at) = codes.iter().position(|&c| c == crate::dna::INVALID) {
+            return Err(format!("invalid base {} at position {} of read '{}'", show_byte(seq[at]), at + 1, shown()));
+        }
+        let qual = match qual {
+            None => Vec::new(),
+            Some(q) if q.len() != seq.len() => {
+                return Err(format!("read '{}' has {} bases but {} quality scores", shown(), seq.len(), q.len()))
+            }
+            Some(q) => match q.iter().find(|b| !(b'!'..=b'~').contains(*b)) {
+                Some(&b) => return Err(format!("invalid quality character {} in read '{}'", show_byte(b), shown())),
+                None => q.iter().map(|&b| b - 33).collect(),
+            },
+        };
+        Ok(Read { name: name.to_vec(), codes, qual, comment: Vec::new() })
+    }
+}
+
 /// Checks a read name against SAM's QNAME rule (`[!-?A-~]{1,254}`: printable ASCII without
 /// `@` or spaces, at most 254 characters), so that every read can be written.
 pub fn check_read_name(name: &[u8]) -> Result<(), String> {

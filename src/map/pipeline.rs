@@ -63,7 +63,7 @@ pub(super) fn run<T: Send>(
 
 /// The stages of each chunk one after the other on this thread (each still parallel inside),
 /// so that each stage's CPU time can be told apart ([`super::StageTimes`]).
-fn run_measured<T>(
+fn run_measured<T: Send>(
     mapper: &Mapper,
     times: &super::StageTimes,
     mut source: ReadSource,
@@ -79,12 +79,12 @@ fn run_measured<T>(
         for chunk in ready {
             stats.alignments += chunk.tasks;
             stats.cells += chunk.cells;
-            let (reads, placements) = mapper.place(chunk, paired, gate.model())?;
+            let (reads, placements) = mapper.pooled(|| mapper.place(chunk, paired, gate.model()))?;
             let [n, mapped, proper] = counts(&placements);
             stats.reads += n;
             stats.mapped += mapped;
             stats.proper += proper;
-            let out = times.time(Stage::Format, || finished(mapper, finish, reads, placements));
+            let out = times.time(Stage::Format, || mapper.pooled(|| finished(mapper, finish, reads, placements)));
             if !times.time(Stage::Write, || sink(out))? {
                 return Ok(false);
             }
@@ -97,8 +97,8 @@ fn run_measured<T>(
             break;
         }
         let mut reads = mapper.spares.reads.take();
-        times.time(Stage::Parse, || raw.parse(&mut reads))?;
-        let aligned = mapper.align(mapper.seed(reads))?;
+        times.time(Stage::Parse, || mapper.pooled(|| raw.parse(&mut reads)))?;
+        let aligned = mapper.pooled(|| mapper.align(mapper.seed(reads)))?;
         let ready = gate.push(aligned, &sc);
         if !place(ready, &gate, &mut stats)? {
             return Ok(with_model(stats, &gate, times));
@@ -160,22 +160,26 @@ fn run_overlapped<T: Send>(
         scope.spawn(move || {
             stage(read_rx, seed_tx, |raw| {
                 busy.time(1, || {
-                    let mut reads = mapper.spares.reads.take();
-                    raw.parse(&mut reads)?;
-                    Ok(mapper.seed(reads))
+                    mapper.pooled(|| {
+                        let mut reads = mapper.spares.reads.take();
+                        raw.parse(&mut reads)?;
+                        Ok(mapper.seed(reads))
+                    })
                 })
             })
         });
-        scope.spawn(move || stage(seed_rx, align_tx, |chunk| busy.time(2, || mapper.align(chunk))));
+        scope.spawn(move || stage(seed_rx, align_tx, |chunk| busy.time(2, || mapper.pooled(|| mapper.align(chunk)))));
         let finisher = scope.spawn(move || {
             let mut gate = ModelGate::new(paired, mapper.opts.insert_model);
             let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
                 for chunk in ready {
                     let (tasks, cells) = (chunk.tasks, chunk.cells);
                     let placed = busy.time(3, || {
-                        mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
-                            let [n, mapped, proper] = counts(&placements);
-                            (finished(mapper, finish, reads, placements), [n, mapped, proper, tasks, cells])
+                        mapper.pooled(|| {
+                            mapper.place(chunk, paired, gate.model()).map(|(reads, placements)| {
+                                let [n, mapped, proper] = counts(&placements);
+                                (finished(mapper, finish, reads, placements), [n, mapped, proper, tasks, cells])
+                            })
                         })
                     });
                     let failed = placed.is_err();

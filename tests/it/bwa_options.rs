@@ -15,7 +15,7 @@ fn map(backend: &str, args: &[&str], reads: &[&Path]) -> std::process::Output {
 fn records(backend: &str, args: &[&str], reads: &[&Path]) -> Vec<String> {
     let out = map(backend, args, reads);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('@')).map(str::to_string).collect()
+    crate::sam_check::records(&out.stdout)
 }
 
 fn pairs() -> [std::path::PathBuf; 2] {
@@ -330,9 +330,7 @@ fn the_fasta_name_finds_the_index_beside_it() {
             run(swmap().arg("map").arg(&fasta).arg(&r1).arg(&r2).args(["--backend", "cpu", "-t", "2"]).args(args));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{err}");
-        let recs: Vec<String> =
-            String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('@')).map(str::to_string).collect();
-        (recs, err)
+        (crate::sam_check::records(&out.stdout), err)
     };
     let (alone, err) = map(&[]);
     assert!(!err.contains("index:") && !err.contains("warning"), "{err}");

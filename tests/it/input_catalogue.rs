@@ -387,11 +387,7 @@ fn write_files(dir: &Path, files: &[(&'static str, Vec<u8>)]) {
 
 /// Primary records (neither secondary nor supplementary) of a SAM file.
 fn primary_records(sam: &Path) -> usize {
-    let text = std::fs::read_to_string(sam).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('@'))
-        .filter(|l| l.split('\t').nth(1).and_then(|f| f.parse::<u16>().ok()).is_some_and(|f| f & 0x900 == 0))
-        .count()
+    crate::sam_check::lines(&std::fs::read(sam).unwrap()).iter().filter(|l| l.flag & 0x900 == 0).count()
 }
 
 /// Runs one case in a scratch directory of its own, kept when the case fails.

@@ -130,3 +130,121 @@ fn the_embed_example_writes_the_records_of_swmap_map() {
     let cli = cli_records(&[data("reads_2.fq.gz").to_str().unwrap()]);
     assert_same("records", ("swmap map", cli.join("\n").as_bytes()), ("embed", embedded.join("\n").as_bytes()));
 }
+
+#[test]
+fn reads_from_text_are_checked_as_the_fastq_reader_checks_them() {
+    let read = Read::from_text(b"r1/1", b"ACGTNacgtRu", Some(b"IIIII#####I")).unwrap();
+    assert_eq!(read.name, b"r1/1");
+    assert_eq!(read.codes, vec![0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 3]);
+    assert_eq!(read.qual, vec![40, 40, 40, 40, 40, 2, 2, 2, 2, 2, 40]);
+    assert!(Read::from_text(b"r2", b"ACGT", None).unwrap().qual.is_empty());
+    let error = |name: &[u8], seq: &[u8], qual: Option<&[u8]>| Read::from_text(name, seq, qual).unwrap_err();
+    assert!(error(b"", b"ACGT", None).contains("name"));
+    assert!(error(b"a b", b"ACGT", None).contains("0x20"), "{}", error(b"a b", b"ACGT", None));
+    let e = error(b"r3", b"ACXT", None);
+    assert!(e.contains("'X'") && e.contains("position 3") && e.contains("'r3'"), "{e}");
+    let e = error(b"r4", b"ACGT", Some(b"III"));
+    assert!(e.contains("4 bases but 3 quality"), "{e}");
+    let e = error(b"r5", b"ACGT", Some(b"II I"));
+    assert!(e.contains("quality") && e.contains("'r5'"), "{e}");
+    assert!(error(b"r6", &vec![b'A'; 100_000], None).contains("at most"));
+}
+
+#[test]
+fn a_mapper_on_threads_of_its_own_writes_what_the_global_pool_writes() {
+    let index = bundled_index();
+    let backend = swmap::backend::CpuBackend::new();
+    let info = HeaderInfo::for_index(&index, None, "test");
+    let opts = || MapOptions { chunk_reads: Some(500), ..MapOptions::default() };
+    let global = Mapper::new(&index, &backend, opts()).unwrap().map_source(mates(), |_| Ok(true)).unwrap();
+    let mut expected = Vec::new();
+    Mapper::new(&index, &backend, opts())
+        .unwrap()
+        .map_source(mates(), |chunk| {
+            expected.extend(chunk);
+            Ok(true)
+        })
+        .unwrap();
+    for threads in [1, 3] {
+        let mapper = Mapper::new(&index, &backend, opts()).unwrap().with_threads(threads).unwrap();
+        let mut mapped = Vec::new();
+        let stats = mapper
+            .map_source(mates(), |chunk| {
+                mapped.extend(chunk);
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!((stats.reads, stats.mapped, stats.proper), (global.reads, global.mapped, global.proper));
+        assert_same(
+            "records",
+            ("global pool", &as_sam(&info, &expected)),
+            (&format!("{threads} threads"), &as_sam(&info, &mapped)),
+        );
+    }
+    let e = Mapper::new(&index, &backend, opts()).unwrap().with_threads(0).err().unwrap().to_string();
+    assert!(e.contains("at least 1 thread"), "{e}");
+}
+
+#[test]
+fn bindings_read_map_options_by_name_through_the_programs_parser() {
+    use std::ffi::OsString;
+    assert_eq!(swmap::cli::map_flag("min_score"), Some(("-T".to_string(), true)));
+    assert_eq!(swmap::cli::map_flag("all_alignments"), Some(("-a".to_string(), false)));
+    assert_eq!(swmap::cli::map_flag("max_occ"), Some(("--max-occ".to_string(), true)));
+    assert_eq!(swmap::cli::map_flag("reference"), None, "positional arguments are not options");
+    assert_eq!(swmap::cli::map_flag("no_such_option"), None);
+
+    let argv = |args: &[&str]| -> Vec<OsString> { args.iter().map(OsString::from).collect() };
+    let reference = data("ref.fa.gz");
+    let reference = reference.to_str().unwrap();
+    let setup = swmap::cli::map_setup(&argv(&[
+        reference,
+        "-",
+        "-T",
+        "45",
+        "-t",
+        "3",
+        "--backend",
+        "cpu",
+        "-R",
+        "@RG\\tID:a\\tSM:b",
+    ]))
+    .unwrap();
+    assert_eq!((setup.options.min_score, setup.threads), (45, 3));
+    assert_eq!(setup.backend, swmap::BackendChoice::Cpu);
+    assert_eq!(setup.read_group.as_deref(), Some("@RG\tID:a\tSM:b"));
+    assert!(setup.alt_contigs.is_empty());
+    let e = swmap::cli::map_setup(&argv(&[reference, "-", "-T", "x"])).unwrap_err().to_string();
+    assert!(e.contains("'x'") && e.contains("-T"), "{e}");
+    let e = swmap::cli::map_setup(&argv(&[reference, "-", "--sort"])).unwrap_err().to_string();
+    assert!(e.contains("--sort"), "{e}");
+    let e = swmap::cli::map_setup(&argv(&[reference, "-", "-t", "0"])).unwrap_err().to_string();
+    assert!(e.contains("at least 1"), "{e}");
+
+    // A whole run against an index already held writes what the program writes.
+    let index = bundled_index();
+    let backend = swmap::backend::CpuBackend::new();
+    let dir = scratch("map_with");
+    let out = dir.join("out.sam");
+    let (r1, r2) = (data("reads_1.fq.gz"), data("reads_2.fq.gz"));
+    let stats = swmap::cli::map_with(
+        &index,
+        &backend,
+        &argv(&[
+            reference,
+            r1.to_str().unwrap(),
+            r2.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-t",
+            "2",
+            "-v",
+            "1",
+        ]),
+    )
+    .unwrap();
+    assert_eq!(stats.reads, 4000);
+    let cli = cli_records(&[r2.to_str().unwrap()]);
+    let written = records(&std::fs::read(&out).unwrap());
+    assert_same("records", ("swmap map", cli.join("\n").as_bytes()), ("map_with", written.join("\n").as_bytes()));
+}

@@ -4,18 +4,12 @@
 //! clipped mates, unmapped mates and single reads. Every record's flags, the records
 //! themselves and the metrics file must be Picard's, sorted in memory or through spilled runs.
 
+use crate::sam_check::fastq_records;
 use crate::support::{data, has, missing_tool, ok, picard, scratch, swmap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use swmap::rng::Rng;
-
-/// FASTQ records (name, bases, qualities) of a file.
-fn fastq(path: &Path) -> Vec<(String, String, String)> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    lines.chunks(4).map(|r| (r[0][1..].split(' ').next().unwrap().to_string(), r[1].into(), r[3].into())).collect()
-}
 
 fn random_bases(rng: &mut Rng, n: usize) -> String {
     (0..n).map(|_| b"ACGT"[rng.below(4) as usize] as char).collect()
@@ -30,7 +24,7 @@ fn duplicated_pairs(dir: &Path, pairs: u64) -> (PathBuf, PathBuf) {
         .args(["simulate", "--paired", "-n", &pairs.to_string(), "--seed", "5", "-o"])
         .arg(&prefix)
         .arg(data("ref.fa.gz")));
-    let (r1, r2) = (fastq(&dir.join("sim_1.fq")), fastq(&dir.join("sim_2.fq")));
+    let (r1, r2) = (fastq_records(&dir.join("sim_1.fq")), fastq_records(&dir.join("sim_2.fq")));
     let mut rng = Rng::new(11);
     let (mut out1, mut out2) = (String::new(), String::new());
     let mut taken = std::collections::HashSet::new();
@@ -203,10 +197,10 @@ fn libraries_stay_apart_as_picard_keeps_them() {
     let dir = scratch("markdup-libraries");
     let (r1, r2) = duplicated_pairs(&dir, 2000);
     let mut rng = Rng::new(21);
-    let groups: Vec<&str> = fastq(&r1).iter().map(|_| if rng.chance(0.5) { "gA" } else { "gB" }).collect();
+    let groups: Vec<&str> = fastq_records(&r1).iter().map(|_| if rng.chance(0.5) { "gA" } else { "gB" }).collect();
     for (i, path) in [&r1, &r2].into_iter().enumerate() {
         let mut text = String::new();
-        for ((name, seq, qual), group) in fastq(path).into_iter().zip(&groups) {
+        for ((name, seq, qual), group) in fastq_records(path).into_iter().zip(&groups) {
             let _ = write!(text, "@{name} RG:Z:{group}\n{seq}\n+\n{qual}\n");
         }
         std::fs::write(dir.join(format!("l_{}.fq", i + 1)), text).unwrap();

@@ -274,6 +274,22 @@ pub fn picard_errors(path: &Path) -> Option<String> {
     Some(if ok { String::new() } else { text })
 }
 
+/// (name, bases, qualities) of every record of a FASTQ file, plain or gzip; the name is the
+/// header's first word.
+pub fn fastq_records(path: &Path) -> Vec<(String, String, String)> {
+    let mut text = String::new();
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).unwrap();
+    } else {
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text).unwrap();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len() % 4, 0, "{}: not whole FASTQ records", path.display());
+    let name = |header: &str| header[1..].split([' ', '\t']).next().unwrap_or_default().to_string();
+    lines.chunks(4).map(|r| (name(r[0]), r[1].to_string(), r[3].to_string())).collect()
+}
+
 /// A FASTQ record with a quality pattern that differs along the read (so clipping and
 /// reversal of QUAL are visible).
 pub fn fastq_record(name: &str, seq: &[u8]) -> String {

@@ -3,7 +3,7 @@
 //! counted; dwgsim and wgsim names parse to the places bwa (checked-in data) or the reference
 //! itself (when the simulators are installed) puts them.
 
-use crate::sam_check::parse_cigar;
+use crate::sam_check::{fastq_records, parse_cigar};
 use crate::support::*;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,20 +51,6 @@ fn options(paired: bool, seed: u64) -> SimulateOptions {
         indel_rate: 0.001,
         seed,
     }
-}
-
-/// (name, bases, qualities) of every FASTQ record, plain or gzip.
-fn read_fastq(path: &Path) -> Vec<(String, Vec<u8>, Vec<u8>)> {
-    let mut text = String::new();
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if path.extension().is_some_and(|e| e == "gz") {
-        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).unwrap();
-    } else {
-        std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text).unwrap();
-    }
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len() % 4, 0, "{}", path.display());
-    lines.chunks(4).map(|r| (r[0][1..].to_string(), r[1].as_bytes().to_vec(), r[3].as_bytes().to_vec())).collect()
 }
 
 /// One line of PREFIX.truth.tsv.
@@ -151,8 +137,8 @@ fn read_counts_are_right_and_mates_share_names() {
     let dir = scratch("counts");
     let (reference, _) = write_reference(&dir);
     let paired = simulate_into(&dir, &reference, "p", &options(true, 3));
-    let r1 = read_fastq(&with_suffix(&paired, "_1.fq"));
-    let r2 = read_fastq(&with_suffix(&paired, "_2.fq"));
+    let r1 = fastq_records(&with_suffix(&paired, "_1.fq"));
+    let r2 = fastq_records(&with_suffix(&paired, "_2.fq"));
     assert_eq!((r1.len(), r2.len()), (400, 400));
     for (i, (a, b)) in r1.iter().zip(&r2).enumerate() {
         assert_eq!(a.0, b.0);
@@ -163,7 +149,7 @@ fn read_counts_are_right_and_mates_share_names() {
         assert_eq!((a.1.len(), a.2.len()), (100, 100));
     }
     let single = simulate_into(&dir, &reference, "s", &SimulateOptions { fragments: 321, ..options(false, 3) });
-    let reads = read_fastq(&with_suffix(&single, ".fq"));
+    let reads = fastq_records(&with_suffix(&single, ".fq"));
     assert_eq!(reads.len(), 321);
     assert!(reads.iter().all(|r| SimulatedName::parse(&r.0).is_some_and(|n| n.mate2.is_none())));
     assert_eq!(read_truth(&with_suffix(&single, ".truth.tsv")).len(), 321);
@@ -175,9 +161,9 @@ fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
     let (reference, contigs) = write_reference(&dir);
     let prefix = simulate_into(&dir, &reference, "t", &SimulateOptions { fragments: 1500, ..options(true, 4) });
     let truth = read_truth(&with_suffix(&prefix, ".truth.tsv"));
-    let reads: Vec<_> = read_fastq(&with_suffix(&prefix, "_1.fq"))
+    let reads: Vec<_> = fastq_records(&with_suffix(&prefix, "_1.fq"))
         .into_iter()
-        .zip(read_fastq(&with_suffix(&prefix, "_2.fq")))
+        .zip(fastq_records(&with_suffix(&prefix, "_2.fq")))
         .collect();
     assert_eq!(truth.len(), 2 * reads.len());
     let snps = read_snps(&with_suffix(&prefix, ".variants.tsv"));
@@ -197,7 +183,7 @@ fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
         // where the read differs from the haplotype (sequencing substitutions) and where the
         // haplotype differs from the reference (SNPs).
         let seq = &contigs.iter().find(|c| c.0 == t.contig).unwrap().1;
-        let codes: Vec<u8> = read.1.iter().map(|&b| dna::encode(b).unwrap()).collect();
+        let codes: Vec<u8> = read.1.bytes().map(|b| dna::encode(b).unwrap()).collect();
         let forward = if t.strand == '-' { dna::reverse_complement(&codes) } else { codes };
         let (mut r, mut q, mut seq_errors, mut snp_columns) = (t.pos as usize - 1, 0usize, 0, 0);
         for &(n, op) in &t.cigar {
@@ -234,8 +220,8 @@ fn reads_carry_the_recorded_errors_and_variants_and_avoid_ns() {
             with_indels += 1;
         }
         total_subs += t.seq_subs as u64;
-        q_start += read.2[..10].iter().map(|&c| c as u64).sum::<u64>();
-        q_end += read.2[90..].iter().map(|&c| c as u64).sum::<u64>();
+        q_start += read.2.as_bytes()[..10].iter().map(|&c| c as u64).sum::<u64>();
+        q_end += read.2.as_bytes()[90..].iter().map(|&c| c as u64).sum::<u64>();
     }
     assert!(exact_checked > 2000 && with_indels > 100, "{exact_checked} {with_indels}");
     // 2% errors, 90% of them substitutions: about 1.8 per 100-base read.
@@ -409,7 +395,7 @@ fn dwgsim_names_point_at_the_reads_bases_when_dwgsim_is_installed() {
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let fastq = |mate: u8| {
         let plain = with_suffix(&prefix, &format!(".bwa.read{mate}.fastq"));
-        read_fastq(&if plain.exists() { plain } else { with_suffix(&plain, ".gz") })
+        fastq_records(&if plain.exists() { plain } else { with_suffix(&plain, ".gz") })
     };
     let (r1, r2) = (fastq(1), fastq(2));
     let mut exact = 0;
@@ -419,7 +405,7 @@ fn dwgsim_names_point_at_the_reads_bases_when_dwgsim_is_installed() {
             let origin = TrueOrigin::parse(name).unwrap_or_else(|| panic!("{name}"));
             let clean = name.split('_').rev().nth(2 - segment).unwrap() == "0:0:0";
             if !origin.is_random() && clean {
-                let codes: Vec<u8> = bases.iter().map(|&b| dna::encode(b).unwrap()).collect();
+                let codes: Vec<u8> = bases.bytes().map(|b| dna::encode(b).unwrap()).collect();
                 // dwgsim's ends are told by the segment; the strand argument is not used.
                 assert_eq!(
                     reference_at(&contigs, &origin, segment, Strand::Forward, codes.len()),
@@ -458,9 +444,9 @@ fn wgsim_names_point_at_the_reads_bases_when_wgsim_is_installed() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for path in [&fq1, &fq2] {
-        for (name, bases, _) in read_fastq(path) {
+        for (name, bases, _) in fastq_records(path) {
             let origin = TrueOrigin::parse(&name).unwrap_or_else(|| panic!("{name}"));
-            let codes: Vec<u8> = bases.iter().map(|&b| dna::encode(b).unwrap()).collect();
+            let codes: Vec<u8> = bases.bytes().map(|b| dna::encode(b).unwrap()).collect();
             let matches = [Strand::Forward, Strand::Reverse]
                 .iter()
                 .filter(|&&s| reference_at(&contigs, &origin, 0, s, codes.len()).as_ref() == Some(&codes))

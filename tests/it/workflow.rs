@@ -14,7 +14,7 @@ fn pairs() -> [PathBuf; 2] {
 /// SAM records of a run (header left out).
 fn records(args: &[&std::ffi::OsStr]) -> Vec<String> {
     let out = ok(swmap().arg("map").arg(test_index()).args(args).args(["-v", "1"]));
-    String::from_utf8(out).unwrap().lines().filter(|l| !l.starts_with('@')).map(str::to_string).collect()
+    crate::sam_check::records(&out)
 }
 
 /// Mate files of `text`'s records `from..to` (4 lines each).
