@@ -5,14 +5,15 @@
 //! themselves and the metrics file must be Picard's, sorted in memory or through spilled runs.
 
 use crate::sam_check::fastq_records;
-use crate::support::{data, has, missing_tool, ok, picard, scratch, swmap};
+use crate::support::{data, has, missing_tool, ok, picard, random_bases, scratch, swmap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use swmap::rng::Rng;
 
-fn random_bases(rng: &mut Rng, n: usize) -> String {
-    (0..n).map(|_| b"ACGT"[rng.below(4) as usize] as char).collect()
+/// `n` random bases as text.
+fn random_text(rng: &mut Rng, n: usize) -> String {
+    String::from_utf8(random_bases(rng, n)).unwrap()
 }
 
 /// Simulated pairs given Illumina names and copies: about a sixth of the pairs are PCR or
@@ -31,14 +32,14 @@ fn duplicated_pairs(dir: &Path, pairs: u64) -> (PathBuf, PathBuf) {
     for ((_, s1, q1), (_, s2, q2)) in r1.iter().zip(&r2) {
         let (mut s1, mut s2) = (s1.clone(), s2.clone());
         match rng.below(20) {
-            0 => s2 = random_bases(&mut rng, s2.len()),
+            0 => s2 = random_text(&mut rng, s2.len()),
             1 => {
                 let k = 10 + rng.below(30) as usize;
-                s1 = random_bases(&mut rng, k) + &s1[k..];
+                s1 = random_text(&mut rng, k) + &s1[k..];
             }
             2 => {
                 let k = 10 + rng.below(30) as usize;
-                s2 = s2[..s2.len() - k].to_string() + &random_bases(&mut rng, k);
+                s2 = s2[..s2.len() - k].to_string() + &random_text(&mut rng, k);
             }
             _ => {}
         }

@@ -13,17 +13,7 @@ fn reverse_complemented(text: &str) -> String {
     lines
         .chunks(4)
         .map(|r| {
-            let seq: String = r[1]
-                .bytes()
-                .rev()
-                .map(|b| match b {
-                    b'A' => 'T',
-                    b'C' => 'G',
-                    b'G' => 'C',
-                    b'T' => 'A',
-                    _ => 'N',
-                })
-                .collect();
+            let seq = String::from_utf8(crate::sam_check::reverse_complement(r[1].as_bytes())).unwrap();
             let qual: String = r[3].chars().rev().collect();
             format!("{}\n{seq}\n+\n{qual}\n", r[0])
         })

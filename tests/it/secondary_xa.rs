@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use swmap::rng::Rng;
 
 /// Seeded random bases, so the reference is the same on every run.
-fn random_bases(n: usize, seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
-    (0..n).map(|_| b"ACGT"[rng.base() as usize]).collect()
+fn seeded_bases(n: usize, seed: u64) -> Vec<u8> {
+    random_bases(&mut Rng::new(seed), n)
 }
 
 /// Start of the two copies of the duplicated segment on `dup`, and of the copies of the unit
@@ -27,17 +26,17 @@ fn many_copy(c: usize) -> usize {
 /// Writes `ref.fa` (contigs `dup`, `many`, `solo`) and `reads.fq`: 8 reads from the
 /// duplicated segment, 4 from the 7-copy unit, 4 from unique sequence; odd ones reversed.
 fn write_inputs(dir: &Path) -> (PathBuf, PathBuf) {
-    let base = random_bases(8_000, 7);
+    let base = seeded_bases(8_000, 7);
     let segment = base[DUP_COPIES[0]..DUP_COPIES[0] + 400].to_vec();
     let dup = [&base[..DUP_COPIES[1]], &segment[..], &base[DUP_COPIES[1]..]].concat();
-    let unit = random_bases(UNIT, 11);
+    let unit = seeded_bases(UNIT, 11);
     let mut many = Vec::new();
     for c in 0..MANY_COPIES {
-        many.extend(random_bases(SPACER, 100 + c as u64));
+        many.extend(seeded_bases(SPACER, 100 + c as u64));
         many.extend_from_slice(&unit);
     }
-    many.extend(random_bases(SPACER, 99));
-    let solo = random_bases(4_000, 13);
+    many.extend(seeded_bases(SPACER, 99));
+    let solo = seeded_bases(4_000, 13);
     let fasta: String = [("dup", &dup), ("many", &many), ("solo", &solo)]
         .iter()
         .map(|(name, seq)| format!(">{name}\n{}\n", String::from_utf8_lossy(seq)))

@@ -79,6 +79,11 @@ pub fn picard() -> Option<Command> {
     ["/usr/share/java/picard.jar"].into_iter().find(|p| Path::new(p).exists()).map(jar)
 }
 
+/// `n` random bases (ACGT) from `rng`.
+pub fn random_bases(rng: &mut swmap::rng::Rng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| b"ACGT"[rng.base() as usize]).collect()
+}
+
 /// `swmap map REFERENCE READS... --backend BACKEND EXTRA...`, to run.
 pub fn map_cmd(reference: &Path, reads: &[&Path], backend: &str, extra: &[&str]) -> Command {
     let mut cmd = swmap();
