@@ -39,6 +39,7 @@ use crate::sam::{format, EncodeScratch, EncodedRecords, SamRecord, SamWriter, EN
 use crate::seed::{find_candidates_block, Candidates, SeedScratch, SEED_BLOCK};
 use rayon::prelude::*;
 use smallvec::SmallVec;
+use std::sync::Arc;
 
 /// Counts reported at the end of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -104,7 +105,7 @@ pub struct Mapper<'a> {
     /// Per contig, whether it is an ALT contig ([`Mapper::with_alt_contigs`]); empty: none.
     alt: Vec<bool>,
     /// The mapper's own threads ([`Mapper::with_threads`]); `None`: rayon's global pool.
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 /// A chunk after seeding: its reads, what seeding found for each, and the packed batch.
@@ -164,7 +165,7 @@ impl<'a> Mapper<'a> {
     /// placing, formatting) on `threads` threads of its own instead of rayon's global pool, so
     /// that mappers in one process can each have their own number of threads. The output is
     /// the same for any number.
-    pub fn with_threads(mut self, threads: usize) -> Result<Mapper<'a>> {
+    pub fn with_threads(self, threads: usize) -> Result<Mapper<'a>> {
         if threads == 0 {
             return Err(Error::Options("a mapper needs at least 1 thread".into()));
         }
@@ -173,8 +174,14 @@ impl<'a> Mapper<'a> {
             .thread_name(|i| format!("swmap-{i}"))
             .build()
             .map_err(|e| Error::Options(format!("cannot start {threads} threads: {e}")))?;
+        Ok(self.with_pool(Arc::new(pool)))
+    }
+
+    /// A mapper that does its parallel work on `pool`, which other mappers may share (a
+    /// binding that makes a mapper per call keeps one pool for them all).
+    pub fn with_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Mapper<'a> {
         self.pool = Some(pool);
-        Ok(self)
+        self
     }
 
     /// Runs `f` on the mapper's threads ([`Mapper::with_threads`]), or as it is.
@@ -309,13 +316,15 @@ impl<'a> Mapper<'a> {
 
     /// Maps single-end reads held in memory.
     pub fn map_single(&self, reads: Vec<Read>) -> Result<Vec<MappedRead>> {
-        self.collect(ReadSource::Reads(Box::new(reads.into_iter())))
+        let n = reads.len();
+        self.collect(ReadSource::Reads(Box::new(reads.into_iter())), n)
     }
 
     /// Maps pairs held in memory (mate 1, mate 2); the insert-size model comes from their
     /// first `ESTIMATION_PAIRS`. Mate 1's read is first in each returned pair.
     pub fn map_pairs(&self, pairs: Vec<(Read, Read)>) -> Result<Vec<[MappedRead; 2]>> {
-        let all = self.collect(ReadSource::Pairs(Box::new(pairs.into_iter()), 0))?;
+        let n = 2 * pairs.len();
+        let all = self.collect(ReadSource::Pairs(Box::new(pairs.into_iter()), 0), n)?;
         let mut it = all.into_iter();
         let mut out = Vec::with_capacity(it.len() / 2);
         while let (Some(a), Some(b)) = (it.next(), it.next()) {
@@ -324,12 +333,24 @@ impl<'a> Mapper<'a> {
         Ok(out)
     }
 
-    fn collect(&self, source: ReadSource) -> Result<Vec<MappedRead>> {
-        let mut all = Vec::new();
-        self.map_source(source, |chunk| {
+    /// Every read of `source`, `reads` of them, mapped: in one chunk on this thread when they
+    /// fit one (a few reads at a time, as a binding maps them, start no pipeline threads).
+    fn collect(&self, source: ReadSource, reads: usize) -> Result<Vec<MappedRead>> {
+        let mut all = Vec::with_capacity(reads);
+        let sink = |chunk: Vec<MappedRead>| {
             all.extend(chunk);
             Ok(true)
-        })?;
+        };
+        if reads <= self.chunk_reads() && self.times.is_none() {
+            let finish = |reads: &mut Vec<Read>, placements: &mut Vec<Placement>| {
+                self.formatted(std::mem::take(reads), std::mem::take(placements))
+            };
+            // On one of the mapper's threads from the start: the stages' parallel work then
+            // runs there without a hand-over to the pool for each.
+            self.pooled(|| pipeline::run_in_turn(self, None, source, &finish, sink))?;
+        } else {
+            self.map_source(source, sink)?;
+        }
         Ok(all)
     }
 

@@ -39,7 +39,7 @@ impl CigarOp {
     }
 
     /// The SAM letter of the op (`M`, `I`, `D`, `S`, `H`).
-    pub(crate) fn letter(self) -> char {
+    pub fn letter(self) -> char {
         match self {
             CigarOp::Match => 'M',
             CigarOp::Insertion => 'I',

@@ -128,10 +128,7 @@ impl FastqReader {
             }
         };
         let name_end = self.line.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(self.line.len());
-        let mut name = &self.line[1..name_end];
-        if name.len() > 2 && (name.ends_with(b"/1") || name.ends_with(b"/2")) {
-            name = &name[..name.len() - 2];
-        }
+        let name = crate::io::read::without_mate_suffix(&self.line[1..name_end]);
         if name.is_empty() {
             return Err(self.error(format!("{kind} header has no read name")));
         }

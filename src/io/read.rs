@@ -27,11 +27,12 @@ pub struct Read {
 
 impl Read {
     /// A read from text, checked as the FASTQ reader checks a record: `name` a SAM read name
-    /// (`/1` or `/2` at its end left as given), `seq` nucleotide letters (IUPAC codes other than
+    /// (a `/1` or `/2` at its end taken off, as the reader takes it off), `seq` nucleotide letters (IUPAC codes other than
     /// ACGT/U map to N), `qual` Phred+33 characters as many as the bases, or `None` for a read
     /// without qualities (QUAL `*`, as FASTA reads). The error says what is wrong, naming the
     /// read.
     pub fn from_text(name: &[u8], seq: &[u8], qual: Option<&[u8]>) -> Result<Read, String> {
+        let name = without_mate_suffix(name);
         let shown = || String::from_utf8_lossy(name).into_owned();
         if name.is_empty() {
             return Err("a read needs a name".into());
@@ -59,6 +60,15 @@ impl Read {
             },
         };
         Ok(Read { name: name.to_vec(), codes, qual, comment: Vec::new() })
+    }
+}
+
+/// A read name without a trailing `/1` or `/2` (a name of just that is left whole).
+pub(crate) fn without_mate_suffix(name: &[u8]) -> &[u8] {
+    if name.len() > 2 && (name.ends_with(b"/1") || name.ends_with(b"/2")) {
+        &name[..name.len() - 2]
+    } else {
+        name
     }
 }
 

@@ -56,16 +56,25 @@ pub(super) fn run<T: Send>(
     sink: impl FnMut(T) -> Result<bool>,
 ) -> Result<MapStats> {
     match &mapper.times {
-        Some(times) => run_measured(mapper, times, source, finish, sink),
+        Some(times) => run_in_turn(mapper, Some(times), source, finish, sink),
         None => run_overlapped(mapper, source, finish, sink),
     }
 }
 
-/// The stages of each chunk one after the other on this thread (each still parallel inside),
-/// so that each stage's CPU time can be told apart ([`super::StageTimes`]).
-fn run_measured<T: Send>(
+/// `f`, its CPU time counted for `stage` when `times` is given.
+fn timed<T>(times: Option<&super::StageTimes>, stage: Stage, f: impl FnOnce() -> T) -> T {
+    match times {
+        Some(times) => times.time(stage, f),
+        None => f(),
+    }
+}
+
+/// The stages of each chunk one after the other on this thread (each still parallel inside):
+/// so that each stage's CPU time can be told apart ([`super::StageTimes`]), or for reads that
+/// make one chunk, where the overlapped pipeline's threads would cost more than they save.
+pub(super) fn run_in_turn<T: Send>(
     mapper: &Mapper,
-    times: &super::StageTimes,
+    times: Option<&super::StageTimes>,
     mut source: ReadSource,
     finish: Finish<T>,
     mut sink: impl FnMut(T) -> Result<bool>,
@@ -84,20 +93,20 @@ fn run_measured<T: Send>(
             stats.reads += n;
             stats.mapped += mapped;
             stats.proper += proper;
-            let out = times.time(Stage::Format, || mapper.pooled(|| finished(mapper, finish, reads, placements)));
-            if !times.time(Stage::Write, || sink(out))? {
+            let out = timed(times, Stage::Format, || mapper.pooled(|| finished(mapper, finish, reads, placements)));
+            if !timed(times, Stage::Write, || sink(out))? {
                 return Ok(false);
             }
         }
         Ok(true)
     };
     loop {
-        let raw = times.time(Stage::Read, || source.next_raw(chunk_reads))?;
+        let raw = timed(times, Stage::Read, || source.next_raw(chunk_reads))?;
         if raw.is_empty() {
             break;
         }
         let mut reads = mapper.spares.reads.take();
-        times.time(Stage::Parse, || mapper.pooled(|| raw.parse(&mut reads)))?;
+        timed(times, Stage::Parse, || mapper.pooled(|| raw.parse(&mut reads)))?;
         let aligned = mapper.pooled(|| mapper.align(mapper.seed(reads)))?;
         let ready = gate.push(aligned, &sc);
         if !place(ready, &gate, &mut stats)? {
@@ -109,9 +118,9 @@ fn run_measured<T: Send>(
     Ok(with_model(stats, &gate, times))
 }
 
-fn with_model(mut stats: MapStats, gate: &ModelGate, times: &super::StageTimes) -> MapStats {
+fn with_model(mut stats: MapStats, gate: &ModelGate, times: Option<&super::StageTimes>) -> MapStats {
     stats.insert_model = gate.model().copied();
-    stats.stage_times = Some(times.clone());
+    stats.stage_times = times.cloned();
     stats
 }
 
