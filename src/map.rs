@@ -32,7 +32,7 @@ use crate::io::read::Read;
 use crate::io::read_source::ReadSource;
 use crate::options::{InsertSizes, MapOptions};
 use crate::place::hit::tie_seed;
-use crate::place::pair::{InsertModel, ESTIMATION_PAIRS};
+use crate::place::pair::{InsertModel, Tandem, ESTIMATION_PAIRS};
 use crate::place::rescue::Rescue;
 use crate::place::{place_pair, place_single, Placement, ReadHits};
 use crate::sam::{format, EncodeScratch, EncodedRecords, SamRecord, SamWriter, ENCODE_RUN};
@@ -447,7 +447,10 @@ impl<'a> Mapper<'a> {
                 pairs
                     .into_par_iter()
                     .zip(reads.par_chunks(2))
-                    .flat_map_iter(|(h, r)| place_pair(h, [len(&r[0]), len(&r[1])], model, opts, &self.alt))
+                    .flat_map_iter(|(h, r)| {
+                        let tandem = Tandem { index: self.index, reads: [&r[0].codes, &r[1].codes] };
+                        place_pair(h, [len(&r[0]), len(&r[1])], model, opts, &self.alt, Some(&tandem))
+                    })
                     .collect()
             } else {
                 hits.into_par_iter().zip(&reads).map(|(h, r)| place_single(h, len(r), opts, &self.alt)).collect()

@@ -171,11 +171,12 @@ pub fn place_pair(
     model: Option<&InsertModel>,
     opts: &MapOptions,
     alt: &[bool],
+    tandem: Option<&pair::Tandem>,
 ) -> [Placement; 2] {
     hits.iter_mut().for_each(|h| alt_after_ties(h, alt));
     let any_alt = !alt.is_empty() && hits.iter().any(|h| h.hits.iter().any(|x| on_alt(alt, x)));
     let choice = if !any_alt {
-        pair::choose([&hits[0], &hits[1]], read_len, model, &opts.scoring, opts.min_score)
+        pair::choose([&hits[0], &hits[1]], read_len, model, &opts.scoring, opts.min_score, tandem)
     } else {
         let primary_assembly = |h: &ReadHits| h.hits.iter().any(|x| !on_alt(alt, x));
         if hits.iter().any(|h| !h.hits.is_empty() && !primary_assembly(h)) {
@@ -197,7 +198,8 @@ pub fn place_pair(
                 hits: kept[m].iter().map(|&i| hits[m].hits[i].clone()).collect(),
                 ..hits[m].clone_without_hits()
             });
-            let mut c = pair::choose([&filtered[0], &filtered[1]], read_len, model, &opts.scoring, opts.min_score);
+            let mut c =
+                pair::choose([&filtered[0], &filtered[1]], read_len, model, &opts.scoring, opts.min_score, tandem);
             for (hit, kept) in c.hit.iter_mut().zip(&kept) {
                 *hit = hit.map(|i| kept[i]);
             }

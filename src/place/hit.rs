@@ -10,7 +10,8 @@ use crate::align::{Alignment, Cigar, Scoring};
 use crate::batch::AlignBatch;
 use crate::index::Index;
 use crate::options::MapOptions;
-use crate::seed::Candidates;
+use crate::seed::{Candidates, MAX_PERIODS};
+use smallvec::SmallVec;
 
 /// Hits whose diagonals differ by at most this much are one placement. Copies of a tandem
 /// repeat further apart stay separate hits (bwa-mem likewise keeps hits unless they overlap by
@@ -152,6 +153,9 @@ pub struct ReadHits {
     /// read has no internal period): copies of a short tandem repeat share one window, so
     /// this is how XS and MAPQ see them (bwa-mem's tandem sub-score).
     pub tandem_sub: i32,
+    /// The read's internal periods (from seeding), at which [`ReadHits::tandem_score`]
+    /// looks for tandem copies of a hit.
+    pub periods: SmallVec<[u32; MAX_PERIODS]>,
     /// Hash of the read's name ([`tie_seed`]): orders hits of equal score, so that among
     /// equal copies each read picks its own, deterministically.
     pub tie_seed: u64,
@@ -193,6 +197,7 @@ impl ReadHits {
             unexamined: self.unexamined,
             shared: self.shared,
             tandem_sub: self.tandem_sub,
+            periods: self.periods.clone(),
             tie_seed: self.tie_seed,
         }
     }
@@ -236,10 +241,18 @@ impl ReadHits {
                 })
                 .filter(|h| h.score >= opts.min_score),
         );
-        let mut hits =
-            ReadHits { hits, unexamined: seeds.unexamined, shared: shared_per_mille(seeds), tandem_sub: 0, tie_seed };
+        let mut hits = ReadHits {
+            hits,
+            unexamined: seeds.unexamined,
+            shared: shared_per_mille(seeds),
+            tandem_sub: 0,
+            periods: seeds.periods.clone(),
+            tie_seed,
+        };
         hits.dedup_and_order();
-        hits.score_tandem_copies(index, read, &seeds.periods, &opts.scoring, window);
+        if let Some(best) = hits.hits.first() {
+            hits.tandem_sub = hits.tandem_score_into(best, index, read, &opts.scoring, window);
+        }
         hits
     }
 
@@ -270,28 +283,27 @@ impl ReadHits {
         all.sort_by(|a, b| hit_order(seed, a, b));
     }
 
-    /// Scores the read (`codes`, as sequenced) at its best hit's diagonal shifted by each of
-    /// `periods` both ways, ungapped: the best-scoring stretch (maximum-sum segment) on each
-    /// shifted diagonal, within the contig. Sets [`ReadHits::tandem_sub`] to the best of them.
-    fn score_tandem_copies(
-        &mut self,
-        index: &Index,
-        codes: &[u8],
-        periods: &[u32],
-        sc: &Scoring,
-        window: &mut Vec<u8>,
-    ) {
-        let Some(best) = self.hits.first() else { return };
-        if periods.is_empty() {
-            return;
+    /// The best score of the read (`codes`, as sequenced) one of its internal periods away
+    /// from `hit`: ungapped, the best-scoring stretch (maximum-sum segment) on `hit`'s diagonal
+    /// shifted by each period both ways, within the contig; 0 for a read without periods.
+    /// Copies of a short tandem repeat share one window, so this is how XS and MAPQ see them
+    /// (bwa-mem's tandem sub-score).
+    pub fn tandem_score(&self, hit: &Hit, index: &Index, codes: &[u8], sc: &Scoring) -> i32 {
+        if self.periods.is_empty() {
+            return 0;
         }
-        // The read in the best hit's orientation, base by base.
+        self.tandem_score_into(hit, index, codes, sc, &mut Vec::new())
+    }
+
+    /// [`ReadHits::tandem_score`], the reference bases fetched into `window`.
+    fn tandem_score_into(&self, hit: &Hit, index: &Index, codes: &[u8], sc: &Scoring, window: &mut Vec<u8>) -> i32 {
+        // The read in the hit's orientation, base by base.
         let n = codes.len();
-        let query = (0..n).map(|i| if best.reverse { crate::dna::complement(codes[n - 1 - i]) } else { codes[i] });
-        let contig = &index.contigs[best.contig];
-        let diag = best.pos as i64 - best.query_start as i64;
+        let query = (0..n).map(|i| if hit.reverse { crate::dna::complement(codes[n - 1 - i]) } else { codes[i] });
+        let contig = &index.contigs[hit.contig];
+        let diag = hit.pos as i64 - hit.query_start as i64;
         let mut sub = 0;
-        for &p in periods {
+        for &p in &self.periods {
             for shifted in [diag - p as i64, diag + p as i64] {
                 // The reference bases this diagonal meets within the contig.
                 let lo = shifted.clamp(0, contig.len as i64);
@@ -310,7 +322,7 @@ impl ReadHits {
                 sub = sub.max(top);
             }
         }
-        self.tandem_sub = sub;
+        sub
     }
 
     /// The best hit; `None` when the read has none.

@@ -230,6 +230,15 @@ fn witness_mapq(hits: &ReadHits, sc: &Scoring) -> u8 {
     mapq::single_end(&hits.hits[0], hits.hits[1..].iter(), hits.tandem_sub, sc)
 }
 
+/// What scoring a pair's hits against their tandem copies needs: the reference, and each
+/// mate's bases as sequenced.
+pub struct Tandem<'a> {
+    /// The reference.
+    pub index: &'a crate::index::Index,
+    /// Mate 1's and mate 2's bases.
+    pub reads: [&'a [u8]; 2],
+}
+
 /// What was decided for a pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PairChoice {
@@ -245,19 +254,29 @@ pub struct PairChoice {
 /// its best hit against its rivals only (the other part of a split read is none, see
 /// [`crate::place::layout`]). A hit scoring under `min_score` (only mate rescue keeps such
 /// hits, see [`crate::place::rescue`]) is placed only as part of a proper pair, as bwa-mem
-/// places a short mate beside its mate.
+/// places a short mate beside its mate. `tandem` scores a mate's hit against its own tandem
+/// copies ([`ReadHits::tandem_score`]); without it only the best hits' scores from seeding
+/// are known.
 pub fn choose(
     h: [&ReadHits; 2],
     read_len: [u32; 2],
     model: Option<&InsertModel>,
     sc: &Scoring,
     min_score: i32,
+    tandem: Option<&Tandem>,
 ) -> PairChoice {
+    // The score of a mate's hit `k` one tandem period away: measured for the hit (mate rescue
+    // may have put a hit first, or the pair may choose one that is not first).
+    let tandem_of = |m: usize, k: usize| match tandem {
+        Some(t) => h[m].tandem_score(&h[m].hits[k], t.index, t.reads[m], sc),
+        None if k == 0 => h[m].tandem_sub,
+        None => 0,
+    };
     let own = |m: usize| match h[m].best() {
         None => 0,
         Some(best) => {
             let layout = ReadLayout::new(&h[m].hits, 0, read_len[m]);
-            let q = mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), h[m].tandem_sub, sc);
+            let q = mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), tandem_of(m, 0), sc);
             mapq::in_repeats(q, h[m])
         }
     };
@@ -317,10 +336,10 @@ pub fn choose(
     let q_pe = mapq::pair(&facts, sc);
     let mut mq = [0u8; 2];
     for (m, (&idx, &q_se)) in [i, j].iter().zip(&se).enumerate() {
-        // Away from its best hit a mate has no confidence of its own; only its best hit has
-        // tandem copies measured.
-        let (q_se, tandem) = if idx == 0 { (q_se as i32, h[m].tandem_sub) } else { (0, 0) };
-        mq[m] = mapq::mate(q_se, q_pe, h[m].hits[idx].score, tandem, sc);
+        // Away from its best hit a mate has no confidence of its own; its tandem copies
+        // compete with the hit the pair chose (another place of its mate as good in the pair).
+        let q_se = if idx == 0 { q_se as i32 } else { 0 };
+        mq[m] = mapq::mate(q_se, q_pe, h[m].hits[idx].score, tandem_of(m, idx), sc);
     }
     PairChoice { hit: [Some(i), Some(j)], mapq: mq, proper: true }
 }
@@ -542,7 +561,7 @@ mod tests {
         let mapqs = |shared: [u32; 2]| {
             let (mut a, mut b) = (a.clone(), b.clone());
             (a.shared, b.shared) = (shared[0], shared[1]);
-            let choice = choose([&a, &b], [150, 150], Some(&model), &sc, 30);
+            let choice = choose([&a, &b], [150, 150], Some(&model), &sc, 30, None);
             assert!(choice.proper);
             choice.mapq
         };

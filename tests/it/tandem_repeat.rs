@@ -55,3 +55,47 @@ fn reads_in_tandem_arrays_see_every_copy() {
         }
     }
 }
+
+/// A mate inside a microsatellite that its pair places (the copy beside its unique mate, found
+/// by mate rescue or among its hits, while its own best hit may be another copy of the
+/// microsatellite) competes with its tandem copies there: MAPQ 0, not the pair's confidence.
+#[test]
+fn a_mate_placed_inside_a_microsatellite_by_its_pair_gets_mapq_zero() {
+    let dir = scratch("tandem-mate");
+    let ecoli = load_fasta(&data("ref.fa.gz"))["ecoli_k12_1_150000"][..30_000].to_vec();
+    // A short period: each copy of the microsatellite is one window, one hit.
+    let unit = b"TCAG";
+    // The microsatellite at 10,000 and again at 20,304 (after the first's 304 bases).
+    let mut genome = ecoli[..10_000].to_vec();
+    genome.extend(unit.repeat(76));
+    genome.extend_from_slice(&ecoli[10_000..20_000]);
+    genome.extend(unit.repeat(76));
+    genome.extend_from_slice(&ecoli[20_000..]);
+    std::fs::write(dir.join("ref.fa"), format!(">g\n{}\n", String::from_utf8_lossy(&genome))).unwrap();
+    // Mate 1 unique 500 bases before the first copy; mate 2 inside it, on the reverse strand.
+    let mate1 = genome[9_500..9_650].to_vec();
+    let mate2 = reverse_complement(&genome[10_050..10_200]);
+    let (mut r1, mut r2) = (String::new(), String::new());
+    // Names decide which equal copy is a read's first hit: many pairs, so both happen.
+    for i in 0..40 {
+        r1 += &fastq_record(&format!("p{i}"), &mate1);
+        r2 += &fastq_record(&format!("p{i}"), &mate2);
+    }
+    std::fs::write(dir.join("r1.fq"), r1).unwrap();
+    std::fs::write(dir.join("r2.fq"), r2).unwrap();
+    for b in backends() {
+        let sam =
+            ok(swmap().current_dir(&dir).args(["map", "ref.fa", "r1.fq", "r2.fq", "-I", "700,50", "--backend", b]));
+        let recs = lines(&sam);
+        assert_eq!(recs.len(), 80, "{b}");
+        for r in &recs {
+            assert!(r.mapped() && r.flag & 0x2 != 0, "{b}: {} not a proper pair", r.name);
+            if r.flag & 0x80 != 0 {
+                assert!((9_990..10_304).contains(&(r.pos - 1)), "{b}: {} mate 2 at {}", r.name, r.pos);
+                assert_eq!(r.mapq, 0, "{b}: {} mate 2 inside the microsatellite got MAPQ {}", r.name, r.mapq);
+            } else {
+                assert_eq!((r.pos, r.mapq), (9_501, 60), "{b}: {} mate 1", r.name);
+            }
+        }
+    }
+}
