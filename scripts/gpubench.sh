@@ -2,7 +2,8 @@
 # swmap on a GPU server (e.g. 16 cores and one H100/H200), in one run: kernel GCUPS of the GPU
 # and CPU backends (results compared), a sweep of the GPU kernel's speed-only knobs, end-to-end
 # reads/s of both backends at THREADS and THREADS/2 (SAM outputs compared), sorted BAM output
-# (--sort), a --stats line (CPU us per read per stage), the GPU run's accuracy, and minimap2
+# (--sort), every GPU (--gpus all) and the CPU beside them (--cpu-share 0.2 and auto), a
+# --stats line (CPU us per read per stage), the GPU run's accuracy, and minimap2
 # and bwa mem on the same simulated chr20 reads. Every output is written to files under $WORK
 # (never to a device); the results go to one TSV, $OUT/summary.tsv, printed at the end.
 #
@@ -152,6 +153,20 @@ rm -f "$W/gpu-big.sam"
 SWMAP_GPU_STRIP=16 run_map "swmap-gpu-t$THREADS-strip16" gpu "$THREADS" "$W/gpu-s16.sam"
 same=$(same_sam "$W/gpu.sam" "$W/gpu-s16.sam"); [ "$same" = identical ] || fail "SAM gpu strip 16 vs gpu	$same"
 rm -f "$W/gpu-s16.sam"
+# Every GPU of the box, and the CPU beside the GPU(s): a fixed fifth of the cells, then shares
+# by measured speed. The records must not change; the last stderr line of each says how the
+# cells were divided.
+ngpu=$(command -v nvidia-smi >/dev/null && nvidia-smi -L | grep -c '^GPU' || echo 1)
+for split in "--gpus all" "--cpu-share 0.2" "--cpu-share auto" "--gpus all --cpu-share auto"; do
+  # One GPU: --gpus all is the run above.
+  [ "$ngpu" -le 1 ] && [ "$split" = "--gpus all" ] && continue
+  tag=$(echo "$split" | tr -d ' -' | tr '.' 'p')
+  # shellcheck disable=SC2086
+  run_map "swmap-gpu-t$THREADS-$tag" gpu "$THREADS" "$W/gpu-$tag.sam" $split --pipeline-busy
+  log "$tag: $(grep 'cells by engine' "$OUT/swmap-gpu-t$THREADS-$tag.err")"
+  same=$(same_sam "$W/gpu.sam" "$W/gpu-$tag.sam"); [ "$same" = identical ] || fail "SAM gpu $split vs gpu	$same"
+  rm -f "$W/gpu-$tag.sam"
+done
 run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
 run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
 rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"

@@ -7,9 +7,11 @@ mod gpu;
 #[cfg(not(feature = "gpu"))]
 #[path = "backend/no_gpu.rs"]
 mod gpu;
+mod split;
 
 pub use cpu::CpuBackend;
 pub use gpu::GpuBackend;
+pub use split::SplitBackend;
 
 use crate::align::exact::exact_alignment;
 use crate::align::{Alignment, Scoring};
@@ -108,6 +110,12 @@ pub trait AlignBackend: Send + Sync {
     fn chunk_reads(&self) -> usize {
         CPU_CHUNK_READS
     }
+
+    /// How a backend of several engines ([`SplitBackend`]) has divided the work so far, as a
+    /// line for stderr; `None` for a single engine.
+    fn division(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Aligns `batch` as the mapper does: tasks the exact shortcut answers
@@ -175,6 +183,114 @@ impl AlignBackend for OracleBackend {
             })
             .collect())
     }
+}
+
+/// Which GPUs to align on (`--gpus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Gpus {
+    /// The best usable adapter.
+    #[default]
+    Best,
+    /// Every usable adapter.
+    All,
+    /// The first N usable adapters.
+    First(usize),
+    /// These adapters, counted from 0 in the order of [`GpuBackend::nth`]; one named twice
+    /// gets two devices.
+    List(Vec<usize>),
+}
+
+impl Gpus {
+    /// `all`, a count, or a comma-separated list of adapter numbers.
+    pub fn parse(text: &str) -> Result<Gpus> {
+        let bad = || Error::Options(format!("--gpus {text}: expected 'all', a count, or adapter numbers such as 0,1"));
+        if text == "all" {
+            return Ok(Gpus::All);
+        }
+        if text.contains(',') {
+            let list: Vec<usize> =
+                text.split(',').map(|n| n.trim().parse().map_err(|_| bad())).collect::<Result<_>>()?;
+            return Ok(Gpus::List(list));
+        }
+        match text.trim().parse::<usize>() {
+            Ok(0) | Err(_) => Err(bad()),
+            Ok(n) => Ok(Gpus::First(n)),
+        }
+    }
+}
+
+/// The CPU's part of the alignment beside the GPUs (`--cpu-share`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum CpuShare {
+    /// The GPUs align everything.
+    #[default]
+    None,
+    /// This share (0 to 1) of each batch's DP cells; the GPUs share the rest equally.
+    Fixed(f64),
+    /// As measured: each engine's share follows its speed ([`SplitBackend`]).
+    Measured,
+}
+
+impl CpuShare {
+    /// A share from 0 to 1, or `auto`.
+    pub fn parse(text: &str) -> Result<CpuShare> {
+        if text == "auto" {
+            return Ok(CpuShare::Measured);
+        }
+        match text.trim().parse::<f64>() {
+            Ok(0.0) => Ok(CpuShare::None),
+            Ok(f) if (0.0..=1.0).contains(&f) => Ok(CpuShare::Fixed(f)),
+            _ => Err(Error::Options(format!("--cpu-share {text}: expected a share from 0 to 1, or 'auto'"))),
+        }
+    }
+}
+
+/// Opens the engines the user chose: [`open`] for one GPU or the CPU; with several GPUs or a
+/// CPU share, a [`SplitBackend`] over them (the same output, see its documentation).
+pub fn open_engines(choice: BackendChoice, gpus: &Gpus, cpu: CpuShare) -> Result<(Box<dyn AlignBackend>, String)> {
+    if *gpus == Gpus::Best && cpu == CpuShare::None {
+        return open(choice);
+    }
+    if choice == BackendChoice::Cpu {
+        return Err(Error::Options("--gpus and --cpu-share choose GPUs: they need --backend gpu or auto".into()));
+    }
+    let allow_software = choice == BackendChoice::Gpu;
+    let count = GpuBackend::count(allow_software);
+    if count == 0 && choice == BackendChoice::Auto {
+        return open(choice);
+    }
+    let numbers: Vec<usize> = match gpus {
+        Gpus::Best => vec![0],
+        Gpus::All => (0..count).collect(),
+        Gpus::First(n) if *n > count => {
+            return Err(Error::Gpu(format!("--gpus {n}: {count} usable GPU adapters found")));
+        }
+        Gpus::First(n) => (0..*n).collect(),
+        Gpus::List(list) => list.clone(),
+    };
+    let mut engines: Vec<Box<dyn AlignBackend>> = Vec::new();
+    for n in numbers {
+        engines.push(Box::new(GpuBackend::nth(n, allow_software)?));
+    }
+    let gpu_count = engines.len();
+    if cpu != CpuShare::None {
+        engines.push(Box::new(CpuBackend::new()));
+    }
+    if engines.len() == 1 {
+        let line = engines[0].describe();
+        return Ok((engines.pop().expect("one engine"), line));
+    }
+    let split = SplitBackend::new(engines)?;
+    let split = match cpu {
+        CpuShare::Fixed(f) => {
+            let mut shares = vec![(1.0 - f) / gpu_count as f64; gpu_count];
+            shares.push(f);
+            split.with_shares(&shares)?
+        }
+        CpuShare::None | CpuShare::Measured => split,
+    };
+    let line = split.describe();
+    Ok((Box::new(split), line))
 }
 
 /// Opens the backend the user chose. Returns it with the one line stderr should show: which

@@ -241,7 +241,7 @@ impl Aligner {
                         _ => Index::load_or_build(&reference, setup.index_params)?,
                     }),
                 };
-                let backend = swmap::backend::open(setup.backend)?;
+                let backend = swmap::backend::open_engines(setup.backend, &setup.gpus, setup.cpu_share)?;
                 backend.0.use_reference(index.reference())?;
                 Ok((index, backend))
             })

@@ -102,6 +102,19 @@ impl GpuBackend {
     /// Opens the best Vulkan adapter: a hardware GPU (discrete, integrated or virtual), or with
     /// `allow_software` any adapter, software ones such as lavapipe included.
     pub fn new(allow_software: bool) -> Result<GpuBackend> {
+        GpuBackend::nth(0, allow_software)
+    }
+
+    /// How many usable Vulkan adapters there are ([`GpuBackend::nth`] opens each); 0 when
+    /// there are none.
+    pub fn count(allow_software: bool) -> usize {
+        context::adapters(allow_software).map_or(0, |a| a.len())
+    }
+
+    /// Opens the `n`th usable Vulkan adapter, counting from 0 in the order [`GpuBackend::new`]
+    /// prefers them (hardware first). Each call opens a device of its own, so the same `n`
+    /// twice gives two devices on one adapter.
+    pub fn nth(n: usize, allow_software: bool) -> Result<GpuBackend> {
         // Tuning knobs that need no rebuild (scripts/gpubench.sh sweeps them): SWMAP_GPU_STRIP,
         // SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results never change.
         let knob = |name: &str, allowed: &dyn Fn(usize) -> bool, expected: &str| -> Result<Option<usize>> {
@@ -128,7 +141,7 @@ impl GpuBackend {
             &range(1, layout::WORKGROUP as usize),
             &format!("a number from 1 to {}", layout::WORKGROUP),
         )?;
-        let (ctx, info) = context::open(allow_software, strip)?;
+        let (ctx, info) = context::open(allow_software, n, strip)?;
         let binding = binding_limit(&ctx.limits);
         // Only a discrete GPU gets several bindings' worth of work buffers: a software adapter
         // gains nothing from huge dispatches, and an integrated one shares the host's memory.

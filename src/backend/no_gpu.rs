@@ -26,6 +26,16 @@ impl GpuBackend {
         ))
     }
 
+    /// No adapters: this build has no GPU support.
+    pub fn count(_allow_software: bool) -> usize {
+        0
+    }
+
+    /// Always an error, as [`GpuBackend::new`].
+    pub fn nth(_n: usize, allow_software: bool) -> Result<GpuBackend> {
+        GpuBackend::new(allow_software)
+    }
+
     /// Unreachable: no value exists.
     pub fn with_max_tasks_per_dispatch(self, _tasks: usize) -> GpuBackend {
         match self.never {}

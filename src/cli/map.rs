@@ -1,7 +1,7 @@
 //! `swmap map`: align reads to SAM or BAM.
 
 use super::index::{peak_rss_mib, set_threads, thread_count};
-use crate::backend::{self, BackendChoice};
+use crate::backend::{self, BackendChoice, CpuShare, Gpus};
 use crate::error::{Error, Result};
 use crate::index::{Beside, Index, IndexParams};
 use crate::io::fastq::FastqReader;
@@ -79,6 +79,15 @@ pub struct Args {
     /// Alignment backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// GPUs to align on, each through a device of its own, every batch split between them:
+    /// 'all', a count N (the first N), or adapter numbers such as 0,1 counted from 0 (best
+    /// first; a number twice opens two devices on one adapter) [default: the best GPU].
+    #[arg(long, value_name = "all|N|LIST")]
+    pub gpus: Option<String>,
+    /// The CPU's share of each batch's alignment beside the GPUs: from 0 to 1, or 'auto' to
+    /// share by each engine's measured speed [default: 0, the GPUs align everything].
+    #[arg(long, value_name = "SHARE|auto")]
+    pub cpu_share: Option<String>,
     /// Header lines to add, as bwa mem -H: one line starting with '@' ('\t' for tabs), or a
     /// FILE of lines; @RG and @CO lines only. Records name their read group with an RG:Z tag
     /// from their FASTQ comment (-C), so that one run holds several read groups and libraries.
@@ -376,6 +385,9 @@ struct Checked {
     read_group: Option<String>,
     /// The -H lines.
     header_lines: Vec<String>,
+    /// `--gpus` and `--cpu-share`.
+    gpus: Gpus,
+    cpu_share: CpuShare,
 }
 
 /// Every option checked, before any file is read beyond the small ones options name.
@@ -401,7 +413,12 @@ fn check(args: &Args) -> Result<Checked> {
     // Checked now, with -R, before any work.
     HeaderInfo { read_group: read_group.clone(), header_lines: header_lines.clone(), ..HeaderInfo::default() }
         .to_header()?;
-    Ok(Checked { opts, read_group, header_lines })
+    let gpus = args.gpus.as_deref().map_or(Ok(Gpus::Best), Gpus::parse)?;
+    let cpu_share = args.cpu_share.as_deref().map_or(Ok(CpuShare::None), CpuShare::parse)?;
+    if args.backend == BackendArg::Cpu && (gpus != Gpus::Best || cpu_share != CpuShare::None) {
+        return Err(Error::Options("--gpus and --cpu-share choose GPUs: they need --backend gpu or auto".into()));
+    }
+    Ok(Checked { opts, read_group, header_lines, gpus, cpu_share })
 }
 
 /// The index of the reference argument: the one `swmap index` left beside a FASTA when it fits
@@ -440,7 +457,8 @@ pub fn run(args: Args) -> Result<()> {
     let threads = set_threads(args.threads)?;
     let start = Instant::now();
     let index = load_index(&args)?;
-    let (aligner, backend_line) = backend::open(backend_choice(args.backend))?;
+    let (aligner, backend_line) =
+        backend::open_engines(backend_choice(args.backend), &checked.gpus, checked.cpu_share)?;
     super::message(format_args!("[swmap] backend: {backend_line}"));
     let command_line = std::env::args().collect::<Vec<_>>().join(" ");
     execute(&args, checked, &index, aligner.as_ref(), Threads::Global(threads), command_line, start).map(|_| ())
@@ -465,7 +483,7 @@ fn execute(
     command_line: String,
     start: Instant,
 ) -> Result<crate::MapStats> {
-    let Checked { opts, read_group, header_lines } = checked;
+    let Checked { opts, read_group, header_lines, .. } = checked;
     let paired = args.mates.is_some() || args.interleaved;
     let open = |path: &Path| -> Result<FastqReader> {
         let reader = FastqReader::open(path)?;
@@ -554,6 +572,9 @@ fn execute(
         peak_rss_mib().unwrap_or(0.0),
         stats.insert_model.map(|m| format!(", {}", model_summary(&m))).unwrap_or_default()
     ));
+    if let Some(division) = aligner.division() {
+        super::message(format_args!("[swmap] {division}"));
+    }
     if let Some(times) = &stats.stage_times {
         super::message(format_args!("[swmap] {}", times.per_read_line(stats.reads)));
     }
@@ -592,6 +613,10 @@ pub struct MapSetup {
     pub threads: usize,
     /// `--backend`.
     pub backend: BackendChoice,
+    /// `--gpus`.
+    pub gpus: Gpus,
+    /// `--cpu-share`.
+    pub cpu_share: CpuShare,
     /// The ALT contigs' names: from `--alt`, or `REFERENCE.alt` when it exists.
     pub alt_contigs: Vec<String>,
     /// The `-R` header line (tabs as tabs).
@@ -609,6 +634,8 @@ pub fn map_setup(argv: &[OsString]) -> Result<MapSetup> {
         options: checked.opts,
         threads: thread_count(args.threads)?,
         backend: backend_choice(args.backend),
+        gpus: checked.gpus,
+        cpu_share: checked.cpu_share,
         alt_contigs: alt_contigs(&args)?.map(|(_, names)| names).unwrap_or_default(),
         read_group: checked.read_group,
         index_params: IndexParams { k: args.k, w: args.w },

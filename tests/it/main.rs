@@ -32,6 +32,7 @@ mod secondary_xa;
 mod shaders;
 mod simulate_eval;
 mod sorted_output;
+mod split_engines;
 mod split_reads;
 mod tags_exact;
 mod tandem_repeat;

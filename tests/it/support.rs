@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use swmap::align::Scoring;
+use swmap::align::{Band, Scoring};
 use swmap::backend::{AlignBackend, CpuBackend, GpuBackend, OracleBackend};
 use swmap::batch::AlignBatch;
+use swmap::rng::Rng;
 
 /// The binary under test, for shell scripts.
 pub const SWMAP: &str = env!("CARGO_BIN_EXE_swmap");
@@ -334,4 +335,63 @@ pub fn assert_same_alignments(a: Engine, b: Engine, batch: &AlignBatch, sc: &Sco
     let rb = b.backend.align(batch, sc).unwrap_or_else(|e| panic!("{} backend: {e}", b.name));
     assert_eq!(ra.len(), batch.len(), "{}: not one result per task", a.name);
     assert_same_items("alignments", (a.name, &ra), (b.name, &rb), task_inputs(batch, sc));
+}
+
+/// Reads mutated into windows (substitutions, indels, Ns), plus unrelated pairs and edge sizes;
+/// half of the tasks in a band (around the read's true diagonal with a margin, as the mapper
+/// cuts one, or anywhere, sometimes missing the matrix).
+pub fn random_batch(seed: u64, tasks: usize) -> AlignBatch {
+    let mut rng = Rng::new(seed);
+    let mut batch = AlignBatch::new();
+    for t in 0..tasks {
+        let n = match t % 7 {
+            0 => 1 + rng.below(20) as usize,
+            _ => 40 + rng.below(300) as usize,
+        };
+        let target: Vec<u8> = (0..n).map(|_| if rng.below(200) == 0 { 4 } else { rng.base() }).collect();
+        let mut query = Vec::new();
+        let mut diagonal = 0i64;
+        if t % 5 == 4 {
+            let m = 1 + rng.below(160) as usize;
+            query.extend((0..m).map(|_| rng.base()));
+        } else {
+            let start = rng.below(n as u64 / 2 + 1) as usize;
+            diagonal = start as i64;
+            let len = 1 + rng.below((n - start) as u64) as usize;
+            let mut j = start;
+            while j < start + len && j < n {
+                match rng.below(40) {
+                    0 => query.push(rng.base()),
+                    1 => j += 1 + rng.below(4) as usize,
+                    2 => {
+                        for _ in 0..1 + rng.below(4) {
+                            query.push(rng.base())
+                        }
+                    }
+                    3 => query.push(4),
+                    _ => {
+                        query.push(target[j]);
+                        j += 1;
+                    }
+                }
+            }
+            if query.is_empty() {
+                query.push(0);
+            }
+        }
+        let q = batch.push_query(&query);
+        let margin = rng.below(24) as i64;
+        match t % 4 {
+            0 | 1 => batch.push_task(q, &target),
+            2 => {
+                let band = Band { lo: (diagonal - margin) as i32, hi: (diagonal + margin) as i32 };
+                batch.push_banded_task(q, &target, band)
+            }
+            _ => {
+                let lo = rng.below(2 * n as u64 + 40) as i64 - n as i64 - 20;
+                batch.push_banded_task(q, &target, Band { lo: lo as i32, hi: (lo + margin) as i32 })
+            }
+        };
+    }
+    batch
 }

@@ -71,7 +71,23 @@ fn quiet_wayland_probe() {
 }
 
 /// The best Vulkan adapter: hardware first; software (lavapipe) only when allowed.
-fn pick_adapter(allow_software: bool) -> Result<wgpu::Adapter> {
+fn pick_adapter(allow_software: bool, n: usize) -> Result<wgpu::Adapter> {
+    let mut usable = adapters(allow_software)?;
+    let count = usable.len();
+    if n >= count {
+        let names: Vec<String> = usable.iter().map(|a| a.get_info().name).collect();
+        return Err(Error::Gpu(format!(
+            "GPU {n} asked for, but {count} found ({}; they count from 0)",
+            names.join(", ")
+        )));
+    }
+    Ok(usable.swap_remove(n))
+}
+
+/// The usable Vulkan adapters, best first: hardware GPUs (discrete, then integrated and
+/// virtual), then with `allow_software` software ones such as lavapipe. An error when there
+/// are none.
+pub fn adapters(allow_software: bool) -> Result<Vec<wgpu::Adapter>> {
     quiet_wayland_probe();
     let desc = wgpu::InstanceDescriptor {
         backends: wgpu::Backends::VULKAN,
@@ -89,9 +105,15 @@ fn pick_adapter(allow_software: bool) -> Result<wgpu::Adapter> {
     adapters.sort_by_key(|a| type_rank(a.get_info().device_type));
     let names: Vec<String> =
         adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type)).collect();
-    adapters.into_iter().find(|a| allow_software || is_hardware(a.get_info().device_type)).ok_or_else(|| {
-        Error::Gpu(format!("only software Vulkan adapters found ({}); --backend gpu accepts them", names.join(", ")))
-    })
+    let usable: Vec<wgpu::Adapter> =
+        adapters.into_iter().filter(|a| allow_software || is_hardware(a.get_info().device_type)).collect();
+    if usable.is_empty() {
+        return Err(Error::Gpu(format!(
+            "only software Vulkan adapters found ({}); --backend gpu accepts them",
+            names.join(", ")
+        )));
+    }
+    Ok(usable)
 }
 
 /// Runs `f` inside error scopes for every error kind and returns the first error caught.
@@ -180,8 +202,8 @@ fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePip
 }
 
 /// Opens the adapter, the device and the pipeline for DP strips of `strip` columns.
-pub fn open(allow_software: bool, strip: u32) -> Result<(Context, GpuInfo)> {
-    let adapter = pick_adapter(allow_software)?;
+pub fn open(allow_software: bool, n: usize, strip: u32) -> Result<(Context, GpuInfo)> {
+    let adapter = pick_adapter(allow_software, n)?;
     let ai = adapter.get_info();
     let has_timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
     let desc = wgpu::DeviceDescriptor {
@@ -231,7 +253,7 @@ mod tests {
 
     /// A device to test against, or `None` (with a note) on a machine without any adapter.
     fn context() -> Option<Context> {
-        match open(true, super::super::shader::DEFAULT_STRIP) {
+        match open(true, 0, super::super::shader::DEFAULT_STRIP) {
             Ok((ctx, _)) => Some(ctx),
             Err(e) if std::env::var_os("SWMAP_REQUIRE_GPU").is_none() => {
                 eprintln!("skipping: {e}");
