@@ -22,6 +22,18 @@ fn mates() -> ReadSource {
     )
 }
 
+/// Every bundled pair through `mapper`, the run's counts and the reads in order.
+fn map_all(mapper: &Mapper) -> (swmap::MapStats, Vec<MappedRead>) {
+    let mut mapped = Vec::new();
+    let stats = mapper
+        .map_source(mates(), |chunk| {
+            mapped.extend(chunk);
+            Ok(true)
+        })
+        .unwrap();
+    (stats, mapped)
+}
+
 /// SAM text of `records` through noodles' writer, as examples/embed.rs writes it.
 fn as_sam(info: &HeaderInfo, mapped: &[MappedRead]) -> Vec<u8> {
     let header = info.to_header().unwrap();
@@ -48,13 +60,7 @@ fn records_from_the_library_are_the_cli_records_under_every_engine() {
     let info = HeaderInfo::for_index(&index, Some("@RG\\tID:g1\\tSM:s".into()), "test");
     for engine in engines() {
         let mapper = Mapper::new(&index, engine.backend, MapOptions::default()).unwrap();
-        let mut mapped = Vec::new();
-        let stats = mapper
-            .map_source(mates(), |chunk| {
-                mapped.extend(chunk);
-                Ok(true)
-            })
-            .unwrap();
+        let (stats, mapped) = map_all(&mapper);
         assert_eq!(stats.reads, 4000);
         let lib = records(&as_sam(&info, &mapped));
         assert_same("records", ("cli cpu", cli.join("\n").as_bytes()), (engine.name, lib.join("\n").as_bytes()));
@@ -156,24 +162,9 @@ fn a_mapper_on_threads_of_its_own_writes_what_the_global_pool_writes() {
     let backend = swmap::backend::CpuBackend::new();
     let info = HeaderInfo::for_index(&index, None, "test");
     let opts = || MapOptions { chunk_reads: Some(500), ..MapOptions::default() };
-    let global = Mapper::new(&index, &backend, opts()).unwrap().map_source(mates(), |_| Ok(true)).unwrap();
-    let mut expected = Vec::new();
-    Mapper::new(&index, &backend, opts())
-        .unwrap()
-        .map_source(mates(), |chunk| {
-            expected.extend(chunk);
-            Ok(true)
-        })
-        .unwrap();
+    let (global, expected) = map_all(&Mapper::new(&index, &backend, opts()).unwrap());
     for threads in [1, 3] {
-        let mapper = Mapper::new(&index, &backend, opts()).unwrap().with_threads(threads).unwrap();
-        let mut mapped = Vec::new();
-        let stats = mapper
-            .map_source(mates(), |chunk| {
-                mapped.extend(chunk);
-                Ok(true)
-            })
-            .unwrap();
+        let (stats, mapped) = map_all(&Mapper::new(&index, &backend, opts()).unwrap().with_threads(threads).unwrap());
         assert_eq!((stats.reads, stats.mapped, stats.proper), (global.reads, global.mapped, global.proper));
         assert_same(
             "records",
