@@ -637,8 +637,47 @@ impl Hit {
     }
 }
 
+/// The records of a FASTQ or FASTA file, read as `swmap map` reads them: see [`fastx_read`].
+#[pyclass(module = "swmap", frozen)]
+struct FastxReader {
+    reader: std::sync::Mutex<swmap::FastqReader>,
+}
+
+#[pymethods]
+impl FastxReader {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<(String, String, Option<String>)>> {
+        let mut read = Read::default();
+        let more = py
+            .detach(|| self.reader.lock().unwrap_or_else(|p| p.into_inner()).next_into(&mut read))
+            .map_err(py_error)?;
+        if !more {
+            return Ok(None);
+        }
+        let name = String::from_utf8_lossy(&read.name).into_owned();
+        let seq: String = read.codes.iter().map(|&c| swmap::dna::decode(c) as char).collect();
+        let qual = (!read.qual.is_empty()).then(|| read.qual.iter().map(|&q| (q + 33) as char).collect());
+        Ok(Some((name, seq, qual)))
+    }
+}
+
+/// The records of a FASTQ or FASTA file (plain or gzip) as `(name, seq, qual)` tuples, read
+/// and checked as `swmap map` reads them: the name without a `/1` or `/2`, bases in upper
+/// case with IUPAC codes other than ACGT as N, qualities `None` for FASTA. A bad record raises
+/// ValueError naming the file and record.
+#[pyfunction]
+fn fastx_read(py: Python<'_>, path: PathBuf) -> PyResult<FastxReader> {
+    let reader = py.detach(|| swmap::FastqReader::open(&path)).map_err(py_error)?;
+    Ok(FastxReader { reader: std::sync::Mutex::new(reader) })
+}
+
 #[pymodule]
 fn _swmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(fastx_read, m)?)?;
+    m.add_class::<FastxReader>()?;
     m.add_class::<PyIndex>()?;
     m.add_class::<Aligner>()?;
     m.add_class::<Hit>()?;

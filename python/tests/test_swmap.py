@@ -213,6 +213,22 @@ def test_bad_input_raises_with_swmaps_message(aligner, tmp_path):
         swmap.Aligner(tmp_path / "no-such.fa")
 
 
+def test_fastx_read_reads_as_the_mapper_does(tmp_path, aligner):
+    expected = fastq(READS[1])
+    got = list(swmap.fastx_read(READS[1]))
+    assert [(n.removesuffix("/2"), s, q) for n, s, q in expected] == got
+    assert hit_lines(aligner.map_batch(swmap.fastx_read(READS[0]))) == hit_lines(aligner.map_batch(fastq(READS[0])))
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">a/1 comment\nacgtRYAC\nGT\n>b\nTTTT\n")
+    assert list(swmap.fastx_read(fasta)) == [("a", "ACGTNNACGT", None), ("b", "TTTT", None)]
+    bad = tmp_path / "bad.fq"
+    bad.write_text("@r1\nACGT\n+\nIIII\n@r2\nAXGT\n+\nIIII\n")
+    with pytest.raises(ValueError, match=r"bad.fq.*record 2"):
+        list(swmap.fastx_read(bad))
+    with pytest.raises(OSError, match="no-such.fq"):
+        swmap.fastx_read(tmp_path / "no-such.fq")
+
+
 def test_indexes_built_loaded_and_beside(tmp_path):
     path = tmp_path / "ref.swi"
     built = swmap.Index.build(REF, path)

@@ -8,6 +8,6 @@
 The hits are the records ``swmap map`` writes for the same reads, byte for byte.
 """
 
-from swmap._swmap import Aligner, Hit, Index, __version__
+from swmap._swmap import Aligner, FastxReader, Hit, Index, __version__, fastx_read
 
-__all__ = ["Aligner", "Hit", "Index", "__version__"]
+__all__ = ["Aligner", "FastxReader", "Hit", "Index", "__version__", "fastx_read"]

@@ -1,5 +1,5 @@
 from os import PathLike
-from typing import Iterable, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 __version__: str
 
@@ -7,6 +7,15 @@ _Path = Union[str, "PathLike[str]"]
 # A read: its bases, or (name, bases) or (name, bases, Phred+33 qualities), as
 # mappy.fastx_read and pysam give them.
 _Read = Union[str, tuple[str, str], tuple[str, str, Optional[str]]]
+
+class FastxReader(Iterator[tuple[str, str, Optional[str]]]):
+    def __iter__(self) -> FastxReader: ...
+    def __next__(self) -> tuple[str, str, Optional[str]]: ...
+
+def fastx_read(path: _Path) -> FastxReader:
+    """(name, seq, qual) of every record of a FASTQ or FASTA file (plain or gzip), read as
+    `swmap map` reads them: names without /1 or /2, bases upper case (IUPAC codes as N),
+    qual None for FASTA. A bad record raises ValueError naming the file and record."""
 
 class Index:
     """A reference index, as `swmap index` writes it."""
