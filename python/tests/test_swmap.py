@@ -84,6 +84,18 @@ def test_one_read_at_a_time_maps_as_a_batch(aligner):
     batch = aligner.map_batch(reads)
     one_by_one = [aligner.map(seq, qual, name) for name, seq, qual in reads]
     assert [[h.sam for h in hits] for hits in one_by_one] == [[h.sam for h in hits] for hits in batch]
+    # From several Python threads at once, each mapping on its own thread.
+    results = {}
+
+    def work(k):
+        results[k] = [[h.sam for h in aligner.map(seq, qual, name)] for name, seq, qual in reads]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == [[h.sam for h in hits] for hits in batch] for r in results.values()) and len(results) == 3
     pair = aligner.map_pair(fastq(READS[0])[0], fastq(READS[1])[0])
     assert len(pair) == 2 and pair[0][0].flag & 0x40 and pair[1][0].flag & 0x80
 
@@ -99,6 +111,9 @@ def test_backends_give_identical_hits():
     assert gpu.backend.startswith("gpu") and cpu.backend.startswith("cpu")
     pairs = (fastq(READS[0]), fastq(READS[1]))
     assert hit_lines(gpu.map_batch(*pairs)) == hit_lines(cpu.map_batch(*pairs))
+    # One read at a time runs on the calling thread, the GPU's part included.
+    one = lambda a: [[h.sam for h in a.map(s, q, n)] for n, s, q in pairs[0][:100]]
+    assert one(gpu) == one(cpu)
 
 
 def test_hit_fields_are_the_records_fields(aligner):
