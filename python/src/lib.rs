@@ -189,9 +189,8 @@ impl Aligner {
     }
 
     fn mapper_on(&self, pool: Arc<rayon::ThreadPool>) -> PyResult<Mapper<'_>> {
-        let mapper = Mapper::new(&self.index, self.backend.as_ref(), self.options.clone())
-            .map_err(py_error)?
-            .with_pool(pool);
+        let mapper =
+            Mapper::new(&self.index, self.backend.as_ref(), self.options.clone()).map_err(py_error)?.with_pool(pool);
         if self.alt_contigs.is_empty() {
             Ok(mapper)
         } else {
