@@ -402,6 +402,19 @@ impl Aligner {
         Ok(String::from_utf8_lossy(&out.into_inner()).into_owned())
     }
 
+    /// The reference bases of contig `name` from `start` to `end` (0-based, end exclusive,
+    /// clamped to the contig; `end` None for its end), upper case with N where the FASTA had
+    /// anything but ACGT; None for a name the index lacks, as mappy's `seq`.
+    #[pyo3(signature = (name, start = 0, end = None))]
+    fn seq(&self, name: &str, start: u64, end: Option<u64>) -> Option<String> {
+        let contig = self.index.contigs.iter().find(|c| c.name == name)?;
+        let end = end.unwrap_or(contig.len).min(contig.len);
+        let start = start.min(end);
+        let mut codes = Vec::new();
+        let bases = self.index.reference().fetch(contig.offset + start..contig.offset + end, &mut codes);
+        Some(bases.iter().map(|&c| swmap::dna::decode(c) as char).collect())
+    }
+
     /// Contig names, in index order (a hit's `ctg` is one of them).
     #[getter]
     fn seq_names(&self) -> Vec<String> {

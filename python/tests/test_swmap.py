@@ -132,6 +132,11 @@ def test_hit_fields_are_the_records_fields(aligner):
             assert h.ctg_len == dict(aligner_contigs(aligner))[h.ctg]
             assert h.strand == (-1 if h.flag & 16 else 1)
             assert (h.NM, h.AS, h.MD) == (int(tags["NM"]), int(tags["AS"]), tags["MD"])
+            # The reference under the alignment, from the aligner, against the MD string:
+            # every base MD names as the reference's is there.
+            ref = aligner.seq(h.ctg, h.r_st, h.r_en)
+            assert len(ref) == h.r_en - h.r_st and set(ref) <= set("ACGTN")
+            assert md_reference_bases(tags["MD"], ref), (h.sam, ref)
             assert h.XS == (int(tags["XS"]) if "XS" in tags else None)
             ops = [(int(n), op) for n, op in parse_cigar(f[5])]
             aligned = [(n, op) for n, op in ops if op in "MID"]
@@ -153,6 +158,27 @@ def test_hit_fields_are_the_records_fields(aligner):
             clipped += lead + trail > 0
             supplementary += h.is_supplementary and "H" in h.sam_cigar and h.SA is not None
     assert strands == {1, -1} and clipped > 40 and supplementary > 10, "the checks saw both strands and clipped reads"
+
+
+def md_reference_bases(md, ref):
+    """Whether the reference bases MD spells out (mismatches and deletions) are those of
+    `ref`, the reference span of the alignment, at their places."""
+    at, num = 0, ""
+    deleted = False
+    for c in md:
+        if c.isdigit():
+            num += c
+            deleted = False
+            continue
+        at += int(num or 0)
+        num = ""
+        if c == "^":
+            deleted = True
+            continue
+        if ref[at] != c:
+            return False
+        at += 1
+    return at + int(num or 0) == len(ref)
 
 
 def aligner_contigs(aligner):
@@ -201,6 +227,17 @@ def test_options_are_the_programs(tmp_path):
         swmap.Aligner(REF, backend="tpu")
     with pytest.raises(ValueError, match="at least 1"):
         swmap.Aligner(REF, threads=0)
+
+
+def test_reference_bases_by_name(aligner):
+    name, length = aligner_contigs(aligner)[0]
+    whole = aligner.seq(name)
+    assert len(whole) == length and aligner.seq(name, 100, 110) == whole[100:110]
+    assert aligner.seq(name, length - 5, length + 100) == whole[-5:] and aligner.seq(name, 10, 5) == ""
+    assert aligner.seq("no-such-contig") is None
+    read = whole[5000:5150]
+    hit = aligner.map(read, name="exact")[0]
+    assert (hit.ctg, hit.r_st, hit.cigar_str, hit.NM) == (name, 5000, "150M", 0)
 
 
 def test_bad_input_raises_with_swmaps_message(aligner, tmp_path):

@@ -141,3 +141,6 @@ class Aligner:
     def header(self) -> str: ...
     @property
     def seq_names(self) -> list[str]: ...
+    def seq(self, name: str, start: int = 0, end: Optional[int] = None) -> Optional[str]:
+        """Reference bases of a contig, 0-based and end-exclusive (N where the FASTA had
+        other than ACGT); None for an unknown contig."""
