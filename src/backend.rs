@@ -155,7 +155,7 @@ fn align_with_shortcut(backend: &dyn AlignBackend, batch: &AlignBatch, scoring: 
 /// The results of a split put back in place: each part pairs the positions (in `0..len`) it
 /// was given with its results, in that order; together the parts cover every position once.
 /// Every path that splits tasks between engines and merges their results goes through it.
-pub(crate) fn scatter<A, const N: usize>(len: usize, parts: [(Vec<usize>, Vec<A>); N]) -> Vec<A> {
+pub(crate) fn scatter<A>(len: usize, parts: impl IntoIterator<Item = (Vec<usize>, Vec<A>)>) -> Vec<A> {
     let mut slots: Vec<Option<A>> = std::iter::repeat_with(|| None).take(len).collect();
     for (positions, results) in parts {
         assert_eq!(positions.len(), results.len(), "one result per position");
@@ -164,6 +164,16 @@ pub(crate) fn scatter<A, const N: usize>(len: usize, parts: [(Vec<usize>, Vec<A>
         }
     }
     slots.into_iter().map(|a| a.expect("every position in some part")).collect()
+}
+
+/// The message of a panic's payload, on one line (an engine's panic becomes an error).
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("no message");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The slow oracle as a backend, so that tests can run the same checks over every engine.
@@ -245,15 +255,21 @@ impl CpuShare {
     }
 }
 
+/// Whether `--gpus` and `--cpu-share` fit `--backend`: they choose GPUs, so not with the CPU.
+pub fn check_engines(choice: BackendChoice, gpus: &Gpus, cpu: CpuShare) -> Result<()> {
+    if choice == BackendChoice::Cpu && (*gpus != Gpus::Best || cpu != CpuShare::None) {
+        return Err(Error::Options("--gpus and --cpu-share choose GPUs: they need --backend gpu or auto".into()));
+    }
+    Ok(())
+}
+
 /// Opens the engines the user chose: [`open`] for one GPU or the CPU; with several GPUs or a
 /// CPU share, a [`SplitBackend`] over them (the same output, see its documentation).
 pub fn open_engines(choice: BackendChoice, gpus: &Gpus, cpu: CpuShare) -> Result<(Box<dyn AlignBackend>, String)> {
     if *gpus == Gpus::Best && cpu == CpuShare::None {
         return open(choice);
     }
-    if choice == BackendChoice::Cpu {
-        return Err(Error::Options("--gpus and --cpu-share choose GPUs: they need --backend gpu or auto".into()));
-    }
+    check_engines(choice, gpus, cpu)?;
     let allow_software = choice == BackendChoice::Gpu;
     let count = GpuBackend::count(allow_software);
     if count == 0 && choice == BackendChoice::Auto {

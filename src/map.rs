@@ -166,6 +166,11 @@ impl<'a> Mapper<'a> {
     /// that mappers in one process can each have their own number of threads. The output is
     /// the same for any number.
     pub fn with_threads(self, threads: usize) -> Result<Mapper<'a>> {
+        Ok(self.with_pool(Mapper::thread_pool(threads)?))
+    }
+
+    /// A pool of `threads` threads for [`Mapper::with_pool`].
+    pub fn thread_pool(threads: usize) -> Result<Arc<rayon::ThreadPool>> {
         if threads == 0 {
             return Err(Error::Options("a mapper needs at least 1 thread".into()));
         }
@@ -174,11 +179,11 @@ impl<'a> Mapper<'a> {
             .thread_name(|i| format!("swmap-{i}"))
             .build()
             .map_err(|e| Error::Options(format!("cannot start {threads} threads: {e}")))?;
-        Ok(self.with_pool(Arc::new(pool)))
+        Ok(Arc::new(pool))
     }
 
-    /// A mapper that does its parallel work on `pool`, which other mappers may share (a
-    /// binding that makes a mapper per call keeps one pool for them all).
+    /// A mapper that does its parallel work on `pool` ([`Mapper::thread_pool`]), which other
+    /// mappers may share (a binding that makes a mapper per call keeps one pool for them all).
     pub fn with_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Mapper<'a> {
         self.pool = Some(pool);
         self

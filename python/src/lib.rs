@@ -264,11 +264,7 @@ impl Aligner {
                 Ok((index, backend))
             })
             .map_err(py_error)?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(setup.threads)
-            .thread_name(|i| format!("swmap-{i}"))
-            .build()
-            .map_err(|e| PyRuntimeError::new_err(format!("cannot start {} threads: {e}", setup.threads)))?;
+        let pool = Mapper::thread_pool(setup.threads).map_err(py_error)?;
         let info = HeaderInfo::for_index(&index, setup.read_group.clone(), "swmap (Python)");
         let context = Context {
             header: info.to_header().map_err(py_error)?,
@@ -281,7 +277,7 @@ impl Aligner {
             backend_line,
             options: setup.options,
             alt_contigs: setup.alt_contigs,
-            pool: Arc::new(pool),
+            pool,
             threads: setup.threads,
             reference,
             flags,

@@ -257,7 +257,7 @@ impl GpuBackend {
         // become errors too. A failure marks the backend broken; the buffer sets go back to
         // the pool either way.
         let result = catch_unwind(AssertUnwindSafe(|| self.dispatch_all(&mut sets, batch, sc, ids)))
-            .unwrap_or_else(|p| Err(format!("wgpu panicked: {}", panic_message(&*p))));
+            .unwrap_or_else(|p| Err(format!("wgpu panicked: {}", super::panic_text(&*p))));
         self.give_back(sets);
         let result = match (result, self.ctx.errors.take()) {
             (Ok(_), Some(e)) | (Err(e), _) => Err(e),
@@ -412,15 +412,6 @@ fn binding_limit(limits: &wgpu::Limits) -> u64 {
 /// A lock whose data stays usable after a panic elsewhere (every holder leaves it whole).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("no message");
-    context::one_line(text)
 }
 
 impl AlignBackend for GpuBackend {

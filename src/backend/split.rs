@@ -10,7 +10,7 @@
 //! works, and is not given work again; the run stops with an error only when every engine has
 //! failed.
 
-use super::AlignBackend;
+use super::{panic_text, scatter, AlignBackend};
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
@@ -68,11 +68,6 @@ impl SplitBackend {
         Ok(SplitBackend { fixed: true, ..self })
     }
 
-    /// The engines, in the order their shares are given.
-    pub fn engines(&self) -> impl Iterator<Item = &dyn AlignBackend> {
-        self.engines.iter().map(|e| e.as_ref())
-    }
-
     /// Each engine's current share of the cells, summing to 1.
     pub fn shares(&self) -> Vec<f64> {
         let st = lock(&self.state);
@@ -111,12 +106,13 @@ impl SplitBackend {
                 .enumerate()
                 .map(|(e, (part, engine))| {
                     (!part.is_empty()).then(|| {
-                        s.spawn(move || {
+                        let handle = s.spawn(move || {
                             let start = Instant::now();
                             let out = engine.align_tasks(batch, scoring, part);
                             self.measured(e, batch, part, start.elapsed().as_secs_f64(), out.is_ok());
                             out
-                        })
+                        });
+                        (e, handle)
                     })
                 })
                 .collect();
@@ -124,13 +120,8 @@ impl SplitBackend {
                 .into_iter()
                 .map(|h| match h {
                     None => Ok(Vec::new()),
-                    Some(h) => h.join().unwrap_or_else(|p| {
-                        let text = p
-                            .downcast_ref::<String>()
-                            .map(String::as_str)
-                            .or_else(|| p.downcast_ref::<&str>().copied())
-                            .unwrap_or("no message");
-                        Err(Error::Backend(self.engines[0].describe(), format!("an engine panicked: {text}")))
+                    Some((e, h)) => h.join().unwrap_or_else(|p| {
+                        Err(Error::Backend(self.engines[e].describe(), format!("panicked: {}", panic_text(&*p))))
                     }),
                 })
                 .collect()
@@ -212,13 +203,8 @@ impl AlignBackend for SplitBackend {
         for (i, &k) in ids.iter().enumerate() {
             place[k] = i;
         }
-        let mut out: Vec<Option<Alignment>> = std::iter::repeat_with(|| None).take(ids.len()).collect();
-        for (part, alns) in done {
-            for (k, a) in part.into_iter().zip(alns) {
-                out[place[k]] = Some(a);
-            }
-        }
-        Ok(out.into_iter().map(|a| a.expect("every task given to some engine")).collect())
+        let placed = done.into_iter().map(|(part, alns)| (part.into_iter().map(|k| place[k]).collect(), alns));
+        Ok(scatter(ids.len(), placed))
     }
 
     fn use_reference(&self, reference: &Reference) -> Result<()> {

@@ -415,9 +415,7 @@ fn check(args: &Args) -> Result<Checked> {
         .to_header()?;
     let gpus = args.gpus.as_deref().map_or(Ok(Gpus::Best), Gpus::parse)?;
     let cpu_share = args.cpu_share.as_deref().map_or(Ok(CpuShare::None), CpuShare::parse)?;
-    if args.backend == BackendArg::Cpu && (gpus != Gpus::Best || cpu_share != CpuShare::None) {
-        return Err(Error::Options("--gpus and --cpu-share choose GPUs: they need --backend gpu or auto".into()));
-    }
+    backend::check_engines(backend_choice(args.backend), &gpus, cpu_share)?;
     Ok(Checked { opts, read_group, header_lines, gpus, cpu_share })
 }
 

@@ -27,10 +27,10 @@ pub struct Read {
 
 impl Read {
     /// A read from text, checked as the FASTQ reader checks a record: `name` a SAM read name
-    /// (a `/1` or `/2` at its end taken off, as the reader takes it off), `seq` nucleotide letters (IUPAC codes other than
-    /// ACGT/U map to N), `qual` Phred+33 characters as many as the bases, or `None` for a read
-    /// without qualities (QUAL `*`, as FASTA reads). The error says what is wrong, naming the
-    /// read.
+    /// (a `/1` or `/2` at its end taken off, as the reader takes it off), `seq` nucleotide
+    /// letters (IUPAC codes other than ACGT/U map to N), `qual` Phred+33 characters as many as
+    /// the bases, or `None` for a read without qualities (QUAL `*`, as FASTA reads). The error
+    /// says what is wrong, naming the read.
     pub fn from_text(name: &[u8], seq: &[u8], qual: Option<&[u8]>) -> Result<Read, String> {
         let name = without_mate_suffix(name);
         let shown = || String::from_utf8_lossy(name).into_owned();

@@ -272,11 +272,14 @@ pub fn choose(
         None if k == 0 => h[m].tandem_sub,
         None => 0,
     };
+    // Each mate's best hit's, measured once.
+    let best_tandem = [0, 1].map(|m| if h[m].hits.is_empty() { 0 } else { tandem_of(m, 0) });
+    let tandem_of = |m: usize, k: usize| if k == 0 { best_tandem[m] } else { tandem_of(m, k) };
     let own = |m: usize| match h[m].best() {
         None => 0,
         Some(best) => {
             let layout = ReadLayout::new(&h[m].hits, 0, read_len[m]);
-            let q = mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), tandem_of(m, 0), sc);
+            let q = mapq::single_end(best, layout.rivals(0).map(|i| &h[m].hits[i]), best_tandem[m], sc);
             mapq::in_repeats(q, h[m])
         }
     };
