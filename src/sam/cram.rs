@@ -1,26 +1,19 @@
-//! CRAM output (`-o NAME.cram`): records encoded as BAM (as for every output) are handed to
-//! noodles' CRAM writer, which encodes them against the reference FASTA, the exact file the
-//! index was built from (IUPAC codes included, which the index keeps as N). The header's `@SQ`
-//! lines get the `M5` checksum of each contig as `samtools dict` computes it. The codecs are
-//! CRAM 3.0's, which samtools and htsjdk (so Picard and GATK) decode: rANS of order 1 for the
-//! qualities, gzip for the rest, giving files within 7% of `samtools view -C`'s. Containers
-//! are encoded on threads of their own ([`CramSink`]), so a CRAM run takes a BAM run's time.
-//!
-//! Two things of noodles-cram 0.102's encoding differ from htslib's: `RG` is stored both as
-//! the read-group series and as a tag (samtools then shows it twice), and the mate-flags series
-//! is left empty (htsjdk then reads the mate-reverse flag as unset on pairs split across
-//! containers; samtools reads the record's flags).
+//! CRAM output (`-o NAME.cram`): records encoded as BAM (as for every output) are encoded as
+//! CRAM 3.0 by swmap's own encoder ([`encode`]) against the reference FASTA, the exact file
+//! the index was built from (IUPAC codes included, which the index keeps as N). The header's
+//! `@SQ` lines get the `M5` checksum of each contig as `samtools dict` computes it. The codecs
+//! are gzip and rANS, which samtools and htsjdk (so Picard and GATK) decode. Containers are
+//! encoded on threads of their own ([`CramSink`]), so a CRAM run takes a BAM run's time.
+
+mod encode;
+mod rans;
 
 use super::raw::{record_len, BamRecord};
 use crate::error::{Error, Result};
-use noodles_bam as bam;
+use encode::{ReadGroups, Reference};
 use noodles_core::Position;
 use noodles_cram as cram;
-use noodles_cram::codecs::{rans_4x8, Encoder};
-use noodles_cram::container::compression_header::data_series_encodings::DataSeries;
-use noodles_cram::container::BlockContentEncoderMap;
 use noodles_fasta as fasta;
-use noodles_sam::alignment::io::Write as _;
 use noodles_sam::Header;
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
@@ -31,19 +24,21 @@ use std::thread::JoinHandle;
 
 /// The reference sequences of a FASTA, read whole (plain or gzip), checked against the
 /// contigs the records are written under: the same names and lengths, in the same order.
-pub(crate) fn load_reference(path: &Path, contigs: &[(String, u64)]) -> Result<fasta::Repository> {
+pub(crate) fn load_reference(path: &Path, contigs: &[(String, u64)]) -> Result<Reference> {
     let input = crate::io::input::open(path)?;
     let mut reader = fasta::io::Reader::new(input);
-    let mut records = Vec::with_capacity(contigs.len());
+    let mut found = Vec::with_capacity(contigs.len());
+    let mut sequences = Vec::with_capacity(contigs.len());
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| match e.kind() {
             io::ErrorKind::InvalidData => Error::input(path, format!("record {}", i + 1), e.to_string()),
             _ => Error::io(path, e),
         })?;
-        records.push(record);
+        found.push((String::from_utf8_lossy(record.name()).into_owned(), record.sequence().len() as u64));
+        let mut bases = record.sequence().as_ref().to_vec();
+        bases.make_ascii_uppercase();
+        sequences.push(bases);
     }
-    let found: Vec<(String, u64)> =
-        records.iter().map(|r| (String::from_utf8_lossy(r.name()).into_owned(), r.sequence().len() as u64)).collect();
     if let Some(k) = (0..found.len().max(contigs.len())).find(|&k| found.get(k) != contigs.get(k)) {
         let what = |c: Option<&(String, u64)>| c.map_or("nothing".to_string(), |(n, l)| format!("{n} ({l} bases)"));
         return Err(Error::Options(format!(
@@ -54,31 +49,48 @@ pub(crate) fn load_reference(path: &Path, contigs: &[(String, u64)]) -> Result<f
             what(contigs.get(k))
         )));
     }
-    Ok(fasta::Repository::new(records))
+    Ok(Reference { contigs: sequences })
 }
 
-/// The codecs of the CRAM blocks (see the module documentation): gzip, and rANS of order 1
-/// for the qualities (most of a file). rANS on the small series as well saves under 0.3% on
-/// chr20 reads, and htsjdk 3.0 cannot decode some of the small rANS blocks noodles writes.
-fn encoders() -> BlockContentEncoderMap {
-    BlockContentEncoderMap::builder()
-        .set_data_series_encoder(DataSeries::QualityScores, Some(Encoder::Rans4x8(rans_4x8::Order::One)))
-        .build()
+/// The header as SAM text, each `@SQ` line given the `M5` of its contig (upper-case bases, as
+/// `samtools dict` computes it) unless it has one.
+fn header_text(header: &Header, reference: &Reference) -> io::Result<Vec<u8>> {
+    let mut text = Vec::new();
+    noodles_sam::io::Writer::new(&mut text).write_header(header)?;
+    let mut out = Vec::with_capacity(text.len() + 40 * reference.contigs.len());
+    let mut contig = 0;
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        out.extend_from_slice(body);
+        if body.starts_with(b"@SQ\t") {
+            let bases = reference.contigs.get(contig).ok_or_else(|| invalid_data("more @SQ lines than contigs"))?;
+            if !body.split(|&b| b == b'\t').any(|f| f.starts_with(b"M5:")) {
+                out.extend_from_slice(b"\tM5:");
+                for byte in encode::md5(bases) {
+                    write!(out, "{byte:02x}")?;
+                }
+            }
+            contig += 1;
+        }
+        out.push(b'\n');
+    }
+    Ok(out)
 }
 
-/// Records per CRAM container, as noodles' writer fills them: each is encoded on its own.
+fn invalid_data(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+/// Records per CRAM container (one slice each), each encoded on its own.
 const CONTAINER_RECORDS: usize = 10_240;
-/// The end-of-file container of CRAM 3.0, which each container's writer ends with.
-const EOF_CONTAINER_LEN: usize = 38;
 
 /// Takes encoded BAM records (length prefix included, any number per write) and writes them
-/// as CRAM. Containers are encoded on `workers` threads, each by a noodles writer of its own
-/// (noodles' writer runs on one), and written in order after the file's header; their record
-/// counters start at 0 in each (readers go by position, and the index is built here).
+/// as CRAM. Containers are encoded on `workers` threads and written in order after the file's
+/// header.
 pub(crate) struct CramSink {
     out: BufWriter<File>,
-    header: Arc<Header>,
-    reference: fasta::Repository,
+    reference: Arc<Reference>,
+    groups: Arc<ReadGroups>,
     /// Bytes of a record not yet whole.
     pending: Vec<u8>,
     /// The records of the container being filled, as BAM.
@@ -98,46 +110,22 @@ const SPAN_BLOCK: u64 = 1024;
 /// Per contig (`None`: unplaced), the first start and the last end of a block's records.
 type Spans = BTreeMap<Option<usize>, (Position, Position)>;
 
-/// A CRAM writer over `inner` with swmap's codecs.
-fn writer_over<W: Write>(inner: W, reference: fasta::Repository) -> cram::io::Writer<W> {
-    cram::io::writer::Builder::default()
-        .set_reference_sequence_repository(reference)
-        .set_block_content_encoder_map(encoders())
-        .build_from_writer(inner)
-}
-
-/// One container: the records (BAM, back to back) encoded by a writer of its own, without its
-/// end-of-file container.
-fn encode_container(records: Vec<u8>, header: Arc<Header>, reference: fasta::Repository) -> io::Result<Vec<u8>> {
-    let mut writer = writer_over(Vec::new(), reference);
-    let mut record = bam::Record::default();
-    let mut rest = &records[..];
-    while let Some(len) = record_len(rest) {
-        bam::io::Reader::from(&rest[..len]).read_record(&mut record)?;
-        writer.write_alignment_record(&header, &record)?;
-        rest = &rest[len..];
-    }
-    writer.try_finish(&header)?;
-    let mut bytes = writer.into_inner();
-    bytes.truncate(bytes.len() - EOF_CONTAINER_LEN);
-    Ok(bytes)
-}
-
 impl CramSink {
     /// Writes the file definition and `header` (`@SQ` M5 added from `reference`) to `file`;
     /// records are then encoded on `workers` threads.
     pub(crate) fn new(
         mut file: BufWriter<File>,
         header: &Header,
-        reference: fasta::Repository,
+        reference: Reference,
         workers: usize,
     ) -> io::Result<CramSink> {
-        let mut head = writer_over(&mut file, reference.clone());
-        head.write_header(header)?;
+        file.write_all(&encode::file_definition())?;
+        file.write_all(&encode::header_container(&header_text(header, &reference)?))?;
+        let groups = header.read_groups().keys().enumerate().map(|(i, id)| (id.to_vec(), i as i32)).collect();
         Ok(CramSink {
             out: file,
-            header: Arc::new(header.clone()),
-            reference,
+            reference: Arc::new(reference),
+            groups: Arc::new(groups),
             pending: Vec::new(),
             batch: Vec::new(),
             batch_records: 0,
@@ -149,7 +137,7 @@ impl CramSink {
     }
 
     fn write_record(&mut self, bytes: &[u8]) -> io::Result<()> {
-        // Where the record lies, read in place (the container's thread decodes it).
+        // Where the record lies, read in place (the container's thread encodes it).
         let record = BamRecord(bytes);
         let contig = usize::try_from(record.ref_id()).ok();
         let start = usize::try_from(record.pos() + 1).ok().and_then(Position::new).unwrap_or(Position::MIN);
@@ -172,9 +160,10 @@ impl CramSink {
     /// Hands the filled container to a thread; writes the oldest done when too many are out.
     fn dispatch(&mut self) -> io::Result<()> {
         let records = std::mem::take(&mut self.batch);
+        let counter = self.written - self.batch_records as u64;
         self.batch_records = 0;
-        let (header, reference) = (Arc::clone(&self.header), self.reference.clone());
-        self.in_flight.push_back(std::thread::spawn(move || encode_container(records, header, reference)));
+        let (reference, groups) = (Arc::clone(&self.reference), Arc::clone(&self.groups));
+        self.in_flight.push_back(std::thread::spawn(move || encode::container(&records, counter, &reference, &groups)));
         while self.in_flight.len() > self.workers {
             self.write_oldest()?;
         }
@@ -191,7 +180,7 @@ impl CramSink {
     /// the records lie, for [`write_index`].
     pub(crate) fn finish(mut self) -> io::Result<(BufWriter<File>, RecordSpans)> {
         if !self.pending.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "a record was cut short"));
+            return Err(invalid_data("a record was cut short"));
         }
         if self.batch_records > 0 {
             self.dispatch()?;
@@ -199,9 +188,7 @@ impl CramSink {
         while !self.in_flight.is_empty() {
             self.write_oldest()?;
         }
-        let mut eof = Vec::new();
-        writer_over(&mut eof, self.reference.clone()).try_finish(&self.header)?;
-        self.out.write_all(&eof)?;
+        self.out.write_all(&encode::eof_container())?;
         Ok((self.out, RecordSpans(self.spans)))
     }
 }
@@ -241,13 +228,12 @@ impl Write for CramSink {
 /// its records' span (from `spans`, kept while they were written: a slice holding records of
 /// several contigs cannot be indexed from its header alone).
 pub(crate) fn write_index(cram: &Path, spans: &RecordSpans, index: &mut dyn Write) -> io::Result<()> {
-    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let invalid = invalid_data;
     let mut reader = cram::io::Reader::new(BufReader::new(File::open(cram)?));
     reader.read_header()?;
     let mut container = cram::io::reader::Container::default();
     let mut position = reader.position()?;
     let mut crai = Vec::new();
-    // Containers are counted here: each container's own counter starts at 0 (see CramSink).
     let mut records_before = 0u64;
     loop {
         let len = match reader.read_container(&mut container)? {

@@ -980,41 +980,7 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    /// A BAM record (length prefix included) with zeroed bases.
-    #[allow(clippy::too_many_arguments)]
-    fn bam(
-        name: &str,
-        flags: u16,
-        (ref_id, pos): (i32, i64),
-        cigar: &[(u32, u8)],
-        (mate_ref, mate_pos): (i32, i64),
-        qual: &[u8],
-        aux: &[u8],
-    ) -> Vec<u8> {
-        let mut b = vec![0u8; 4];
-        b.extend_from_slice(&ref_id.to_le_bytes());
-        b.extend_from_slice(&(pos as i32).to_le_bytes());
-        b.push(name.len() as u8 + 1);
-        b.push(60);
-        b.extend_from_slice(&0u16.to_le_bytes());
-        b.extend_from_slice(&(cigar.len() as u16).to_le_bytes());
-        b.extend_from_slice(&flags.to_le_bytes());
-        b.extend_from_slice(&(qual.len() as u32).to_le_bytes());
-        b.extend_from_slice(&mate_ref.to_le_bytes());
-        b.extend_from_slice(&(mate_pos as i32).to_le_bytes());
-        b.extend_from_slice(&0i32.to_le_bytes());
-        b.extend_from_slice(name.as_bytes());
-        b.push(0);
-        for &(len, op) in cigar {
-            b.extend_from_slice(&(len << 4 | op as u32).to_le_bytes());
-        }
-        b.extend(std::iter::repeat_n(0u8, qual.len().div_ceil(2)));
-        b.extend_from_slice(qual);
-        b.extend_from_slice(aux);
-        let len = (b.len() - 4) as u32;
-        b[..4].copy_from_slice(&len.to_le_bytes());
-        b
-    }
+    use crate::sam::raw::test_record as bam;
 
     fn z_tag(tag: &[u8; 2], value: &str) -> Vec<u8> {
         let mut v = tag.to_vec();
