@@ -1,6 +1,7 @@
 //! Several engines sharing every batch (`SplitBackend`, `--gpus`, `--cpu-share`): the results
 //! are the oracle's whatever the split, a failing engine's tasks are redone by the others and
-//! it gets no more, and only when every engine fails does the batch fail.
+//! it gets no more (with shares fixed or learnt), and only when every engine fails does the
+//! batch fail.
 
 use crate::support::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,17 +94,19 @@ fn a_failing_engines_tasks_are_redone_by_the_others_and_it_gets_no_more() {
     let sc = Scoring::default();
     let batch = random_batch(7, 400);
     let expected = CpuBackend.align(&batch, &sc).unwrap();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let failing = Box::new(Failing { works: 1, calls: calls.clone() });
-    let split =
-        SplitBackend::new(vec![failing, Box::new(CpuBackend::new())]).unwrap().with_shares(&[3.0, 1.0]).unwrap();
-    // The first batch it aligns; the second fails midway and goes to the CPU.
-    for round in 0..4 {
-        assert_eq!(split.align(&batch, &sc).unwrap(), expected, "round {round}");
+    for fixed in [true, false] {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let failing = Box::new(Failing { works: 1, calls: calls.clone() });
+        let split = SplitBackend::new(vec![failing, Box::new(CpuBackend::new())]).unwrap();
+        let split = if fixed { split.with_shares(&[3.0, 1.0]).unwrap() } else { split };
+        // Its first call aligns; the second fails midway and its tasks go to the CPU.
+        for round in 0..4 {
+            assert_eq!(split.align(&batch, &sc).unwrap(), expected, "round {round}, fixed shares {fixed}");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "no work after it failed (fixed shares {fixed})");
+        assert!(split.division().unwrap().contains("failed"), "{}", split.division().unwrap());
+        assert_eq!(split.shares()[0], 0.0);
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "no work after it failed");
-    assert!(split.division().unwrap().contains("failed"), "{}", split.division().unwrap());
-    assert_eq!(split.shares()[0], 0.0);
 
     let all_fail: Vec<Box<dyn AlignBackend>> = (0..2)
         .map(|_| Box::new(Failing { works: 0, calls: Arc::new(AtomicUsize::new(0)) }) as Box<dyn AlignBackend>)

@@ -341,8 +341,15 @@ pub(crate) fn container(
     if !rest.is_empty() || list.is_empty() {
         return Err(invalid("CRAM: a record was cut short".into()));
     }
-    let context = context_of(&list, reference)?;
-    let deltas = matches!(context, Context::One { .. }) && list.windows(2).all(|w| w[0].pos() <= w[1].pos());
+    // Records of one contig in order are a slice of that contig (positions as deltas, the
+    // span's MD5 checked by readers); unsorted ones are stored as of several contigs, so that
+    // no container digests most of a contig.
+    let sorted = list.windows(2).all(|w| w[0].pos() <= w[1].pos());
+    let context = match context_of(&list, reference)? {
+        Context::One { .. } if !sorted => Context::Many,
+        context => context,
+    };
+    let deltas = matches!(context, Context::One { .. });
 
     // Tag lines: each record's tags (but RG, which is a series) as a line of the dictionary.
     let mut lines: Vec<Vec<u8>> = Vec::new();
