@@ -99,7 +99,7 @@ impl Default for SeedOptions {
     fn default() -> Self {
         SeedOptions {
             max_occ: 500,
-            max_candidates: 8,
+            max_candidates: 16,
             min_weight_percent: 30,
             band: 32,
             window_pad: 20,
