@@ -457,66 +457,7 @@ pub(crate) fn container(
         }
     }
 
-    // The compression header: preservation map, series encodings, tag encodings.
-    let mut dictionary = Vec::new();
-    for line in &lines {
-        dictionary.extend_from_slice(line);
-        dictionary.push(0);
-    }
-    let mut map = Vec::new();
-    put_itf8(&mut map, 5);
-    map.extend_from_slice(b"RN\x01AP");
-    map.push(deltas as u8);
-    map.extend_from_slice(b"RR\x01SM");
-    map.extend_from_slice(&SUBSTITUTION_MATRIX);
-    map.extend_from_slice(b"TD");
-    put_itf8(&mut map, dictionary.len() as i32);
-    map.extend_from_slice(&dictionary);
-    let mut header = Vec::new();
-    put_itf8(&mut header, map.len() as i32);
-    header.extend_from_slice(&map);
-
-    let mut encodings = Vec::new();
-    put_itf8(&mut encodings, SERIES.len() as i32);
-    for (series, key, layout) in &SERIES {
-        encodings.extend_from_slice(*key);
-        let mut params = Vec::new();
-        match layout {
-            Layout::External => {
-                put_itf8(&mut params, *series as i32);
-                put_itf8(&mut encodings, 1);
-            }
-            Layout::Stop => {
-                params.push(0);
-                put_itf8(&mut params, *series as i32);
-                put_itf8(&mut encodings, 5);
-            }
-        }
-        put_itf8(&mut encodings, params.len() as i32);
-        encodings.extend_from_slice(&params);
-    }
-    put_itf8(&mut header, encodings.len() as i32);
-    header.extend_from_slice(&encodings);
-
-    let mut tags = Vec::new();
-    put_itf8(&mut tags, blocks.tags.len() as i32);
-    for (key, _) in &blocks.tags {
-        put_itf8(&mut tags, *key);
-        // BYTE_ARRAY_LEN: the length and the bytes, both in the tag's own block.
-        let mut external = Vec::new();
-        put_itf8(&mut external, 1);
-        let mut id = Vec::new();
-        put_itf8(&mut id, *key);
-        put_itf8(&mut external, id.len() as i32);
-        external.extend_from_slice(&id);
-        put_itf8(&mut tags, 4);
-        put_itf8(&mut tags, 2 * external.len() as i32);
-        tags.extend_from_slice(&external);
-        tags.extend_from_slice(&external);
-    }
-    put_itf8(&mut header, tags.len() as i32);
-    header.extend_from_slice(&tags);
-    let compression_header = block(RAW, COMPRESSION_HEADER, 0, header.len(), &header);
+    let compression_header = compression_header(&lines, deltas, &blocks.tags);
 
     // The slice: its header, an empty core block, the external blocks.
     let mut data_blocks = vec![block(RAW, CORE, 0, 0, &[])];
@@ -567,6 +508,72 @@ pub(crate) fn container(
         out.extend_from_slice(b);
     }
     Ok(out)
+}
+
+/// The compression header block: the preservation map (names kept, positions as deltas or
+/// not, the reference required, the substitution matrix, the tag dictionary of `lines`), every
+/// series' encoding (its own external block) and each tag's (length and bytes in the tag's
+/// own block).
+fn compression_header(lines: &[Vec<u8>], deltas: bool, tag_values: &[(i32, Vec<u8>)]) -> Vec<u8> {
+    let mut dictionary = Vec::new();
+    for line in lines {
+        dictionary.extend_from_slice(line);
+        dictionary.push(0);
+    }
+    let mut map = Vec::new();
+    put_itf8(&mut map, 5);
+    map.extend_from_slice(b"RN\x01AP");
+    map.push(deltas as u8);
+    map.extend_from_slice(b"RR\x01SM");
+    map.extend_from_slice(&SUBSTITUTION_MATRIX);
+    map.extend_from_slice(b"TD");
+    put_itf8(&mut map, dictionary.len() as i32);
+    map.extend_from_slice(&dictionary);
+    let mut header = Vec::new();
+    put_itf8(&mut header, map.len() as i32);
+    header.extend_from_slice(&map);
+
+    let mut encodings = Vec::new();
+    put_itf8(&mut encodings, SERIES.len() as i32);
+    for (series, key, layout) in &SERIES {
+        encodings.extend_from_slice(*key);
+        let mut params = Vec::new();
+        match layout {
+            Layout::External => {
+                put_itf8(&mut params, *series as i32);
+                put_itf8(&mut encodings, 1);
+            }
+            Layout::Stop => {
+                params.push(0);
+                put_itf8(&mut params, *series as i32);
+                put_itf8(&mut encodings, 5);
+            }
+        }
+        put_itf8(&mut encodings, params.len() as i32);
+        encodings.extend_from_slice(&params);
+    }
+    put_itf8(&mut header, encodings.len() as i32);
+    header.extend_from_slice(&encodings);
+
+    let mut tags = Vec::new();
+    put_itf8(&mut tags, tag_values.len() as i32);
+    for (key, _) in tag_values {
+        put_itf8(&mut tags, *key);
+        // BYTE_ARRAY_LEN: the length and the bytes, both in the tag's own block.
+        let mut external = Vec::new();
+        put_itf8(&mut external, 1);
+        let mut id = Vec::new();
+        put_itf8(&mut id, *key);
+        put_itf8(&mut external, id.len() as i32);
+        external.extend_from_slice(&id);
+        put_itf8(&mut tags, 4);
+        put_itf8(&mut tags, 2 * external.len() as i32);
+        tags.extend_from_slice(&external);
+        tags.extend_from_slice(&external);
+    }
+    put_itf8(&mut header, tags.len() as i32);
+    header.extend_from_slice(&tags);
+    block(RAW, COMPRESSION_HEADER, 0, header.len(), &header)
 }
 
 /// How a record of a slice finds its mate.
