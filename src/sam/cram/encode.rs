@@ -372,7 +372,8 @@ pub(crate) fn container(
         let mapped = flags & 0x4 == 0;
         let l_seq = r.l_seq();
         seq.clear();
-        seq.extend((0..l_seq).map(|k| SEQ_CODES[(r.seq_packed()[k / 2] >> (4 * (1 - k % 2)) & 0xf) as usize]));
+        let packed = r.seq_packed();
+        seq.extend((0..l_seq).map(|k| SEQ_CODES[(packed[k / 2] >> (4 * (1 - k % 2)) & 0xf) as usize]));
         let qual = r.qual();
         let has_qual = l_seq > 0 && qual[0] != 0xff;
         let query_len: usize =
