@@ -163,6 +163,32 @@ impl Reference {
         }
     }
 
+    /// The 32 bases from `pos` packed two bits each, the first in the low bits, as codes 0-3
+    /// (an N reads as A, a base past the end as A): compared with a packed read by XOR
+    /// (`crate::seed`), 32 bases at a time.
+    #[inline]
+    pub(crate) fn word_at(&self, pos: u64) -> u64 {
+        let (byte, shift) = ((pos / 4) as usize, 2 * (pos % 4) as u32);
+        let mut nine = [0u8; 9];
+        let bytes = match self.packed.get(byte..byte + 9) {
+            Some(b) => b,
+            None => {
+                let have = self.packed.len().saturating_sub(byte);
+                nine[..have].copy_from_slice(&self.packed[byte.min(self.packed.len())..]);
+                &nine
+            }
+        };
+        let lo = u64::from_le_bytes(bytes[..8].try_into().expect("eight bytes"));
+        // The ninth byte's bases shifted in; a shift by 64 (none needed) is avoided.
+        lo >> shift | ((bytes[8] as u64) << (63 - shift)) << 1
+    }
+
+    /// Whether any base of `range` is an N.
+    pub(crate) fn has_n(&self, range: Range<u64>) -> bool {
+        let from = self.n_runs.partition_point(|&(s, l)| s + l <= range.start);
+        self.n_runs.get(from).is_some_and(|&(s, _)| s < range.end)
+    }
+
     /// The code of one base.
     pub fn base(&self, i: u64) -> u8 {
         let in_n = {
@@ -208,6 +234,18 @@ mod tests {
             }
         }
         assert!((0..codes.len()).all(|i| r.base(i as u64) == codes[i]));
+        for pos in (0..codes.len() as u64).chain([codes.len() as u64 + 3]) {
+            let word = r.word_at(pos);
+            for i in 0..32u64 {
+                let want = codes.get((pos + i) as usize).map_or(0, |&c| c & 3);
+                assert_eq!(word >> (2 * i) & 3, want as u64, "base {i} of the word at {pos}");
+            }
+            let n = |a: u64, b: u64| codes[a as usize..b.min(codes.len() as u64) as usize].contains(&4);
+            for len in [1, 5, 150] {
+                let end = (pos + len).min(codes.len() as u64);
+                assert_eq!(r.has_n(pos.min(end)..end), n(pos.min(end), end), "N in {pos}..{end}");
+            }
+        }
         let back = Reference::from_parts(r.packed().to_vec().into(), r.len(), r.n_runs().to_vec()).unwrap();
         assert_eq!(back, r);
         assert!(Reference::from_parts(r.packed().to_vec().into(), r.len(), vec![(5, 3), (7, 1)]).is_none());
