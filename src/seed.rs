@@ -304,7 +304,7 @@ fn find_windows(
     sort_hits(&mut s.hits, &mut s.sorted);
     let SeedScratch { hits, spans, pieces, chains, cands, light, parts, extra, screen, .. } = s;
     chain_pieces(index, hits, read.len(), opts, pieces, chains);
-    let maker = WindowMaker { index, hits, read, len: read.len(), opts };
+    let maker = WindowMaker { index, hits, read, opts };
     choose_windows(&maker, (pieces, chains), (cands, light, parts, extra), (spans, screen), left_out, out)
 }
 

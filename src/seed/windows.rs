@@ -19,17 +19,17 @@ pub(super) struct WindowMaker<'a> {
     pub(super) hits: &'a [SeedHit],
     /// The read's base codes, as sequenced.
     pub(super) read: &'a [u8],
-    pub(super) len: usize,
     pub(super) opts: &'a SeedOptions,
 }
 
 /// A read packed as the reference is ([`crate::index::Reference::word_at`]): 32 bases a word,
 /// with a mask of the bases that are not A, C, G or T (an even bit per base, as the
-/// mismatches of [`PackedRead::mismatches`]).
+/// mismatches of [`PackedRead::mismatches`]), and its length.
 #[derive(Default)]
 pub(super) struct PackedRead {
     words: Vec<u64>,
     n: Vec<u64>,
+    len: usize,
 }
 
 /// The even bit of every base in a packed word.
@@ -38,6 +38,7 @@ const EVEN: u64 = 0x5555_5555_5555_5555;
 impl PackedRead {
     fn pack(&mut self, codes: impl ExactSizeIterator<Item = u8>) {
         let len = codes.len();
+        self.len = len;
         self.words.clear();
         self.n.clear();
         self.words.resize(len.div_ceil(32), 0);
@@ -46,18 +47,21 @@ impl PackedRead {
             self.words[i / 32] |= ((c & 3) as u64) << (2 * (i % 32));
             self.n[i / 32] |= ((c > 3) as u64) << (2 * (i % 32));
         }
-        // Bases past the read's end: marked as Ns, then dropped by [`PackedRead::mismatches`].
-        if !len.is_multiple_of(32) {
-            *self.n.last_mut().expect("a word") |= EVEN << (2 * (len % 32));
-        }
     }
 
     /// One even bit per read base (in the low bits first, 32 a word) that differs from the
-    /// reference from `pos` on, the read's Ns included, as `f(word index, mask)`.
+    /// reference from `pos` on, the read's Ns included, as `f(word index, mask)`; the last
+    /// word has no bits past the read's end.
     fn mismatches(&self, reference: &crate::index::Reference, pos: u64, mut f: impl FnMut(usize, u64)) {
+        let last = self.words.len().saturating_sub(1);
+        let tail = match self.len % 32 {
+            0 => u64::MAX,
+            r => (1u64 << (2 * r)) - 1,
+        };
         for (j, (&w, &n)) in self.words.iter().zip(&self.n).enumerate() {
             let x = reference.word_at(pos + 32 * j as u64) ^ w;
-            f(j, ((x | x >> 1) & EVEN) | n);
+            let m = ((x | x >> 1) & EVEN) | n;
+            f(j, if j == last { m & tail } else { m });
         }
     }
 }
@@ -77,8 +81,8 @@ pub(super) struct ScreenScratch {
 /// Words of a packed read (reads are at most `MAX_READ_LEN` = 2,000 bases).
 const MAX_WORDS: usize = 2048 / 32;
 
-/// Windows tied with the best screened by their mismatches when more of them than the cap are
-/// left (a read in a repeat family): at most this many, the first in [`order`].
+/// Heavy windows screened by their mismatches when more of them than the cap are left (a
+/// read in a repeat family): at most this many, the first in [`order`] (the heaviest).
 pub(super) const MAX_SCREENED: usize = 1024;
 
 impl WindowMaker<'_> {
@@ -89,7 +93,7 @@ impl WindowMaker<'_> {
         let c = &self.index.contigs[p.contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
         let start = (p.diag.0 - pad).clamp(cstart, cend);
-        let end = (p.diag.1 + self.len as i64 + pad).clamp(cstart, cend);
+        let end = (p.diag.1 + self.read.len() as i64 + pad).clamp(cstart, cend);
         let weight = if p.lone() {
             k // a lone seed (most pieces of a read with repetitive seeds)
         } else {
@@ -114,35 +118,29 @@ impl WindowMaker<'_> {
     fn mismatches(&self, w: &CandidateWindow, s: &mut ScreenScratch) -> u32 {
         let (d0, d1) = self.diagonals(w);
         let c = &self.index.contigs[w.contig];
-        let (lo, hi) = (d0.min(d1), d0.max(d1) + self.len as i64);
+        let len = self.read.len();
+        let (lo, hi) = (d0.min(d1), d0.max(d1) + len as i64);
         let reference = self.index.reference();
         let off = lo < c.offset as i64 || hi > (c.offset + c.len) as i64;
-        if off || self.len > MAX_WORDS * 32 || reference.has_n(lo as u64..hi as u64) {
+        if off || len > MAX_WORDS * 32 || reference.has_n(lo as u64..hi as u64) {
             if s.rc.is_empty() && w.reverse {
                 crate::dna::reverse_complement_into(self.read, &mut s.rc);
             }
             return self.mismatches_slow(w, &s.rc, &mut s.reference);
         }
         let read = if w.reverse { &s.rev } else { &s.fwd };
-        // The padding bits past the read's end were set as Ns: dropped here.
-        let tail = match self.len % 32 {
-            0 => u64::MAX,
-            r => (1u64 << (2 * r)) - 1,
-        };
-        let last = read.words.len() - 1;
-        let keep = |j: usize, m: u64| if j == last { m & tail } else { m };
         if d0 == d1 {
             let mut total = 0;
-            read.mismatches(reference, d0 as u64, |j, m| total += keep(j, m).count_ones());
+            read.mismatches(reference, d0 as u64, |_, m| total += m.count_ones());
             return total;
         }
         // As in the slow version, base by base, from the two diagonals' masks.
         let (mut a, mut b, mut best_ab, mut best_ba) = (0i32, 0i32, 0i32, 0i32);
         let mut on_d0 = [0u64; MAX_WORDS];
-        read.mismatches(reference, d0 as u64, |j, m| on_d0[j] = keep(j, m));
-        read.mismatches(reference, d1 as u64, |j, m| {
-            let (ma, mb) = (on_d0[j], keep(j, m));
-            for i in (0..64).step_by(2).take(self.len - 32 * j) {
+        read.mismatches(reference, d0 as u64, |j, m| on_d0[j] = m);
+        read.mismatches(reference, d1 as u64, |j, mb| {
+            let ma = on_d0[j];
+            for i in (0..64).step_by(2).take(len - 32 * j) {
                 a += (ma >> i & 1) as i32;
                 b += (mb >> i & 1) as i32;
                 best_ab = best_ab.min(a - b);
@@ -166,7 +164,7 @@ impl WindowMaker<'_> {
         let read = if w.reverse { rc } else { self.read };
         let c = &self.index.contigs[w.contig];
         let (cstart, cend) = (c.offset as i64, (c.offset + c.len) as i64);
-        let (lo, hi) = ((d0.min(d1)).clamp(cstart, cend), (d0.max(d1) + self.len as i64).clamp(cstart, cend));
+        let (lo, hi) = ((d0.min(d1)).clamp(cstart, cend), (d0.max(d1) + self.read.len() as i64).clamp(cstart, cend));
         let bases = self.index.reference().fetch(lo as u64..hi as u64, buf);
         // The reference base facing read base `i` on diagonal `d` (4, a mismatch, off the contig).
         let at = |d: i64, i: usize| bases.get(usize::try_from(d + i as i64 - lo).unwrap_or(usize::MAX)).copied();
@@ -189,7 +187,7 @@ impl WindowMaker<'_> {
     /// Read bases a window's seeds span, on the read as sequenced (a reverse window's spans
     /// are on the reverse-complemented read).
     fn sequenced(&self, w: &Cand) -> (u32, u32) {
-        let len = self.len as u32;
+        let len = self.read.len() as u32;
         if w.0.reverse {
             (len - w.1 .1, len - w.1 .0)
         } else {
@@ -230,14 +228,14 @@ pub(super) fn best_of<'c>(
     }
 }
 
-/// Moves `keep` windows (fewer than all) to the front of `windows`, the rest after them: when
-/// more than `keep` of the first `screened` in [`order`] (the heaviest) are to choose from, the
-/// `keep` of them with the fewest mismatches along their seeds' diagonals
-/// ([`WindowMaker::mismatches`], ties first in [`order`]); otherwise the first `keep` in
-/// [`order`]. In a repeat family every copy's window has about as many seeds, so their weights
-/// cannot tell the read's own copy from the others; its mismatches can.
-fn screen(maker: &WindowMaker, windows: &mut [Cand], keep: usize, screened: usize, s: &mut ScreenScratch) {
-    let n = windows.len().min(screened);
+/// Moves `keep` windows (fewer than all) to the front of `windows`, the rest after them: of
+/// the first [`MAX_SCREENED`] in [`order`] (the heaviest), the `keep` with the fewest
+/// mismatches along their seeds' diagonals ([`WindowMaker::mismatches`], ties first in
+/// [`order`]); the first `keep` in [`order`] when `keep` is not below that many. In a repeat
+/// family every copy's window has about as many seeds, so their weights cannot tell the read's
+/// own copy from the others; its mismatches can.
+fn screen(maker: &WindowMaker, windows: &mut [Cand], keep: usize, s: &mut ScreenScratch) {
+    let n = windows.len().min(MAX_SCREENED);
     if keep >= n {
         windows.select_nth_unstable_by(keep, order);
         return;
@@ -315,11 +313,11 @@ pub(super) fn choose_windows(
     if keep < windows.len() {
         // Only the windows that tie with the best are screened: when the best outweighs the
         // rest, its copy is the read's and the weights already tell.
-        screen(maker, windows, keep, MAX_SCREENED, scratch);
+        screen(maker, windows, keep, scratch);
     }
     windows[..keep].sort_unstable_by(order);
     let best_read = maker.sequenced(&windows[0]);
-    let unaligned = maker.len as u32 - (best_read.1 - best_read.0);
+    let unaligned = maker.read.len() as u32 - (best_read.1 - best_read.0);
     let unexamined = ties.saturating_sub(keep).saturating_add(left_out).min(u32::MAX as usize) as u32;
     // Windows left out (too light, or past the cap) whose seeds lie mostly on read bases the
     // best window's do not cover: the other side of a fusion junction. The heaviest are added
@@ -414,7 +412,7 @@ mod tests {
             }
             let reverse = rng.chance(0.5);
             let w = window_on(&index, contig, reverse, (d0.min(d1), d0.max(d1)), len, 20);
-            let maker = WindowMaker { index: &index, hits: &[], read: &read, len, opts: &opts };
+            let maker = WindowMaker { index: &index, hits: &[], read: &read, opts: &opts };
             // The maker's read is as sequenced; a reverse window faces its reverse complement.
             let facing = if reverse { crate::dna::reverse_complement(&read) } else { read.clone() };
             s.fwd.pack(read.iter().copied());
@@ -458,7 +456,7 @@ mod tests {
         let index = Index::build(vec![Contig { name: "g".into(), seq: genome.clone() }], IndexParams::default());
         let opts = SeedOptions::default();
         let read = element[50..200].to_vec();
-        let maker = WindowMaker { index: &index, hits: &[], read: &read, len: read.len(), opts: &opts };
+        let maker = WindowMaker { index: &index, hits: &[], read: &read, opts: &opts };
         let mut windows: Vec<Cand> =
             starts.iter().map(|&s| window_on(&index, 0, false, (s + 50, s + 50), 150, 19)).collect();
         let by_order: Vec<i64> = {
@@ -467,7 +465,7 @@ mod tests {
             w[..8].iter().map(|c| c.0.start as i64).collect()
         };
         let mut s = ScreenScratch::default();
-        screen(&maker, &mut windows, 8, MAX_SCREENED, &mut s);
+        screen(&maker, &mut windows, 8, &mut s);
         let mismatches = |c: &Cand| {
             let start = maker.diagonals(&c.0).0 as usize;
             read.iter().zip(&genome[start..start + 150]).filter(|(a, b)| a != b).count()
