@@ -3,7 +3,7 @@
 # and CPU backends (results compared), a sweep of the GPU kernel's speed-only knobs, end-to-end
 # reads/s of both backends at THREADS and THREADS/2 (SAM outputs compared), sorted BAM output
 # (--sort), every GPU (--gpus all) and the CPU beside them (--cpu-share 0.2 and auto), a
-# --stats line (CPU us per read per stage), the GPU run's accuracy, and minimap2
+# --stats line (CPU us per read per stage), the GPU run's accuracy, and minimap2, strobealign
 # and bwa mem on the same simulated chr20 reads. Every output is written to files under $WORK
 # (never to a device); the results go to one TSV, $OUT/summary.tsv, printed at the end.
 #
@@ -14,8 +14,8 @@
 #   bash .gpubench/gpubench.sh
 # Settings: PAIRS=1000000 THREADS=16 BENCH_PAIRS=1000000 OUT=/tmp/gpubench-out WORK=/tmp/gb;
 # G=.gpubench (the prepared folder), SWMAP (default $G/swmap), CHR20 (default $G/chr20.fa.gz),
-# SKIP_PEERS=1 (no minimap2 or bwa), SKIP_BWA=1 (no bwa). A quick check on any machine with a
-# Vulkan driver (Mesa's lavapipe included):
+# SKIP_PEERS=1 (no minimap2, strobealign or bwa), SKIP_BWA=1 (no bwa). A quick check on any
+# machine with a Vulkan driver (Mesa's lavapipe included):
 #   PAIRS=20000 THREADS=2 BENCH_PAIRS=5000 SKIP_BWA=1 G=.gpubench bash scripts/gpubench.sh
 # A missing input ends the run at once with a one-line error; a run that fails, or outputs that
 # differ, is a FAILED row and the exit status is 1: no figure and no "identical" is ever printed
@@ -49,11 +49,12 @@ fi
 log "VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
 
 # ---- 2. peers from Debian packages ----------------------------------------------------------------
-mkdir -p "$W/tools"; [ -n "${SKIP_PEERS:-}" ] || for f in "$G"/tools/*.deb; do dpkg -x "$f" "$W/tools"; done
+mkdir -p "$W/tools/usr/bin"; [ -n "${SKIP_PEERS:-}" ] || for f in "$G"/tools/*.deb; do dpkg -x "$f" "$W/tools"; done
+[ -n "${SKIP_PEERS:-}" ] || [ ! -f "$G/tools/strobealign" ] || cp "$G/tools/strobealign" "$W/tools/usr/bin/"
 export PATH="$W/tools/usr/bin:$PATH"
-MM=$(command -v minimap2 || true); BWA=$(command -v bwa || true)
-[ -n "${SKIP_PEERS:-}" ] && { MM=; BWA=; }
-log "minimap2: ${MM:-missing} ($([ -n "$MM" ] && "$MM" --version 2>&1 | head -1)); bwa: ${BWA:-missing}"
+MM=$(command -v minimap2 || true); BWA=$(command -v bwa || true); SA=$(command -v strobealign || true)
+[ -n "${SKIP_PEERS:-}" ] && { MM=; BWA=; SA=; }
+log "minimap2: ${MM:-missing} ($([ -n "$MM" ] && "$MM" --version 2>&1 | head -1)); strobealign: ${SA:-missing} ($([ -n "$SA" ] && "$SA" --version 2>&1 | head -1)); bwa: ${BWA:-missing}"
 
 # ---- 3. data: chr20, simulated 2x150 pairs, indexes (bwa's in the background) ---------------------
 # chr20: CHR20 if set, else the copy scripts/prepare-gpubench.sh put in $G.
@@ -67,10 +68,12 @@ READS=$((2 * PAIRS))
 ( time "$SW" index "$W/chr20.fa" -o "$W/chr20.swi" -t "$THREADS" ) > "$OUT/swindex.txt" 2>&1 ||
   die "swmap index failed: $(tail -3 "$OUT/swindex.txt" | tr '\n' ' ')"
 [ -n "$MM" ] && ( time "$MM" -x sr -t "$THREADS" -d "$W/chr20.mmi" "$W/chr20.fa" ) > "$OUT/mmindex.txt" 2>&1
+# strobealign writes its index (for 150-base reads) beside the FASTA: chr20.fa.r150.sti.
+[ -n "$SA" ] && ( time "$SA" -t "$THREADS" -r 150 -i "$W/chr20.fa" ) > "$OUT/saindex.txt" 2>&1
 if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
   ( ( time "$BWA" index -p "$W/bwa" "$W/chr20.fa" ) > "$OUT/bwaindex.txt" 2>&1; touch "$W/bwa.done" ) &
 fi
-log "indexes: swmap $(tail -1 "$OUT/swindex.txt"), minimap2 $(tail -1 "$OUT/mmindex.txt" 2>/dev/null)"
+log "indexes: swmap $(tail -1 "$OUT/swindex.txt"), minimap2 $(tail -1 "$OUT/mmindex.txt" 2>/dev/null), strobealign $(tail -1 "$OUT/saindex.txt" 2>/dev/null)"
 
 # ---- 4. kernel throughput: warm the GPU first (a fresh card idles at a low clock) ----------------
 timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$OUT/bench-warmup.txt" 2>&1
@@ -107,6 +110,21 @@ for strip in 16 32; do
     rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x$win strip $strip	FAILED (exit $rc, or GPU and CPU results differ): $b"
     log "bench 150x$win strip $strip rc=$rc $(grep -E 'gpu kernel|identical' "$b" | tr '\n' ' ')"
     row "kernel 150x$win strip $strip	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
+  done
+done
+
+# Kernel variants (SWMAP_GPU_NARROW: H and E of the boundary column as 16-bit halves of one
+# word, half its local-memory traffic, a few shifts more per row; SWMAP_GPU_SUBGROUPS: one
+# atomic per subgroup to reserve CIGAR room), each at strips of 8 and 32, results checked
+# against the CPU's. The plain kernel stays the default until these figures favour a variant.
+for v in "1 0" "0 1" "1 1"; do
+  set -- $v
+  for strip in 8 32; do
+    b="$OUT/bench-n$1s$2-strip$strip.txt"
+    SWMAP_GPU_NARROW=$1 SWMAP_GPU_SUBGROUPS=$2 SWMAP_GPU_STRIP=$strip timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window 300 --repeats 2 -t "$THREADS" > "$b" 2>&1
+    rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x300 narrow $1 subgroups $2 strip $strip	FAILED (exit $rc, or GPU and CPU results differ): $b"
+    log "bench 150x300 narrow $1 subgroups $2 strip $strip rc=$rc $(grep -E 'kernel:|gpu kernel|identical' "$b" | tr '\n' ' ')"
+    row "kernel 150x300 narrow $1 subgroups $2 strip $strip	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
   done
 done
 
@@ -153,6 +171,9 @@ rm -f "$W/gpu-big.sam"
 SWMAP_GPU_STRIP=16 run_map "swmap-gpu-t$THREADS-strip16" gpu "$THREADS" "$W/gpu-s16.sam"
 same=$(same_sam "$W/gpu.sam" "$W/gpu-s16.sam"); [ "$same" = identical ] || fail "SAM gpu strip 16 vs gpu	$same"
 rm -f "$W/gpu-s16.sam"
+SWMAP_GPU_NARROW=1 SWMAP_GPU_SUBGROUPS=1 run_map "swmap-gpu-t$THREADS-narrow-subgroups" gpu "$THREADS" "$W/gpu-ns.sam"
+same=$(same_sam "$W/gpu.sam" "$W/gpu-ns.sam"); [ "$same" = identical ] || fail "SAM gpu narrow+subgroups vs gpu	$same"
+rm -f "$W/gpu-ns.sam"
 # Every GPU of the box, and the CPU beside the GPU(s): a fixed fifth of the cells, then shares
 # by measured speed. The records must not change; the last stderr line of each says how the
 # cells were divided.
@@ -185,6 +206,7 @@ other() { # name command...
 }
 [ -n "$MM" ] && other "minimap2-t$THREADS" "$MM" -ax sr -t "$THREADS" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
 [ -n "$MM" ] && other "minimap2-t$HALF" "$MM" -ax sr -t "$HALF" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
+[ -n "$SA" ] && [ -f "$W/chr20.fa.r150.sti" ] && other "strobealign-t$THREADS" "$SA" -t "$THREADS" -r 150 --use-index "$W/chr20.fa" "$W/r_1.fq" "$W/r_2.fq"
 if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
   for _ in $(seq 1 120); do [ -f "$W/bwa.done" ] && break; sleep 1; done
   log "bwa index: $(tail -1 "$OUT/bwaindex.txt" 2>/dev/null)"

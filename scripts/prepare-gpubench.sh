@@ -14,7 +14,9 @@
 #            driver but not always the loader). On Debian 12: apt-get download libvulkan1
 #            libglvnd0 libegl1 libgl1 libgles2 libglx0 libopengl0
 # PEERS_DIR  optional: .deb files of the aligners timed on the same reads (on Debian 12:
-#            apt-get download bwa minimap2). Without them, run gpubench.sh with SKIP_PEERS=1.
+#            apt-get download bwa minimap2), and a strobealign binary (a file whose name
+#            starts with `strobealign`, e.g. the one `cargo install strobealign` puts in
+#            ~/.cargo/bin; it needs only glibc). Without them, run gpubench.sh with SKIP_PEERS=1.
 #
 # Then copy .gpubench/ to the GPU server and run there, from the directory holding it:
 #   bash .gpubench/gpubench.sh
@@ -26,12 +28,18 @@ for var in DEBS_DIR PEERS_DIR; do
   dir=${!var:-}
   [ -z "$dir" ] || compgen -G "$dir/*.deb" >/dev/null || die "$var=$dir holds no .deb files"
 done
+STROBE=
+if [ -n "${PEERS_DIR:-}" ]; then
+  for f in "$PEERS_DIR"/strobealign*; do [ -f "$f" ] && [ -x "$f" ] && STROBE=$f; done
+fi
 grep -qx '/.gpubench/' .git/info/exclude 2>/dev/null || echo /.gpubench/ >> .git/info/exclude
 cargo build --release
+rm -rf .gpubench/debs .gpubench/tools
 mkdir -p .gpubench/debs .gpubench/tools
 objcopy --strip-debug target/release/swmap .gpubench/swmap
 [ -z "${DEBS_DIR:-}" ] || cp "$DEBS_DIR"/*.deb .gpubench/debs/
 [ -z "${PEERS_DIR:-}" ] || cp "$PEERS_DIR"/*.deb .gpubench/tools/
+[ -z "$STROBE" ] || { cp "$STROBE" .gpubench/tools/strobealign; chmod +x .gpubench/tools/strobealign; }
 cp "$CHR20" .gpubench/chr20.fa.gz
 cp scripts/gpubench.sh .gpubench/gpubench.sh
 du -sh .gpubench

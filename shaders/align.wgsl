@@ -70,6 +70,26 @@ const WORD_CELLS: u32 = 8u;
 const WORDS: u32 = STRIP / WORD_CELLS;
 const MAX_QUERY: u32 = 512u;
 const NEG_INF: i32 = -536870912;
+// Two forms of the kernel the host chooses between when it builds the pipeline
+// (src/backend/gpu/shader.rs sets these and keeps only the chosen branch of each
+// `// variant` block); results are identical either way, only the speed differs.
+// NARROW: the boundary column holds H and E as 16-bit halves of one word, half the private
+// memory a row reads and writes, and the DP's minus infinity is NEG_INF_16. The host gives
+// such a kernel only tasks whose every value fits 16 bits with room to spare (`fits_16` of
+// src/align/lanes.rs, the CPU's 16-bit lanes' rule): then every value either descends from a
+// start or a clip and lies above -(NEG_INF_16 + 64), or descends from minus infinity by gap
+// costs alone and lies at or below NEG_INF_16 and above -32,000; no value mixes the two (a
+// cell only adds constants to one value and takes maxima), so every comparison, traceback bit
+// and end cell comes out as with NEG_INF, and every stored value fits an i16. Per cell, counted
+// as for the plain kernel in the header above, with NARROW: 115.6 / 107.2 / 103.0 and 38.2 /
+// 36.2 / 35.2 (a load and a store fewer per row, the shifts that pack and unpack more).
+// SUBGROUPS: a subgroup reserves its CIGAR room in `out` with one atomic instead of one per
+// invocation (wgpu's optional subgroup feature).
+const NARROW: bool = false;
+const SUBGROUPS: bool = false;
+const NEG_INF_16: i32 = -8192;
+// Minus infinity of the DP.
+const DP_NEG_INF: i32 = select(NEG_INF, NEG_INF_16, NARROW);
 const WORKGROUP: u32 = 64u;
 // Below any reachable total (which is at least NEG_INF - clip), so the first cell always wins.
 const BEST_INIT: i32 = -2147483647;
@@ -208,7 +228,8 @@ fn write_result(id: u32, score: i32, qs: u32, qe: u32, ts: u32, te: u32, len: u3
     out.words[r + 7u] = status;
 }
 
-// H and E of the last column of the previous strip, one entry per query row.
+// H and E of the last column of the previous strip, one entry per query row (with NARROW,
+// both in h_col: H in the low 16 bits, E in the high ones, each sign-extended when read).
 var<private> h_col: array<i32, MAX_QUERY>;
 var<private> e_col: array<i32, MAX_QUERY>;
 
@@ -265,8 +286,8 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         var f_up: array<i32, STRIP>; // F(i-1, j0+c)
         // unroll
         for (var c = 0u; c < STRIP; c++) {
-            h_up[c] = NEG_INF;
-            f_up[c] = NEG_INF;
+            h_up[c] = DP_NEG_INF;
+            f_up[c] = DP_NEG_INF;
         }
         // The rows that meet the band in this strip; the previous strip computed rows up to
         // `prev_end` (exclusive), the row above `first` among them.
@@ -275,9 +296,14 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         let prev_end = u32(clamp(i32(j0) - lo, 0, i32(m)));
         // tb_word(reg, k * WORDS + w, i - first) is tb_row0 + stride * (w * rows + i).
         let tb_row0 = tb_word(reg, k * WORDS, 0u) - reg.stride * first;
-        var h_diag_left = NEG_INF; // H(i-1, j0-1)
+        var h_diag_left = DP_NEG_INF; // H(i-1, j0-1)
         if (k > 0u && first > 0u) {
-            h_diag_left = h_col[first - 1u];
+            // variant NARROW
+            if (NARROW) {
+                h_diag_left = (h_col[first - 1u] << 16u) >> 16u;
+            } else {
+                h_diag_left = h_col[first - 1u];
+            }
         }
         for (var i = first; i < end; i++) {
             let qi = query_base(task.query_offset + i);
@@ -287,11 +313,18 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             // column removes two sites that index it: lavapipe's compile time grows steeply
             // with those (measured: 7.5 s against 12 s with them), and the kernel runs faster
             // there too.
-            var h_left = NEG_INF; // H(i, j-1)
-            var e_left = NEG_INF; // E(i, j-1)
+            var h_left = DP_NEG_INF; // H(i, j-1)
+            var e_left = DP_NEG_INF; // E(i, j-1)
             if (k > 0u && i < prev_end) {
-                h_left = h_col[i];
-                e_left = e_col[i];
+                // variant NARROW
+                if (NARROW) {
+                    let he = h_col[i];
+                    h_left = (he << 16u) >> 16u;
+                    e_left = he >> 16u;
+                } else {
+                    h_left = h_col[i];
+                    e_left = e_col[i];
+                }
             }
             var d = h_diag_left; // H(i-1, j-1)
             h_diag_left = h_left;
@@ -315,7 +348,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 let diag_wins = diag >= ef;
                 let hcode = select(select(3u, 2u, e >= f), select(0u, 1u, dstart), diag_wins);
                 let inside = dl0 + c <= span;
-                let h = select(NEG_INF, max(diag, ef), inside);
+                let h = select(DP_NEG_INF, max(diag, ef), inside);
                 // Bits of cells outside the band are left as computed: no traceback reaches
                 // them (their H is -inf, so no best path runs through them).
                 let bits = hcode | select(0u, 4u, e_open < e_ext) | select(0u, 8u, f_open < f_ext);
@@ -331,8 +364,13 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 h_left = h;
                 e_left = e;
             }
-            h_col[i] = h_left;
-            e_col[i] = e_left;
+            // variant NARROW
+            if (NARROW) {
+                h_col[i] = (h_left & 0xffff) | (e_left << 16u);
+            } else {
+                h_col[i] = h_left;
+                e_col[i] = e_left;
+            }
             // Word w holds columns j0 + 8w.. of the row; a word wholly past the target's end
             // has no slot (the host sizes regions in words of the target's columns), and the
             // bits of columns past the end within a word are zero.
@@ -447,7 +485,22 @@ fn traceback(id: u32, task: Task, hi: i32, best: i32, bi: u32, bj: u32) {
     work_store(reg.buf, scratch_word(reg, runs), run);
     runs++;
 
-    let at = atomicAdd(&out.cigar_cursor, runs);
+    var at = 0u;
+    // variant SUBGROUPS
+    if (SUBGROUPS) {
+        // The invocations here together (a subgroup's, or those of it that reconverged) take
+        // consecutive room: the first of them reserves the sum, each starts after those
+        // before it.
+        let before = subgroupExclusiveAdd(runs);
+        let total = subgroupAdd(runs);
+        var base = 0u;
+        if (subgroupExclusiveAdd(1u) == 0u) {
+            base = atomicAdd(&out.cigar_cursor, total);
+        }
+        at = subgroupBroadcastFirst(base) + before;
+    } else {
+        at = atomicAdd(&out.cigar_cursor, runs);
+    }
     let dst = params.cigar_base + at - 1u; // `words` starts at word 1 of `out`
     for (var r = 0u; r < runs; r++) {
         out.words[dst + r] = work_load(reg.buf, scratch_word(reg, runs - 1u - r));

@@ -34,6 +34,9 @@ pub struct GpuInfo {
     /// Invocations the adapter runs in lockstep at most (its subgroup size: 32 on NVIDIA, 8 on
     /// lavapipe); the GPU backend interleaves the work words of this many tasks.
     pub subgroup_size: u32,
+    /// Whether the device runs subgroup operations (wgpu's optional subgroup feature), which
+    /// the kernel with subgroup atomics needs.
+    pub subgroups: bool,
 }
 
 /// Where the time of one [`GpuBackend::align_timed`] call went.

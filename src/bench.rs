@@ -163,8 +163,8 @@ pub struct GpuMeasurement {
     pub total_ns: u64,
     /// Dispatches one run of the batch took.
     pub dispatches: usize,
-    /// Target columns per DP strip of the kernel (`SWMAP_GPU_STRIP`).
-    pub strip: u32,
+    /// How the kernel was built ([`GpuBackend::kernel`]).
+    pub kernel: String,
 }
 
 /// What became of the GPU side of the bench.
@@ -304,7 +304,7 @@ fn time_gpu(
         dispatches = t.dispatches;
     }
     Ok((
-        GpuMeasurement { info: backend.info.clone(), kernel_ns, total_ns, dispatches, strip: backend.strip() },
+        GpuMeasurement { info: backend.info.clone(), kernel_ns, total_ns, dispatches, kernel: backend.kernel() },
         results,
     ))
 }

@@ -22,6 +22,7 @@ mod shader;
 
 use super::cpu::align_dp;
 use super::{AlignBackend, GpuInfo, GpuTiming};
+use crate::align::lanes::fits_16;
 use crate::align::{Alignment, Scoring};
 use crate::batch::AlignBatch;
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ use buffers::Buffers;
 use context::Context;
 use plan::Capacity;
 use run::{Failure, InFlight};
+use shader::Kernel;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,8 +93,8 @@ pub struct GpuBackend {
     max_work_buffer: u64,
     /// Tasks whose work words are interleaved ([`plan::Capacity::interleave`]).
     interleave: u32,
-    /// Target columns per DP strip of the kernel ([`shader::STRIPS`]).
-    strip: u32,
+    /// How the kernel was built.
+    kernel: Kernel,
 }
 
 impl GpuBackend {
@@ -116,7 +118,8 @@ impl GpuBackend {
     /// twice gives two devices on one adapter.
     pub fn nth(n: usize, allow_software: bool) -> Result<GpuBackend> {
         // Tuning knobs that need no rebuild (scripts/gpubench.sh sweeps them): SWMAP_GPU_STRIP,
-        // SWMAP_GPU_DISPATCH_TASKS and SWMAP_GPU_INTERLEAVE. Results never change.
+        // SWMAP_GPU_NARROW, SWMAP_GPU_SUBGROUPS, SWMAP_GPU_DISPATCH_TASKS and
+        // SWMAP_GPU_INTERLEAVE. Results never change.
         let knob = |name: &str, allowed: &dyn Fn(usize) -> bool, expected: &str| -> Result<Option<usize>> {
             match std::env::var(name) {
                 Err(_) => Ok(None),
@@ -133,6 +136,10 @@ impl GpuBackend {
             &format!("one of {:?}", shader::STRIPS),
         )?
         .map_or(shader::DEFAULT_STRIP, |n| n as u32);
+        let switch = |name: &str| knob(name, &|n| n <= 1, "0 or 1").map(|v| v.map(|n| n == 1));
+        let narrow = switch("SWMAP_GPU_NARROW")?.unwrap_or(false);
+        let subgroups = switch("SWMAP_GPU_SUBGROUPS")?.unwrap_or(false);
+        let kernel = Kernel { strip, narrow, subgroups };
         let max_tasks =
             knob("SWMAP_GPU_DISPATCH_TASKS", &range(1, u32::MAX as usize), "a number from 1 to 4294967295")?
                 .unwrap_or(DEFAULT_MAX_TASKS);
@@ -141,7 +148,7 @@ impl GpuBackend {
             &range(1, layout::WORKGROUP as usize),
             &format!("a number from 1 to {}", layout::WORKGROUP),
         )?;
-        let (ctx, info) = context::open(allow_software, n, strip)?;
+        let (ctx, info) = context::open(allow_software, n, kernel)?;
         let binding = binding_limit(&ctx.limits);
         // Only a discrete GPU gets several bindings' worth of work buffers: a software adapter
         // gains nothing from huge dispatches, and an integrated one shares the host's memory.
@@ -172,21 +179,42 @@ impl GpuBackend {
             max_tasks,
             max_work_buffer: u64::MAX,
             interleave,
-            strip,
+            kernel,
         })
+    }
+
+    /// The kernel rebuilt as `kernel` says; an error where the device lacks what it needs.
+    fn rebuilt(mut self, kernel: Kernel) -> Result<GpuBackend> {
+        (self.ctx.pipeline, self.ctx.layout) = context::build_kernel(&self.ctx.device, &self.info.name, kernel)?;
+        self.kernel = kernel;
+        Ok(self)
     }
 
     /// The kernel with DP strips of `strip` columns (8, 16 or 32) instead of the default;
     /// tests use it to run every width on any adapter. Results never change.
-    pub fn with_strip(mut self, strip: u32) -> Result<GpuBackend> {
-        (self.ctx.pipeline, self.ctx.layout) = context::build_kernel(&self.ctx.device, &self.info.name, strip)?;
-        self.strip = strip;
-        Ok(self)
+    pub fn with_strip(self, strip: u32) -> Result<GpuBackend> {
+        let kernel = Kernel { strip, ..self.kernel };
+        self.rebuilt(kernel)
+    }
+
+    /// The kernel with its boundary column in 16-bit halves (`narrow`) or not, and reserving
+    /// CIGAR room with one atomic per subgroup (`subgroups`, an error on a device without
+    /// subgroup operations) or per invocation. Tasks whose values do not fit 16 bits go to the
+    /// CPU kernel under a narrow kernel. Results never change.
+    pub fn with_variants(self, narrow: bool, subgroups: bool) -> Result<GpuBackend> {
+        let kernel = Kernel { narrow, subgroups, ..self.kernel };
+        self.rebuilt(kernel)
     }
 
     /// Target columns per DP strip of the kernel.
     pub fn strip(&self) -> u32 {
-        self.strip
+        self.kernel.strip
+    }
+
+    /// How the kernel is built, in words: "strips of 8 columns", then ", 16-bit boundary
+    /// column" and ", subgroup atomics" for those variants.
+    pub fn kernel(&self) -> String {
+        self.kernel.to_string()
     }
 
     /// Caps the tasks of one dispatch (at least 1); tests use it to force a batch to split.
@@ -225,7 +253,7 @@ impl GpuBackend {
         let start = Instant::now();
         // Positions in `ids` of the tasks the CPU takes and of those the device takes.
         let (long, mut short): (Vec<usize>, Vec<usize>) =
-            (0..ids.len()).partition(|&p| !fits_kernel(&batch.tasks[ids[p]], self.strip));
+            (0..ids.len()).partition(|&p| !fits_kernel(&batch.tasks[ids[p]], self.kernel, scoring));
         // Tasks of one size side by side: the lanes of a workgroup then run their loops in
         // step, and an interleave group's region is sized for its largest task (plan.rs).
         short.sort_unstable_by_key(|&p| {
@@ -393,15 +421,18 @@ impl GpuBackend {
 /// that which tasks run where never depends on it.
 const MAX_LOOP_ITERATIONS: u64 = 60_000;
 
-/// Whether the kernel can align `task`, decided before dispatch: a query of at most
+/// Whether `kernel` can align `task`, decided before dispatch: a query of at most
 /// [`GpuBackend::MAX_QUERY`] bases whose loops (a DP row per query base in each strip of
-/// `strip` columns, the per-strip set-up, and a traceback of at most twice `m + n` steps) stay
-/// under [`MAX_LOOP_ITERATIONS`]. Any other task goes to the CPU kernel, with identical results.
-fn fits_kernel(task: &crate::batch::AlignTask, strip: u32) -> bool {
+/// the kernel's columns, the per-strip set-up, and a traceback of at most twice `m + n` steps)
+/// stay under [`MAX_LOOP_ITERATIONS`], and for a narrow kernel values that fit 16 bits under
+/// `sc` ([`fits_16`]). Any other task goes to the CPU kernel, with identical results.
+fn fits_kernel(task: &crate::batch::AlignTask, kernel: Kernel, sc: &Scoring) -> bool {
     let (m, n) = (task.query_len as u64, task.target_len as u64);
-    let strip = strip as u64;
+    let strip = kernel.strip as u64;
     let loops = n.div_ceil(strip) * (m + 2 * strip) + 2 * (m + n) + 2;
-    m as usize <= GpuBackend::MAX_QUERY && loops <= MAX_LOOP_ITERATIONS
+    m as usize <= GpuBackend::MAX_QUERY
+        && loops <= MAX_LOOP_ITERATIONS
+        && (!kernel.narrow || fits_16(m as usize, n as usize, sc))
 }
 
 /// Largest binding this device takes, kept below 4 GiB so that byte offsets fit the shader's u32.
@@ -420,7 +451,7 @@ impl AlignBackend for GpuBackend {
     }
 
     fn describe(&self) -> String {
-        format!("gpu ({}, {}, {}, strips of {})", self.info.name, self.info.backend, self.info.device_type, self.strip)
+        format!("gpu ({}, {}, {}, {})", self.info.name, self.info.backend, self.info.device_type, self.kernel)
     }
 
     fn align_tasks(&self, batch: &AlignBatch, scoring: &Scoring, ids: &[usize]) -> Result<Vec<Alignment>> {

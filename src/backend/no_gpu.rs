@@ -57,7 +57,17 @@ impl GpuBackend {
     }
 
     /// Unreachable: no value exists.
+    pub fn with_variants(self, _narrow: bool, _subgroups: bool) -> Result<GpuBackend> {
+        match self.never {}
+    }
+
+    /// Unreachable: no value exists.
     pub fn strip(&self) -> u32 {
+        match self.never {}
+    }
+
+    /// Unreachable: no value exists.
+    pub fn kernel(&self) -> String {
         match self.never {}
     }
 

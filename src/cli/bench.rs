@@ -98,7 +98,7 @@ pub fn render(r: &BenchReport) -> String {
             };
             out +=
                 &format!("adapter:    {}, {}, device type {}{kind}\n", g.info.name, g.info.backend, g.info.device_type);
-            out += &format!("kernel:     strips of {} columns\n", g.strip);
+            out += &format!("kernel:     {}\n", g.kernel);
             out += &match (r.gpu_kernel_gcups(), g.kernel_ns) {
                 (Some(k), Some(ns)) => format!("gpu kernel: {k:.2} GCUPS ({:.1} ms, timestamp queries)\n", ms(ns)),
                 _ if g.dispatches == 0 => "gpu kernel: n/a (no task ran on the GPU)\n".to_string(),

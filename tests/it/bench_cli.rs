@@ -1,7 +1,7 @@
 //! `swmap bench` end to end: it runs, and where a GPU adapter works the two backends' results
 //! are identical. Timings are printed but never asserted.
 
-use crate::support::{backends, ok, run, swmap};
+use crate::support::{backends, ok, run, shared_gpu, swmap};
 
 fn bench(args: &[&str]) -> String {
     let out = ok(swmap().args(["bench", "--pairs", "200", "--repeats", "1"]).args(args));
@@ -68,7 +68,12 @@ fn gpu_tuning_knobs_keep_results_identical_and_refuse_nonsense() {
         ("SWMAP_GPU_DISPATCH_TASKS", "7"),
         ("SWMAP_GPU_STRIP", "16"),
         ("SWMAP_GPU_STRIP", "32"),
+        ("SWMAP_GPU_NARROW", "1"),
+        ("SWMAP_GPU_SUBGROUPS", "1"),
     ] {
+        if knob == "SWMAP_GPU_SUBGROUPS" && !shared_gpu().is_some_and(|g| g.info.subgroups) {
+            continue; // no subgroup operations here: the kernel variants' test checks the error
+        }
         let out = ok(swmap().args(["bench", "--backend", "all", "--pairs", "200", "--repeats", "1"]).env(knob, value));
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("identical:  yes (all 200 alignments)"), "{knob}={value}: {out}");
@@ -77,12 +82,16 @@ fn gpu_tuning_knobs_keep_results_identical_and_refuse_nonsense() {
         }
         let strip = if knob == "SWMAP_GPU_STRIP" { value } else { "8" };
         assert!(out.contains(&format!("kernel:     strips of {strip} columns")), "{out}");
+        assert_eq!(out.contains("16-bit boundary column"), knob == "SWMAP_GPU_NARROW", "{out}");
+        assert_eq!(out.contains("subgroup atomics"), knob == "SWMAP_GPU_SUBGROUPS", "{out}");
     }
     for (knob, value) in [
         ("SWMAP_GPU_INTERLEAVE", "65"),
         ("SWMAP_GPU_DISPATCH_TASKS", "0"),
         ("SWMAP_GPU_INTERLEAVE", "x"),
         ("SWMAP_GPU_STRIP", "12"),
+        ("SWMAP_GPU_NARROW", "2"),
+        ("SWMAP_GPU_SUBGROUPS", "yes"),
     ] {
         let out = run(swmap().args(["bench", "--backend", "gpu", "--pairs", "10"]).env(knob, value));
         let err = String::from_utf8_lossy(&out.stderr);

@@ -327,13 +327,10 @@ fn interleaved_work_regions_match_the_oracle_at_every_width_and_scoring() {
     let _ = gpu;
 }
 
-/// The kernel at every DP strip width (`SWMAP_GPU_STRIP`): tasks of mixed sizes and bands,
-/// widths that are no multiple of the strip, empty tasks, windows read from the device's
-/// reference, and tasks near the driver's loop limit (how many loops a task runs depends on
-/// the width) all give the CPU's results.
-#[test]
-fn every_strip_width_matches_the_oracle_under_every_scoring() {
-    let Some(_) = shared_gpu() else { return };
+/// Tasks of mixed sizes and bands, widths that are no multiple of any strip, empty tasks,
+/// windows read from the reference (returned, for the device to hold), and tasks near the
+/// driver's loop limit (how many loops a task runs depends on the strip width).
+fn mixed_batch() -> (AlignBatch, Reference) {
     let mut rng = Rng::new(51);
     let codes: Vec<u8> = (0..100_000).map(|_| rng.base()).collect();
     let reference = Reference::from_codes(&codes);
@@ -360,6 +357,15 @@ fn every_strip_width_matches_the_oracle_under_every_scoring() {
             b.push_task(q, big.target(t));
         }
     }
+    (b, reference)
+}
+
+/// The kernel at every DP strip width (`SWMAP_GPU_STRIP`) gives the oracle's results on
+/// [`mixed_batch`].
+#[test]
+fn every_strip_width_matches_the_oracle_under_every_scoring() {
+    let Some(_) = shared_gpu() else { return };
+    let (b, reference) = mixed_batch();
     for sc in scorings() {
         let want = OracleBackend.align(&b, &sc).expect("the oracle runs");
         for strip in [8, 16, 32] {
@@ -374,6 +380,56 @@ fn every_strip_width_matches_the_oracle_under_every_scoring() {
     }
     let gpu = GpuBackend::new(true).unwrap();
     assert!(gpu.with_strip(24).is_err_and(|e| e.to_string().contains("[8, 16, 32]")));
+}
+
+/// The kernel's variants (`SWMAP_GPU_NARROW`: the boundary column in 16 bits;
+/// `SWMAP_GPU_SUBGROUPS`: one CIGAR atomic per subgroup) at the narrowest and widest strips give
+/// the oracle's results on [`mixed_batch`] under every scoring. Under gap costs that take a
+/// task's values out of 16 bits the narrow kernel leaves it to the CPU kernel: more tasks there
+/// than with the plain kernel, the same results.
+#[test]
+fn every_kernel_variant_matches_the_oracle_under_every_scoring() {
+    let Some(_) = shared_gpu() else { return };
+    let (mut b, reference) = mixed_batch();
+    let long = batch(55, 6, 150, 900, 40);
+    for t in &long.tasks {
+        let q = b.push_query(long.query(t));
+        b.push_task(q, long.target(t));
+    }
+    let wide_gaps = Scoring { match_score: 1, mismatch: 4, gap_open: 6, gap_extend: 12, clip: 5, ambiguous: -1 };
+    let mut all = scorings();
+    all.push(wide_gaps);
+    for sc in &all {
+        let want = OracleBackend.align(&b, sc).expect("the oracle runs");
+        for strip in [8, 32] {
+            let open = || GpuBackend::new(true).expect("a second backend opens").with_strip(strip).expect("builds");
+            let plain = open().with_variants(false, false).expect("the plain kernel builds");
+            plain.use_reference(&reference).unwrap();
+            let (_, plain_timing) = plain.align_timed(&b, sc).expect("gpu backend runs");
+            for (narrow, subgroups) in [(true, false), (false, true), (true, true)] {
+                let gpu = match open().with_variants(narrow, subgroups) {
+                    Err(e) if subgroups => {
+                        assert!(e.to_string().contains("needs subgroup operations"), "{e}");
+                        continue;
+                    }
+                    built => built.expect("the kernel builds"),
+                };
+                let what = format!("{} under {sc:?}", gpu.kernel());
+                assert_eq!(gpu.kernel().contains("16-bit boundary column"), narrow, "{what}");
+                assert_eq!(gpu.kernel().contains("subgroup atomics"), subgroups, "{what}");
+                gpu.use_reference(&reference).unwrap();
+                let (got, timing) = gpu.align_timed(&b, sc).expect("gpu backend runs");
+                assert!(timing.dispatches >= 1 && timing.device_tasks > 100, "{what}: {timing:?}");
+                // (Under the other scorings, a narrow kernel may leave the longest windows,
+                // those strips of 32 take on the device, to the CPU too.)
+                let extra = timing.cpu_tasks - plain_timing.cpu_tasks;
+                if !narrow || *sc == wide_gaps {
+                    assert_eq!(extra > 0, narrow, "{what}: {extra} more tasks on the CPU");
+                }
+                assert_same_items("alignments", ("gpu", &got), ("oracle", &want), task_inputs(&b, sc));
+            }
+        }
+    }
 }
 
 /// More callers than buffer sets, each batch over many dispatches kept two in flight: every

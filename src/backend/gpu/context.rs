@@ -2,6 +2,7 @@
 //! and the plumbing that turns wgpu's errors (which panic by default) into `Error::Gpu`.
 
 use super::layout::{REFERENCE_BINDING, WORK_BUFFERS};
+use super::shader::Kernel;
 use super::GpuInfo;
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
@@ -142,20 +143,26 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-/// [`build_pipeline`] inside error scopes: a device error is an `Error::Gpu` naming `adapter`.
+/// [`build_pipeline`] inside error scopes: a device error is an `Error::Gpu` naming `adapter`,
+/// as is a kernel that needs subgroup operations on a device without them.
 pub fn build_kernel(
     device: &wgpu::Device,
     adapter: &str,
-    strip: u32,
+    kernel: Kernel,
 ) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
-    scoped(device, || build_pipeline(device, strip)).map_err(|e| {
+    if kernel.subgroups && !device.features().contains(wgpu::Features::SUBGROUP) {
+        return Err(Error::Gpu(format!(
+            "{adapter}: the kernel with subgroup atomics needs subgroup operations, which this device lacks"
+        )));
+    }
+    scoped(device, || build_pipeline(device, kernel)).map_err(|e| {
         Error::Gpu(format!("{adapter}: the alignment kernel does not build: {}", one_line(&e.to_string())))
     })?
 }
 
-/// The kernel's pipeline for DP strips of `strip` columns ([`super::shader::STRIPS`]).
-fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
-    let source = super::shader::source(strip).map_err(Error::Gpu)?;
+/// The pipeline of `kernel`.
+fn build_pipeline(device: &wgpu::Device, kernel: Kernel) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
+    let source = super::shader::source(kernel).map_err(Error::Gpu)?;
     let mut entries = vec![wgpu::BindGroupLayoutEntry {
         binding: 0,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -201,14 +208,17 @@ fn build_pipeline(device: &wgpu::Device, strip: u32) -> Result<(wgpu::ComputePip
     Ok((pipeline, layout))
 }
 
-/// Opens the adapter, the device and the pipeline for DP strips of `strip` columns.
-pub fn open(allow_software: bool, n: usize, strip: u32) -> Result<(Context, GpuInfo)> {
+/// Opens the adapter, the device (with timestamp queries and subgroup operations where the
+/// adapter has them) and the pipeline of `kernel`.
+pub fn open(allow_software: bool, n: usize, kernel: Kernel) -> Result<(Context, GpuInfo)> {
     let adapter = pick_adapter(allow_software, n)?;
     let ai = adapter.get_info();
-    let has_timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+    let optional = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP;
+    let features = adapter.features() & optional;
+    let has_timestamps = features.contains(wgpu::Features::TIMESTAMP_QUERY);
     let desc = wgpu::DeviceDescriptor {
         label: Some("swmap"),
-        required_features: if has_timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() },
+        required_features: features,
         // wgpu's defaults cap a storage binding at 128 MiB even where the adapter allows 2 GiB.
         required_limits: adapter.limits(),
         ..Default::default()
@@ -221,7 +231,7 @@ pub fn open(allow_software: bool, n: usize, strip: u32) -> Result<(Context, GpuI
     let log = errors.clone();
     device.set_device_lost_callback(move |reason, message| log.push(format!("device lost ({reason:?}): {message}")));
 
-    let (pipeline, layout) = build_kernel(&device, &ai.name, strip)?;
+    let (pipeline, layout) = build_kernel(&device, &ai.name, kernel)?;
     let timestamps = has_timestamps.then(|| {
         let set = device.create_query_set(&wgpu::QuerySetDescriptor {
             label: Some("kernel time"),
@@ -236,6 +246,7 @@ pub fn open(allow_software: bool, n: usize, strip: u32) -> Result<(Context, GpuI
         device_type: format!("{:?}", ai.device_type),
         has_timestamps,
         subgroup_size: ai.subgroup_max_size,
+        subgroups: features.contains(wgpu::Features::SUBGROUP),
     };
     let limits = device.limits();
     let no_reference = device.create_buffer(&wgpu::BufferDescriptor {
@@ -253,7 +264,7 @@ mod tests {
 
     /// A device to test against, or `None` (with a note) on a machine without any adapter.
     fn context() -> Option<Context> {
-        match open(true, 0, super::super::shader::DEFAULT_STRIP) {
+        match open(true, 0, Kernel::PLAIN) {
             Ok((ctx, _)) => Some(ctx),
             Err(e) if std::env::var_os("SWMAP_REQUIRE_GPU").is_none() => {
                 eprintln!("skipping: {e}");
