@@ -75,60 +75,24 @@ if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
 fi
 log "indexes: swmap $(tail -1 "$OUT/swindex.txt"), minimap2 $(tail -1 "$OUT/mmindex.txt" 2>/dev/null), strobealign $(tail -1 "$OUT/saindex.txt" 2>/dev/null)"
 
-# ---- 4. kernel throughput: warm the GPU first (a fresh card idles at a low clock) ----------------
-timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$OUT/bench-warmup.txt" 2>&1
-log "warm-up rc=$? $(grep -E 'adapter|gpu kernel' "$OUT/bench-warmup.txt" | tr '\n' ' ')"
-command -v nvidia-smi >/dev/null && log "SM clock after warm-up: $(nvidia-smi --query-gpu=clocks.sm --format=csv,noheader)"
-for win in 190 300; do
-  b="$OUT/bench-$win.txt"
-  timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window $win --repeats 3 -t "$THREADS" > "$b" 2>&1
-  rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x$win	FAILED (exit $rc, or GPU and CPU results differ): $b"
-  log "bench 150x$win rc=$rc"; grep -E "adapter|gpu kernel|gpu total|cpu:|identical" "$b" | tee -a "$OUT/log.txt"
-  row "kernel 150x$win	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	cpu $(grep -E '^cpu:' "$b" | grep -oE '[0-9.]+ GCUPS' | head -1)	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
-done
-
-# ---- 4b. tuning sweep (speed only, results never change): traceback interleave width ----------
-# SWMAP_GPU_INTERLEAVE sets how many tasks' traceback words are interleaved (default: the
-# adapter's subgroup size, 32 on NVIDIA); 1 is each task's words contiguous.
-for il in 1 8 32 64; do
-  b="$OUT/bench-il$il.txt"
-  SWMAP_GPU_INTERLEAVE=$il timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$b" 2>&1
-  rc=$?; [ $rc -eq 0 ] || fail "kernel 150x190 interleave $il	FAILED (exit $rc): $b"
-  log "bench 150x190 interleave $il rc=$rc $(grep -E 'gpu kernel' "$b")"
-  row "kernel 150x190 interleave $il	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers"
-done
-
-# DP strip width (SWMAP_GPU_STRIP, default 8): 16 and 32 halve and quarter the boundary column's
-# loads and stores per cell (private arrays, local memory on NVIDIA) at more registers, and
-# compute more cells outside a narrow band; lavapipe gives 150x300 1.52-1.65 / 1.67-1.80 /
-# 1.46-1.51 GCUPS for 8 / 16 / 32 (docs/benchmarks.md). --backend all, so each width's results
-# are checked against the CPU's.
-for strip in 16 32; do
-  for win in 190 300; do
-    b="$OUT/bench-strip$strip-$win.txt"
-    SWMAP_GPU_STRIP=$strip timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window $win --repeats 2 -t "$THREADS" > "$b" 2>&1
-    rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x$win strip $strip	FAILED (exit $rc, or GPU and CPU results differ): $b"
-    log "bench 150x$win strip $strip rc=$rc $(grep -E 'gpu kernel|identical' "$b" | tr '\n' ' ')"
-    row "kernel 150x$win strip $strip	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
-  done
-done
-
-# Kernel variants (SWMAP_GPU_NARROW: H and E of the boundary column as 16-bit halves of one
-# word, half its local-memory traffic, a few shifts more per row; SWMAP_GPU_SUBGROUPS: one
-# atomic per subgroup to reserve CIGAR room), each at strips of 8 and 32, results checked
-# against the CPU's. The plain kernel stays the default until these figures favour a variant.
-for v in "1 0" "0 1" "1 1"; do
-  set -- $v
-  for strip in 8 32; do
-    b="$OUT/bench-n$1s$2-strip$strip.txt"
-    SWMAP_GPU_NARROW=$1 SWMAP_GPU_SUBGROUPS=$2 SWMAP_GPU_STRIP=$strip timeout 240 "$SW" bench --backend all --pairs "$BENCH_PAIRS" --window 300 --repeats 2 -t "$THREADS" > "$b" 2>&1
-    rc=$?; [ $rc -eq 0 ] && grep -q 'identical: *yes' "$b" || fail "kernel 150x300 narrow $1 subgroups $2 strip $strip	FAILED (exit $rc, or GPU and CPU results differ): $b"
-    log "bench 150x300 narrow $1 subgroups $2 strip $strip rc=$rc $(grep -E 'kernel:|gpu kernel|identical' "$b" | tr '\n' ' ')"
-    row "kernel 150x300 narrow $1 subgroups $2 strip $strip	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers	identical: $(grep -oE 'identical: *[a-z]+' "$b" | awk '{print $2}')"
-  done
-done
-
-# ---- 5. end to end: reads/s, index load included ------------------------------------------------
+# ---- helpers: one kernel measurement, one mapping run, one SAM comparison, one peer ----------
+# kbench LABEL BACKEND WINDOW REPEATS [VAR=VALUE...]: `swmap bench` on 150 x WINDOW tasks with
+# the knobs given; a row with the GPU kernel's GCUPS (and, for BACKEND all, the CPU's and the
+# comparison, which must say identical).
+kbench() {
+  local label=$1 be=$2 win=$3 reps=$4 b rc; shift 4
+  b="$OUT/bench-${label// /-}.txt"
+  env "$@" timeout 240 "$SW" bench --backend "$be" --pairs "$BENCH_PAIRS" --window "$win" --repeats "$reps" -t "$THREADS" > "$b" 2>&1
+  rc=$?
+  if [ $rc -ne 0 ] || { [ "$be" = all ] && ! grep -q 'identical: *yes' "$b"; }; then
+    fail "kernel $label	FAILED (exit $rc, or GPU and CPU results differ): $b"
+    return
+  fi
+  log "bench $label: $(grep -E 'adapter|kernel:|gpu kernel|gpu total|^cpu:|identical' "$b" | tr '\n' ' ')"
+  local cpu=""
+  [ "$be" = all ] && cpu="	cpu $(grep -E '^cpu:' "$b" | grep -oE '[0-9.]+ GCUPS' | head -1)	identical: yes"
+  row "kernel $label	$(grep -oE 'gpu kernel: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS kernel	$(grep -oE 'gpu total: *[0-9.]+' "$b" | grep -oE '[0-9.]+$') GCUPS with transfers$cpu"
+}
 per_read() { # wall "user sys" -> the row's tail
   awk -v r=$READS -v w="$1" -v c="$2" 'BEGIN{split(c,a," "); printf "%.0f reads/s\twall %s s\tcpu %s+%s s\t%.1f us cpu/read", r/w, w, a[1], a[2], 1e6*(a[1]+a[2])/r}'
 }
@@ -141,7 +105,7 @@ run_map() { # name backend threads output [options...]
     fail "$name	FAILED (exit $rc): $(grep -v '^\[swmap\]' "$OUT/$name.err" | tail -2 | tr '\n' ' ')"
     return
   fi
-  log "$name: wall/user/sys $tm; $(grep -E 'backend|reads,|CPU us|busy' "$OUT/$name.err" | tr '\n' ' ')"
+  log "$name: wall/user/sys $tm; $(grep -E 'backend|reads,|CPU us|busy|cells by engine' "$OUT/$name.err" | tr '\n' ' ')"
   row "$name	$(per_read "${tm%% *}" "${tm#* }")"
 }
 # same_sam A B: "identical" or "DIFFERENT" (records without @PG), or why they were not compared.
@@ -150,6 +114,39 @@ same_sam() {
   elif cmp -s <(grep -v '^@PG' "$1") <(grep -v '^@PG' "$2"); then echo identical
   else echo DIFFERENT; fi
 }
+# map_same NAME THREADS [VAR=VALUE...] -- [OPTIONS...]: a GPU mapping run with the knobs and
+# options given, whose SAM must equal the plain GPU run's ($W/gpu.sam).
+map_same() {
+  local name=$1 t=$2 vars=() v same; shift 2
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  shift
+  for v in "${vars[@]}"; do export "${v?}"; done
+  run_map "$name" gpu "$t" "$W/$name.sam" "$@"
+  for v in "${vars[@]}"; do unset "${v%%=*}"; done
+  same=$(same_sam "$W/gpu.sam" "$W/$name.sam")
+  [ "$same" = identical ] || fail "SAM $name vs gpu	$same"
+  rm -f "$W/$name.sam"
+}
+other() { # name command...
+  local name=$1 tm; shift
+  tm=$( { time "$@" > "$W/$name.sam" 2> "$OUT/$name.err"; } 2>&1 )
+  log "$name: wall/user/sys $tm"
+  row "$name	$(per_read "${tm%% *}" "${tm#* }")"
+  rm -f "$W/$name.sam"
+}
+
+# The steps run in order of what they decide, so that a run cut short by a time limit still
+# has the headline figures: kernel speed, then swmap's GPU and CPU backends and the other
+# aligners end to end, then the tuning sweeps and the other ways to run.
+
+# ---- 4. kernel throughput: warm the GPU first (a fresh card idles at a low clock) ----------------
+timeout 120 "$SW" bench --backend gpu --pairs "$BENCH_PAIRS" --window 190 --repeats 2 > "$OUT/bench-warmup.txt" 2>&1
+log "warm-up rc=$? $(grep -E 'adapter|gpu kernel' "$OUT/bench-warmup.txt" | tr '\n' ' ')"
+command -v nvidia-smi >/dev/null && log "SM clock after warm-up: $(nvidia-smi --query-gpu=clocks.sm --format=csv,noheader)"
+kbench "150x190" all 190 3
+kbench "150x300" all 300 3
+
+# ---- 5. end to end: reads/s, index load included ------------------------------------------------
 if command -v nvidia-smi >/dev/null; then nvidia-smi dmon -s u -d 1 > "$OUT/dmon-gpu-map.txt" 2>&1 & DMON=$!; fi
 # --pipeline-busy: each pipeline thread's busy share of the wall time (the stage near 100%
 # bounds the run; output unchanged, a test checks it).
@@ -160,58 +157,66 @@ same=$(same_sam "$W/gpu.sam" "$W/cpu.sam")
 log "gpu vs cpu SAM (without @PG): $same"; row "SAM gpu vs cpu	$same"
 [ "$same" = identical ] || FAILED=1
 rm -f "$W/cpu.sam"
-run_map "swmap-gpu-t$HALF" gpu "$HALF" "$W/gpu-half.sam"
-run_map "swmap-cpu-t$HALF" cpu "$HALF" "$W/cpu-half.sam"
-rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
-# Larger chunks and dispatches than the defaults (200,000 reads, 131,072 tasks): does the GPU
-# gain from them? The output must not change.
-SWMAP_CHUNK_READS=200000 SWMAP_GPU_DISPATCH_TASKS=131072 run_map "swmap-gpu-t$THREADS-chunk200k" gpu "$THREADS" "$W/gpu-big.sam"
-same=$(same_sam "$W/gpu.sam" "$W/gpu-big.sam"); [ "$same" = identical ] || fail "SAM gpu chunk200k vs gpu	$same"
-rm -f "$W/gpu-big.sam"
-SWMAP_GPU_STRIP=16 run_map "swmap-gpu-t$THREADS-strip16" gpu "$THREADS" "$W/gpu-s16.sam"
-same=$(same_sam "$W/gpu.sam" "$W/gpu-s16.sam"); [ "$same" = identical ] || fail "SAM gpu strip 16 vs gpu	$same"
-rm -f "$W/gpu-s16.sam"
-SWMAP_GPU_NARROW=1 SWMAP_GPU_SUBGROUPS=1 run_map "swmap-gpu-t$THREADS-narrow-subgroups" gpu "$THREADS" "$W/gpu-ns.sam"
-same=$(same_sam "$W/gpu.sam" "$W/gpu-ns.sam"); [ "$same" = identical ] || fail "SAM gpu narrow+subgroups vs gpu	$same"
-rm -f "$W/gpu-ns.sam"
-# Every GPU of the box, and the CPU beside the GPU(s): a fixed fifth of the cells, then shares
-# by measured speed. The records must not change; the last stderr line of each says how the
-# cells were divided.
-ngpu=$(command -v nvidia-smi >/dev/null && nvidia-smi -L | grep -c '^GPU' || echo 1)
-for split in "--gpus all" "--cpu-share 0.2" "--cpu-share auto" "--gpus all --cpu-share auto"; do
-  # One GPU: --gpus all is the run above.
-  [ "$ngpu" -le 1 ] && [ "$split" = "--gpus all" ] && continue
-  tag=$(echo "$split" | tr -d ' -' | tr '.' 'p')
-  # shellcheck disable=SC2086
-  run_map "swmap-gpu-t$THREADS-$tag" gpu "$THREADS" "$W/gpu-$tag.sam" $split --pipeline-busy
-  log "$tag: $(grep 'cells by engine' "$OUT/swmap-gpu-t$THREADS-$tag.err")"
-  same=$(same_sam "$W/gpu.sam" "$W/gpu-$tag.sam"); [ "$same" = identical ] || fail "SAM gpu $split vs gpu	$same"
-  rm -f "$W/gpu-$tag.sam"
-done
-run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
-run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
-rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"
 [ -f "$OUT/dmon-gpu-map.txt" ] && log "GPU SM utilisation during the gpu map (%): $(awk '$1 ~ /^[0-9]+$/ {printf "%s ", $2}' "$OUT/dmon-gpu-map.txt")"
-# Accuracy of the GPU run against the simulated truth, for the record.
-"$SW" eval --expected "$READS" --tsv "$OUT/eval.tsv" "$W/gpu.sam" > "$OUT/eval.txt" 2>&1 &&
-  row "accuracy (gpu run)	$(awk -F'\t' '$2==20 {printf "correct at MAPQ>=20: %.2f%%, wrong %d", 100*($3-$4)/$7, $4}' "$OUT/eval.tsv")"
 
 # ---- 6. the other aligners on the same reads (index load included) ------------------------------
-other() { # name command...
-  local name=$1 tm; shift
-  tm=$( { time "$@" > "$W/$name.sam" 2> "$OUT/$name.err"; } 2>&1 )
-  log "$name: wall/user/sys $tm"
-  row "$name	$(per_read "${tm%% *}" "${tm#* }")"
-  rm -f "$W/$name.sam"
-}
 [ -n "$MM" ] && other "minimap2-t$THREADS" "$MM" -ax sr -t "$THREADS" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
-[ -n "$MM" ] && other "minimap2-t$HALF" "$MM" -ax sr -t "$HALF" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
 [ -n "$SA" ] && [ -f "$W/chr20.fa.r150.sti" ] && other "strobealign-t$THREADS" "$SA" -t "$THREADS" -r 150 --use-index "$W/chr20.fa" "$W/r_1.fq" "$W/r_2.fq"
 if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
   for _ in $(seq 1 120); do [ -f "$W/bwa.done" ] && break; sleep 1; done
   log "bwa index: $(tail -1 "$OUT/bwaindex.txt" 2>/dev/null)"
   [ -f "$W/bwa.done" ] && other "bwa-mem-t$THREADS" "$BWA" mem -t "$THREADS" "$W/bwa" "$W/r_1.fq" "$W/r_2.fq"
 fi
+
+# ---- 7. tuning sweeps (speed only, results never change) ---------------------------------------
+# SWMAP_GPU_INTERLEAVE sets how many tasks' traceback words are interleaved (default: the
+# adapter's subgroup size, 32 on NVIDIA); 1 is each task's words contiguous.
+for il in 1 8 32 64; do kbench "150x190 interleave $il" gpu 190 2 SWMAP_GPU_INTERLEAVE=$il; done
+# DP strip width (SWMAP_GPU_STRIP, default 8): 16 and 32 halve and quarter the boundary column's
+# loads and stores per cell (private arrays, local memory on NVIDIA) at more registers, and
+# compute more cells outside a narrow band (lavapipe's figures are in docs/benchmarks.md).
+# --backend all, so each width's results are checked against the CPU's.
+for strip in 16 32; do
+  for win in 190 300; do kbench "150x$win strip $strip" all $win 2 SWMAP_GPU_STRIP=$strip; done
+done
+# Kernel variants (SWMAP_GPU_NARROW: H and E of the boundary column as 16-bit halves of one
+# word, half its local-memory traffic, a few shifts more per row; SWMAP_GPU_SUBGROUPS: one
+# atomic per subgroup to reserve CIGAR room), each at strips of 8 and 32, results checked
+# against the CPU's. The plain kernel stays the default until these figures favour a variant.
+for v in "1 0" "0 1" "1 1"; do
+  for strip in 8 32; do
+    kbench "150x300 narrow ${v% *} subgroups ${v#* } strip $strip" all 300 2 \
+      SWMAP_GPU_NARROW="${v% *}" SWMAP_GPU_SUBGROUPS="${v#* }" SWMAP_GPU_STRIP=$strip
+  done
+done
+
+# ---- 8. other ways to run, each SAM compared with the plain GPU run's ---------------------------
+run_map "swmap-gpu-t$HALF" gpu "$HALF" "$W/gpu-half.sam"
+run_map "swmap-cpu-t$HALF" cpu "$HALF" "$W/cpu-half.sam"
+rm -f "$W/gpu-half.sam" "$W/cpu-half.sam"
+[ -n "$MM" ] && other "minimap2-t$HALF" "$MM" -ax sr -t "$HALF" "$W/chr20.mmi" "$W/r_1.fq" "$W/r_2.fq"
+# Larger chunks and dispatches than the defaults (200,000 reads, 131,072 tasks): does the GPU
+# gain from them?
+map_same "swmap-gpu-t$THREADS-chunk200k" "$THREADS" SWMAP_CHUNK_READS=200000 SWMAP_GPU_DISPATCH_TASKS=131072 --
+map_same "swmap-gpu-t$THREADS-strip16" "$THREADS" SWMAP_GPU_STRIP=16 --
+map_same "swmap-gpu-t$THREADS-narrow-subgroups" "$THREADS" SWMAP_GPU_NARROW=1 SWMAP_GPU_SUBGROUPS=1 --
+# Every GPU of the box, and the CPU beside the GPU(s): a fixed fifth of the cells, then shares
+# by measured speed. The last stderr line of each says how the cells were divided.
+ngpu=$(command -v nvidia-smi >/dev/null && nvidia-smi -L | grep -c '^GPU' || echo 1)
+for split in "--gpus all" "--cpu-share 0.2" "--cpu-share auto" "--gpus all --cpu-share auto"; do
+  # One GPU: --gpus all is the run above.
+  [ "$ngpu" -le 1 ] && [ "$split" = "--gpus all" ] && continue
+  tag=$(echo "$split" | tr -d ' -' | tr '.' 'p')
+  # shellcheck disable=SC2086
+  map_same "swmap-gpu-t$THREADS-$tag" "$THREADS" -- $split --pipeline-busy
+done
+run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
+run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
+rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"
+# Accuracy of the GPU run against the simulated truth, for the record.
+"$SW" eval --expected "$READS" --tsv "$OUT/eval.tsv" "$W/gpu.sam" > "$OUT/eval.txt" 2>&1 &&
+  row "accuracy (gpu run)	$(awk -F'\t' '$2==20 {printf "correct at MAPQ>=20: %.2f%%, wrong %d", 100*($3-$4)/$7, $4}' "$OUT/eval.tsv")"
+
 echo; echo "== summary ($READS reads = $PAIRS pairs of 2x150 from chr20; $(el) s in all)"
 { column -t -s $'\t' "$SUM" 2>/dev/null || tr '\t' '|' < "$SUM"; }
 [ "$FAILED" = 0 ] || { echo "gpubench.sh: some runs failed or differed (FAILED rows above)" >&2; exit 1; }
