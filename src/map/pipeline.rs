@@ -137,6 +137,20 @@ fn queued_chunks(chunk_reads: usize) -> usize {
     }
 }
 
+/// Starts a pipeline stage's thread, named `swmap-STAGE` (so that `top -H` and per-thread
+/// CPU times tell the stages apart). Failing to start a thread is fatal, as for any
+/// `std::thread::scope` spawn.
+fn spawn<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    stage: &str,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new()
+        .name(format!("swmap-{stage}"))
+        .spawn_scoped(scope, f)
+        .unwrap_or_else(|e| panic!("cannot start the {stage} thread: {e}"))
+}
+
 /// The stages on their own threads, consecutive chunks in flight at once.
 fn run_overlapped<T: Send>(
     mapper: &Mapper,
@@ -156,7 +170,7 @@ fn run_overlapped<T: Send>(
         let (done_tx, done_rx) = sync_channel::<Result<(T, [u64; 5])>>(queued);
         // The reading thread only reads and cuts records; the seeding stage parses them on
         // the pool.
-        scope.spawn(move || loop {
+        spawn(scope, "read", move || loop {
             let (stop, item) = match busy.time(0, || source.next_raw(chunk_reads)) {
                 Ok(raw) if raw.is_empty() => break,
                 Ok(raw) => (false, Ok(raw)),
@@ -166,7 +180,7 @@ fn run_overlapped<T: Send>(
                 break;
             }
         });
-        scope.spawn(move || {
+        spawn(scope, "seed", move || {
             stage(read_rx, seed_tx, |raw| {
                 busy.time(1, || {
                     mapper.pooled(|| {
@@ -177,8 +191,10 @@ fn run_overlapped<T: Send>(
                 })
             })
         });
-        scope.spawn(move || stage(seed_rx, align_tx, |chunk| busy.time(2, || mapper.pooled(|| mapper.align(chunk)))));
-        let finisher = scope.spawn(move || {
+        spawn(scope, "align", move || {
+            stage(seed_rx, align_tx, |chunk| busy.time(2, || mapper.pooled(|| mapper.align(chunk))))
+        });
+        let finisher = spawn(scope, "place", move || {
             let mut gate = ModelGate::new(paired, mapper.opts.insert_model);
             let place = |ready: Vec<AlignedChunk>, gate: &ModelGate| -> bool {
                 for chunk in ready {
