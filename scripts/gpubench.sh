@@ -127,6 +127,10 @@ map_same() {
   [ "$same" = identical ] || fail "SAM $name vs gpu	$same"
   rm -f "$W/$name.sam"
 }
+# ratio A B: reads/s of row A over row B's, as "N.NNx", or "n/a" when either is missing.
+ratio() {
+  awk -F'\t' -v a="$1" -v b="$2" '$1==a {x=$2+0} $1==b {y=$2+0} END {if (x>0 && y>0) printf "%.2fx", x/y; else printf "n/a"}' "$SUM"
+}
 other() { # name command...
   local name=$1 tm; shift
   tm=$( { time "$@" > "$W/$name.sam" 2> "$OUT/$name.err"; } 2>&1 )
@@ -167,6 +171,9 @@ if [ -n "$BWA" ] && [ -z "${SKIP_BWA:-}" ]; then
   log "bwa index: $(tail -1 "$OUT/bwaindex.txt" 2>/dev/null)"
   [ -f "$W/bwa.done" ] && other "bwa-mem-t$THREADS" "$BWA" mem -t "$THREADS" "$W/bwa" "$W/r_1.fq" "$W/r_2.fq"
 fi
+
+g="swmap-gpu-t$THREADS"
+row "speed-up of $g	over swmap-cpu-t$THREADS $(ratio "$g" "swmap-cpu-t$THREADS")	over minimap2 $(ratio "$g" "minimap2-t$THREADS")	over strobealign $(ratio "$g" "strobealign-t$THREADS")	over bwa mem $(ratio "$g" "bwa-mem-t$THREADS")"
 
 # ---- 7. tuning sweeps (speed only, results never change) ---------------------------------------
 # SWMAP_GPU_INTERLEAVE sets how many tasks' traceback words are interleaved (default: the
@@ -216,6 +223,8 @@ rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"
 # Accuracy of the GPU run against the simulated truth, for the record.
 "$SW" eval --expected "$READS" --tsv "$OUT/eval.tsv" "$W/gpu.sam" > "$OUT/eval.txt" 2>&1 &&
   row "accuracy (gpu run)	$(awk -F'\t' '$2==20 {printf "correct at MAPQ>=20: %.2f%%, wrong %d", 100*($3-$4)/$7, $4}' "$OUT/eval.tsv")"
+
+row "fastest kernel setting	$(awk -F'\t' '$1 ~ /^kernel / && $2+0 > best {best=$2+0; at=$1} END {printf "%s GCUPS: %s", best, at}' "$SUM")"
 
 echo; echo "== summary ($READS reads = $PAIRS pairs of 2x150 from chr20; $(el) s in all)"
 { column -t -s $'\t' "$SUM" 2>/dev/null || tr '\t' '|' < "$SUM"; }
