@@ -14,15 +14,17 @@
 #   bash .gpubench/gpubench.sh
 # Settings: PAIRS=1000000 THREADS=16 BENCH_PAIRS=1000000 OUT=/tmp/gpubench-out WORK=/tmp/gb;
 # G=.gpubench (the prepared folder), SWMAP (default $G/swmap), CHR20 (default $G/chr20.fa.gz),
-# SKIP_PEERS=1 (no minimap2, strobealign or bwa), SKIP_BWA=1 (no bwa). A quick check on any
-# machine with a Vulkan driver (Mesa's lavapipe included):
+# SKIP_PEERS=1 (no minimap2, strobealign or bwa), SKIP_BWA=1 (no bwa), BUDGET=540 (seconds:
+# past it, the sweeps and the other ways to run, steps 7 and 8, are skipped, each with a
+# "skipped" row, so that the run ends with its summary inside a 10-minute limit). A quick
+# check on any machine with a Vulkan driver (Mesa's lavapipe included):
 #   PAIRS=20000 THREADS=2 BENCH_PAIRS=5000 SKIP_BWA=1 G=.gpubench bash scripts/gpubench.sh
 # A missing input ends the run at once with a one-line error; a run that fails, or outputs that
 # differ, is a FAILED row and the exit status is 1: no figure and no "identical" is ever printed
 # for a run that did not complete.
 set -u
 G=${G:-.gpubench}; OUT=${OUT:-/tmp/gpubench-out}; W=${WORK:-/tmp/gb}
-PAIRS=${PAIRS:-1000000}; THREADS=${THREADS:-16}; BENCH_PAIRS=${BENCH_PAIRS:-1000000}
+PAIRS=${PAIRS:-1000000}; THREADS=${THREADS:-16}; BENCH_PAIRS=${BENCH_PAIRS:-1000000}; BUDGET=${BUDGET:-540}
 HALF=$(( THREADS / 2 > 0 ? THREADS / 2 : 1 ))
 mkdir -p "$OUT" "$W"; SUM="$OUT/summary.tsv"; : > "$SUM"; : > "$OUT/log.txt"
 T0=$(date +%s); el() { echo $(( $(date +%s) - T0 )); }
@@ -79,8 +81,16 @@ log "indexes: swmap $(tail -1 "$OUT/swindex.txt"), minimap2 $(tail -1 "$OUT/mmin
 # kbench LABEL BACKEND WINDOW REPEATS [VAR=VALUE...]: `swmap bench` on 150 x WINDOW tasks with
 # the knobs given; a row with the GPU kernel's GCUPS (and, for BACKEND all, the CPU's and the
 # comparison, which must say identical).
+# past_budget NAME: true (with a "skipped" row) when an optional step (OPTIONAL=1) would start
+# past BUDGET seconds.
+OPTIONAL=0
+past_budget() {
+  [ "$OPTIONAL" = 1 ] && [ "$(el)" -ge "$BUDGET" ] || return 1
+  log "skipped, past ${BUDGET}s: $1"; row "$1	skipped: past the ${BUDGET} s budget"
+}
 kbench() {
   local label=$1 be=$2 win=$3 reps=$4 b rc; shift 4
+  past_budget "kernel $label" && return
   b="$OUT/bench-${label// /-}.txt"
   env "$@" timeout 240 "$SW" bench --backend "$be" --pairs "$BENCH_PAIRS" --window "$win" --repeats "$reps" -t "$THREADS" > "$b" 2>&1
   rc=$?
@@ -98,6 +108,7 @@ per_read() { # wall "user sys" -> the row's tail
 }
 run_map() { # name backend threads output [options...]
   local name=$1 be=$2 t=$3 o=$4 tm rc; shift 4
+  past_budget "$name" && return
   rm -f "$o"  # never compare what an earlier run left
   tm=$( { time "$SW" map "$W/chr20.swi" "$W/r_1.fq" "$W/r_2.fq" --backend "$be" -t "$t" -o "$o" "$@" 2> "$OUT/$name.err"; } 2>&1 )
   rc=$?
@@ -118,6 +129,7 @@ same_sam() {
 # options given, whose SAM must equal the plain GPU run's ($W/gpu.sam).
 map_same() {
   local name=$1 t=$2 vars=() v same; shift 2
+  past_budget "$name" && return
   while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
   shift
   for v in "${vars[@]}"; do export "${v?}"; done
@@ -133,6 +145,7 @@ ratio() {
 }
 other() { # name command...
   local name=$1 tm; shift
+  past_budget "$name" && return
   tm=$( { time "$@" > "$W/$name.sam" 2> "$OUT/$name.err"; } 2>&1 )
   log "$name: wall/user/sys $tm"
   row "$name	$(per_read "${tm%% *}" "${tm#* }")"
@@ -176,6 +189,7 @@ g="swmap-gpu-t$THREADS"
 row "speed-up of $g	over swmap-cpu-t$THREADS $(ratio "$g" "swmap-cpu-t$THREADS")	over minimap2 $(ratio "$g" "minimap2-t$THREADS")	over strobealign $(ratio "$g" "strobealign-t$THREADS")	over bwa mem $(ratio "$g" "bwa-mem-t$THREADS")"
 
 # ---- 7. tuning sweeps (speed only, results never change) ---------------------------------------
+OPTIONAL=1
 # SWMAP_GPU_INTERLEAVE sets how many tasks' traceback words are interleaved (default: the
 # adapter's subgroup size, 32 on NVIDIA); 1 is each task's words contiguous.
 for il in 1 8 32 64; do kbench "150x190 interleave $il" gpu 190 2 SWMAP_GPU_INTERLEAVE=$il; done
