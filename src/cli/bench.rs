@@ -98,7 +98,8 @@ pub fn render(r: &BenchReport) -> String {
             };
             out +=
                 &format!("adapter:    {}, {}, device type {}{kind}\n", g.info.name, g.info.backend, g.info.device_type);
-            out += &format!("kernel:     {}\n", g.kernel);
+            let subgroups = if g.info.subgroups { "subgroup operations" } else { "no subgroup operations" };
+            out += &format!("kernel:     {} (subgroups of up to {}, {subgroups})\n", g.kernel, g.info.subgroup_size);
             out += &match (r.gpu_kernel_gcups(), g.kernel_ns) {
                 (Some(k), Some(ns)) => format!("gpu kernel: {k:.2} GCUPS ({:.1} ms, timestamp queries)\n", ms(ns)),
                 _ if g.dispatches == 0 => "gpu kernel: n/a (no task ran on the GPU)\n".to_string(),
