@@ -20,17 +20,18 @@
 // (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip
 // penalties the alignment paid.
 //
-// Per cell, in a row of a strip of 8 / 16 / 32 columns: 115.6 / 107.2 / 103.0 SPIR-V
-// instructions, 37.5 / 35.9 / 35.1 of them computing (arithmetic, comparisons, selects; the
+// Per cell, in a row of a strip of 8 / 16 / 32 columns: 123.9 / 115.3 / 111.0 SPIR-V
+// instructions, 39.8 / 38.0 / 37.1 of them computing (arithmetic, comparisons, selects; the
 // rest are loads and stores of function variables and control flow, which the driver keeps
 // in registers or removes). Counted in naga's SPIR-V of the kernel as the device gets it (the
 // strip's loops written out), over the whole row loop (the boundary column, the traceback
 // stores, the end-cell search) divided by the strip's width, by the tests of
-// src/backend/gpu/shader.rs, which fail when this line is out of date. The cell loop alone, as
-// this file writes it, is 78 instructions, 32 of them computing, against 107 and 40 with H's
-// value and source chosen apart, a two-sided band test, and H, E, F and the traceback bits
-// all masked outside the band: here H is max(diag, E, F) with one comparison for its source,
-// the band test is one unsigned comparison against a per-row base, and only H is masked.
+// src/backend/gpu/shader.rs, which fail when this line is out of date; the cell's work is
+// written out in the loop, not in functions, so that all of it is counted. What keeps a cell
+// short: s(i,j) takes three operations (each column's score against a different base is
+// prepared once per strip, and an N of the query is re-coded once per row), H is
+// max(diag, E, F) with one comparison for its source, the band test is one unsigned
+// comparison against a per-row base, and only H is masked outside the band.
 //
 // Traceback record: 4 bits per cell, bits 0-1 the source of H (0 diag continuing, 1 diag
 // starting, 2 from E, 3 from F), bit 2 set when E extended, bit 3 set when F extended. Cells
@@ -81,8 +82,8 @@ const NEG_INF: i32 = -536870912;
 // costs alone and lies at or below NEG_INF_16 and above -32,000; no value mixes the two (a
 // cell only adds constants to one value and takes maxima), so every comparison, traceback bit
 // and end cell comes out as with NEG_INF, and every stored value fits an i16. Per cell, counted
-// as for the plain kernel in the header above, with NARROW: 115.6 / 107.2 / 103.0 and 38.2 /
-// 36.2 / 35.2 (a load and a store fewer per row, the shifts that pack and unpack more).
+// as for the plain kernel in the header above, with NARROW: 123.9 / 115.3 / 111.0 and 40.5 /
+// 38.4 / 37.3 (a load and a store fewer per row, the shifts that pack and unpack more).
 // SUBGROUPS: a subgroup reserves its CIGAR room in `out` with one atomic instead of one per
 // invocation (wgpu's optional subgroup feature).
 const NARROW: bool = false;
@@ -210,12 +211,6 @@ fn work_load(buf: u32, idx: u32) -> u32 {
     }
 }
 
-fn pair_score(q: u32, t: u32) -> i32 {
-    // Codes are 0-4, so (q | t) > 3 exactly when either side is N.
-    let s = select(-params.mismatch, params.match_score, q == t);
-    return select(s, params.ambiguous, (q | t) > 3u);
-}
-
 fn write_result(id: u32, score: i32, qs: u32, qe: u32, ts: u32, te: u32, len: u32, off: u32, status: u32) {
     let r = OUT_HEADER + id * RESULT_WORDS - 1u; // `words` starts at word 1 of `out`
     out.words[r] = bitcast<u32>(score);
@@ -275,12 +270,16 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         // only later columns of the same strip, the strip is the last one, their bits are
         // masked off and the end-cell search skips them.
         var t: array<u32, STRIP>;
+        // A column's score for a query base other than its own: -mismatch, or ambiguous
+        // under an N. With it, s(i,j) costs a cell three operations (below).
+        var miss: array<i32, STRIP>;
         // unroll
         for (var c = 0u; c < STRIP; c++) {
             t[c] = 0u;
             if (c < width) {
                 t[c] = target_code(task, j0 + c);
             }
+            miss[c] = select(-params.mismatch, params.ambiguous, t[c] > 3u);
         }
         var h_up: array<i32, STRIP>; // H(i-1, j0+c)
         var f_up: array<i32, STRIP>; // F(i-1, j0+c)
@@ -306,7 +305,11 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             }
         }
         for (var i = first; i < end; i++) {
-            let qi = query_base(task.query_offset + i);
+            // An N of the query (4) becomes 5, which no target code equals; `qn` makes its
+            // whole row ambiguous.
+            let q = query_base(task.query_offset + i);
+            let qn = q > 3u;
+            let qi = select(q, 5u, qn);
             let start = select(-params.clip, 0, i == 0u);
             let end_pen = select(params.clip, 0, i == m - 1u);
             // The first strip's left boundary is -inf. Testing k instead of initialising the
@@ -336,7 +339,8 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             // unroll
             for (var c = 0u; c < STRIP; c++) {
                 let dstart = d <= start;
-                let diag = select(d, start, dstart) + pair_score(qi, t[c]);
+                let s = select(select(miss[c], params.match_score, qi == t[c]), params.ambiguous, qn);
+                let diag = select(d, start, dstart) + s;
                 let e_open = h_left - oe;
                 let e_ext = e_left - ext;
                 let e = max(e_open, e_ext);
