@@ -284,6 +284,31 @@ mod tests {
         })
     }
 
+    /// A device opened without subgroup operations refuses the kernel that needs them, in one
+    /// line naming the adapter, and still builds the plain one.
+    #[test]
+    fn the_subgroup_kernel_needs_the_subgroup_feature() {
+        let adapter = match adapters(true) {
+            Ok(mut found) => found.swap_remove(0),
+            Err(e) if std::env::var_os("SWMAP_REQUIRE_GPU").is_none() => {
+                eprintln!("skipping: {e}");
+                return;
+            }
+            Err(e) => panic!("SWMAP_REQUIRE_GPU is set but no GPU adapter works: {e}"),
+        };
+        let desc = wgpu::DeviceDescriptor {
+            required_features: wgpu::Features::empty(),
+            required_limits: adapter.limits(),
+            ..Default::default()
+        };
+        let (device, _queue) = pollster::block_on(adapter.request_device(&desc)).expect("a plain device opens");
+        let subgroups = Kernel { subgroups: true, ..Kernel::PLAIN };
+        let e = build_kernel(&device, "an adapter", subgroups).expect_err("refused").to_string();
+        assert!(e.contains("an adapter: the kernel with subgroup atomics needs subgroup operations"), "{e}");
+        assert!(!e.contains('\n'));
+        assert!(build_kernel(&device, "an adapter", Kernel::PLAIN).is_ok());
+    }
+
     #[test]
     fn device_errors_are_returned_or_logged_never_panics() {
         let Some(ctx) = context() else { return };
