@@ -20,8 +20,8 @@
 // (clipping, as bwa-mem), then the smaller j. The reported score is total plus the clip
 // penalties the alignment paid.
 //
-// Per cell, in a row of a strip of 8 / 16 / 32 columns: 123.9 / 115.3 / 111.0 SPIR-V
-// instructions, 39.8 / 38.0 / 37.1 of them computing (arithmetic, comparisons, selects; the
+// Per cell, in a row of a strip of 8 / 16 / 32 columns: 108.0 / 98.9 / 94.3 SPIR-V
+// instructions, 38.2 / 36.2 / 35.2 of them computing (arithmetic, comparisons, selects; the
 // rest are loads and stores of function variables and control flow, which the driver keeps
 // in registers or removes). Counted in naga's SPIR-V of the kernel as the device gets it (the
 // strip's loops written out), over the whole row loop (the boundary column, the traceback
@@ -82,8 +82,8 @@ const NEG_INF: i32 = -536870912;
 // costs alone and lies at or below NEG_INF_16 and above -32,000; no value mixes the two (a
 // cell only adds constants to one value and takes maxima), so every comparison, traceback bit
 // and end cell comes out as with NEG_INF, and every stored value fits an i16. Per cell, counted
-// as for the plain kernel in the header above, with NARROW: 123.9 / 115.3 / 111.0 and 40.5 /
-// 38.4 / 37.3 (a load and a store fewer per row, the shifts that pack and unpack more).
+// as for the plain kernel in the header above, with NARROW: 108.0 / 98.9 / 94.3 and 39.0 /
+// 36.6 / 35.4 (a load and a store fewer per row, the shifts that pack and unpack more).
 // SUBGROUPS: a subgroup reserves its CIGAR room in `out` with one atomic instead of one per
 // invocation (wgpu's optional subgroup feature).
 const NARROW: bool = false;
@@ -268,7 +268,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         let width = min(STRIP, n - j0);
         // Columns past the target's end compute garbage that nothing reads: their cells feed
         // only later columns of the same strip, the strip is the last one, their bits are
-        // masked off and the end-cell search skips them.
+        // masked off, and their H is -inf (outside the row's `limit`), so no end cell is there.
         var t: array<u32, STRIP>;
         // A column's score for a query base other than its own: -mismatch, or ambiguous
         // under an N. With it, s(i,j) costs a cell three operations (below).
@@ -334,8 +334,13 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             var words = array<u32, WORDS>();
             // Column c is inside the band when its diagonal j0 + c - i lies in lo..=hi, that is
             // when (j0 + c - i - lo) as unsigned is at most span: one addition and one
-            // comparison per cell (u32 arithmetic wraps, so a negative dl0 works too).
+            // comparison per cell (u32 arithmetic wraps, so a negative dl0 works too). Columns
+            // past the target's end count as outside too: `limit` is span cut to the last
+            // column, dl0 + width - 1, which is at least 0 for every row the strip computes
+            // (`end` above), so that their H is -inf and the end-cell search needs no test of
+            // the width.
             let dl0 = u32(i32(j0) - i32(i) - lo);
+            let limit = min(span, dl0 + width - 1u);
             // unroll
             for (var c = 0u; c < STRIP; c++) {
                 let dstart = d <= start;
@@ -351,7 +356,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 let ef = max(e, f);
                 let diag_wins = diag >= ef;
                 let hcode = select(select(3u, 2u, e >= f), select(0u, 1u, dstart), diag_wins);
-                let inside = dl0 + c <= span;
+                let inside = dl0 + c <= limit;
                 let h = select(DP_NEG_INF, max(diag, ef), inside);
                 // Bits of cells outside the band are left as computed: no traceback reaches
                 // them (their H is -inf, so no best path runs through them).
@@ -392,9 +397,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
             var row_max = h_up[0];
             // unroll
             for (var c = 1u; c < STRIP; c++) {
-                if (c < width) {
-                    row_max = max(row_max, h_up[c]);
-                }
+                row_max = max(row_max, h_up[c]);
             }
             let total = row_max - end_pen;
             if (total >= best) {
@@ -402,7 +405,7 @@ fn align(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
                 // unroll
                 for (var r = 0u; r < STRIP; r++) {
                     let c = STRIP - 1u - r; // right to left, so the leftmost match stays
-                    if (c < width && h_up[c] == row_max) {
+                    if (h_up[c] == row_max) {
                         cbest = c;
                     }
                 }
