@@ -106,11 +106,14 @@ kbench() {
 per_read() { # wall "user sys" -> the row's tail
   awk -v r=$READS -v w="$1" -v c="$2" 'BEGIN{split(c,a," "); printf "%.0f reads/s\twall %s s\tcpu %s+%s s\t%.1f us cpu/read", r/w, w, a[1], a[2], 1e6*(a[1]+a[2])/r}'
 }
-run_map() { # name backend threads output [options...]
+# run_map NAME BACKEND THREADS OUTPUT [OPTIONS...]: one timed mapping run, with the
+# VAR=VALUE settings in RUN_ENV (none unless map_same sets them).
+RUN_ENV=()
+run_map() {
   local name=$1 be=$2 t=$3 o=$4 tm rc; shift 4
   past_budget "$name" && return
   rm -f "$o"  # never compare what an earlier run left
-  tm=$( { time "$SW" map "$W/chr20.swi" "$W/r_1.fq" "$W/r_2.fq" --backend "$be" -t "$t" -o "$o" "$@" 2> "$OUT/$name.err"; } 2>&1 )
+  tm=$( { time env "${RUN_ENV[@]}" "$SW" map "$W/chr20.swi" "$W/r_1.fq" "$W/r_2.fq" --backend "$be" -t "$t" -o "$o" "$@" 2> "$OUT/$name.err"; } 2>&1 )
   rc=$?
   if [ $rc -ne 0 ]; then
     fail "$name	FAILED (exit $rc): $(grep -v '^\[swmap\]' "$OUT/$name.err" | tail -2 | tr '\n' ' ')"
@@ -128,13 +131,13 @@ same_sam() {
 # map_same NAME THREADS [VAR=VALUE...] -- [OPTIONS...]: a GPU mapping run with the knobs and
 # options given, whose SAM must equal the plain GPU run's ($W/gpu.sam).
 map_same() {
-  local name=$1 t=$2 vars=() v same; shift 2
+  local name=$1 t=$2 same; shift 2
   past_budget "$name" && return
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  RUN_ENV=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do RUN_ENV+=("$1"); shift; done
   shift
-  for v in "${vars[@]}"; do export "${v?}"; done
   run_map "$name" gpu "$t" "$W/$name.sam" "$@"
-  for v in "${vars[@]}"; do unset "${v%%=*}"; done
+  RUN_ENV=()
   same=$(same_sam "$W/gpu.sam" "$W/$name.sam")
   [ "$same" = identical ] || fail "SAM $name vs gpu	$same"
   rm -f "$W/$name.sam"

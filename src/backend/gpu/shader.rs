@@ -129,7 +129,7 @@ pub fn source(kernel: Kernel) -> Result<String, String> {
 /// `text` with every block `// variant NAME` + `if (NAME) { A } else { B }` (the else part
 /// optional) replaced by the lines of A or of B as `value` says NAME is: the kernel without
 /// the branch it never takes (nor, in the plain kernel, any subgroup operation), and with no
-/// block in its place, so that the plain kernel is the SPIR-V it was before the variants.
+/// block left in its place, so that a variant adds no labels or branches to the SPIR-V.
 /// A branch's names stay in scope after it; one that clashes fails validation (tests).
 fn choose_variants(text: &str, value: impl Fn(&str) -> Option<bool>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
