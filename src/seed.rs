@@ -500,6 +500,55 @@ mod tests {
         assert!(weights[0] >= weights[1] + 19, "best window's seeds cover {weights:?}");
     }
 
+    /// On a reference of many contigs, every piece's hits lie on the piece's contig, found as
+    /// a search per hit would find it: reads across two neighbouring contigs (one diagonal in
+    /// the concatenated reference, cut at the boundary) and reads of an element copied into
+    /// every contig (hits jumping between contigs, on both strands).
+    #[test]
+    fn pieces_keep_to_the_contig_of_each_of_their_hits() {
+        let mut rng = crate::rng::Rng::new(41);
+        let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.base()).collect() };
+        let element = random(150);
+        let contigs: Vec<Contig> = (0..40)
+            .map(|i| {
+                let mut seq = random(100 + 37 * (i % 5));
+                seq.extend(&element);
+                seq.extend(random(60 + 23 * (i % 3)));
+                Contig { name: format!("c{i}"), seq }
+            })
+            .collect();
+        let idx = Index::build(contigs, IndexParams::default());
+        let whole: Vec<u8> = idx.reference().fetch(0..idx.reference().len(), &mut Vec::new()).to_vec();
+        let mut reads: Vec<Vec<u8>> = vec![element.clone(), crate::dna::reverse_complement(&element)];
+        for c in &idx.contigs[1..] {
+            let at = c.offset as usize;
+            reads.push(whole[at - 75..at + 75].to_vec());
+            reads.push(crate::dna::reverse_complement(&whole[at - 40..at + 110]));
+        }
+        let opts = SeedOptions { max_occ: 100, rare_occ: 100, ..SeedOptions::default() };
+        let mut s = SeedScratch::default();
+        let (mut pieces, mut contigs_seen) = (0, std::collections::BTreeSet::new());
+        for read in &reads {
+            let c = find_candidates(&idx, read, &opts, &mut s);
+            assert!(!c.windows.is_empty());
+            for p in &s.pieces {
+                for h in &s.hits[p.hits.0..p.hits.1] {
+                    let gpos = (h.diag() + h.qoff() as i64) as u64;
+                    assert_eq!(idx.contig_of(gpos), p.contig, "{p:?} holds a hit at {gpos}");
+                }
+                contigs_seen.insert(p.contig);
+                pieces += 1;
+            }
+            for w in &c.windows {
+                let contig = &idx.contigs[w.contig];
+                assert!(w.start >= contig.offset && w.end <= contig.offset + contig.len, "{w:?}");
+            }
+        }
+        // The element's reads have a piece on every contig; the boundary reads one each side.
+        assert_eq!(contigs_seen.len(), 40);
+        assert!(pieces >= 2 * 40 + 4 * 39, "{pieces} pieces");
+    }
+
     /// A read inside a (CA)n array whose seed is far more frequent than `max_occ` (and than
     /// [`FALLBACK_OCC`] times it) still gets windows, and no more or longer ones than the caps.
     #[test]

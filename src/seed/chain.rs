@@ -68,7 +68,20 @@ pub(super) fn chain_pieces(
     chains: &mut Vec<HitCluster>,
 ) {
     let k = index.params.k;
-    let contig_of = |h: &SeedHit| index.contig_of((h.diag() + h.qoff() as i64) as u64);
+    // A hit's contig, by its k-mer's reference position (`diag + qoff` on either strand). The
+    // sorted hits mostly stay on one contig, so the contigs are searched only for a hit
+    // outside the last one found (a reference of thousands of contigs, ALT and decoy sequences
+    // among them, would otherwise search them for every hit).
+    let mut last: (usize, std::ops::Range<u64>) = (0, 0..0);
+    let mut contig_of = |h: &SeedHit| {
+        let gpos = (h.diag() + h.qoff() as i64) as u64;
+        if !last.1.contains(&gpos) {
+            let c = index.contig_of(gpos);
+            let end = index.contigs.get(c + 1).map_or(u64::MAX, |next| next.offset);
+            last = (c, index.contigs[c].offset..end);
+        }
+        last.0
+    };
     let max_span = (len as i64).max(opts.band as i64);
     pieces.clear();
     chains.clear();
