@@ -110,8 +110,10 @@ pub(super) fn chain_pieces(
                 b += 1;
             }
             let cluster = &group[a..b];
-            let qlo = cluster.iter().map(|h| h.qoff()).min().unwrap_or(0);
-            let qhi = cluster.iter().map(|h| h.qoff() + k).max().unwrap_or(0);
+            let (qlo, qhi) = cluster[1..]
+                .iter()
+                .fold((cluster[0].qoff(), cluster[0].qoff()), |(lo, hi), h| (lo.min(h.qoff()), hi.max(h.qoff())));
+            let qhi = qhi + k;
             let piece = HitCluster {
                 reverse: first.reverse(),
                 contig,
@@ -127,7 +129,9 @@ pub(super) fn chain_pieces(
                     *n += 1;
                 }
                 _ => {
-                    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
+                    if let Some((c, 2..)) = chain {
+                        chains.push(c);
+                    }
                     chain = Some((piece, 1));
                 }
             }
