@@ -128,31 +128,83 @@ pub trait AlignBackend: Send + Sync {
 /// window, its band), so a backend's bug becomes an error, never a SAM record that does not
 /// fit its read.
 pub fn align_checked(backend: &dyn AlignBackend, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
-    let alns = if batch.is_empty() { Vec::new() } else { align_with_shortcut(backend, batch, scoring)? };
-    batch.check_results(&alns, scoring).map_err(|e| Error::Backend(backend.describe(), e))?;
+    align_checked_timed(backend, batch, scoring, &Untimed)
+}
+
+/// The parts of [`align_checked`]: the shortcut and the checks run on the CPU whatever the
+/// backend, the kernels wherever the backend runs them (`swmap map --stats` gives each its
+/// own stage, so that what a GPU leaves to the CPU can be read off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AlignPart {
+    /// The exact shortcut, the merging of its results with the kernels', the result checks.
+    Shortcut,
+    /// The backend's kernels.
+    Kernels,
+}
+
+/// Takes the time of each [`AlignPart`] of [`align_checked_timed`].
+pub(crate) trait PartTimer {
+    /// Runs `f`, counting its time to `part`.
+    fn time<T>(&self, part: AlignPart, f: impl FnOnce() -> T) -> T;
+}
+
+/// A [`PartTimer`] that takes no time.
+struct Untimed;
+
+impl PartTimer for Untimed {
+    fn time<T>(&self, _: AlignPart, f: impl FnOnce() -> T) -> T {
+        f()
+    }
+}
+
+/// [`align_checked`], each part timed by `timer`.
+pub(crate) fn align_checked_timed(
+    backend: &dyn AlignBackend,
+    batch: &AlignBatch,
+    scoring: &Scoring,
+    timer: &impl PartTimer,
+) -> Result<Vec<Alignment>> {
+    let alns = if batch.is_empty() { Vec::new() } else { align_with_shortcut(backend, batch, scoring, timer)? };
+    timer
+        .time(AlignPart::Shortcut, || batch.check_results(&alns, scoring))
+        .map_err(|e| Error::Backend(backend.describe(), e))?;
     Ok(alns)
 }
 
 /// Tasks answered by the exact shortcut, the others by `backend`; results in task order.
 /// (Half the tasks of dwgsim's 1%-error reads on human chr20 need no DP.)
-fn align_with_shortcut(backend: &dyn AlignBackend, batch: &AlignBatch, scoring: &Scoring) -> Result<Vec<Alignment>> {
+fn align_with_shortcut(
+    backend: &dyn AlignBackend,
+    batch: &AlignBatch,
+    scoring: &Scoring,
+    timer: &impl PartTimer,
+) -> Result<Vec<Alignment>> {
     let tasks = &batch.tasks;
-    let exact: Vec<Option<Alignment>> = tasks
-        .par_iter()
-        .with_min_len(256)
-        .map(|t| exact_alignment(batch.query(t), batch.target(t), t.band(), scoring))
-        .collect();
-    let (answered, dp): (Vec<usize>, Vec<usize>) = (0..tasks.len()).partition(|&k| exact[k].is_some());
+    let (exact, answered, dp) = timer.time(AlignPart::Shortcut, || {
+        let exact: Vec<Option<Alignment>> = tasks
+            .par_iter()
+            .with_min_len(256)
+            .map(|t| exact_alignment(batch.query(t), batch.target(t), t.band(), scoring))
+            .collect();
+        let (answered, dp): (Vec<usize>, Vec<usize>) = (0..tasks.len()).partition(|&k| exact[k].is_some());
+        (exact, answered, dp)
+    });
     if answered.is_empty() {
-        return backend.align_tasks(batch, scoring, &dp);
+        return timer.time(AlignPart::Kernels, || backend.align_tasks(batch, scoring, &dp));
     }
-    let by_dp = if dp.is_empty() { Vec::new() } else { backend.align_tasks(batch, scoring, &dp)? };
+    let by_dp = if dp.is_empty() {
+        Vec::new()
+    } else {
+        timer.time(AlignPart::Kernels, || backend.align_tasks(batch, scoring, &dp))?
+    };
     if by_dp.len() != dp.len() {
         let e = format!("{} results for {} tasks", by_dp.len(), dp.len());
         return Err(Error::Backend(backend.describe(), e));
     }
-    let by_shortcut = exact.into_iter().flatten().collect();
-    Ok(scatter(tasks.len(), [(answered, by_shortcut), (dp, by_dp)]))
+    Ok(timer.time(AlignPart::Shortcut, || {
+        let by_shortcut = exact.into_iter().flatten().collect();
+        scatter(tasks.len(), [(answered, by_shortcut), (dp, by_dp)])
+    }))
 }
 
 /// The results of a split put back in place: each part pairs the positions (in `0..len`) it

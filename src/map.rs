@@ -23,7 +23,7 @@ mod stats;
 pub use stats::{PipelineBusy, Stage, StageTimes, PIPELINE_THREADS};
 
 use crate::align::Alignment;
-use crate::backend::{align_checked, AlignBackend};
+use crate::backend::{align_checked_timed, AlignBackend, AlignPart, PartTimer};
 use crate::batch::{AlignBatch, AlignTask, NO_ORIGIN};
 use crate::dna;
 use crate::error::{Error, Result};
@@ -391,8 +391,7 @@ impl<'a> Mapper<'a> {
 
     /// Align the batch on the backend, and turn each read's results into its hits.
     fn align(&self, chunk: SeededChunk) -> Result<AlignedChunk> {
-        let mut alns: Vec<Alignment> =
-            self.timed(Stage::Align, || align_checked(self.backend, &chunk.batch, &self.opts.scoring))?;
+        let mut alns: Vec<Alignment> = align_checked_timed(self.backend, &chunk.batch, &self.opts.scoring, self)?;
         let hits = self.timed(Stage::Hits, || {
             // Each read's results, to move their CIGARs into its hits.
             let mut per_read = Vec::with_capacity(chunk.reads.len());
@@ -442,7 +441,7 @@ impl<'a> Mapper<'a> {
         if let Some(m) = model.filter(|_| paired) {
             // The rescue windows' alignment counts as the kernels' time, as the main batch's.
             let rescue = self.timed(Stage::Rescue, || Rescue::prepare(self.index, &reads, &hits, m));
-            let alns = self.timed(Stage::Align, || align_checked(self.backend, rescue.batch(), &opts.scoring))?;
+            let alns = align_checked_timed(self.backend, rescue.batch(), &opts.scoring, self)?;
             self.timed(Stage::Rescue, || rescue.merge(alns, &mut hits, opts));
         }
         let len = |r: &Read| r.codes.len() as u32;
@@ -462,6 +461,18 @@ impl<'a> Mapper<'a> {
             }
         });
         Ok((reads, placements))
+    }
+}
+
+/// The alignment stage's parts are counted to their own stages: the shortcut and the checks
+/// to [`Stage::Shortcut`], the kernels to [`Stage::Align`].
+impl PartTimer for Mapper<'_> {
+    fn time<T>(&self, part: AlignPart, f: impl FnOnce() -> T) -> T {
+        let stage = match part {
+            AlignPart::Shortcut => Stage::Shortcut,
+            AlignPart::Kernels => Stage::Align,
+        };
+        self.timed(stage, f)
     }
 }
 

@@ -19,7 +19,10 @@ pub enum Stage {
     Seed,
     /// Packing reads and windows into the batch.
     Pack,
-    /// The alignment kernels (the backend), result checks included.
+    /// The exact shortcut (tasks answered without DP) and the checks of every result: on the
+    /// CPU, whatever runs the kernels.
+    Shortcut,
+    /// The alignment kernels (the backend's work).
     Align,
     /// Alignments to hits: best-stretch scores, merging, tandem copies.
     Hits,
@@ -36,11 +39,12 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 10] = [
+    pub const ALL: [Stage; 11] = [
         Stage::Read,
         Stage::Parse,
         Stage::Seed,
         Stage::Pack,
+        Stage::Shortcut,
         Stage::Align,
         Stage::Hits,
         Stage::Rescue,
@@ -56,6 +60,7 @@ impl Stage {
             Stage::Parse => "parse",
             Stage::Seed => "seed",
             Stage::Pack => "pack",
+            Stage::Shortcut => "shortcut",
             Stage::Align => "align",
             Stage::Hits => "hits",
             Stage::Rescue => "rescue",
@@ -69,7 +74,7 @@ impl Stage {
 /// CPU time per stage over a run.
 #[derive(Debug, Default)]
 pub struct StageTimes {
-    ns: [AtomicU64; 10],
+    ns: [AtomicU64; Stage::ALL.len()],
 }
 
 impl Clone for StageTimes {

@@ -239,3 +239,51 @@ fn bindings_read_map_options_by_name_through_the_programs_parser() {
     let written = records(&std::fs::read(&out).unwrap());
     assert_same("records", ("swmap map", cli.join("\n").as_bytes()), ("map_with", written.join("\n").as_bytes()));
 }
+
+/// `--stats`' stages take the alignment apart: a backend that spends a known amount of CPU
+/// time per call has it counted to the kernels' stage (`align`), none of it to the shortcut's,
+/// which still gets the time of the shortcut and the checks; and the records are those of
+/// the backend alone.
+#[test]
+fn stage_times_count_the_backends_work_to_the_kernels_alone() {
+    use std::time::{Duration, Instant};
+    use swmap::align::{Alignment, Scoring};
+    use swmap::backend::{AlignBackend, CpuBackend};
+    use swmap::batch::AlignBatch;
+    use swmap::Stage;
+    /// The CPU backend, then at least `SPIN` of busy CPU per call.
+    struct Spinning(CpuBackend, std::sync::atomic::AtomicU32);
+    const SPIN: Duration = Duration::from_millis(30);
+    impl AlignBackend for Spinning {
+        fn describe(&self) -> String {
+            "spinning CPU backend".into()
+        }
+        fn align_tasks(&self, batch: &AlignBatch, sc: &Scoring, ids: &[usize]) -> swmap::Result<Vec<Alignment>> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let start = Instant::now();
+            while start.elapsed() < SPIN {
+                std::hint::spin_loop();
+            }
+            self.0.align_tasks(batch, sc, ids)
+        }
+    }
+    let index = bundled_index();
+    let backend = Spinning(CpuBackend::new(), Default::default());
+    let opts = || MapOptions { chunk_reads: Some(500), ..MapOptions::default() };
+    let (stats, mapped) = map_all(&Mapper::new(&index, &backend, opts()).unwrap().with_stage_times());
+    let (_, expected) = map_all(&Mapper::new(&index, &CpuBackend::new(), opts()).unwrap());
+    let info = HeaderInfo::for_index(&index, None, "test");
+    assert_same("records", ("CPU backend", &as_sam(&info, &expected)), ("timed", &as_sam(&info, &mapped)));
+    let times = stats.stage_times.expect("stage times measured");
+    let calls = backend.1.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(calls >= 2, "{calls} backend calls");
+    // Spinning on one thread is wall time on that thread at least; the process clock counts it.
+    let spun = SPIN * calls;
+    let (kernels, shortcut) = (times.get(Stage::Align), times.get(Stage::Shortcut));
+    assert!(kernels >= spun.mul_f64(0.9), "kernels {kernels:?}, {calls} calls spinning {spun:?}");
+    assert!(shortcut > Duration::ZERO && shortcut < spun / 2, "shortcut {shortcut:?}, spinning {spun:?}");
+    let all: Duration = Stage::ALL.iter().map(|&s| times.get(s)).sum();
+    assert_eq!(times.outside_kernels(), all - kernels, "every stage but the kernels is outside them");
+    let line = times.per_read_line(stats.reads);
+    assert!(line.contains("shortcut ") && line.contains("align "), "{line}");
+}
