@@ -3,7 +3,8 @@
 # and CPU backends (results compared), a sweep of the GPU kernel's speed-only knobs, end-to-end
 # reads/s of both backends at THREADS and THREADS/2 (SAM outputs compared), sorted BAM output
 # (--sort), every GPU (--gpus all) and the CPU beside them (--cpu-share 0.2 and auto), a
-# --stats line (CPU us per read per stage), the GPU run's accuracy, and minimap2, strobealign
+# --stats line of each backend (CPU us per read per stage: what the GPU run leaves to the CPU
+# is its "outside the kernels"), the GPU run's accuracy, and minimap2, strobealign
 # and bwa mem on the same simulated chr20 reads. Every output is written to files under $WORK
 # (never to a device); the results go to one TSV, $OUT/summary.tsv, printed at the end.
 #
@@ -236,6 +237,7 @@ for split in "--gpus all" "--cpu-share 0.2" "--cpu-share auto" "--gpus all --cpu
 done
 run_map "swmap-gpu-t$THREADS-sorted-bam" gpu "$THREADS" "$W/gpu.sorted.bam" --sort
 run_map "swmap-cpu-t$THREADS-stats" cpu "$THREADS" "$W/stats.sam" --stats
+run_map "swmap-gpu-t$THREADS-stats" gpu "$THREADS" "$W/stats.sam" --stats
 rm -f "$W/stats.sam" "$W/gpu.sorted.bam" "$W/gpu.sorted.bam.bai"
 # Accuracy of the GPU run against the simulated truth, for the record.
 "$SW" eval --expected "$READS" --tsv "$OUT/eval.tsv" "$W/gpu.sam" > "$OUT/eval.txt" 2>&1 &&
