@@ -189,14 +189,14 @@ fn align_with_shortcut(
         let (answered, dp): (Vec<usize>, Vec<usize>) = (0..tasks.len()).partition(|&k| exact[k].is_some());
         (exact, answered, dp)
     });
-    if answered.is_empty() {
-        return timer.time(AlignPart::Kernels, || backend.align_tasks(batch, scoring, &dp));
-    }
     let by_dp = if dp.is_empty() {
         Vec::new()
     } else {
         timer.time(AlignPart::Kernels, || backend.align_tasks(batch, scoring, &dp))?
     };
+    if answered.is_empty() {
+        return Ok(by_dp);
+    }
     if by_dp.len() != dp.len() {
         let e = format!("{} results for {} tasks", by_dp.len(), dp.len());
         return Err(Error::Backend(backend.describe(), e));

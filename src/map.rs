@@ -439,7 +439,7 @@ impl<'a> Mapper<'a> {
         let AlignedChunk { reads, mut hits, .. } = chunk;
         let opts = &self.opts;
         if let Some(m) = model.filter(|_| paired) {
-            // The rescue windows' alignment counts as the kernels' time, as the main batch's.
+            // The rescue windows' alignment is timed as the main batch's (shortcut, kernels).
             let rescue = self.timed(Stage::Rescue, || Rescue::prepare(self.index, &reads, &hits, m));
             let alns = align_checked_timed(self.backend, rescue.batch(), &opts.scoring, self)?;
             self.timed(Stage::Rescue, || rescue.merge(alns, &mut hits, opts));

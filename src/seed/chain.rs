@@ -140,7 +140,9 @@ pub(super) fn chain_pieces(
         }
         i = j;
     }
-    chains.extend(chain.filter(|&(_, n)| n > 1).map(|(c, _)| c));
+    if let Some((c, 2..)) = chain {
+        chains.push(c);
+    }
 }
 
 /// Whether `next` (later in diagonal order) continues the chain `last`: same strand and
